@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine:  make book   and   make test
+# Both create the environment from the lock files first (Python .venv, npm assets) when it is missing or stale.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ENV_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+.PHONY: book test env bench lock clean
+
+book: env
+	$(BIN)/mrkit book
+
+test: env
+	$(BIN)/python -m pytest
+
+bench: env
+	$(BIN)/python benchmarks/run.py
+
+env: $(ENV_STAMP) $(NPM_STAMP)
+
+$(ENV_STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Re-resolve the lock from pyproject.toml's direct dependencies (needs the registries).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet -e '.[book,test]'
+	{ echo "# Exact versions of every Python package the book and the tests use (pip freeze of a working .venv)."; \
+	  echo "# Regenerate with: make lock"; .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf _build book/generated

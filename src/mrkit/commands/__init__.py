@@ -1,0 +1,1 @@
+"""Sub-commands of the ``mrkit`` CLI, one module each (see :mod:`mrkit.cli`)."""

@@ -1,0 +1,1 @@
+"""The book machine: run plan, incremental parallel notebook execution, site build."""

@@ -1,0 +1,115 @@
+"""Execute one planned run: jupytext source -> papermill -> executed notebook, or a clear failure.
+
+Papermill runs in a child process (one kernel per run), so several runs can execute at once and a
+crashing kernel cannot take the build down with it. The executed notebook is written to a temporary
+name and moved into place only on success; a failed one is kept for inspection.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jupytext
+import nbformat
+import yaml
+
+from ..errors import MRKitError
+from .runplan import Run
+
+CELL_TIMEOUT_S = 3600
+
+
+class RunFailed(MRKitError):
+    """A notebook failed; the message names the notebook, its parameters and the failing cell."""
+
+    def __init__(self, message: str, failed_notebook: Path | None):
+        super().__init__(message)
+        self.failed_notebook = failed_notebook
+
+
+@dataclass
+class Outcome:
+    run: Run
+    seconds: float
+    output: Path
+
+
+def first_error(nb: nbformat.NotebookNode) -> tuple[int, str, str] | None:
+    """(1-based code-cell number in the source, source head, 'Name: value') of the first failing cell.
+
+    Cells papermill injected are not counted, so the number matches the notebook the author wrote.
+    """
+    n = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "injected-parameters" in cell.metadata.get("tags", []):
+            continue
+        n += 1
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                head = "\n".join(cell.source.splitlines()[:6])
+                return n, head, f"{out.get('ename')}: {out.get('evalue')}"
+    return None
+
+
+def code_cell_line(source: Path, number: int) -> int | None:
+    """The line of the ``# %%`` marker that starts code cell ``number`` of a percent-format notebook."""
+    seen = 0
+    for i, line in enumerate(source.read_text().splitlines(), start=1):
+        if re.match(r"#\s*%%(?!.*\[(markdown|md|raw)\])", line):
+            seen += 1
+            if seen == number:
+                return i
+    return None
+
+
+def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
+                extra_parameters: dict[str, Any] | None = None) -> Outcome:
+    """Execute ``run`` into ``output``; raise :class:`RunFailed` naming what broke."""
+    params = {**run.parameters, **(extra_parameters or {})}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=f"mrkit-{run.id}-") as tmp:
+        tmp = Path(tmp)
+        source_nb, executed = tmp / "source.ipynb", tmp / "executed.ipynb"
+        nbformat.write(jupytext.read(run.notebook), source_nb)
+        (tmp / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=True))
+        cmd = [sys.executable, "-m", "papermill", str(source_nb), str(executed),
+               "-f", str(tmp / "params.yaml"), "-k", "python3", "--cwd", str(cwd),
+               "--execution-timeout", str(CELL_TIMEOUT_S), "--no-progress-bar"]
+        env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+               "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MRKIT_RUN_ID": run.id}
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        seconds = time.perf_counter() - start
+        if proc.returncode != 0:
+            kept = None
+            detail = ""
+            if executed.exists():
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                kept = failed_dir / f"{run.id}.ipynb"
+                shutil.copyfile(executed, kept)
+                err = first_error(nbformat.read(executed, as_version=4))
+                if err:
+                    cell, head, what = err
+                    line = code_cell_line(run.notebook, cell)
+                    at = f" (line {line} of {run.notebook.name})" if line else ""
+                    detail = f"\n  failing cell: code cell {cell}{at}\n    " + head.replace("\n", "\n    ") \
+                             + f"\n  error: {what}"
+            if not detail:
+                tail = "\n    ".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
+                detail = f"\n  papermill said:\n    {tail}"
+            shown = ", ".join(f"{k}={v!r}" for k, v in sorted(run.parameters.items()))
+            keep_note = f"\n  failed notebook kept at: {kept}" if kept else ""
+            raise RunFailed(f"run '{run.id}' failed after {seconds:.1f}s\n  notebook: {run.notebook}"
+                            f"\n  parameters: {shown}{detail}{keep_note}", kept)
+        tmp_out = output.with_name(f".{output.name}.tmp")
+        shutil.copyfile(executed, tmp_out)
+        os.replace(tmp_out, output)
+    return Outcome(run, seconds, output)

@@ -1,0 +1,177 @@
+"""Turn executed notebooks and hand-written pages into the static site, without ever losing the old one.
+
+The book source is staged into ``<build>/source`` (only files that changed are rewritten, so Sphinx
+stays incremental), Jupyter Book renders it into ``<build>/sphinx``, and only a successful build is
+published to ``<build>/html`` by a rename swap. The staged notebooks get their page title, the data
+banner and the parameter-cell tags here, so changing the presentation never forces a re-execution.
+"""
+from __future__ import annotations
+
+import filecmp
+import re
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterable
+
+import nbformat
+import yaml
+
+from ..errors import MRKitError
+from .runplan import Run
+
+MATHJAX_SOURCE = Path("node_modules") / "mathjax" / "es5"
+
+
+class SiteBuildError(MRKitError):
+    """Jupyter Book failed; the previously published site is untouched."""
+
+
+def data_banner(params: dict[str, Any]) -> str:
+    """The admonition every generated page carries, saying which data it was computed on."""
+    if params.get("data", "synthetic") == "none":
+        return ""
+    if params.get("data", "synthetic") == "synthetic":
+        return (":::{admonition} Synthetic data\n:class: warning\n"
+                f"This page was computed on the **synthetic default panel** (size `{params.get('panel_size', 'full')}`, "
+                f"seed `{params.get('seed')}`), a simulated stand-in calibrated to the study's GWAS sources. "
+                "Its numbers are not the published study's; see {doc}`/book/data` for what is simulated "
+                "and how to run on the real GWAS files.\n:::")
+    return (":::{admonition} Real GWAS data\n:class: note\n"
+            "This page was computed on the real GWAS summary statistics listed in `data/sources.toml`.\n:::")
+
+
+def presentable(executed: Path, run: Run) -> nbformat.NotebookNode:
+    """The executed notebook as the reader sees it: title, data banner, hidden defaults, collapsed parameters."""
+    nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+    banner = data_banner(run.parameters)
+    header = [nbformat.v4.new_markdown_cell(f"# {run.title}")] + ([nbformat.v4.new_markdown_cell(banner)] if banner else [])
+    nb.cells = header + nb.cells
+    return nb
+
+
+def _write_if_changed(content: bytes, dest: Path) -> None:
+    if dest.exists() and dest.read_bytes() == content:
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, dest)
+
+
+def _sync_tree(src: Path, dest: Path, skip: Iterable[str] = ()) -> set[Path]:
+    """Copy changed files of ``src`` into ``dest``; return the destination files written or kept."""
+    kept = set()
+    skip = set(skip)
+    for f in src.rglob("*"):
+        rel = f.relative_to(src)
+        if f.is_dir() or rel.parts[0] in skip:
+            continue
+        target = dest / rel
+        if not (target.exists() and filecmp.cmp(f, target, shallow=False)):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
+        kept.add(target)
+    return kept
+
+
+def filter_toc(toc: dict, produced: set[str]) -> tuple[dict, list[str]]:
+    """Drop generated pages not produced by this profile; return the toc and the pages it lists."""
+    listed: list[str] = []
+
+    def keep(entry: Any) -> bool:
+        if isinstance(entry, dict) and "file" in entry:
+            f = str(entry["file"])
+            if f.startswith("book/generated/") and f not in produced:
+                return False
+            listed.append(f)
+        return True
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for k, v in node.items():
+                if k in ("chapters", "sections", "parts"):
+                    v = [walk(x) for x in v if keep(x)]
+                    v = [x for x in v if not (isinstance(x, dict) and "caption" in x and not x.get("chapters"))]
+                out[k] = v
+            return out
+        return node
+
+    out = walk(toc)
+    listed.insert(0, str(toc["root"]))
+    return out, listed
+
+
+def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params: dict[str, Any]) -> list[str]:
+    """Write the book source into ``stage``; return the pages of the staged toc."""
+    stage.mkdir(parents=True, exist_ok=True)
+    keep = _sync_tree(root / "book", stage / "book", skip={"generated"})
+    for run, path in executed.items():
+        target = stage / f"{run.page}.ipynb"
+        _write_if_changed(nbformat.writes(presentable(path, run)).encode(), target)
+        keep.add(target)
+    mathjax = root / MATHJAX_SOURCE
+    if not (mathjax / "tex-mml-chtml.js").is_file():
+        raise SiteBuildError(f"MathJax is not installed at {mathjax}: run `npm ci` (make env does it)")
+    keep |= _sync_tree(mathjax, stage / "_static" / "mathjax")
+
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    real = data_params.get("data", "synthetic") != "synthetic"
+    config.setdefault("html", {})["extra_footer"] = (
+        "Computed on the real GWAS files of data/sources.toml." if real else
+        "Computed on the synthetic default panel: simulated data calibrated to the study, not the real GWAS.")
+    _write_if_changed(yaml.safe_dump(config, sort_keys=False).encode(), stage / "_config.yml")
+    toc, pages = filter_toc(yaml.safe_load((root / "_toc.yml").read_text()),
+                            {run.page for run in executed})
+    missing_in_toc = sorted(run.page for run in executed if run.page not in pages)
+    if missing_in_toc:
+        raise SiteBuildError(f"_toc.yml does not list these planned pages: {missing_in_toc}")
+    _write_if_changed(yaml.safe_dump(toc, sort_keys=False).encode(), stage / "_toc.yml")
+    keep |= {stage / "_config.yml", stage / "_toc.yml"}
+    for f in stage.rglob("*"):  # pages removed from the plan must not linger in the site
+        if f.is_file() and f not in keep:
+            f.unlink()
+    absent = [p for p in pages if not any((stage / f"{p}{ext}").exists() for ext in (".md", ".ipynb", ""))]
+    if absent:
+        raise SiteBuildError(f"_toc.yml lists pages that do not exist: {absent}")
+    return pages
+
+
+def render(stage: Path, sphinx_dir: Path, html_dir: Path, *, strict: bool = True) -> None:
+    """Jupyter Book ``stage`` into ``sphinx_dir``; publish to ``html_dir`` only if it succeeded."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(stage), "--path-output", str(sphinx_dir), "--keep-going"]
+    if strict:
+        cmd.append("-W")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    built = sphinx_dir / "_build" / "html"
+    if proc.returncode != 0 or not (built / "index.html").exists():
+        text = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+        lines = [ln for ln in text.splitlines()
+                 if "WARNING" in ln or "ERROR" in ln or "Error" in ln] or text.splitlines()[-15:]
+        raise SiteBuildError("jupyter-book build failed; the published site was left as it was:\n  "
+                             + "\n  ".join(lines[:30]))
+    publish(built, html_dir)
+
+
+def publish(built: Path, html_dir: Path) -> None:
+    """Swap a finished build into ``html_dir`` (copy beside it, then two renames)."""
+    new, old = html_dir.with_name(f".{html_dir.name}.new"), html_dir.with_name(f".{html_dir.name}.old")
+    for p in (new, old):
+        if p.exists():
+            shutil.rmtree(p)
+    shutil.copytree(built, new)
+    if html_dir.exists():
+        os.replace(html_dir, old)
+    os.replace(new, html_dir)
+    if old.exists():
+        shutil.rmtree(old)

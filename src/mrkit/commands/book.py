@@ -1,0 +1,29 @@
+"""``mrkit book``: execute the run plan's notebooks (what changed, in parallel) and build the site."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("book", help="execute the notebooks of the run plan and build the Jupyter Book",
+                              description=__doc__)
+    p.add_argument("--profile", default="full", help="run-plan profile: full (default) or small (the test build)")
+    p.add_argument("--plan", type=Path, default=None, help="run plan (default book/runplan.toml)")
+    p.add_argument("--build-dir", type=Path, default=None,
+                   help="build into this folder instead of _build/ (executed notebooks go to its generated/)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run at once (default: all cores)")
+    p.add_argument("--no-render", action="store_true", help="execute notebooks only, do not build the site")
+    p.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..book.pipeline import DEFAULT_PLAN, Layout, build_book
+
+    plan = (args.plan or DEFAULT_PLAN).resolve()
+    root = plan.parents[1]  # the plan lives in <project>/book/
+    report = build_book(plan, profile=args.profile, layout=Layout.default(root, build=args.build_dir), jobs=args.jobs,
+                        render_site=not args.no_render, strict=not args.no_strict)
+    print(f"mrkit book: {len(report.executed)} executed, {len(report.skipped)} unchanged, "
+          f"{report.seconds:.1f} s in all")
+    return 0

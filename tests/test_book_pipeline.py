@@ -1,0 +1,190 @@
+"""The book machine on a toy book: incremental re-execution, parallel runs, clear failures, safe swap.
+
+These build a three-page book in a temporary folder with tiny notebooks, so they exercise papermill,
+jupytext and Jupyter Book for real in about a minute.
+"""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mrkit.book.execute import RunFailed
+from mrkit.book.pipeline import Layout, build_book
+from mrkit.book.runplan import PlanError, load_plan
+from mrkit.paths import PROJECT_ROOT
+
+pytestmark = pytest.mark.book
+
+NOTEBOOK = textwrap.dedent('''\
+    # ---
+    # jupyter:
+    #   kernelspec:
+    #     display_name: Python 3
+    #     language: python
+    #     name: python3
+    # ---
+
+    # %% tags=["parameters"]
+    trait = "insomnia"
+    value = 1.0
+    fail = False
+    results_dir = "."
+
+    # %% [markdown]
+    # Some text with math $\\beta_{IVW}$.
+
+    # %%
+    import json, pathlib
+    if fail:
+        raise ValueError(f"deliberate failure for {trait}")
+    pathlib.Path(results_dir, f"{trait}.json").write_text(json.dumps({"value": value * 2}))
+    print(trait, value * 2)
+    ''')
+
+PLAN = textwrap.dedent('''\
+    [defaults]
+    value = 1.0
+    [labels]
+    insomnia = "Insomnia"
+    lbp = "Low back pain"
+    [profiles.one]
+    runs = ["toy-insomnia"]
+    [[run]]
+    id = "toy-{trait}"
+    notebook = "notebooks/toy.py"
+    title = "Toy page for {trait_label}"
+    for_each = [{trait = "insomnia"}, {trait = "lbp"}]
+    [[run]]
+    id = "summary"
+    notebook = "notebooks/toy.py"
+    title = "Summary"
+    parameters = {trait = "summary"}
+    needs = ["toy-*"]
+    ''')
+
+TOC = textwrap.dedent('''\
+    format: jb-book
+    root: book/intro
+    chapters:
+    - file: book/data
+    - file: book/generated/toy-insomnia
+    - file: book/generated/toy-lbp
+    - file: book/generated/summary
+    ''')
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Path:
+    root = tmp_path / "toy"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "book").mkdir()
+    (root / "notebooks" / "toy.py").write_text(NOTEBOOK)
+    (root / "book" / "runplan.toml").write_text(PLAN)
+    (root / "book" / "intro.md").write_text("# Toy book\n\nIntro with $x^2$.\n")
+    (root / "book" / "data.md").write_text("# Data\n\nAbout the data.\n")
+    (root / "book" / "references.bib").write_text("")
+    (root / "_toc.yml").write_text(TOC)
+    (root / "_config.yml").write_text((PROJECT_ROOT / "_config.yml").read_text())
+    mathjax = PROJECT_ROOT / "node_modules" / "mathjax"
+    if not mathjax.is_dir():
+        pytest.skip("node_modules/mathjax missing: run `make env`")
+    (root / "node_modules").mkdir()
+    os.symlink(mathjax, root / "node_modules" / "mathjax")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def stable_code_hash(monkeypatch):
+    """Other edits to src/mrkit during a test session must not look like changes to the toy book."""
+    monkeypatch.setattr("mrkit.book.pipeline.analysis_code_hash", lambda: "toy-code")
+
+
+def test_code_hash_follows_analysis_code_not_book_machinery(tmp_path: Path):
+    from mrkit.book.fingerprint import analysis_code_hash
+
+    pkg = tmp_path / "pkg"
+    (pkg / "book").mkdir(parents=True)
+    (pkg / "ivw.py").write_text("x = 1\n")
+    (pkg / "book" / "site.py").write_text("y = 1\n")
+    before = analysis_code_hash(pkg)
+    (pkg / "book" / "site.py").write_text("y = 2\n")
+    assert analysis_code_hash(pkg) == before
+    (pkg / "ivw.py").write_text("x = 2\n")
+    assert analysis_code_hash(pkg) != before
+
+
+def build(root: Path, **kw):
+    return build_book(root / "book" / "runplan.toml", layout=Layout.default(root), jobs=2,
+                      data_fingerprint=lambda params: "toy-data", progress=False, **kw)
+
+
+def test_builds_then_skips_unchanged_then_reruns_what_changed(toy: Path):
+    first = build(toy)
+    assert sorted(r for r, _ in first.executed) == ["summary", "toy-insomnia", "toy-lbp"]
+    html = (toy / "_build" / "html" / "book" / "generated" / "toy-lbp.html").read_text()
+    assert "Toy page for Low back pain" in html  # title from the parameters and labels
+    assert "Synthetic data" in html  # the data banner
+    assert json.loads((toy / "book" / "generated" / "results" / "lbp.json").read_text()) == {"value": 2.0}
+
+    second = build(toy)
+    assert second.executed == [] and sorted(second.skipped) == ["summary", "toy-insomnia", "toy-lbp"]
+
+    plan = (toy / "book" / "runplan.toml").read_text()
+    (toy / "book" / "runplan.toml").write_text(plan.replace('for_each = [{trait = "insomnia"}, {trait = "lbp"}]',
+                                                            'for_each = [{trait = "insomnia"}, {trait = "lbp", value = 3.0}]'))
+    third = build(toy)
+    # only the changed run and the run that needs it execute again
+    assert sorted(r for r, _ in third.executed) == ["summary", "toy-lbp"]
+    assert json.loads((toy / "book" / "generated" / "results" / "lbp.json").read_text()) == {"value": 6.0}
+
+
+def test_failure_names_notebook_parameters_and_cell_and_keeps_old_site(toy: Path):
+    build(toy)
+    index = toy / "_build" / "html" / "index.html"
+    before = index.read_bytes()
+    plan = (toy / "book" / "runplan.toml").read_text()
+    (toy / "book" / "runplan.toml").write_text(plan.replace('{trait = "lbp"}', '{trait = "lbp", fail = true}'))
+    with pytest.raises(RunFailed) as err:
+        build(toy)
+    msg = str(err.value)
+    assert "toy-lbp" in msg and "notebooks/toy.py" in msg
+    assert "fail=True" in msg and "trait='lbp'" in msg
+    assert "code cell 2 (line 18 of toy.py)" in msg and "ValueError: deliberate failure for lbp" in msg
+    kept = toy / "_build" / "failed" / "toy-lbp.ipynb"
+    assert err.value.failed_notebook == kept and kept.exists()
+    assert index.read_bytes() == before  # the published site is untouched
+    # the failed run is not recorded as current: fixing it re-executes it
+    (toy / "book" / "runplan.toml").write_text(plan)
+    again = build(toy)
+    assert "toy-lbp" in [r for r, _ in again.executed]
+
+
+def test_cli_failure_exit_code(toy: Path, capsys):
+    from mrkit.cli import main
+
+    plan = (toy / "book" / "runplan.toml").read_text()
+    plan = plan.replace('{trait = "insomnia"}', '{trait = "insomnia", fail = true}')
+    (toy / "book" / "runplan.toml").write_text(plan.replace("value = 1.0", 'value = 1.0\ndata = "none"', 1))
+    code = main(["book", "--plan", str(toy / "book" / "runplan.toml"), "--no-render", "--jobs", "1",
+                 "--build-dir", str(toy / "_b")])
+    assert code == 2
+    assert "deliberate failure for insomnia" in capsys.readouterr().err
+
+
+def test_profile_selects_runs_and_unknown_profile_is_an_error(toy: Path):
+    plan = load_plan(toy / "book" / "runplan.toml", "one", root=toy)
+    assert [r.id for r in plan.runs] == ["toy-insomnia"]
+    assert plan.runs[0].title == "Toy page for Insomnia"
+    with pytest.raises(PlanError, match="unknown profile"):
+        load_plan(toy / "book" / "runplan.toml", "nope", root=toy)
+
+
+def test_small_profile_build_filters_the_toc(toy: Path):
+    build(toy, profile="one")
+    staged = (toy / "_build" / "source" / "_toc.yml").read_text()
+    assert "toy-insomnia" in staged and "toy-lbp" not in staged
+    assert (toy / "_build" / "html" / "book" / "generated" / "toy-insomnia.html").exists()

@@ -101,7 +101,8 @@ def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: La
 
     if render_site:
         stage = layout.build / "source"
-        stage_source(layout.root, stage, outputs, plan.runs[0].parameters if plan.runs else {})
+        data_params = next((r.parameters for r in plan.runs if r.parameters.get("data") != "none"), {})
+        stage_source(layout.root, stage, outputs, data_params)
         t0 = time.perf_counter()
         render(stage, layout.build / "sphinx", layout.build / "html", strict=strict)
         if progress:

@@ -43,6 +43,17 @@ def data_banner(params: dict[str, Any]) -> str:
             "This page was computed on the real GWAS summary statistics listed in `data/sources.toml`.\n:::")
 
 
+def data_statement(params: dict[str, Any]) -> str:
+    """One admonition for the landing page saying which data the whole build used."""
+    if params.get("data", "synthetic") == "real":
+        return (":::{note}\nThis build was computed on the **real GWAS summary statistics** listed in "
+                "`data/sources.toml`.\n:::")
+    return (":::{warning}\nThis build was computed on the **synthetic default panel** (size "
+            f"`{params.get('panel_size', 'full')}`, seed `{params.get('seed')}`): simulated GWAS summary statistics "
+            "calibrated to the study, with causal effects planted at the published estimates. Its numbers test "
+            "the pipeline, they are not the study's results. See {doc}`/book/data`.\n:::")
+
+
 def presentable(executed: Path, run: Run) -> nbformat.NotebookNode:
     """The executed notebook as the reader sees it: title, data banner, hidden defaults, collapsed parameters."""
     nb = nbformat.read(executed, as_version=4)
@@ -129,6 +140,7 @@ def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params
     config.setdefault("html", {})["extra_footer"] = (
         "Computed on the real GWAS files of data/sources.toml." if real else
         "Computed on the synthetic default panel: simulated data calibrated to the study, not the real GWAS.")
+    config.setdefault("parse", {}).setdefault("myst_substitutions", {})["data_statement"] = data_statement(data_params)
     _write_if_changed(yaml.safe_dump(config, sort_keys=False).encode(), stage / "_config.yml")
     toc, pages = filter_toc(yaml.safe_load((root / "_toc.yml").read_text()),
                             {run.page for run in executed})

@@ -1,0 +1,173 @@
+"""The real book, built on its small configuration, checked as HTML and in a headless browser.
+
+One build (session fixture) of ``mrkit book --profile small`` into a temporary folder; the tests read
+the executed notebooks and the HTML, and render two pages in Debian's Chromium served from 127.0.0.1.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import subprocess
+import threading
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from mrkit.book.pipeline import DEFAULT_PLAN, Layout, build_book
+from mrkit.book.runplan import load_plan
+from mrkit.paths import PROJECT_ROOT
+
+pytestmark = pytest.mark.book
+
+
+@pytest.fixture(scope="session")
+def small_build(tmp_path_factory):
+    build = tmp_path_factory.mktemp("book")
+    layout = Layout.default(PROJECT_ROOT, build=build)
+    report = build_book(DEFAULT_PLAN, profile="small", layout=layout, progress=False)
+    return layout, report
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_title = tag == "title"
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+
+
+def parse(path: Path) -> _Tags:
+    p = _Tags()
+    p.feed(path.read_text())
+    return p
+
+
+def toc_pages(layout: Layout) -> list[str]:
+    toc = yaml.safe_load((layout.build / "source" / "_toc.yml").read_text())
+    return re.findall(r"file': '([^']+)'", str(toc)) + [toc["root"]]
+
+
+def test_every_toc_page_exists_with_its_title(small_build):
+    layout, _ = small_build
+    plan = load_plan(DEFAULT_PLAN, "small")
+    titles = {run.page: run.title for run in plan.runs}
+    pages = toc_pages(layout)
+    assert len(pages) >= len(plan.runs) + 5
+    for page in pages:
+        html = layout.build / "html" / f"{page}.html"
+        assert html.exists(), f"{page} listed in the toc but not built"
+        if page in titles:
+            assert titles[page] in parse(html).title, f"{page}: title {titles[page]!r} missing"
+
+
+def test_mr_pages_have_embedded_figures_and_a_results_table(small_build):
+    layout, _ = small_build
+    for page in ("mr-insomnia-to-lbp", "mr-lbp-to-insomnia"):
+        html = layout.build / "html" / "book" / "generated" / f"{page}.html"
+        tags = parse(html).tags
+        images = [a.get("src", "") for t, a in tags if t == "img"]
+        embedded = [s for s in images if s.startswith("data:image/png;base64,") or s.startswith("../../_images/")]
+        assert len(embedded) >= 4, f"{page}: expected scatter, forest, funnel and leave-one-out figures"
+        text = html.read_text()
+        assert "<table" in text and "Weighted median" in text and "MR Egger" in text
+
+
+def test_no_executed_notebook_has_an_error_or_traceback(small_build):
+    layout, _ = small_build
+    notebooks = sorted(layout.executed.glob("*.ipynb"))
+    assert notebooks
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert out.get("output_type") != "error", f"{path.name}: error output"
+                assert "Traceback" not in str(out.get("text", "")), f"{path.name}: traceback in output"
+
+
+def test_no_page_loads_anything_from_another_host(small_build):
+    layout, _ = small_build
+    for html in (layout.build / "html").rglob("*.html"):
+        for tag, attrs in parse(html).tags:
+            url = attrs.get("src") if tag in ("script", "img", "iframe") else (
+                attrs.get("href") if tag == "link" and attrs.get("rel") in ("stylesheet", "preload") else None)
+            if url:
+                assert not re.match(r"^(https?:)?//", url), f"{html.name} loads {url}"
+
+
+def test_rebuild_without_changes_executes_nothing(small_build):
+    layout, _ = small_build
+    start = time.perf_counter()
+    report = build_book(DEFAULT_PLAN, profile="small", layout=layout, progress=False)
+    assert report.executed == []
+    assert time.perf_counter() - start < 60
+
+
+# --- headless Chromium ---------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def served(small_build):
+    layout, _ = small_build
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(layout.build / "html"))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    if CHROMIUM is None:
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+           f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+
+
+@pytest.mark.browser
+def test_landing_page_typesets_math(served, tmp_path):
+    dom = chromium(tmp_path, "--dump-dom", f"{served}/book/intro.html").stdout
+    assert "Mendelian randomization" in dom
+    assert "<mjx-container" in dom, "MathJax did not typeset the landing page"
+
+
+@pytest.mark.browser
+def test_mr_page_renders_math_and_a_visible_figure(served, tmp_path):
+    from PIL import Image
+    import numpy as np
+
+    url = f"{served}/book/generated/mr-insomnia-to-lbp.html"
+    assert "<mjx-container" in chromium(tmp_path, "--dump-dom", url).stdout
+    shots = {}
+    for name, page in (("mr", url), ("glossary", f"{served}/book/glossary.html")):
+        shot = tmp_path / f"{name}.png"
+        chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,9000", "--hide-scrollbars", page)
+        assert shot.exists(), f"no screenshot of {page}"
+        rgb = np.asarray(Image.open(shot).convert("RGB")).astype(float) / 255
+        saturation = rgb.max(axis=2) - rgb.min(axis=2)
+        shots[name] = int((saturation > 0.35).sum())
+    # plots draw coloured points and lines; a text-only page has few saturated pixels
+    assert shots["mr"] > 20_000 and shots["mr"] > 5 * shots["glossary"], shots

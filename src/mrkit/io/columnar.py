@@ -306,3 +306,33 @@ def scan_filtered(layout: TextLayout, column_types: dict[str, pa.DataType],
                        + [pa.field("_line", pa.int64())])
     table = pa.Table.from_batches(kept, schema=kept[0].schema if kept else None) if kept else schema.empty_table()
     return table, total
+
+
+BGZF_BLOCK = 65280  # input bytes per BGZF block, as bgzip uses
+
+
+def write_bgzip(path: str | Path, chunks, level: int = 6) -> Path:
+    """Write text chunks (bytes) as BGZF: independent gzip blocks plus the end-of-file block.
+
+    What ``bgzip`` and tabix-indexed release files (FinnGen) are: valid multi-member gzip.
+    """
+    path = Path(path)
+    pending = bytearray()
+    with open(path, "wb") as out:
+        def block(data: bytes) -> None:
+            deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+            body = deflate.compress(data) + deflate.flush()
+            size = len(body) + 25  # header 18 + body + crc 4 + isize 4, minus one
+            out.write(b"\x1f\x8b\x08\x04\x00\x00\x00\x00\x00\xff\x06\x00BC\x02\x00"
+                      + size.to_bytes(2, "little") + body
+                      + zlib.crc32(data).to_bytes(4, "little") + len(data).to_bytes(4, "little"))
+
+        for chunk in ([chunks] if isinstance(chunks, bytes | bytearray) else chunks):
+            pending += chunk
+            while len(pending) >= BGZF_BLOCK:
+                block(bytes(pending[:BGZF_BLOCK]))
+                del pending[:BGZF_BLOCK]
+        if pending:
+            block(bytes(pending))
+        out.write(BGZF_EOF)
+    return path

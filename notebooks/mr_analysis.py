@@ -1,0 +1,164 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+exposure = "insomnia"
+outcome = "lbp"
+p_threshold = 5e-8
+convention = "twosamplemr"
+presso_n = 3000
+data = "synthetic"
+panel_size = "full"
+seed = 314159265
+results_dir = "book/generated/results"
+
+# %% tags=["remove-cell"]
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+from myst_nb import glue
+
+import mrkit
+from mrkit import plots, report
+from mrkit.presso import mr_presso
+from mrkit.steiger import steiger_directionality
+from mrkit.study import BINARY_TRAITS, Study
+
+study = Study(data=data, panel_size=panel_size, seed=seed)
+X, Y = study.label(exposure), study.label(outcome)
+page = f"mr-{exposure}-to-{outcome}"
+binary_outcome = outcome in BINARY_TRAITS
+
+# %% [markdown]
+# ## Instruments and harmonisation
+#
+# Instruments are the exposure's variants at the page's p-value threshold, clumped against the reference
+# panel; their associations with the outcome are looked up (with an LD proxy where an instrument is missing)
+# and harmonised to the same effect allele with TwoSampleMR's rules. The log counts what happened at each step.
+
+# %%
+h = study.harmonised(exposure, outcome, p_threshold=p_threshold)
+kept = h[h["mr_keep"]]
+report.table(report.harmonisation_log(h), caption=f"Harmonisation of {X} instruments with {Y}: "
+             "number of variants at each step (STROBE-MR item 10a).")
+
+# %% [markdown]
+# ## Causal estimates
+#
+# All methods of the paper (IVW, MR-Egger, weighted median, penalised weighted median, maximum likelihood),
+# plus the mode-based estimates and MR-RAPS, under the convention named in each row.
+
+# %%
+results = mrkit.mr(h, methods=report.ALL_METHODS, convention=convention, seed=seed)
+het = mrkit.heterogeneity(h, convention=convention)
+pleio = mrkit.pleiotropy(h, convention=convention)
+presso = mr_presso(kept["beta.exposure"].to_numpy(), kept["se.exposure"].to_numpy(),
+                   kept["beta.outcome"].to_numpy(), kept["se.outcome"].to_numpy(),
+                   snp=kept["SNP"].tolist(), n_distributions=presso_n, seed=seed)
+steiger = steiger_directionality(kept)
+report.estimates_table(results, binary_outcome=binary_outcome, exposure=X, outcome=Y,
+                       units=study.units(exposure))
+
+# %% tags=["remove-input"]
+display(Markdown(report.scale_note(exposure, outcome, study)))
+
+# %% [markdown]
+# ## Heterogeneity, pleiotropy and direction
+
+# %% tags=["remove-input"]
+report.table(report.diagnostics_table(het, pleio, presso, steiger),
+             caption="Cochran's Q (IVW) and Rücker's Q′ (MR-Egger) with their p-values; the MR-Egger intercept "
+             "(average directional pleiotropy, outcome units per effect allele); I²_GX (reliability of MR-Egger); "
+             "MR-PRESSO global test; Steiger directionality (variance explained in exposure and outcome).")
+
+# %% [markdown]
+# ## MR-PRESSO: before and after removing outliers
+
+# %% tags=["remove-input"]
+report.table(report.presso_table(presso, binary_outcome=binary_outcome),
+             caption=f"MR-PRESSO with {presso_n:,} simulated distributions (seed {seed}): IVW on all instruments "
+             "(raw) and without the outliers the outlier test found (corrected); the distortion test asks "
+             "whether removing them changed the estimate.")
+display(Markdown(report.presso_note(presso)))
+
+# %% [markdown]
+# ## Plots
+
+# %% tags=["remove-input"]
+single = mrkit.single_snp(h, convention=convention)
+loo = mrkit.leave_one_out(h, convention=convention)
+fig = plots.scatter(h, results, exposure=f"{X} ({study.units(exposure)})", outcome=f"{Y} ({study.units(outcome)})",
+                    egger_intercept=pleio["intercept"], methods=["ivw", "egger", "weighted_median",
+                                                                   "penalised_weighted_median", "ml"],
+                    outliers=presso.outliers)
+glue("scatter", fig, display=False)
+plt.close(fig)
+fig = plots.forest(single, xlabel=f"causal estimate ({report.effect_unit(outcome, study)} per unit {X})",
+                   summary=results[results["method"].isin(["ivw", "egger", "weighted_median"])])
+glue("forest", fig, display=False)
+plt.close(fig)
+fig = plots.funnel(single, results, xlabel=f"Wald ratio ({report.effect_unit(outcome, study)} per unit {X})")
+glue("funnel", fig, display=False)
+plt.close(fig)
+fig = plots.forest(loo, xlabel=f"IVW estimate without the variant ({report.effect_unit(outcome, study)})",
+                   summary=results[results["method"] == "ivw"])
+glue("loo", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} scatter
+# :alt: Scatter plot of SNP-outcome against SNP-exposure associations with method lines.
+#
+# Each point is an instrument: its association with the exposure (x, oriented so that the effect allele
+# increases the exposure) and with the outcome (y), with 95 % confidence intervals. Lines have the slopes of
+# the causal estimates; MR-Egger's line has its intercept. MR-PRESSO outliers are in red.
+# ```
+
+# %% [markdown]
+# ```{glue:figure} forest
+# :alt: Forest plot of single-SNP Wald ratios and summary estimates.
+#
+# Wald ratio of each instrument with its 95 % confidence interval (first-order standard error), and the IVW,
+# MR-Egger and weighted-median estimates in colour. The dashed line is no effect.
+# ```
+
+# %% [markdown]
+# ```{glue:figure} funnel
+# :alt: Funnel plot of Wald ratios against their precision.
+#
+# Funnel plot: Wald ratios against their precision (1/SE). Without directional pleiotropy the points are
+# symmetric around the IVW estimate; asymmetry suggests pleiotropy or small-study-like bias.
+# ```
+
+# %% [markdown]
+# ```{glue:figure} loo
+# :alt: Leave-one-out IVW estimates.
+#
+# Leave-one-out analysis: the IVW estimate recomputed without each instrument in turn, with 95 % intervals.
+# One instrument that moves the estimate a lot would deserve scrutiny.
+# ```
+
+# %% [markdown]
+# ## Summary
+
+# %% tags=["remove-input"]
+display(Markdown(report.direction_summary(results, het, pleio, presso, steiger, exposure=exposure,
+                                          outcome=outcome, study=study, binary_outcome=binary_outcome)))
+out = Path(results_dir)
+out.mkdir(parents=True, exist_ok=True)
+report.save_direction(out / f"{page}.json", results=results, het=het, pleio=pleio, presso=presso,
+                      steiger=steiger, harmonised=h, exposure=exposure, outcome=outcome, study=study,
+                      p_threshold=p_threshold, convention=convention)

@@ -1,0 +1,126 @@
+"""The study's analysis path, from a trait's GWAS file to harmonised instruments, in one place.
+
+The notebooks call this so that every page takes the same steps with the same settings: read the
+summary statistics (the synthetic panel's files or the real ones), select instruments at a p-value
+threshold, clump them against the reference panel, look up the outcome (with LD proxies for missing
+instruments) and harmonise. Results are cached per process, since several pages need the same trait.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import MRKitError
+
+TRAITS = ("insomnia", "sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness", "lbp")
+SLEEP_TRAITS = TRAITS[:-1]
+BINARY_TRAITS = ("short_sleep", "long_sleep", "lbp")
+LABELS = {"insomnia": "Insomnia", "sleep_duration": "Sleep duration", "short_sleep": "Short sleep duration",
+          "long_sleep": "Long sleep duration", "daytime_sleepiness": "Daytime sleepiness", "lbp": "Low back pain"}
+#: Units in a few words, for axis labels; data/sources.toml has the full description.
+SHORT_UNITS = {"insomnia": "score 1-3", "sleep_duration": "hours/day", "daytime_sleepiness": "score 0-3",
+               "short_sleep": "log odds", "long_sleep": "log odds", "lbp": "log odds"}
+
+
+@dataclass
+class Study:
+    """One configuration of the analysis: which data, which panel, which seed, which clumping."""
+
+    data: str = "synthetic"
+    panel_size: str = "full"
+    seed: int | None = None
+    clump_r2: float = 0.001
+    clump_kb: int = 10_000
+    proxy_r2: float = 0.8
+    harmonise_action: int = 2
+    _gwas: dict[tuple[str, float | None], pd.DataFrame] = field(default_factory=dict, repr=False)
+    _instruments: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
+
+    # -- where the data are --------------------------------------------------------------------------------
+    @cached_property
+    def folder(self) -> Path | None:
+        """The synthetic panel's folder (generated on first use); None for real data."""
+        if self.data != "synthetic":
+            return None
+        from .simulate import ensure_panel
+
+        return ensure_panel(size=self.panel_size, seed=self.seed)
+
+    @cached_property
+    def files(self) -> dict[str, Any]:
+        """trait -> (path, format), plus 'ref' -> PLINK prefix of the LD reference panel."""
+        if self.data == "synthetic":
+            from .simulate import panel_files
+
+            return panel_files(self.folder)
+        if self.data == "real":
+            from .sources import load_sources, reference_panel, resolve
+
+            out: dict[str, Any] = {t: resolve(t, data="real") for t in load_sources() if t in TRAITS}
+            out["ref"] = reference_panel()
+            return out
+        raise MRKitError(f"data must be 'synthetic' or 'real', not {self.data!r}")
+
+    @cached_property
+    def sources(self) -> dict[str, Any]:
+        """What data/sources.toml says of each trait (label, units, sample size, citation)."""
+        from .sources import load_sources
+
+        return load_sources()
+
+    def label(self, trait: str) -> str:
+        """The trait's name as readers see it."""
+        return LABELS.get(trait, trait.replace("_", " ").capitalize())
+
+    def units(self, trait: str) -> str:
+        """The trait's units in a few words (binary traits: log odds)."""
+        return SHORT_UNITS.get(trait, getattr(self.sources.get(trait), "units", ""))
+
+    @cached_property
+    def truth(self) -> dict | None:
+        """The planted truth of the synthetic panel (None on real data)."""
+        if self.folder is None:
+            return None
+        return json.loads((self.folder / "truth.json").read_text())
+
+    # -- the analysis path ------------------------------------------------------------------------------------
+    def gwas(self, trait: str, p_max: float | None = None) -> pd.DataFrame:
+        """A trait's summary statistics in the internal schema (rows with p <= p_max when given)."""
+        key = (trait, p_max)
+        if key not in self._gwas:
+            if (trait, None) in self._gwas and p_max is not None:
+                full = self._gwas[(trait, None)]
+                self._gwas[key] = full[full["p"] <= p_max].reset_index(drop=True)
+            else:
+                from .io import read_sumstats
+
+                path, fmt = self.files[trait]
+                self._gwas[key] = read_sumstats(path, fmt, p_max=p_max)
+        return self._gwas[key]
+
+    def instruments(self, exposure: str, p_threshold: float = 5e-8):
+        """Significant, LD-clumped instruments of ``exposure`` (an :class:`~mrkit.instruments` result)."""
+        key = (exposure, p_threshold)
+        if key not in self._instruments:
+            from .instruments import instrument_set
+
+            self._instruments[key] = instrument_set(
+                self.gwas(exposure, p_max=p_threshold), bfile=self.files["ref"], p_threshold=p_threshold,
+                r2=self.clump_r2, kb=self.clump_kb, binary=exposure in BINARY_TRAITS,
+                trait=exposure, source=self.sources.get(exposure))
+        return self._instruments[key]
+
+    def harmonised(self, exposure: str, outcome: str, p_threshold: float = 5e-8) -> pd.DataFrame:
+        """Exposure instruments and their outcome associations, harmonised (TwoSampleMR columns)."""
+        from .harmonise import harmonise_with_proxies
+
+        inst = self.instruments(exposure, p_threshold)
+        return harmonise_with_proxies(inst.table, self.gwas(outcome), bfile=self.files["ref"],
+                                      proxy_r2=self.proxy_r2, action=self.harmonise_action,
+                                      exposure_name=self.label(exposure), outcome_name=self.label(outcome),
+                                      instrument_log=inst.log)

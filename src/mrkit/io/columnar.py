@@ -41,7 +41,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 #: Text that means "no value" in summary-statistics files (pyarrow's defaults plus GWAS-SSF "#NA").
 NULL_VALUES = ["", "NA", "N/A", "n/a", "NaN", "nan", "-nan", "-NaN", "NULL", "null", "None", "#NA", "#N/A"]
-DEFAULT_BLOCK_SIZE = 8 << 20  # bytes of text per batch: ~80k FinnGen rows, small enough to filter and drop
+DEFAULT_BLOCK_SIZE = 2 << 20  # bytes of text per batch (~20k FinnGen rows): as fast as larger, far less memory
 
 
 @dataclass(frozen=True)

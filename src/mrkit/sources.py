@@ -1,0 +1,176 @@
+"""The study's GWAS sources (``data/sources.toml``) and where each one's file is on this machine.
+
+A source names a trait's GWAS: its OpenGWAS id, units, sample size, citation, the reader format of
+the real file and its public download location. :func:`resolve` turns a trait key into a file path
+and a reader format, preferring a copy the user points at (argument, ``MRKIT_SOURCE_<TRAIT>``, a
+``[local]`` table) over the download cache, so nobody has to download what they already have.
+
+References
+----------
+Luo J et al. (2022) Causal association of sleep disturbances and low back pain: a bidirectional
+two-sample Mendelian randomization study. Front Neurosci 16:1074605 (the sources of the study).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .errors import InputError, MRKitError
+from .paths import DATA_DIR, cache_dir
+
+SOURCES_FILE = DATA_DIR / "sources.toml"
+TRAITS = ("insomnia", "sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness", "lbp")
+DATA_CHOICES = ("real", "synthetic")
+
+
+class SourceUnavailable(MRKitError):
+    """The file of a source is neither downloaded nor pointed at."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One trait's GWAS, as described in ``data/sources.toml``."""
+
+    trait: str
+    description: str
+    units: str
+    format: str
+    citation: str
+    ancestry: str = ""
+    opengwas_id: str = ""
+    n: int | None = None
+    ncase: int | None = None
+    ncontrol: int | None = None
+    n_variants: int | None = None
+    url: str = ""
+    filename: str = ""
+    size: int | None = None
+    sha256: str = ""
+    synthetic_format: str = ""
+    local: str = ""  # a local file from a [local] table, when given
+    local_format: str = ""
+
+    @property
+    def sample_size(self) -> int | None:
+        """Total N: ``n``, or cases + controls."""
+        if self.n is not None:
+            return self.n
+        return self.ncase + self.ncontrol if self.ncase is not None and self.ncontrol is not None else None
+
+    @property
+    def cache_name(self) -> str:
+        return self.filename or (self.url.rstrip("/").rsplit("/", 1)[-1] if self.url else f"{self.trait}.gz")
+
+
+def _load_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
+
+
+def load_sources(path: str | Path | None = None) -> dict[str, Source]:
+    """Trait key -> :class:`Source`, with ``[local]`` overrides from the file and ``sources.local.toml``."""
+    path = Path(path) if path is not None else SOURCES_FILE
+    if not path.is_file():
+        raise InputError("sources file not found", file=str(path))
+    doc = _load_toml(path)
+    local = dict(doc.get("local", {}))
+    local_file = path.with_name("sources.local.toml")
+    if local_file.is_file():
+        local.update(_load_toml(local_file).get("local", {}))
+    known = {f.name for f in fields(Source)}
+    sources = {}
+    for trait, table in doc.get("sources", {}).items():
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise InputError(f"[sources.{trait}] has unknown key(s) {unknown}", file=str(path))
+        missing = [k for k in ("description", "units", "format", "citation") if not table.get(k)]
+        if missing:
+            raise InputError(f"[sources.{trait}] lacks {missing}", file=str(path))
+        override = local.get(trait, "")
+        if isinstance(override, dict):
+            extra = {"local": str(override.get("path", "")), "local_format": str(override.get("format", ""))}
+        else:
+            extra = {"local": str(override)}
+        sources[trait] = Source(trait=trait, **table, **extra)
+    unknown_local = sorted(set(local) - set(sources))
+    if unknown_local:
+        raise InputError(f"[local] names unknown source(s) {unknown_local}; known: {sorted(sources)}",
+                         file=str(path))
+    return sources
+
+
+def _existing(path: str | Path, what: str) -> Path:
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise InputError(f"{what} points at a file that does not exist", file=str(path))
+    return path
+
+
+def resolve(trait: str, data: str = "real", *, local: str | Path | None = None,
+            sources: dict[str, Source] | None = None, panel_dir: str | Path | None = None) -> tuple[Path, str]:
+    """The file of ``trait`` and the :func:`mrkit.io.read_sumstats` format to read it with.
+
+    ``data="real"``: ``local`` argument, else ``$MRKIT_SOURCE_<TRAIT>``, else the ``[local]`` table,
+    else the downloaded file in the cache (``mrkit fetch TRAIT``); local files are format "auto"
+    unless their ``[local]`` entry names one. ``data="synthetic"``: the simulated panel's file of
+    the trait in ``panel_dir`` (default: :func:`mrkit.simulate.ensure_panel`).
+    """
+    sources = load_sources() if sources is None else sources
+    if trait not in sources:
+        raise InputError(f"unknown trait {trait!r}; sources: {sorted(sources)}")
+    source = sources[trait]
+    if data == "synthetic":
+        return _synthetic(source, panel_dir)
+    if data != "real":
+        raise InputError(f"unknown data choice {data!r}; expected one of {DATA_CHOICES}")
+    env = f"MRKIT_SOURCE_{trait.upper()}"
+    if local is not None:
+        return _existing(local, "local="), "auto"
+    if os.environ.get(env):
+        return _existing(os.environ[env], env), "auto"
+    if source.local:
+        return _existing(source.local, f"[local] {trait}"), source.local_format or "auto"
+    cached = cache_dir() / source.cache_name
+    if cached.is_file():
+        return cached, source.format
+    raise SourceUnavailable(f"no file for {trait!r} ({source.opengwas_id or source.description}): run "
+                            f"`mrkit fetch {trait}` or set {env}=/path/to/your/copy")
+
+
+def _synthetic(source: Source, panel_dir: str | Path | None) -> tuple[Path, str]:
+    """The simulated panel's file for a trait: from its manifest.json when it lists files, else by name."""
+    if panel_dir is None:
+        from .simulate import ensure_panel
+
+        panel_dir = ensure_panel()
+    panel_dir = Path(panel_dir)
+    manifest = panel_dir / "manifest.json"
+    if manifest.is_file():
+        entry = _manifest_entry(json.loads(manifest.read_text()), source.trait)
+        if entry is not None:
+            path, fmt = entry
+            return _existing(panel_dir / path, f"{manifest} entry {source.trait!r}"), fmt or source.synthetic_format
+    found = sorted(p for p in panel_dir.glob(f"{source.trait}[._]*")
+                   if not p.name.endswith((".part", ".tbi", ".csi", ".json")))
+    if not found:
+        raise SourceUnavailable(f"the synthetic panel in {panel_dir} has no file for {source.trait!r}")
+    return found[0], source.synthetic_format or "auto"
+
+
+def _manifest_entry(doc, trait: str) -> tuple[str, str] | None:
+    """``files``/``traits``/``sumstats`` mapping trait -> "path" or {"path"/"file", "format"}."""
+    for key in ("files", "traits", "sumstats"):
+        table = doc.get(key) if isinstance(doc, dict) else None
+        if isinstance(table, dict) and trait in table:
+            entry = table[trait]
+            if isinstance(entry, str):
+                return entry, ""
+            if isinstance(entry, dict) and (entry.get("path") or entry.get("file")):
+                return entry.get("path") or entry.get("file"), entry.get("format", "")
+    return None

@@ -1,0 +1,37 @@
+"""``mrkit read``: read a GWAS summary-statistics file, report what was kept and dropped, save it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("read", help="read and validate a GWAS summary-statistics file",
+                              description=__doc__)
+    p.add_argument("file", type=Path)
+    p.add_argument("--fmt", default="auto", help="auto (default), gwasvcf, finngen, neale, ssf or generic")
+    p.add_argument("--p-max", type=float, default=None, help="keep rows with p <= P_MAX")
+    p.add_argument("--column", action="append", default=[], metavar="SCHEMA=FILE",
+                   help="generic format column mapping, e.g. --column beta=BETA (repeatable)")
+    p.add_argument("--study", help="GWAS-VCF sample column to read")
+    p.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
+    p.add_argument("-o", "--output", type=Path, help="write the rows as a tab-separated file")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..errors import MRKitError
+    from ..io import ReadReport, read_sumstats
+
+    columns = {}
+    for item in args.column:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise MRKitError(f"--column {item!r}: expected SCHEMA=FILE, e.g. beta=BETA")
+        columns[key] = value
+    frame = read_sumstats(args.file, args.fmt, columns=columns or None, p_max=args.p_max,
+                          strict=args.strict, study=args.study)
+    print(ReadReport.of(frame))
+    if args.output:
+        frame.to_csv(args.output, sep="\t", index=False, na_rep="NA")
+        print(f"wrote {args.output}")
+    return 0

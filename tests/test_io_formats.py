@@ -211,3 +211,19 @@ def test_report_summarises_the_read(tmp_path):
     report = ReadReport.of(df)
     assert (report.rows_read, report.rows_kept, report.above_p_max) == (3, 2, 1)
     assert "3 rows read, 2 kept" in str(report)
+
+
+def test_gwasvcf_continuous_study_header_is_a_sample_size(tmp_path):
+    # gwas2vcf writes continuous traits with TotalControls = N and TotalCases = 0
+    text = ("##fileformat=VCFv4.2\n"
+            "##SAMPLE=<ID=ukb-a-13,TotalVariants=1,TotalControls=336965.0,TotalCases=0,StudyType=Continuous>\n"
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tukb-a-13\n"
+            "1\t5\trs1\tA\tG\t.\tPASS\t.\tES:SE:LP:AF:ID\t0.1:0.01:2:0.2:rs1\n")
+    df = read_sumstats(write(tmp_path / "ukb-a-13.vcf", text))
+    assert df["n"].tolist() == [336965.0] and df[["ncase", "ncontrol"]].isna().all().all()
+    assert df.attrs["dropped"] == {}
+
+
+def test_header_only_file_gives_an_empty_schema_frame(tmp_path):
+    df = read_sumstats(write(tmp_path / "empty.tsv", FINNGEN_HEADER + "\n"))
+    assert len(df) == 0 and list(df.columns) == list(SCHEMA_COLUMNS) and df["pos"].dtype == np.int64

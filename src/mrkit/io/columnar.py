@@ -302,10 +302,9 @@ def scan_filtered(layout: TextLayout, column_types: dict[str, pa.DataType],
         mask = keep(batch) if keep is not None else None
         data = batch.data.append_column("_line", pa.array(batch.lines()))
         kept.append(data if mask is None else data.filter(pa.array(mask)))
-    schema = pa.schema([pa.field(n, t) for n, t in column_types.items() if n in layout.header]
-                       + [pa.field("_line", pa.int64())])
-    table = pa.Table.from_batches(kept, schema=kept[0].schema if kept else None) if kept else schema.empty_table()
-    return table, total
+    if kept:
+        return pa.Table.from_batches(kept), total
+    return pa.schema([*column_types.items(), ("_line", pa.int64())]).empty_table(), total
 
 
 BGZF_BLOCK = 65280  # input bytes per BGZF block, as bgzip uses

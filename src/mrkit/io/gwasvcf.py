@@ -37,12 +37,22 @@ def detect(layout: TextLayout) -> bool:
 
 
 def header_counts(layout: TextLayout, study: str) -> dict[str, float]:
-    """TotalCases / TotalControls of the study from its ``##SAMPLE`` line (empty when absent)."""
+    """Study-wide n / ncase / ncontrol from the ``##SAMPLE`` line (empty when absent).
+
+    For ``StudyType=Continuous`` gwas2vcf puts everyone in TotalControls (TotalCases = 0): that is
+    the sample size, not a control count.
+    """
     for line in layout.meta_lines:
         if line.startswith("##SAMPLE=<") and re.search(rf"[<,]ID={re.escape(study)}[,>]", line):
-            counts = dict(re.findall(r"(TotalCases|TotalControls)=([0-9.eE+]+)", line))
-            out = {key: float(value) for key, value in counts.items()}
-            return {"ncase": out.get("TotalCases", np.nan), "ncontrol": out.get("TotalControls", np.nan)}
+            fields = dict(re.findall(r"(TotalCases|TotalControls|StudyType)=([^,>]+)", line))
+            try:
+                cases, controls = (float(fields.get(k, "nan")) for k in ("TotalCases", "TotalControls"))
+            except ValueError:
+                raise InputError(f"unreadable TotalCases/TotalControls in {line!r}", file=str(layout.path),
+                                 line=layout.meta_lines.index(line) + 1) from None
+            if fields.get("StudyType", "").lower() == "continuous" or not cases > 0:
+                return {"n": np.nansum([cases, controls]) or np.nan, "ncase": np.nan, "ncontrol": np.nan}
+            return {"n": cases + controls, "ncase": cases, "ncontrol": controls}
     return {}
 
 
@@ -68,10 +78,10 @@ def format_fields(table: pa.Table | pa.RecordBatch, study: str, wanted: tuple[st
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     out: dict[str, list] = {key: [] for key in wanted}
     order = []
+    fmt = pc.fill_null(fmt, "")
     for layout_string in pc.unique(fmt).to_pylist():
-        rows = np.flatnonzero(pc.fill_null(pc.equal(fmt, layout_string), False).to_numpy(zero_copy_only=False)) \
-            if layout_string is not None else np.flatnonzero(pc.is_null(fmt).to_numpy(zero_copy_only=False))
-        keys = (layout_string or "").split(":")
+        rows = np.flatnonzero(pc.equal(fmt, layout_string).to_numpy(zero_copy_only=False))
+        keys = layout_string.split(":")
         missing = [key for key in REQUIRED_FIELDS if key in wanted and key not in keys]
         if missing:
             raise InputError(f"FORMAT {layout_string!r} lacks required field(s) {missing}",
@@ -112,7 +122,7 @@ def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
         ncase = np.where(np.isnan(num["NC"]), totals.get("ncase", np.nan), num["NC"])
         ncontrol = np.where(np.isnan(num["SS"]) | np.isnan(num["NC"]), totals.get("ncontrol", np.nan),
                             num["SS"] - num["NC"])
-        n = np.where(np.isnan(num["SS"]), ncase + ncontrol, num["SS"])
+        n = np.where(np.isnan(num["SS"]), totals.get("n", np.nan), num["SS"])
         dot = pa.array(["."])
         vcf_id = pc.if_else(pc.is_in(table.column("ID"), dot), None, table.column("ID"))
         study_id = pc.if_else(pc.is_in(fields["ID"], dot), None, fields["ID"])

@@ -243,3 +243,46 @@ def save_direction(path: Path, *, results: pd.DataFrame, het: pd.DataFrame, plei
 def load_directions(results_dir: str | Path) -> list[dict]:
     """Every saved direction of ``results_dir`` (written by the MR pages)."""
     return [json.loads(p.read_text()) for p in sorted(Path(results_dir).glob("mr-*.json"))]
+
+
+def published_results(path: str | Path | None = None) -> pd.DataFrame:
+    """The published IVW results of ``data/published.toml``: one row per study and direction."""
+    import tomllib
+
+    from .paths import DATA_DIR
+
+    doc = tomllib.loads(Path(path or DATA_DIR / "published.toml").read_text())
+    rows = [{"study": key, "bibkey": s.get("bibkey", key), **r}
+            for key, s in doc["studies"].items() for r in s.get("results", [])]
+    return pd.DataFrame(rows)
+
+
+def adjust_p(p: np.ndarray, method: str = "bonferroni") -> np.ndarray:
+    """Multiple-testing adjusted p-values: ``bonferroni`` or ``fdr_bh`` (Benjamini-Hochberg)."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p, float)
+    out = np.full_like(p, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method=method)[1]
+    return out
+
+
+def directions_table(directions: list[dict], method: str = "ivw") -> pd.DataFrame:
+    """One row per saved direction: the ``method`` estimate, exp scale, adjusted p-values, planted truth."""
+    rows = []
+    for d in directions:
+        m = next((r for r in d["methods"] if r["method"] == method), None)
+        if m is None:
+            continue
+        rows.append({"exposure": d["exposure"], "outcome": d["outcome"], "nsnp": m.get("nsnp"),
+                     "estimate": m["estimate"], "se": m["se"], "ci_lower": m["ci_lower"],
+                     "ci_upper": m["ci_upper"], "p": m["p"], "planted": d.get("planted")})
+    t = pd.DataFrame(rows)
+    if len(t):
+        for col in ("estimate", "ci_lower", "ci_upper", "planted"):
+            t[f"exp_{col}"] = np.exp(t[col].astype(float))
+        t["p_bonferroni"] = adjust_p(t["p"].to_numpy(), "bonferroni")
+        t["p_fdr"] = adjust_p(t["p"].to_numpy(), "fdr_bh")
+    return t

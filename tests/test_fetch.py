@@ -133,3 +133,23 @@ def test_http_error_is_clear(server, tmp_path):
     with pytest.raises(FetchError, match=r"missing.gz: HTTP 404"):
         fetch(server.url.replace("lbp.gz", "missing.gz"), tmp_path, progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_archive_is_unpacked_whole(tmp_path):
+    import io
+    import tarfile
+
+    from mrkit.fetch import unpack
+
+    archive = tmp_path / "1kg.v3.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for ext in (".bed", ".bim", ".fam"):
+            info = tarfile.TarInfo(f"EUR{ext}")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"abc"))
+    dest = unpack(archive, tmp_path / "1kg.v3")
+    assert sorted(p.name for p in dest.iterdir()) == ["EUR.bed", "EUR.bim", "EUR.fam"]
+    archive.write_bytes(archive.read_bytes()[:40])
+    with pytest.raises(FetchError, match="cannot unpack"):
+        unpack(archive, tmp_path / "other")
+    assert not (tmp_path / "other").exists() and not (tmp_path / "other.part").exists()

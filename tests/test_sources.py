@@ -8,7 +8,8 @@ import pytest
 from mrkit import cli
 from mrkit.errors import InputError
 from mrkit.io import FORMATS
-from mrkit.sources import TRAITS, SourceUnavailable, load_sources, resolve
+from mrkit.sources import SourceUnavailable, load_sources, reference_panel, resolve
+from mrkit.study import TRAITS
 
 
 def test_every_trait_has_a_complete_source():
@@ -116,3 +117,30 @@ def test_read_command(tmp_path, capsys):
     assert out.read_text().splitlines()[1].startswith("NA\tNA\trs1\tA\tG")
     assert cli.main(["read", str(path), "--strict"]) == 2
     assert "line 3, column 'SE': se <= 0" in capsys.readouterr().err
+
+
+def test_reference_panel_resolution(tmp_path, monkeypatch):
+    monkeypatch.setenv("MRKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("MRKIT_REFERENCE", raising=False)
+    path = write_sources(tmp_path, '[reference]\ndescription = "1kg"\nurl = "https://example.org/1kg.v3.tgz"\n'
+                                   'prefix = "EUR"\n')
+    with pytest.raises(SourceUnavailable, match="mrkit fetch reference"):
+        reference_panel(path)
+    folder = tmp_path / "cache" / "1kg.v3"
+    folder.mkdir(parents=True)
+    for ext in (".bed", ".bim", ".fam"):
+        (folder / f"EUR{ext}").write_bytes(b"x")
+    assert reference_panel(path) == folder / "EUR"
+    monkeypatch.setenv("MRKIT_REFERENCE", str(tmp_path / "nope"))
+    with pytest.raises(InputError, match="MRKIT_REFERENCE must be a PLINK prefix"):
+        reference_panel(path)
+    monkeypatch.setenv("MRKIT_REFERENCE", str(folder / "EUR"))
+    assert reference_panel(path) == folder / "EUR"
+    assert load_sources(path)["lbp"].format == "finngen"  # [reference] is not a trait
+
+
+def test_the_project_sources_name_a_reference_download():
+    from mrkit.sources import reference_source
+
+    ref = reference_source()
+    assert ref.url.endswith("1kg.v3.tgz") and ref.prefix == "EUR"

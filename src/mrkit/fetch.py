@@ -15,13 +15,15 @@ import hashlib
 import http.client
 import os
 import re
+import shutil
+import tarfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from .errors import MRKitError
 from .paths import cache_dir
-from .sources import Source
+from .sources import Source, reference_dir, reference_panel, reference_source
 
 CHUNK = 1 << 20
 
@@ -165,3 +167,26 @@ def _transfer(url: str, part: Path, progress: bool, timeout: float) -> int | Non
     if total is not None and got < total:
         raise http.client.IncompleteRead(b"", total - got)
     return total
+
+
+def unpack(archive: Path, dest: Path) -> Path:
+    """Extract a tar archive into ``dest`` via a temporary folder renamed at the end (never half there)."""
+    tmp = dest.with_name(dest.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise FetchError(f"{archive}: cannot unpack ({exc})") from exc
+    shutil.rmtree(dest, ignore_errors=True)
+    os.replace(tmp, dest)
+    return dest
+
+
+def fetch_reference(sources_path: Path | None = None, progress: bool = True) -> Path:
+    """Download and unpack the LD reference panel of ``[reference]``; return its PLINK prefix."""
+    source = reference_source(sources_path)
+    archive = fetch(source, progress=progress)
+    unpack(archive, reference_dir(source))
+    return reference_panel(sources_path)

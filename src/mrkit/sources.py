@@ -22,7 +22,7 @@ from .errors import InputError, MRKitError
 from .paths import DATA_DIR, cache_dir
 
 SOURCES_FILE = DATA_DIR / "sources.toml"
-TRAITS = ("insomnia", "sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness", "lbp")
+REFERENCE = "reference"  # the [reference] table and its [local] override key
 DATA_CHOICES = ("real", "synthetic")
 
 
@@ -50,6 +50,7 @@ class Source:
     size: int | None = None
     sha256: str = ""
     synthetic_format: str = ""
+    prefix: str = ""  # [reference]: PLINK prefix inside the downloaded archive
     local: str = ""  # a local file from a [local] table, when given
     local_format: str = ""
 
@@ -73,16 +74,22 @@ def _load_toml(path: Path) -> dict:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
 
 
+def _local_overrides(path: Path, doc: dict) -> dict:
+    """The ``[local]`` table of the sources file, updated by the one in ``sources.local.toml`` beside it."""
+    local = dict(doc.get("local", {}))
+    local_file = path.with_name("sources.local.toml")
+    if local_file.is_file():
+        local.update(_load_toml(local_file).get("local", {}))
+    return local
+
+
 def load_sources(path: str | Path | None = None) -> dict[str, Source]:
     """Trait key -> :class:`Source`, with ``[local]`` overrides from the file and ``sources.local.toml``."""
     path = Path(path) if path is not None else SOURCES_FILE
     if not path.is_file():
         raise InputError("sources file not found", file=str(path))
     doc = _load_toml(path)
-    local = dict(doc.get("local", {}))
-    local_file = path.with_name("sources.local.toml")
-    if local_file.is_file():
-        local.update(_load_toml(local_file).get("local", {}))
+    local = _local_overrides(path, doc)
     known = {f.name for f in fields(Source)}
     sources = {}
     for trait, table in doc.get("sources", {}).items():
@@ -98,11 +105,60 @@ def load_sources(path: str | Path | None = None) -> dict[str, Source]:
         else:
             extra = {"local": str(override)}
         sources[trait] = Source(trait=trait, **table, **extra)
-    unknown_local = sorted(set(local) - set(sources))
+    unknown_local = sorted(set(local) - set(sources) - {REFERENCE})
     if unknown_local:
         raise InputError(f"[local] names unknown source(s) {unknown_local}; known: {sorted(sources)}",
                          file=str(path))
     return sources
+
+
+def reference_source(path: str | Path | None = None) -> Source:
+    """The LD reference panel's download (the ``[reference]`` table), as a :class:`Source`."""
+    path = Path(path) if path is not None else SOURCES_FILE
+    table = dict(_load_toml(path).get(REFERENCE, {}))
+    if not table.get("url"):
+        raise InputError("no [reference] table with a url", file=str(path))
+    return Source(trait=REFERENCE, description=table.get("description", ""), units="", format="plink",
+                  citation=table.get("citation", ""), url=table["url"], filename=table.get("filename", ""),
+                  sha256=table.get("sha256", ""), prefix=str(table.get("prefix", "")))
+
+
+def _has_plink(prefix: Path) -> bool:
+    return all(prefix.with_name(prefix.name + ext).is_file() for ext in (".bed", ".bim", ".fam"))
+
+
+def reference_panel(path: str | Path | None = None) -> Path:
+    """PLINK prefix of the real-data LD reference panel.
+
+    ``$MRKIT_REFERENCE``, else ``reference`` in a ``[local]`` table, else the panel unpacked in the
+    cache by ``mrkit fetch reference``.
+    """
+    path = Path(path) if path is not None else SOURCES_FILE
+    candidates = []
+    if os.environ.get("MRKIT_REFERENCE"):
+        candidates.append(("MRKIT_REFERENCE", Path(os.environ["MRKIT_REFERENCE"]).expanduser()))
+    local = _local_overrides(path, _load_toml(path))
+    if local.get(REFERENCE):
+        candidates.append(("[local] reference", Path(str(local[REFERENCE])).expanduser()))
+    if candidates:
+        what, prefix = candidates[0]
+        if not _has_plink(prefix):
+            raise InputError(f"{what} must be a PLINK prefix with .bed/.bim/.fam files", file=str(prefix))
+        return prefix
+    source = reference_source(path)
+    prefix = reference_dir(source) / source.prefix
+    if _has_plink(prefix):
+        return prefix
+    raise SourceUnavailable(f"no LD reference panel: run `mrkit fetch reference` or set "
+                            f"MRKIT_REFERENCE=/path/to/plink_prefix")
+
+
+def reference_dir(source: Source) -> Path:
+    """Where ``mrkit fetch reference`` unpacks the archive: the cache, folder named after it."""
+    name = source.cache_name
+    for ext in (".tar.gz", ".tgz", ".tar"):
+        name = name.removesuffix(ext)
+    return cache_dir() / name
 
 
 def _existing(path: str | Path, what: str) -> Path:

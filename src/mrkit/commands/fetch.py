@@ -9,7 +9,8 @@ def register(subparsers) -> None:
                               description=__doc__ + " Without SOURCE, lists the sources and where their "
                               "files are. A source can instead use a local copy: MRKIT_SOURCE_<TRAIT>=/path "
                               "or a [local] table (see data/sources.toml).")
-    p.add_argument("source", nargs="*", metavar="SOURCE", help="trait keys of data/sources.toml (or 'all')")
+    p.add_argument("source", nargs="*", metavar="SOURCE",
+                   help="trait keys of data/sources.toml, 'reference' (the LD panel) or 'all' (the traits)")
     p.add_argument("--dest", type=Path, default=None, help="download folder (default: the data cache)")
     p.add_argument("--url", help="download this URL instead of a source")
     p.add_argument("--sha256", help="expected sha256 of --url (or of a single SOURCE)")
@@ -20,8 +21,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..errors import MRKitError
-    from ..fetch import fetch
-    from ..sources import SourceUnavailable, load_sources, resolve
+    from ..fetch import fetch, fetch_reference
+    from ..sources import REFERENCE, SourceUnavailable, load_sources, resolve
 
     progress = not args.no_progress
     if args.url:
@@ -39,11 +40,14 @@ def run(args) -> int:
             print(f"{trait:20s} {src.opengwas_id:24s} {where}")
         return 0
     names = list(sources) if args.source == ["all"] else args.source
-    unknown = [n for n in names if n not in sources]
+    unknown = [n for n in names if n not in sources and n != REFERENCE]
     if unknown:
         raise MRKitError(f"unknown source(s) {unknown}; known: {sorted(sources)}")
     if args.sha256 and len(names) != 1:
         raise MRKitError("--sha256 applies to a single SOURCE")
     for name in names:
-        print(fetch(sources[name], args.dest, sha256=args.sha256, progress=progress))
+        if name == REFERENCE:
+            print(fetch_reference(args.sources, progress=progress))
+        else:
+            print(fetch(sources[name], args.dest, sha256=args.sha256, progress=progress))
     return 0

@@ -203,9 +203,10 @@ def _numeric(frame: pd.DataFrame, short: str, loc: _Locator, rows: np.ndarray,
     notnum = np.isnan(values) & raw.notna().to_numpy()
     checks = [(notnum, lambda i: f"not a number: {raw.iloc[i]!r}"),
               (np.isnan(values) & ~notnum, lambda i: "missing value (NaN)"),
-              (np.isinf(values), lambda i: f"infinite value ({values[i]})")]
+              (np.isinf(values), lambda i: f"infinite value ({float(values[i])})")]
     if short in ("bxse", "byse"):
-        checks.append((values <= 0, lambda i: f"standard error must be > 0, got {values[i]!r}"))
+        checks.append((values <= 0,
+                       lambda i: f"standard error must be > 0, got {float(values[i])}"))
     if short == "bx":
         checks.append((values == 0, lambda i: "SNP-exposure effect is 0: the ratio by/bx "
                                               "is undefined"))

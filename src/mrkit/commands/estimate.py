@@ -1,0 +1,135 @@
+"""``mrkit estimate``: MR estimates, heterogeneity, pleiotropy and MR-PRESSO for a harmonised CSV."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_FORMATS = ("table", "csv", "json")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "estimate", help="MR estimates of a harmonised exposure-outcome table (CSV)",
+        description=__doc__ + " Columns: SNP, bx, bxse, by, byse or TwoSampleMR's "
+                              "beta.exposure, se.exposure, beta.outcome, se.outcome (mr_keep honoured).")
+    p.add_argument("file", help="harmonised CSV file")
+    p.add_argument("--convention", default="twosamplemr",
+                   choices=("twosamplemr", "mendelianrandomization"),
+                   help="which R package's SEs, weights and p-values to reproduce")
+    p.add_argument("--seed", type=int, default=None, help="seed of every random draw")
+    p.add_argument("--presso-n", type=int, default=1000, dest="presso_n",
+                   help="MR-PRESSO null distributions (default 1000, as R)")
+    p.add_argument("--n-boot", type=int, default=None, dest="n_boot",
+                   help="bootstrap draws (default 1000 twosamplemr, 10000 mendelianrandomization)")
+    p.add_argument("--format", default="table", choices=_FORMATS, help="output format")
+    p.add_argument("--methods", default=None, help="comma-separated method ids (default: "
+                   "TwoSampleMR's defaults plus ml and raps)")
+    p.set_defaults(func=run)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN/NA -> null, numpy scalars -> Python."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _presso_summary(pair, seed: int, n: int) -> dict:
+    from ..errors import MRKitError
+    from ..presso import mr_presso
+
+    try:
+        res = mr_presso(*pair.canonical().arrays(), snp=list(pair.canonical().snp),
+                        n_distributions=n, seed=seed)
+    except MRKitError as exc:
+        return {"note": str(exc)}
+    corrected = res.corrected
+    return {"global_rss": res.global_rss, "global_p": res.global_p,
+            "global_p_text": res.global_p_text, "outliers": [str(s) for s in res.outliers],
+            "corrected": None if corrected is None else {
+                "estimate": corrected["estimate"], "se": corrected["sd"], "p": corrected["p"]},
+            "n_distributions": res.n_distributions, "seed": res.seed}
+
+
+def _pair_report(pair, args, conv_name: str, seed: int) -> dict:
+    from ..estimate import mr
+    from ..heterogeneity import heterogeneity, pleiotropy
+
+    table = mr(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
+               presso_n=args.presso_n)
+    het = heterogeneity(pair, conv_name).set_index("method")
+    ple = pleiotropy(pair, conv_name).iloc[0]
+    return {
+        **pair.labels,
+        "methods": table.to_dict(orient="records"),
+        "heterogeneity": {m: {"q": het.loc[m, "q"], "df": het.loc[m, "df"], "p": het.loc[m, "p"]}
+                          for m in ("ivw", "egger")},
+        "pleiotropy": {"intercept": ple["intercept"], "se": ple["se"], "p": ple["p"],
+                       "distribution": ple["distribution"], "i2gx": ple["i2gx"]},
+        "presso": _presso_summary(pair, seed, args.presso_n),
+        "table": table,
+    }
+
+
+def run(args) -> int:
+    from ..conventions import get_convention
+    from ..mrdata import read_harmonised, split_pairs
+    from ..rng import resolve_seed
+
+    conv = get_convention(args.convention)
+    seed = resolve_seed(args.seed)
+    pairs = split_pairs(read_harmonised(args.file))
+    reports = []
+    for pair in pairs:
+        rep = _pair_report(pair, args, conv.name, seed)
+        rep["input"] = {"file": str(args.file), "nsnp": pair.k, "n_excluded": pair.n_excluded}
+        reports.append(rep)
+    if args.format == "csv":
+        pd.concat([r["table"] for r in reports]).to_csv(sys.stdout, index=False)
+        return 0
+    if args.format == "json":
+        body = [{"convention": conv.name, "seed": seed,
+                 **{k: v for k, v in r.items() if k != "table"}} for r in reports]
+        out = body[0] if len(body) == 1 else {"convention": conv.name, "seed": seed, "pairs": body}
+        print(json.dumps(_clean(out), indent=2))
+        return 0
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        for rep in reports:
+            what = " -> ".join(str(rep[c]) for c in ("exposure", "outcome") if c in rep)
+            inp = rep["input"]
+            print(f"{what or inp['file']}: {inp['nsnp']} SNPs ({inp['n_excluded']} excluded by "
+                  f"mr_keep), convention {conv.name}, seed {seed}")
+            cols = ["method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model",
+                    "distribution", "note"]
+            print(rep["table"][cols].to_string(index=False))
+            h = rep["heterogeneity"]
+            print(f"Heterogeneity: Cochran Q {h['ivw']['q']:.4f} on {h['ivw']['df']} df "
+                  f"(p {h['ivw']['p']:.3g}); Rucker Q' {h['egger']['q']:.4f} on "
+                  f"{h['egger']['df']} df (p {h['egger']['p']:.3g})")
+            pl = rep["pleiotropy"]
+            print(f"Egger intercept {pl['intercept']:.6g} (SE {pl['se']:.4g}, p {pl['p']:.3g}, "
+                  f"{pl['distribution']}); I2_GX {pl['i2gx']:.4f}")
+            pr = rep["presso"]
+            if "note" in pr:
+                print(f"MR-PRESSO: {pr['note']}")
+            else:
+                corr = pr["corrected"]
+                print(f"MR-PRESSO: global RSS {pr['global_rss']:.4f}, p {pr['global_p_text']}; "
+                      f"outliers: {', '.join(pr['outliers']) or 'none'}"
+                      + (f"; corrected {corr['estimate']:.6g} (SE {corr['se']:.4g})"
+                         if corr else ""))
+            print()
+    return 0

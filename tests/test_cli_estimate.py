@@ -1,0 +1,49 @@
+"""``mrkit estimate``: JSON contract, formats and one-line located errors (exit 2)."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from mrkit.cli import main
+
+
+@pytest.fixture()
+def lipids(validation_dir):
+    return validation_dir / "harmonised" / "lipids_chd_ldlc.csv"
+
+
+def test_json_output(lipids, capsys):
+    assert main(["estimate", str(lipids), "--format", "json", "--methods", "ivw,egger",
+                 "--presso-n", "500", "--seed", "5"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"methods", "heterogeneity", "pleiotropy", "presso", "convention", "seed",
+                        "input"}
+    assert [m["method"] for m in out["methods"]] == ["ivw", "egger"]
+    assert out["seed"] == 5 and out["convention"] == "twosamplemr"
+    assert out["input"]["nsnp"] == 28 and out["input"]["n_excluded"] == 0
+    assert out["heterogeneity"]["ivw"]["df"] == 27 and out["heterogeneity"]["egger"]["df"] == 26
+    assert set(out["pleiotropy"]) >= {"intercept", "se", "p"}
+    assert {"global_rss", "global_p", "outliers", "corrected"} <= set(out["presso"])
+    assert all(isinstance(s, str) for s in out["presso"]["outliers"])
+
+
+def test_csv_and_table_formats(lipids, capsys):
+    assert main(["estimate", str(lipids), "--format", "csv", "--methods", "ivw",
+                 "--convention", "mendelianrandomization"]) == 0
+    from io import StringIO
+    table = pd.read_csv(StringIO(capsys.readouterr().out))
+    assert table["convention"][0] == "mendelianrandomization"
+    assert main(["estimate", str(lipids), "--methods", "ivw", "--presso-n", "200"]) == 0
+    assert "Cochran Q 99.5304" in capsys.readouterr().out
+
+
+def test_bad_input_exits_2_naming_file_line_and_column(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("SNP,bx,bxse,by,byse\nrs1,0.1,0.01,0.2,0.1\nrs2,0.1,0.01,0.2,inf\n"
+                   "rs3,0.2,0.01,0.2,0.1\n")
+    assert main(["estimate", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"{bad}, line 3, column 'byse'" in err and "rs2" in err

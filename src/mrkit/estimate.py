@@ -25,11 +25,10 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .conventions import Convention, confidence_interval, get_convention, result_row
 from .egger import mr_egger
-from .errors import InputError, MRKitError, NotEstimable
+from .errors import InputError, NotEstimable
 from .ivw import mr_ivw
 from .median import mr_penalised_weighted_median, mr_simple_median, mr_weighted_median
 from .ml import mr_ml
@@ -134,7 +133,7 @@ def method_rows(data: MRData, methods: Iterable[str], conv: Convention, seed: in
     return rows
 
 
-def _check_methods(methods, k_values) -> list[str] | None:
+def _check_methods(methods) -> list[str] | None:
     if methods is None:
         return None
     if isinstance(methods, str):
@@ -202,7 +201,7 @@ def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = 
     if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 2:
         raise InputError(f"n_boot must be an integer >= 2, got {n_boot!r}", column="n_boot")
     pairs = split_pairs(data)
-    chosen = _check_methods(methods, [p.k for p in pairs])
+    chosen = _check_methods(methods)
     labels = list(dict.fromkeys(c for p in pairs for c in p.labels))
     rows = []
     for pair in pairs:

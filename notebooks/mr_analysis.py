@@ -106,14 +106,14 @@ fig = plots.scatter(h, results, exposure=f"{X} ({study.units(exposure)})", outco
                     outliers=presso.outliers)
 glue("scatter", fig, display=False)
 plt.close(fig)
-fig = plots.forest(single, xlabel=f"causal estimate ({report.effect_unit(outcome, study)} per unit {X})",
+fig = plots.forest(single, label_col="snp", xlabel=f"causal estimate ({report.effect_unit(outcome, study)} per unit {X})",
                    summary=results[results["method"].isin(["ivw", "egger", "weighted_median"])])
 glue("forest", fig, display=False)
 plt.close(fig)
 fig = plots.funnel(single, results, xlabel=f"Wald ratio ({report.effect_unit(outcome, study)} per unit {X})")
 glue("funnel", fig, display=False)
 plt.close(fig)
-fig = plots.forest(loo, xlabel=f"IVW estimate without the variant ({report.effect_unit(outcome, study)})",
+fig = plots.forest(loo, label_col="snp", xlabel=f"IVW estimate without the variant ({report.effect_unit(outcome, study)})",
                    summary=results[results["method"] == "ivw"])
 glue("loo", fig, display=False)
 plt.close(fig)

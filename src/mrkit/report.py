@@ -231,6 +231,7 @@ def save_direction(path: Path, *, results: pd.DataFrame, het: pd.DataFrame, plei
                    "n_distributions": presso.n_distributions, "seed": presso.seed},
         "steiger": {k: clean(v) for k, v in (steiger or {}).items() if not isinstance(v, (list, dict))},
         "instruments": {"nsnp": int(len(kept)),
+                        "mean_f": clean(((kept["beta.exposure"] / kept["se.exposure"]) ** 2).mean()),
                         "r2_exposure": clean(_get(steiger, "r2_exposure")),
                         "samplesize_outcome": clean(kept["samplesize.outcome"].median())
                         if "samplesize.outcome" in kept else None},

@@ -1,0 +1,142 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+quick = False
+data = "synthetic"
+panel_size = "full"
+seed = 314159265
+results_dir = "book/generated/results"
+
+# %% tags=["remove-cell"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+from myst_nb import glue
+from scipy import stats
+
+from mrkit import limitations, report
+from mrkit.study import BINARY_TRAITS, Study
+
+study = Study(data=data, panel_size=panel_size, seed=seed)
+directions = report.load_directions(results_dir)
+published = report.published_results()
+
+# %% [markdown]
+# ## Power
+#
+# Could each direction have detected an effect of the published size? Two answers: the power of the IVW test as
+# performed (its achieved standard error against the published effect, or a 10 % change in odds where the paper
+# gave no number), and the smallest odds ratio per standard deviation of the exposure detectable with 80 % power
+# from the instruments' variance explained $R^2$ and the outcome's sample size and case fraction
+# {cite:p}`brion2013`.
+
+# %%
+power = limitations.power_table(directions, published, study)
+report.table(power.rename(columns=limitations.POWER_COLUMNS),
+             caption="Power per direction: instruments, variance of the exposure they explain (R²), outcome sample "
+             "size, the effect assumed (published log OR or exp(β), else log 1.1), the IVW standard error achieved, "
+             "the power of a two-sided test at α = 0.05 and at the Bonferroni level 0.005, and the minimum OR per SD of "
+             "the exposure detectable with 80 % power (Brion et al. 2013; binary outcomes).")
+
+# %% tags=["remove-input"]
+low = power[power["power"] < 0.8]
+display(Markdown(f"{len(low)} of {len(power)} directions have less than 80 % power for the assumed effect"
+                 + (": " + ", ".join(f"{study.label(r.exposure)} → {study.label(r.outcome)}" for r in low.itertuples())
+                    if len(low) else "") + ". A null result in an under-powered direction is absence of evidence, "
+                 "not evidence of absence."))
+
+# %% [markdown]
+# ## Weak instruments and sample overlap
+#
+# In two-sample MR with no overlap between the samples, weak instruments bias the estimate towards the null,
+# roughly by a factor $1/\bar F$; with complete overlap the bias is towards the confounded observational
+# association instead, again about $1/\bar F$ of the way {cite:p}`burgess2016overlap`. The study's samples do not
+# overlap (UK Biobank for the sleep traits, FinnGen for LBP), so the relevant bias is the mild dilution below.
+# The simulation shows both, with a known truth and confounding.
+
+# %%
+sim = limitations.overlap_simulation(quick=quick, seed=seed)
+report.table(sim.table, caption=f"Simulated IVW bias ({sim.n_rep:,} replicates per row, seed {sim.seed}): mean F of the "
+             "instruments, fraction of the outcome sample that overlaps the exposure sample, true effect, observational "
+             "(confounded) association, mean IVW estimate with its Monte Carlo SE, relative bias and 95 % CI coverage.")
+
+# %% tags=["remove-input"]
+fig = limitations.overlap_figure(sim)
+glue("overlap", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} overlap
+# :alt: Mean IVW estimate against sample overlap for weak and strong instruments.
+#
+# Mean IVW estimate (with Monte Carlo 95 % intervals) against the share of the outcome sample that overlaps the
+# exposure sample, for weak and strong instruments. The dotted line is the true causal effect, the dashed line
+# the confounded observational association. Without overlap weak instruments dilute towards zero; with overlap
+# they pull towards the observational association.
+# ```
+
+# %% tags=["remove-input"]
+f_table = pd.DataFrame([{"direction": f"{study.label(d['exposure'])} → {study.label(d['outcome'])}",
+                         "mean F": limitations.mean_f(d), "approx. relative bias towards null (1/F)": 1 / limitations.mean_f(d)}
+                        for d in directions])
+report.table(f_table, caption="Instrument strength per direction: mean F of the instruments and the rough relative "
+             "dilution towards the null it implies without sample overlap.")
+
+# %% [markdown]
+# ## Pleiotropy
+#
+# The exclusion restriction cannot be tested, only probed. Four diagnostics per direction: heterogeneity of the
+# variant-specific estimates (Cochran's Q), the MR-Egger intercept (directional pleiotropy), $I^2_{GX}$ (whether
+# MR-Egger is reliable: below 0.9 its slope is diluted), and the MR-PRESSO global test with its outliers.
+
+# %% tags=["remove-input"]
+report.table(limitations.pleiotropy_table(directions, study),
+             caption="Pleiotropy diagnostics per direction: Cochran's Q p-value, MR-Egger intercept and its p-value, "
+             "I²_GX, MR-PRESSO global p-value and number of outliers.")
+
+# %% [markdown]
+# What remains untestable: pleiotropy that is *balanced* and independent of instrument strength only adds noise,
+# but pleiotropy through a shared factor (for example variants acting on both sleep and pain through depression,
+# body-mass index or socioeconomic position) can violate InSIDE and bias every method in the same direction. The
+# genetic correlation between insomnia and LBP ($r_g$ = 0.57 in {cite:t}`shu2022`) is large enough for such a
+# shared factor to matter; multivariable MR with the suspected mediators would be the next step.
+
+# %% [markdown]
+# ## Reverse causation
+#
+# Both directions were estimated for every pair, and Steiger's test asks whether the instruments explain more
+# variance in their exposure than in their outcome, as a causal chain from exposure to outcome implies
+# {cite:p}`hemani2017`.
+
+# %% tags=["remove-input"]
+report.table(limitations.steiger_table(directions, study),
+             caption="Steiger directionality per direction: variance explained by the instruments in the exposure and "
+             "in the outcome (R²), whether the direction is as assumed, and the p-value of the difference.")
+
+# %% [markdown]
+# ## Population, definitions and scale
+#
+# * **Ancestry.** All sources are of European ancestry (UK Biobank, FinnGen); the effects may not transport to other
+#   ancestries, whose LD patterns and allele frequencies differ (instruments may not even be associated there).
+# * **Sex.** LBP is more common in women, and sleep traits differ by sex; no sex-stratified GWAS were used, so the
+#   estimate averages over sexes and a sex-specific effect would be missed.
+# * **The LBP definition.** FinnGen's LBP cases are hospital-register diagnoses (ICD codes of dorsalgia), a
+#   selected, more severe subset of the back pain people report; controls include people with unrecorded back
+#   pain. Misclassified controls bias associations towards the null.
+# * **The insomnia exposure is ordinal.** UK Biobank's "sleeplessness / insomnia" question has three answers coded
+#   1–3 and was analysed by linear regression. The OR of 1.954 is per unit of this score (for example from
+#   "sometimes" to "usually"), not for clinical insomnia; scaling it to a clinically meaningful contrast requires
+#   assumptions about the score's relation to insomnia disorder.
+# * **Binary exposures.** Estimates with LBP, short or long sleep as exposure are per unit increase in the log odds
+#   of genetic liability, not the effect of having the condition.

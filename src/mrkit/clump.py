@@ -97,12 +97,17 @@ def _radius(kb: float) -> int:
     return max(int(round(kb * 1000)) - 1, 0)
 
 
-def _numpy_clump(cand: pd.DataFrame, panel: Panel, r2: float, kb: float) -> tuple[list[str], dict[str, list[str]]]:
-    """Greedy clumping of ``cand`` (present in the panel) as PLINK 1.9 does; returns index ids and members."""
+def _numpy_clump(cand: pd.DataFrame, panel: Panel, r2: float, kb: float,
+                 p2: float) -> tuple[list[str], dict[str, list[str]]]:
+    """Greedy clumping of ``cand`` (present in the panel) as PLINK 1.9 does.
+
+    Returns the index ids and, per index, the clumped candidates with p < p2 in panel order (PLINK's SP2).
+    """
     rows = panel.locate(cand["snp"])
     order = np.lexsort((rows, cand["p"].to_numpy()))  # ascending p, ties by panel order
     rows = rows[order]
     snps = cand["snp"].to_numpy(dtype=object)[order]
+    listed = cand["p"].to_numpy()[order] < p2
     chrom = panel.bim["chrom"].to_numpy(dtype=object)[rows]
     pos = panel.bim["pos"].to_numpy()[rows]
     genotypes = panel.genotypes(rows)  # founders x candidates, columns in p order
@@ -132,7 +137,8 @@ def _numpy_clump(cand: pd.DataFrame, panel: Panel, r2: float, kb: float) -> tupl
         _, pair_r2 = haplotype_r(genotypes[:, i], genotypes[:, window])
         hit = window[np.abs(pair_r2) > r2]  # NaN (unphaseable) never clumps, as in PLINK
         clumped[hit] = True
-        members_of[snps[i]] = list(snps[np.sort(hit)])
+        hit = hit[listed[hit]]
+        members_of[snps[i]] = list(snps[hit[np.argsort(rows[hit])]])  # panel order, as SP2
     return index_ids, members_of
 
 
@@ -183,7 +189,8 @@ def clump(sumstats: pd.DataFrame, bfile: str | Path | Panel, *, r2: float = 0.00
     kb : window half-width in kb (TwoSampleMR default 10000).
     p1 : only variants with p <= p1 can be index variants (default 5e-8; use 5e-6 for the study's
         reverse direction).
-    p2 : p threshold for the clumped variants PLINK lists (SP2); does not change the index variants.
+    p2 : clumped candidates are listed in ``attrs["clump"]["members"]`` when p < p2 (PLINK's SP2);
+        must be >= p1, as PLINK requires; never changes the index variants.
     engine : ``"plink"``, ``"numpy"`` or ``"auto"`` (PLINK when ``plink1.9``/``plink`` is on PATH).
 
     Returns
@@ -204,6 +211,8 @@ def clump(sumstats: pd.DataFrame, bfile: str | Path | Panel, *, r2: float = 0.00
     for name, value in (("p1", p1), ("p2", p2)):
         if not (np.isfinite(value) and 0.0 <= value <= 1.0):
             raise InputError(f"{name} must be in [0, 1], got {value!r}", column=name)
+    if p2 < p1:  # PLINK refuses --clump-p2 below --clump-p1
+        raise InputError(f"p2 ({p2!r}) must be >= p1 ({p1!r})", column="p2")
     if not (np.isfinite(kb) and kb > 0):
         raise InputError(f"kb must be > 0, got {kb!r}", column="kb")
     plink = plink_binary() if engine in ("auto", "plink") else None
@@ -222,7 +231,7 @@ def clump(sumstats: pd.DataFrame, bfile: str | Path | Panel, *, r2: float = 0.00
     elif ran == "plink":
         index_ids, members, log = _plink_clump(cand, panel.prefix, plink, r2, kb, p1, p2)
     else:
-        index_ids, members = _numpy_clump(cand, panel, r2, kb)
+        index_ids, members = _numpy_clump(cand, panel, r2, kb, p2)
     rows = cand.set_index("snp").loc[index_ids, "row"].to_numpy() if index_ids else np.array([], int)
     out = sumstats.iloc[rows].copy()
     out.attrs = dict(sumstats.attrs)

@@ -86,7 +86,7 @@ def steiger_table(directions: list[dict], study: Any) -> pd.DataFrame:
         s = d.get("steiger") or {}
         rows.append({"direction": f"{study.label(d['exposure'])} → {study.label(d['outcome'])}",
                      "R² exposure": s.get("r2_exposure"), "R² outcome": s.get("r2_outcome"),
-                     "direction as assumed": s.get("correct_causal_direction"), "p": s.get("p")})
+                     "direction as assumed": s.get("correct_causal_direction"), "p": s.get("steiger_pval")})
     return pd.DataFrame(rows)
 
 

@@ -60,7 +60,8 @@ def scatter(data: pd.DataFrame, results: pd.DataFrame, *, exposure: str, outcome
     for _, row in results[results["method"].isin(shown)].iterrows():
         if not np.isfinite(row["estimate"]):
             continue
-        icpt = egger_intercept if row["method"] == "egger" and egger_intercept is not None else 0.0
+        icpt = (float(np.ravel(egger_intercept)[0])
+                if row["method"] == "egger" and egger_intercept is not None else 0.0)
         ax.plot(xs, icpt + row["estimate"] * xs, color=_COLOURS.get(row["method"], "k"), lw=1.6,
                 label=method_label(row["method"]))
     ax.axhline(0, color="0.6", lw=0.6)

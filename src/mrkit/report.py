@@ -125,7 +125,7 @@ def diagnostics_table(het: pd.DataFrame, pleio: Any, presso: Any, steiger: Mappi
     rows.append(("MR-PRESSO global RSS", presso.global_rss, np.nan, presso.global_p))
     if steiger:
         rows.append(("Steiger: R² exposure", _get(steiger, "r2_exposure"), np.nan, np.nan))
-        rows.append(("Steiger: R² outcome", _get(steiger, "r2_outcome"), np.nan, _get(steiger, "p")))
+        rows.append(("Steiger: R² outcome", _get(steiger, "r2_outcome"), np.nan, _get(steiger, "steiger_pval")))
     return pd.DataFrame(rows, columns=["diagnostic", "value", "df", "p"])
 
 
@@ -142,9 +142,9 @@ def presso_table(presso: Any, *, binary_outcome: bool) -> pd.DataFrame:
 
 def presso_note(presso: Any) -> str:
     """What MR-PRESSO found, in a sentence."""
-    p = presso.global_p_text if presso.global_p == 0 else f"{presso.global_p:.3g}"
+    p = f"< {1 / presso.n_distributions:.2g}" if presso.global_p == 0 else f"= {presso.global_p:.3g}"
     n = len(presso.outliers)
-    s = f"The MR-PRESSO global test gave p = {p} ({presso.n_distributions:,} simulations, seed {presso.seed}). "
+    s = f"The MR-PRESSO global test gave p {p} ({presso.n_distributions:,} simulations, seed {presso.seed}). "
     if n:
         s += f"The outlier test flagged {n} variant{'s' if n > 1 else ''}: {', '.join(map(str, presso.outliers))}."
         dp = getattr(presso, "distortion_p", None)
@@ -229,7 +229,7 @@ def save_direction(path: Path, *, results: pd.DataFrame, het: pd.DataFrame, plei
         "presso": {"global_rss": clean(presso.global_rss), "global_p": clean(presso.global_p),
                    "outliers": list(map(str, presso.outliers)), "raw": presso.raw, "corrected": presso.corrected,
                    "n_distributions": presso.n_distributions, "seed": presso.seed},
-        "steiger": {k: clean(v) for k, v in (steiger or {}).items() if not isinstance(v, (list, dict))},
+        "steiger": {k: clean(v) for k, v in (steiger or {}).items() if np.ndim(v) == 0 and not isinstance(v, dict)},
         "instruments": {"nsnp": int(len(kept)),
                         "mean_f": clean(((kept["beta.exposure"] / kept["se.exposure"]) ** 2).mean()),
                         "r2_exposure": clean(_get(steiger, "r2_exposure")),

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, MRKitError
+from .instruments import checked_p_values, resolve_columns
 from .ld import Panel, haplotype_r, open_panel
 
 __all__ = ["clump", "plink_binary", "ENGINES"]
@@ -62,25 +63,13 @@ def plink_binary() -> str | None:
     return None
 
 
-def _id_and_p(sumstats: pd.DataFrame) -> tuple[str, str]:
-    """Variant-id and p-value columns of an internal-schema or TwoSampleMR frame."""
-    for snp, p in (("snp", "p"), ("SNP", "pval.exposure"), ("SNP", "pval.outcome"), ("SNP", "pval"),
-                   ("SNP", "P")):
-        if snp in sumstats.columns and p in sumstats.columns:
-            return snp, p
-    raise InputError("need a variant id and a p-value column (internal schema 'snp'/'p' or TwoSampleMR "
-                     f"'SNP'/'pval.exposure'); got {list(sumstats.columns)}",
-                     file=sumstats.attrs.get("source"))
-
-
 def _candidates(sumstats: pd.DataFrame, p1: float) -> tuple[pd.DataFrame, str, str]:
-    snp_col, p_col = _id_and_p(sumstats)
-    p = pd.to_numeric(sumstats[p_col], errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(p) | (p < 0) | (p > 1)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InputError(f"p-value {sumstats[p_col].iloc[row]!r} is not a number in [0, 1]",
-                         file=sumstats.attrs.get("source"), row=row, column=p_col)
+    cols = resolve_columns(sumstats, "exposure" if "pval.exposure" in sumstats.columns else None)
+    snp_col, p_col = cols["snp"], cols["p"]
+    if snp_col is None or p_col is None:
+        raise InputError(f"need a variant id and a p-value column; got {list(sumstats.columns)}",
+                         file=sumstats.attrs.get("source"))
+    p = checked_p_values(sumstats, p_col)
     ids = sumstats[snp_col].astype("str")
     if ids.isna().any():
         row = int(np.flatnonzero(ids.isna().to_numpy())[0])
@@ -181,8 +170,8 @@ def clump(sumstats: pd.DataFrame, bfile: str | Path | Panel, *, r2: float = 0.00
 
     Parameters
     ----------
-    sumstats : internal-schema frame (``snp``, ``p``) or TwoSampleMR exposure frame (``SNP``,
-        ``pval.exposure``); ids must equal the panel's ``.bim`` ids.
+    sumstats : internal-schema frame (``snp``, ``p``) or TwoSampleMR frame (``SNP``,
+        ``pval.exposure`` or ``pval.outcome``); ids must equal the panel's ``.bim`` ids.
     bfile : PLINK 1 panel prefix (or an opened :class:`~mrkit.ld.Panel`).
     r2 : variants with r^2 **>** r2 to an index variant are clumped (TwoSampleMR default 0.001);
         must be < 1, as PLINK requires.

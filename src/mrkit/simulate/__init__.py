@@ -1,0 +1,14 @@
+"""The embedded default data: a synthetic GWAS panel calibrated to the study, and MR scenario simulations.
+
+:func:`ensure_panel` returns the folder of the panel (generated into the data cache on first use):
+six traits' summary statistics in the real sources' formats (FinnGen, Neale lab UK Biobank,
+GWAS-VCF), a PLINK reference panel with the planned LD, and the planted truth (``truth.json``).
+:func:`simulate_mr_summary` draws many summary-level MR data sets at once for teaching and coverage
+studies.
+"""
+from .build import build_panel, ensure_panel, panel_files, panel_problems
+from .calibration import load_calibration
+from .scenarios import SCENARIOS, simulate_mr_summary
+
+__all__ = ["SCENARIOS", "build_panel", "ensure_panel", "load_calibration", "panel_files", "panel_problems",
+           "simulate_mr_summary"]

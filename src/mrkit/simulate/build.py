@@ -1,0 +1,321 @@
+"""Build, find and verify the synthetic panel folder (summary statistics, reference panel, truth).
+
+``build_panel`` generates everything into a temporary folder beside the destination and renames it
+into place, so an interrupted run never leaves half a panel. The folder's ``manifest.json`` records
+every file's size and sha256, the seed, the calibration hash and a hash of the generator code;
+``ensure_panel`` rebuilds when any of these no longer match. Output is a pure function of
+(calibration, generator code, size, seed): the same bytes on every run.
+
+Random streams: one ``numpy.random.SeedSequence(seed, spawn_key=(k,))`` per stage, so the genome and
+the planted truth are the same for both sizes (the small panel is a subset of the full genome that
+keeps every causal variant and its neighbours).
+
+References
+----------
+Luo J et al. (2022) Front Neurosci 16:1074605 (the study the panel is calibrated to).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import inspect
+import json
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..errors import MRKitError
+from ..io import columnar
+from ..paths import cache_dir
+from ..rng import resolve_seed
+from . import panel as panel_mod
+from . import writers
+from .calibration import Calibration, load_calibration
+from .genome import Genome, block_ranges, make_genome
+from .sumstats import SummaryStats, Truth, draw_sumstats, plant_effects
+
+SIZES = ("full", "small")
+MANIFEST = "manifest.json"
+TRUTH = "truth.json"
+CAUSAL_TABLE = "causal_variants.tsv"
+REF_PREFIX = "ref"
+MANIFEST_VERSION = 1
+#: modules whose code determines the panel's bytes
+GENERATOR_MODULES = ("build.py", "calibration.py", "genome.py", "panel.py", "sumstats.py", "writers.py")
+#: stage -> spawn key of its random stream
+STREAMS = {"genome": 0, "effects": 1, "subset": 2, "reference": 3, "noise": 4}
+
+
+class PanelError(MRKitError):
+    """The synthetic panel cannot be built or is not what its manifest says."""
+
+
+def generator_hash() -> str:
+    """sha256 of the generator's code (this package's modules and the BGZF writer) and mrkit's version."""
+    h = hashlib.sha256(__version__.encode())
+    here = Path(__file__).parent
+    for name in GENERATOR_MODULES:
+        h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    h.update(inspect.getsource(columnar.write_bgzip).encode())
+    return h.hexdigest()
+
+
+def stream(seed: int, stage: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(STREAMS[stage],)))
+
+
+def default_dir(size: str, seed: int | None) -> Path:
+    return cache_dir() / "synthetic" / f"{size}-seed{resolve_seed(seed)}"
+
+
+def select_variants(cal: Calibration, genome: Genome, truth: Truth, size: str, rng: np.random.Generator) -> np.ndarray:
+    """Sorted genome indices of the panel: all (full) or causal variants, neighbours and random nulls (small)."""
+    spec = cal.sizes[size]
+    if spec.n_variants >= len(genome):
+        return np.arange(len(genome))
+    starts, stops, _ = block_ranges(genome.block)
+    run = np.searchsorted(starts, truth.variants, side="right") - 1
+    lo = np.maximum(starts[run], truth.variants - spec.neighbours)
+    hi = np.minimum(stops[run], truth.variants + spec.neighbours + 1)
+    width = hi - lo
+    near = np.repeat(lo, width) + np.arange(width.sum()) - np.repeat(np.cumsum(width) - width, width)
+    keep = np.zeros(len(genome), dtype=bool)
+    keep[near] = True
+    extra = spec.n_variants - int(keep.sum())
+    if extra > 0:
+        keep[rng.choice(np.flatnonzero(~keep), size=extra, replace=False)] = True
+    return np.flatnonzero(keep)
+
+
+def _trait_tables(cal: Calibration, genome: Genome, ss: SummaryStats, out: Path, ids: np.ndarray) -> dict:
+    idx = ss.idx
+    chrom, pos, ref, alt = genome.chrom[idx], genome.pos[idx], genome.ref[idx], genome.alt[idx]
+    files = {}
+    for j, key in enumerate(cal.trait_order):
+        t = cal.traits[key]
+        path = out / t.file
+        common = dict(beta=ss.beta[:, j], se=ss.se[:, j])
+        if t.format == "finngen":
+            phi = t.case_fraction if t.binary else 0.5
+            delta = ss.beta[:, j] * ss.eaf[:, j] * (1 - ss.eaf[:, j])  # case-control ALT frequency gap
+            genes = np.char.add("SYNG", np.char.zfill(genome.block[idx].astype(str), 5))
+            writers.write_finngen(path, chrom=chrom, pos=pos, ref=ref, alt=alt, ids=ids, genes=genes, p=ss.p[:, j],
+                                  mlog10p=ss.mlog10p[:, j], af=ss.eaf[:, j],
+                                  af_cases=np.clip(ss.eaf[:, j] + (1 - phi) * delta, 0, 1),
+                                  af_controls=np.clip(ss.eaf[:, j] - phi * delta, 0, 1), **common)
+        elif t.format == "neale":
+            writers.write_neale(path, ids=ids, ref=ref, alt=alt, af=ss.eaf[:, j], n=int(t.n), p=ss.p[:, j],
+                                trait_mean=t.mean if t.mean == t.mean else 0.0, **common)
+        else:
+            header = writers.vcf_header(t.study_id, chromosome_lengths=cal.chromosome_lengths, n_variants=idx.size,
+                                        ncase=t.ncase, ncontrol=t.ncontrol,
+                                        source=f"mrkit.simulate {__version__} (synthetic panel)")
+            writers.write_gwasvcf(path, header=header, chrom=chrom, pos=pos, ids=ids, ref=ref, alt=alt,
+                                  mlog10p=ss.mlog10p[:, j], af=ss.eaf[:, j], n=int(t.n), ncase=t.ncase, **common)
+        files[key] = {"path": t.file, "format": t.format}
+    return files
+
+
+def _causal_table(path: Path, genome: Genome, truth: Truth, ids: dict) -> None:
+    traits = truth.traits
+    head = ["variant", "chrom", "pos", "ref", "alt", "alt_freq", "trait", "role"]
+    head += [f"direct_{t}" for t in traits] + [f"total_{t}" for t in traits]
+    rows = ["\t".join(head)]
+    for k, g in enumerate(truth.variants.tolist()):
+        values = [ids[g], str(genome.chrom[g]), str(genome.pos[g]), genome.ref[g], genome.alt[g],
+                  f"{genome.alt_freq[g]:.6g}", traits[truth.owner[k]], truth.role[k]]
+        values += [f"{v:.6g}" for v in truth.direct[k]] + [f"{v:.6g}" for v in truth.total[k]]
+        rows.append("\t".join(values))
+    path.write_text("\n".join(rows) + "\n")
+
+
+def truth_document(cal: Calibration, genome: Genome, truth: Truth, ids: dict, size: str, seed: int) -> dict:
+    """The planted truth with its units (``truth.json``)."""
+    traits = truth.traits
+    units = {t: cal.traits[t].units for t in traits}
+    sources = {(e["exposure"], e["outcome"]): e for e in cal.causal_effects}
+    effects = {}
+    for e, exposure in enumerate(traits):
+        for o, outcome in enumerate(traits):
+            if e == o:
+                continue
+            beta = float(truth.b_matrix[o, e])
+            effects[f"{exposure}->{outcome}"] = {
+                "exposure": exposure, "outcome": outcome, "beta": beta, "or": float(np.exp(beta)),
+                "units": f"{units[outcome]} per unit of {units[exposure]}",
+                "source": ("Luo et al. (2022) Front Neurosci 16:1074605, IVW estimate"
+                           if (exposure, outcome) in sources else "null (not associated in Luo et al. 2022)")}
+    roles = {}
+    for k, g in enumerate(truth.variants.tolist()):
+        roles.setdefault(truth.role[k], {}).setdefault(traits[truth.owner[k]], []).append(ids[g])
+    doc = {
+        "description": "Planted truth of the synthetic GWAS panel generated by mrkit.simulate (not real data).",
+        "size": size, "seed": seed, "calibration_sha256": cal.sha256,
+        "traits": {t: {"label": cal.traits[t].label, "kind": cal.traits[t].kind, "units": units[t],
+                       "n": cal.traits[t].n, "ncase": _num(cal.traits[t].ncase),
+                       "ncontrol": _num(cal.traits[t].ncontrol), "file": cal.traits[t].file,
+                       "format": cal.traits[t].format, "n_causal": cal.traits[t].n_causal,
+                       "h2_planted": cal.traits[t].h2_planted, "p_threshold": cal.traits[t].p_threshold,
+                       "expected_loci": cal.traits[t].expected_loci} for t in traits},
+        "causal_effects": effects,
+        "b_matrix": {"traits": list(traits), "rows": "outcome", "columns": "exposure",
+                     "values": truth.b_matrix.tolist()},
+        "genetic_effects": ("per ALT allele; continuous traits in their units, binary traits in log odds; "
+                            "total = direct (I - B)^-T, see causal_variants.tsv"),
+        "causal_variants": CAUSAL_TABLE,
+        "pleiotropy": {"fraction": cal.pleiotropy_fraction, "sd_se": cal.pleiotropy_sd_se,
+                       "outcomes": "sleep-trait variants act on lbp; lbp variants act on every sleep trait",
+                       "variants": roles.get("pleiotropic", {})},
+        "ld_model": {"n_ld_blocks": int(genome.block.max() + 1), "ld_decay_kb": cal.ld_decay_kb,
+                     "description": "binary Markov chain haplotypes within blocks; planned correlation = product "
+                                    "of adjacent correlations (mrkit.simulate.genome)"},
+    }
+    if "outlier" in roles:
+        k = int(np.flatnonzero(truth.role == "outlier")[0])
+        e, o = traits.index(cal.outlier["exposure"]), traits.index(cal.outlier["outcome"])
+        doc["outlier"] = {"variant": ids[int(truth.variants[k])], "exposure": traits[e], "outcome": traits[o],
+                          "exposure_z": cal.outlier["exposure_z"], "direct_se": cal.outlier["direct_se"],
+                          "direct_effect_on_outcome": float(truth.direct[k, o]),
+                          "total_effect_on_exposure": float(truth.total[k, e]),
+                          "total_effect_on_outcome": float(truth.total[k, o]),
+                          "ratio": float(truth.total[k, o] / truth.total[k, e])}
+    return doc
+
+
+def _num(v: float) -> float | None:
+    return None if v != v else v
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def generate(out: Path, cal: Calibration, size: str, seed: int) -> dict:
+    """Write every file of the panel into ``out``; return the manifest (checksums included)."""
+    if size not in cal.sizes:
+        raise PanelError(f"unknown panel size {size!r}; expected one of {sorted(cal.sizes)}")
+    genome = make_genome(cal, cal.sizes["full"].n_variants, stream(seed, "genome"))
+    truth = plant_effects(cal, genome, stream(seed, "effects"))
+    idx = select_variants(cal, genome, truth, size, stream(seed, "subset"))
+    ids = genome.variant_ids(idx)
+    ss = draw_sumstats(cal, genome, idx, truth, stream(seed, "noise"))
+    traits = _trait_tables(cal, genome, ss, out, ids)
+    dosages = panel_mod.genotypes(genome, idx, cal.sizes[size].n_reference, stream(seed, "reference"))
+    panel_mod.write_plink(out / REF_PREFIX, genome, idx, ids, dosages)
+    id_of = dict(zip(idx.tolist(), ids.tolist()))
+    _causal_table(out / CAUSAL_TABLE, genome, truth, id_of)
+    (out / TRUTH).write_text(json.dumps(truth_document(cal, genome, truth, id_of, size, seed), indent=1) + "\n")
+    names = sorted(p.name for p in out.iterdir() if p.name != MANIFEST)
+    return {
+        "manifest_version": MANIFEST_VERSION, "generator": "mrkit.simulate", "size": size, "seed": seed,
+        "calibration_sha256": cal.sha256,
+        "generator_version": {"mrkit": __version__, "code_sha256": generator_hash()},
+        "n_variants": int(idx.size), "n_reference": cal.sizes[size].n_reference,
+        "traits": traits, "ref": REF_PREFIX, "truth": TRUTH, "causal_variants": CAUSAL_TABLE,
+        "files": {name: {"bytes": (out / name).stat().st_size, "sha256": _sha256(out / name)} for name in names},
+    }
+
+
+def build_panel(out_dir: str | Path | None = None, *, size: str = "full", seed: int | None = None,
+                calibration: Calibration | str | Path | None = None) -> Path:
+    """Generate the panel into ``out_dir`` (default ``cache_dir()/synthetic/<size>-seed<seed>``), atomically."""
+    cal = calibration if isinstance(calibration, Calibration) else load_calibration(calibration)
+    seed = resolve_seed(seed)
+    final = Path(out_dir) if out_dir is not None else default_dir(size, seed)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        manifest = generate(tmp, cal, size, seed)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        tmp.chmod(0o755)
+        if final.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+            final.rename(old / final.name)
+            tmp.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def read_manifest(path: str | Path) -> dict:
+    path = Path(path) / MANIFEST
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise PanelError(f"{path} not found: not a synthetic panel folder") from None
+
+
+def panel_problems(path: str | Path, *, cal: Calibration | None = None, verify: bool = False) -> list[str]:
+    """Why the folder is not a current, intact panel (empty list: it is).
+
+    Cheap by default: manifest present, calibration and generator hashes current, every file present
+    with its recorded size. ``verify=True`` also re-hashes every file.
+    """
+    path = Path(path)
+    try:
+        manifest = read_manifest(path)
+    except (PanelError, json.JSONDecodeError) as exc:
+        return [str(exc)]
+    problems = []
+    if cal is not None and manifest.get("calibration_sha256") != cal.sha256:
+        problems.append("calibration changed")
+    if manifest.get("generator_version", {}).get("code_sha256") != generator_hash():
+        problems.append("generator code changed")
+    for name, entry in manifest.get("files", {}).items():
+        file = path / name
+        if not file.is_file():
+            problems.append(f"{name} missing")
+        elif file.stat().st_size != entry["bytes"]:
+            problems.append(f"{name} has {file.stat().st_size} bytes, manifest says {entry['bytes']}")
+        elif verify and _sha256(file) != entry["sha256"]:
+            problems.append(f"{name} sha256 differs from the manifest")
+    return problems
+
+
+@contextmanager
+def _lock(folder: Path):
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure_panel(size: str = "full", seed: int | None = None, *, verify: bool = False,
+                 calibration: Calibration | str | Path | None = None, out_dir: str | Path | None = None) -> Path:
+    """The panel folder, built when missing or stale (calibration or generator changed, file damaged).
+
+    Safe when several processes ask at once (a file lock serialises the build).
+    """
+    cal = calibration if isinstance(calibration, Calibration) else load_calibration(calibration)
+    folder = Path(out_dir) if out_dir is not None else default_dir(size, seed)
+    if not panel_problems(folder, cal=cal, verify=verify):
+        return folder
+    with _lock(folder):
+        if panel_problems(folder, cal=cal, verify=verify):
+            build_panel(folder, size=size, seed=seed, calibration=cal)
+    return folder
+
+
+def panel_files(path: str | Path) -> dict:
+    """trait -> (file path, reader format), plus ``"ref"`` -> PLINK prefix and ``"truth"`` -> truth.json."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    out: dict = {t: (path / e["path"], e["format"]) for t, e in manifest["traits"].items()}
+    out["ref"] = path / manifest["ref"]
+    out["truth"] = path / manifest["truth"]
+    return out

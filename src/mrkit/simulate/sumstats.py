@@ -1,0 +1,170 @@
+"""The planted causal model and the GWAS summary statistics drawn from it.
+
+Causal model. Each trait t has ``n_causal`` causal variants (one per LD block) with direct
+per-allele effects; traits affect each other through B (``B[outcome, exposure]``, the study's
+published estimates), so the total genetic effects are Gamma = D (I - B)^-T and both directions of a
+bidirectional pair hold at once (a ratio by/bx of a variant acting only through the exposure equals
+the causal effect exactly). Balanced pleiotropy and one outlier add direct effects on the outcome.
+
+Summary statistics are drawn at the summary level, without individuals: within each LD block
+z_obs = R z_joint + e, e ~ N(0, R), R the planned LD (Zhu & Stephens 2017), with joint z from the
+per-allele effects, the allele frequency and the sample size, and standard errors
+se = sd / sqrt(2 f (1-f) N) for linear models and 1 / sqrt(2 f (1-f) N phi (1-phi)) for log odds.
+
+References
+----------
+Zhu X, Stephens M (2017) Bayesian large-scale multiple regression with summary statistics from
+genome-wide association studies. Ann Appl Stat 11:1561-1592 (the RSS likelihood z ~ N(R z_joint, R)).
+Hemani G et al. (2017) Orienting the causal relationship between imprecisely measured traits using
+GWAS summary data. PLoS Genet 13:e1007081 (bidirectional causal models).
+Verbanck M et al. (2018) Detection of widespread horizontal pleiotropy in causal relationships
+inferred from Mendelian randomization between complex traits and diseases. Nat Genet 50:693-698.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .calibration import Calibration, standardized_magnitudes
+from .genome import Genome, ar1_noise, block_ranges
+
+LN10 = np.log(10.0)
+#: p-values are written no smaller than this (what R and most GWAS software print as the floor)
+P_MIN = 1e-300
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What was planted: causal variants, their direct and total effects, pleiotropy and the outlier."""
+
+    traits: tuple[str, ...]
+    variants: np.ndarray  # genome indices of every causal variant (sorted)
+    owner: np.ndarray  # index into traits of the trait each variant is causal for
+    role: np.ndarray  # "causal" | "pleiotropic" | "outlier"
+    direct: np.ndarray  # (n_variants, n_traits) per-ALT-allele direct effects, trait units
+    total: np.ndarray  # Gamma = direct (I - B)^-T
+    b_matrix: np.ndarray  # B[outcome, exposure]
+    gwas_freq: np.ndarray  # (n_genome, n_traits) ALT frequency in each GWAS population
+
+
+def standard_error(cal: Calibration, trait: str, freq: np.ndarray) -> np.ndarray:
+    """Expected SE of a per-allele effect at ALT frequency ``freq`` in the trait's GWAS."""
+    t = cal.traits[trait]
+    return t.sd_effective / np.sqrt(2.0 * freq * (1.0 - freq) * t.n)
+
+
+def gwas_frequencies(cal: Calibration, genome: Genome, rng: np.random.Generator) -> np.ndarray:
+    """ALT frequency per trait's population: UK Biobank = reference; FinnGen drifted by F_ST."""
+    f = genome.alt_freq
+    out = np.repeat(f[:, None], len(cal.trait_order), axis=1)
+    if cal.lbp_fst > 0:
+        j = cal.trait_order.index("lbp")
+        drift = rng.standard_normal(f.size) * np.sqrt(cal.lbp_fst * f * (1 - f))
+        out[:, j] = np.clip(f + drift, 0.005, 0.995)
+    return out
+
+
+def _pick_causal(cal: Calibration, genome: Genome, rng: np.random.Generator) -> np.ndarray:
+    """One random common variant in each of sum(n_causal) random distinct LD blocks."""
+    eligible = np.flatnonzero(genome.maf >= cal.causal_maf_min)
+    shuffled = rng.permutation(eligible)
+    _, first = np.unique(genome.block[shuffled], return_index=True)
+    one_per_block = shuffled[first]
+    total = sum(t.n_causal for t in cal.traits.values())
+    if total > one_per_block.size:
+        raise ValueError(f"{total} causal variants need as many LD blocks; the genome has {one_per_block.size}")
+    return rng.permutation(one_per_block)[:total]
+
+
+def plant_effects(cal: Calibration, genome: Genome, rng: np.random.Generator) -> Truth:
+    """Draw the causal variants and their effects (independent of the panel size)."""
+    traits = cal.trait_order
+    n_t = len(traits)
+    gwas_freq = gwas_frequencies(cal, genome, rng)
+    picked = _pick_causal(cal, genome, rng)
+    owner = np.repeat(np.arange(n_t), [cal.traits[t].n_causal for t in traits])
+    role = np.full(picked.size, "causal", dtype=object)
+    direct = np.zeros((picked.size, n_t))
+    f = genome.alt_freq[picked]
+    for j, key in enumerate(traits):
+        t = cal.traits[key]
+        rows = np.flatnonzero(owner == j)
+        b = rng.permutation(standardized_magnitudes(t.n_causal)) * np.sqrt(t.h2_planted / t.n_causal)
+        if cal.outlier and key == cal.outlier["exposure"]:
+            ok = np.flatnonzero((genome.maf[picked[rows]] >= 0.1) & ~genome.palindromic[picked[rows]])
+            k = ok[np.argmax(np.abs(b[ok]))]
+            b[k] = np.sign(b[k]) * cal.outlier["exposure_z"] / np.sqrt(t.n_effective)
+            role[rows[k]] = "outlier"
+        direct[rows, j] = b * np.sqrt(t.latent_variance) / np.sqrt(2 * f[rows] * (1 - f[rows]))
+    # balanced horizontal pleiotropy on the study's outcome(s) of each exposure
+    lbp = traits.index("lbp")
+    for j, key in enumerate(traits):
+        rows = np.flatnonzero((owner == j) & (role == "causal"))
+        n_pleio = max(1, int(round(cal.pleiotropy_fraction * cal.traits[key].n_causal)))
+        chosen = rng.choice(rows, size=n_pleio, replace=False)
+        role[chosen] = "pleiotropic"
+        for o in ([lbp] if j != lbp else [i for i in range(n_t) if i != lbp]):
+            se = standard_error(cal, traits[o], gwas_freq[picked[chosen], o])
+            direct[chosen, o] = rng.standard_normal(n_pleio) * cal.pleiotropy_sd_se * se
+    if cal.outlier:
+        k = np.flatnonzero(role == "outlier")[0]
+        o = traits.index(cal.outlier["outcome"])
+        direct[k, o] = cal.outlier["direct_se"] * standard_error(cal, traits[o], gwas_freq[picked[k], o])
+    b_matrix = cal.effect_matrix()
+    total = direct @ np.linalg.inv(np.eye(n_t) - b_matrix).T
+    order = np.argsort(picked)
+    return Truth(traits=traits, variants=picked[order], owner=owner[order], role=role[order],
+                 direct=direct[order], total=total[order], b_matrix=b_matrix, gwas_freq=gwas_freq)
+
+
+@dataclass(frozen=True)
+class SummaryStats:
+    """Per-trait arrays over the variant subset ``idx`` of the genome."""
+
+    idx: np.ndarray
+    beta: np.ndarray  # (n, n_traits)
+    se: np.ndarray
+    z: np.ndarray
+    mean_z: np.ndarray  # R z_joint: the expected z
+    p: np.ndarray
+    mlog10p: np.ndarray
+    eaf: np.ndarray  # reported ALT frequency (with the GWAS's sampling error)
+
+
+def expected_z(cal: Calibration, genome: Genome, idx: np.ndarray, truth: Truth) -> np.ndarray:
+    """R z_joint over the sorted subset ``idx`` (which must contain every causal variant)."""
+    idx = np.asarray(idx)
+    where = np.searchsorted(idx, truth.variants)
+    if np.any(where >= idx.size) or np.any(idx[np.minimum(where, idx.size - 1)] != truth.variants):
+        raise ValueError("the variant subset must contain every causal variant")
+    n_t = len(truth.traits)
+    freq = truth.gwas_freq[truth.variants]
+    sd_eff = np.array([cal.traits[t].sd_effective for t in truth.traits])
+    n = np.array([cal.traits[t].n for t in truth.traits])
+    z_joint = truth.total * np.sqrt(2 * freq * (1 - freq) * n) / sd_eff
+    starts, stops, _ = block_ranges(genome.block[idx])
+    run = np.searchsorted(starts, where, side="right") - 1
+    lengths = stops[run] - starts[run]
+    source = np.repeat(np.arange(where.size), lengths)
+    target = np.repeat(starts[run], lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+    r = genome.planned_ld(idx[target], truth.variants[source])
+    mean = np.zeros((idx.size, n_t))
+    for j in range(n_t):
+        mean[:, j] = np.bincount(target, weights=r * z_joint[source, j], minlength=idx.size)
+    return mean
+
+
+def draw_sumstats(cal: Calibration, genome: Genome, idx: np.ndarray, truth: Truth,
+                  rng: np.random.Generator) -> SummaryStats:
+    """Summary statistics of every trait over the sorted subset ``idx``."""
+    idx = np.asarray(idx)
+    mean = expected_z(cal, genome, idx, truth)
+    z = mean + ar1_noise(genome.adjacent_ld(idx), genome.block[idx], len(truth.traits), rng)
+    freq = truth.gwas_freq[idx]
+    se = np.column_stack([standard_error(cal, t, freq[:, j]) for j, t in enumerate(truth.traits)])
+    n = np.array([cal.traits[t].n for t in truth.traits])
+    eaf = np.clip(freq + rng.standard_normal(freq.shape) * np.sqrt(freq * (1 - freq) / (2 * n)), 1e-4, 1 - 1e-4)
+    logp = np.log(2.0) + stats.norm.logsf(np.abs(z))
+    return SummaryStats(idx=idx, beta=z * se, se=se, z=z, mean_z=mean, p=np.maximum(np.exp(logp), P_MIN), mlog10p=-logp / LN10, eaf=eaf)

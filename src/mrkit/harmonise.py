@@ -119,10 +119,11 @@ def to_twosamplemr(frame: pd.DataFrame, role: str, name: str | None = None) -> p
 
 
 def _check_unique(table: pd.DataFrame, role: str, source: Any) -> None:
-    dup = table["SNP"].duplicated(keep=False).to_numpy()
+    dup = table["SNP"].duplicated().to_numpy()
     if dup.any():
-        row = int(np.flatnonzero(dup)[0])
-        raise InputError(f"variant {table['SNP'].iloc[row]!r} appears more than once in the {role} table",
+        pos = int(np.flatnonzero(dup)[0])  # the first repeat, as a row of the caller's table
+        row = int(table.index[pos])
+        raise InputError(f"variant {table['SNP'].iloc[pos]!r} appears more than once in the {role} table",
                          file=source, row=row, column="SNP")
 
 

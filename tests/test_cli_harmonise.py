@@ -1,0 +1,84 @@
+"""``mrkit harmonise`` end to end: TwoSampleMR CSVs and a FinnGen table, clumping and proxies."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ld_panel_helpers import write_panel
+from mrkit.cli import main
+
+
+def test_validation_csvs_harmonise_to_the_published_table(validation_dir, tmp_path, capsys):
+    out = tmp_path / "h.csv"
+    code = main(["harmonise", str(validation_dir / "bmi_ieu-a-2_exposure.csv"),
+                 str(validation_dir / "chd_ieu-a-7_outcome.csv"), "-o", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Used in MR" in printed and "79 with mr_keep" in printed
+    table = pd.read_csv(out)
+    for column in ("mr_keep", "palindromic", "ambiguous", "remove"):
+        assert column in table.columns
+    expected = pd.read_csv(validation_dir / "harmonised" / "bmi_chd.csv")
+    got = table.set_index("SNP").loc[expected["SNP"]]
+    np.testing.assert_array_equal(got["beta.exposure"].to_numpy(), expected["bx"].to_numpy())
+    np.testing.assert_array_equal(got["beta.outcome"].to_numpy(), expected["by"].to_numpy())
+    np.testing.assert_array_equal(got["se.outcome"].to_numpy(), expected["byse"].to_numpy())
+
+
+def test_finngen_exposure_is_read_with_mrkit_io(validation_dir, tmp_path):
+    bmi = pd.read_csv(validation_dir / "bmi_ieu-a-2_exposure.csv")
+    finngen = pd.DataFrame({
+        "#chrom": bmi["chr.exposure"], "pos": bmi["pos.exposure"], "ref": bmi["other_allele.exposure"],
+        "alt": bmi["effect_allele.exposure"], "rsids": bmi["SNP"], "nearest_genes": "G",
+        "pval": bmi["pval.exposure"], "mlogp": -np.log10(bmi["pval.exposure"]), "beta": bmi["beta.exposure"],
+        "sebeta": bmi["se.exposure"], "af_alt": bmi["eaf.exposure"], "af_alt_cases": bmi["eaf.exposure"],
+        "af_alt_controls": bmi["eaf.exposure"]})
+    path = tmp_path / "bmi_finngen.tsv"
+    finngen.to_csv(path, sep="\t", index=False)
+    out = tmp_path / "h.csv"
+    assert main(["harmonise", str(path), str(validation_dir / "chd_ieu-a-7_outcome.csv"), "-o", str(out),
+                 "--exposure-name", "BMI", "--p-threshold", "5e-8"]) == 0
+    table = pd.read_csv(out)
+    expected = pd.read_csv(validation_dir / "harmonised" / "bmi_chd.csv").set_index("SNP")
+    assert set(table["exposure"]) == {"BMI"}
+    assert table["mr_keep"].all() and len(table) == int((bmi["pval.exposure"] <= 5e-8).sum())
+    np.testing.assert_array_equal(table["beta.outcome"].to_numpy(), expected.loc[table["SNP"], "by"].to_numpy())
+
+
+def test_clump_and_proxies_from_the_command_line(tmp_path, capsys):
+    rng = np.random.default_rng(9)
+    x = rng.binomial(2, 0.3, 300).astype(float)
+    y = rng.binomial(2, 0.5, 300).astype(float)
+    twin = x.copy()
+    twin[:3] = 0
+    ids = ["t", "twin", "y"]
+    write_panel(tmp_path / "ref", np.stack([x, twin, y], axis=1), ids=ids, pos=[1_000, 2_000, 5_000_000],
+                a1=["A", "C", "A"], a2=["G", "T", "G"])
+    pd.DataFrame({"SNP": ids, "effect_allele.exposure": ["A", "C", "A"], "other_allele.exposure": ["G", "T", "G"],
+                  "eaf.exposure": [0.3, 0.3, 0.5], "beta.exposure": [0.2, 0.19, 0.1], "se.exposure": [0.01] * 3,
+                  "pval.exposure": [1e-30, 1e-25, 1e-9]}).to_csv(tmp_path / "exp.csv", index=False)
+    pd.DataFrame({"SNP": ["twin", "y"], "effect_allele.outcome": ["C", "A"], "other_allele.outcome": ["T", "G"],
+                  "eaf.outcome": [0.3, 0.5], "beta.outcome": [0.05, 0.01], "se.outcome": [0.02] * 2,
+                  "pval.outcome": [0.01, 0.6]}).to_csv(tmp_path / "out.csv", index=False)
+    out = tmp_path / "h.csv"
+    assert main(["harmonise", str(tmp_path / "exp.csv"), str(tmp_path / "out.csv"), "-o", str(out),
+                 "--p-threshold", "5e-8", "--bfile", str(tmp_path / "ref"), "--clump", "--engine", "numpy",
+                 "--proxies"]) == 0
+    printed = capsys.readouterr().out
+    assert "clumping (numpy): 2 independent of 3 candidates" in printed
+    assert "proxies: 1 of 1 missing instruments replaced" in printed
+    table = pd.read_csv(out).set_index("SNP")
+    assert list(table.index) == ["t", "y"]  # "twin" was clumped away, "t" came back through it
+    assert table.loc["t", "proxy"] and table.loc["t", "proxy_snp"] == "twin"
+    assert table.loc["t", "beta.outcome"] == pytest.approx(0.05) and table["mr_keep"].all()
+
+
+def test_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
+    assert main(["harmonise", str(tmp_path / "nope.csv"), str(tmp_path / "nope2.csv"), "-o",
+                 str(tmp_path / "x.csv")]) == 2
+    assert "nope.csv: file not found" in capsys.readouterr().err
+    (tmp_path / "a.csv").write_text("SNP,beta.exposure\nrs1,0.1\n")
+    assert main(["harmonise", str(tmp_path / "a.csv"), str(tmp_path / "a.csv"), "-o", str(tmp_path / "x.csv"),
+                 "--clump"]) == 2
+    assert "--bfile" in capsys.readouterr().err

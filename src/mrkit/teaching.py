@@ -42,8 +42,8 @@ from .paths import PROJECT_ROOT
 from .presso import mr_presso
 from .rng import make_rng, resolve_seed
 
-__all__ = ["SIM_METHODS", "METHOD_LABELS", "SCENARIOS", "SCENARIO_LABELS",
-           "presso_corrected_ivw", "simulate_and_fit", "summarise_simulation",
+__all__ = ["SIM_METHODS", "METHOD_LABELS", "SCENARIOS", "SCENARIO_LABELS", "SCENARIO_SETTINGS",
+           "simulation_design", "run_simulation", "presso_corrected_ivw", "simulate_and_fit", "summarise_simulation",
            "shared_validation_dir", "validation_comparison", "TOLERANCES"]
 
 #: Methods of the simulation chapter, in display order.
@@ -167,6 +167,50 @@ def simulate_and_fit(scenario: str, *, n_rep: int, n_snps: int, beta: float, see
     out["_o"] = out["method"].map(order)
     return out.sort_values(["_o", "replicate"], kind="stable").drop(columns="_o") \
         .reset_index(drop=True)
+
+
+#: Extra arguments of ``simulate_mr_summary`` per scenario (others use its defaults).
+SCENARIO_SETTINGS: dict[str, dict] = {"outliers": {"n_outliers": 3}}
+
+
+def simulation_design(quick: bool = False) -> dict:
+    """Sizes of the simulation chapter: the full design (a few minutes on 2 cores) or the quick
+    one the tests and the small book build run (well under a minute).
+
+    ``n_rep`` replicates per scenario and true effect, ``n_snps`` instruments, ``betas`` (null,
+    for the type-I error, and non-null, for power), bootstrap sizes and MR-PRESSO's
+    ``n_distributions``.
+    """
+    if quick:
+        return {"n_rep": 100, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 200,
+                "n_boot_mode": 50, "presso_n": 200}
+    return {"n_rep": 1000, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 1000,
+            "n_boot_mode": 200, "presso_n": 500}
+
+
+def run_simulation(scenarios: Iterable[str], design: Mapping[str, Any], *, seed: int,
+                   methods: Iterable[str] = SIM_METHODS) -> pd.DataFrame:
+    """Every scenario at every true effect of ``design``: the stacked :func:`simulate_and_fit`
+    tables, with the simulation seed of each arm in column ``sim_seed`` (``seed`` + 1000 i + j
+    for scenario i of :data:`SCENARIOS` and effect j)."""
+    frames = []
+    methods = list(methods)
+    for name in scenarios:
+        if name not in SCENARIOS:
+            raise InputError(f"unknown scenario {name!r}; choose 'all' or one of "
+                             f"{', '.join(SCENARIOS)}", column="scenario")
+        i = SCENARIOS.index(name)
+        for j, beta in enumerate(design["betas"]):
+            arm_seed = int(seed) + 1000 * i + j
+            fit = simulate_and_fit(name, n_rep=design["n_rep"], n_snps=design["n_snps"],
+                                   beta=beta, seed=arm_seed, methods=methods,
+                                   n_boot_median=design["n_boot_median"],
+                                   n_boot_mode=design["n_boot_mode"],
+                                   presso_n=design["presso_n"],
+                                   **SCENARIO_SETTINGS.get(name, {}))
+            fit["sim_seed"] = arm_seed
+            frames.append(fit)
+    return pd.concat(frames, ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------------

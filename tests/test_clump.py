@@ -189,3 +189,11 @@ def test_bad_p_values_are_located(generated):
     bad.loc[4, "p"] = 1.5
     with pytest.raises(InputError, match=r"row 4, column 'p'"):
         clump(bad, prefix)
+
+
+def test_numpy_engine_warns_on_chromosome_x(tmp_path):
+    rng = np.random.default_rng(12)
+    g = rng.binomial(2, 0.3, (100, 2)).astype(float)
+    bim = write_panel(tmp_path / "x", g, chrom=["X", "X"])
+    with pytest.warns(UserWarning, match="diploid"):
+        clump(pd.DataFrame({"snp": bim["snp"], "p": [1e-9, 1e-8]}), tmp_path / "x", engine="numpy")

@@ -17,7 +17,8 @@ Two engines give the same answer:
     correlation. Only candidate genotypes are read from the panel, and each index variant's r^2
     with its whole window is one matrix product.
 
-Variants absent from the panel cannot be clumped: PLINK drops them with a warning, both engines drop
+Chromosome X: PLINK codes male genotypes as haploid there; the numpy engine does not (it warns), so use
+the PLINK engine for X. Variants absent from the panel cannot be clumped: PLINK drops them with a warning, both engines drop
 them and report them in ``attrs["clump"]["absent_from_panel"]``. ``p2`` only changes which clumped
 variants PLINK lists in SP2, never the index variants.
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +101,10 @@ def _numpy_clump(cand: pd.DataFrame, panel: Panel, r2: float, kb: float,
     listed = cand["p"].to_numpy()[order] < p2
     chrom = panel.bim["chrom"].to_numpy(dtype=object)[rows]
     pos = panel.bim["pos"].to_numpy()[rows]
+    sex_chroms = sorted({str(c) for c in chrom} & {"X", "Y", "XY", "MT", "24", "25", "26"})
+    if sex_chroms:
+        warnings.warn(f"numpy clumping treats chromosome(s) {sex_chroms} as diploid; PLINK codes male genotypes "
+                      "there as haploid, so results can differ from engine='plink'", stacklevel=3)
     genotypes = panel.genotypes(rows)  # founders x candidates, columns in p order
     radius = _radius(kb)
     # candidates of each chromosome sorted by position, for window look-up by binary search

@@ -103,24 +103,48 @@ class Study:
                 self._gwas[key] = read_sumstats(path, fmt, p_max=p_max)
         return self._gwas[key]
 
-    def instruments(self, exposure: str, p_threshold: float = 5e-8):
-        """Significant, LD-clumped instruments of ``exposure`` (an :class:`~mrkit.instruments` result)."""
+    def instruments(self, exposure: str, p_threshold: float = 5e-8) -> "InstrumentSet":
+        """Significant, LD-clumped instruments of ``exposure`` with their strength and selection log."""
         key = (exposure, p_threshold)
         if key not in self._instruments:
-            from .instruments import instrument_set
+            from .instruments import build_instruments
 
-            self._instruments[key] = instrument_set(
-                self.gwas(exposure, p_max=p_threshold), bfile=self.files["ref"], p_threshold=p_threshold,
-                r2=self.clump_r2, kb=self.clump_kb, binary=exposure in BINARY_TRAITS,
-                trait=exposure, source=self.sources.get(exposure))
+            gwas = self.gwas(exposure, p_max=p_threshold)
+            table = build_instruments(gwas, self.files["ref"], p_threshold=p_threshold, r2=self.clump_r2,
+                                      kb=self.clump_kb)
+            clump = table.attrs.get("clump", {})
+            log = {"variants in the GWAS": int(gwas.attrs.get("rows_read", len(gwas))),
+                   "below the p-value threshold": int(table.attrs["selection"]["selected"]),
+                   "absent from the LD reference panel": len(clump.get("absent_from_panel", [])),
+                   "independent instruments after clumping": int(len(table))}
+            table = table.rename(columns={"R2": "r2"})
+            self._instruments[key] = InstrumentSet(table, log, str(clump.get("engine", "none")),
+                                                   dict(table.attrs.get("strength", {})))
         return self._instruments[key]
 
     def harmonised(self, exposure: str, outcome: str, p_threshold: float = 5e-8) -> pd.DataFrame:
-        """Exposure instruments and their outcome associations, harmonised (TwoSampleMR columns)."""
-        from .harmonise import harmonise_with_proxies
+        """Exposure instruments and their outcome associations, harmonised (TwoSampleMR columns).
 
-        inst = self.instruments(exposure, p_threshold)
-        return harmonise_with_proxies(inst.table, self.gwas(outcome), bfile=self.files["ref"],
-                                      proxy_r2=self.proxy_r2, action=self.harmonise_action,
-                                      exposure_name=self.label(exposure), outcome_name=self.label(outcome),
-                                      instrument_log=inst.log)
+        Instruments missing from the outcome GWAS are replaced by an LD proxy (r2 >= ``proxy_r2``) where
+        the reference panel has one; the log in ``attrs["log"]`` counts every step.
+        """
+        from .harmonise import harmonise
+        from .proxies import find_proxies
+
+        inst = self.instruments(exposure, p_threshold).table
+        out = self.gwas(outcome)
+        missing = sorted(set(inst["snp"]) - set(out["snp"]))
+        proxies = (find_proxies(missing, out["snp"], self.files["ref"], r2=self.proxy_r2)
+                   if missing else None)
+        return harmonise(inst, out, action=self.harmonise_action, exposure_name=self.label(exposure),
+                         outcome_name=self.label(outcome), proxies=proxies)
+
+
+@dataclass
+class InstrumentSet:
+    """Instruments of one exposure: the table (with F, r2, weak), the selection log and the clump engine."""
+
+    table: pd.DataFrame
+    log: dict[str, int]
+    engine: str
+    strength: dict[str, Any]

@@ -78,6 +78,21 @@ def _pick_causal(cal: Calibration, genome: Genome, rng: np.random.Generator) -> 
     return rng.permutation(one_per_block)[:total]
 
 
+def _outlier_slot(genome: Genome, variants: np.ndarray) -> int:
+    """Which of the exposure's causal variants becomes the outlier.
+
+    A common (MAF >= 0.1), non-palindromic variant as far as possible from the exposure's other
+    causal variants, so that LD clumping (10 Mb windows, r2 0.001, panel r2 noise ~1/n) keeps it.
+    """
+    chrom, pos = genome.chrom[variants].astype(np.int64), genome.pos[variants].astype(np.float64)
+    same = chrom[:, None] == chrom[None, :]
+    dist = np.where(same, np.abs(pos[:, None] - pos[None, :]), np.inf)
+    np.fill_diagonal(dist, np.inf)
+    nearest = dist.min(axis=1)
+    ok = (genome.maf[variants] >= 0.1) & ~genome.palindromic[variants]
+    return int(np.argmax(np.where(ok, nearest, -1.0)))
+
+
 def plant_effects(cal: Calibration, genome: Genome, rng: np.random.Generator) -> Truth:
     """Draw the causal variants and their effects (independent of the panel size)."""
     traits = cal.trait_order
@@ -93,8 +108,7 @@ def plant_effects(cal: Calibration, genome: Genome, rng: np.random.Generator) ->
         rows = np.flatnonzero(owner == j)
         b = rng.permutation(standardized_magnitudes(t.n_causal)) * np.sqrt(t.h2_planted / t.n_causal)
         if cal.outlier and key == cal.outlier["exposure"]:
-            ok = np.flatnonzero((genome.maf[picked[rows]] >= 0.1) & ~genome.palindromic[picked[rows]])
-            k = ok[np.argmax(np.abs(b[ok]))]
+            k = _outlier_slot(genome, picked[rows])
             b[k] = np.sign(b[k]) * cal.outlier["exposure_z"] / np.sqrt(t.n_effective)
             role[rows[k]] = "outlier"
         direct[rows, j] = b * np.sqrt(t.latent_variance) / np.sqrt(2 * f[rows] * (1 - f[rows]))
@@ -108,11 +122,14 @@ def plant_effects(cal: Calibration, genome: Genome, rng: np.random.Generator) ->
         for o in ([lbp] if j != lbp else [i for i in range(n_t) if i != lbp]):
             se = standard_error(cal, traits[o], gwas_freq[picked[chosen], o])
             direct[chosen, o] = rng.standard_normal(n_pleio) * cal.pleiotropy_sd_se * se
-    if cal.outlier:
-        k = np.flatnonzero(role == "outlier")[0]
-        o = traits.index(cal.outlier["outcome"])
-        direct[k, o] = cal.outlier["direct_se"] * standard_error(cal, traits[o], gwas_freq[picked[k], o])
     b_matrix = cal.effect_matrix()
+    if cal.outlier:
+        # direct_se < 0 means "against the causal direction": the variant's ratio by/bx has the
+        # opposite sign to the planted effect
+        k = np.flatnonzero(role == "outlier")[0]
+        e, o = traits.index(cal.outlier["exposure"]), traits.index(cal.outlier["outcome"])
+        along = np.sign(direct[k, e]) * (np.sign(b_matrix[o, e]) or 1.0)
+        direct[k, o] = along * cal.outlier["direct_se"] * standard_error(cal, traits[o], gwas_freq[picked[k], o])
     total = direct @ np.linalg.inv(np.eye(n_t) - b_matrix).T
     order = np.argsort(picked)
     return Truth(traits=traits, variants=picked[order], owner=owner[order], role=role[order],

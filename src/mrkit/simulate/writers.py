@@ -34,8 +34,8 @@ NEALE_HEADER = ("variant", "minor_allele", "minor_AF", "low_confidence_variant",
 VCF_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT")
 VCF_FORMAT = "ES:SE:LP:AF:SS:NC:ID"
 CHUNK_ROWS = 50_000
-#: zlib level: 6 is bgzip's default
-COMPRESSION_LEVEL = 6
+#: zlib level (bgzip uses 6; 4 is twice as fast for ~10 % larger files, any level is valid BGZF)
+COMPRESSION_LEVEL = 4
 
 
 def _chunks(header: str, row_format: str, columns: Sequence[Sequence]) -> Iterator[bytes]:

@@ -1,0 +1,80 @@
+"""The calibration file: complete, consistent with the model, and the study's published effects."""
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from mrkit.errors import InputError
+from mrkit.simulate.calibration import CALIBRATION_PATH, expected_loci, load_calibration
+
+
+@pytest.fixture(scope="module")
+def cal():
+    return load_calibration()
+
+
+def test_default_calibration_loads_with_the_study_sample_sizes(cal):
+    # Sample sizes from published-results.md (Luo et al. 2022 and the OpenGWAS / FinnGen catalogues)
+    t = cal.traits
+    assert (t["insomnia"].n, t["sleep_duration"].n, t["daytime_sleepiness"].n) == (336965, 335410, 336082)
+    assert (t["short_sleep"].ncase, t["short_sleep"].ncontrol) == (28980, 81208)
+    assert (t["long_sleep"].ncase, t["long_sleep"].ncontrol) == (10102, 81204)
+    assert (t["lbp"].ncase, t["lbp"].ncontrol) == (13178, 164682)
+    assert {k: v.format for k, v in t.items()} == {
+        "insomnia": "neale", "sleep_duration": "neale", "daytime_sleepiness": "neale",
+        "short_sleep": "gwasvcf", "long_sleep": "gwasvcf", "lbp": "finngen"}
+    assert len(cal.chromosome_lengths) == 22 and cal.chromosome_lengths[0] == 249250621  # GRCh37 chr1
+
+
+def test_planted_effects_are_the_published_estimates(cal):
+    # Luo et al. (2022), via published-results.md: insomnia -> LBP OR 1.954, LBP -> insomnia 1.015,
+    # LBP -> daytime sleepiness 1.011; every other direction null.
+    b = cal.effect_matrix()
+    i = {k: n for n, k in enumerate(cal.trait_order)}
+    assert b[i["lbp"], i["insomnia"]] == pytest.approx(math.log(1.954))
+    assert b[i["insomnia"], i["lbp"]] == pytest.approx(math.log(1.015))
+    assert b[i["daytime_sleepiness"], i["lbp"]] == pytest.approx(math.log(1.011))
+    assert (b != 0).sum() == 3
+
+
+def test_expected_loci_follow_from_the_architecture(cal):
+    for t in cal.traits.values():
+        assert expected_loci(t) == pytest.approx(t.expected_loci, rel=0.15)
+    # LBP: few loci at 5e-8, more at the study's reverse-direction threshold 5e-6
+    assert expected_loci(cal.traits["lbp"], 5e-8) < 0.6 * expected_loci(cal.traits["lbp"], 5e-6)
+    # tens of genome-wide loci for the UK Biobank sleep traits
+    for key in ("insomnia", "sleep_duration", "daytime_sleepiness"):
+        assert expected_loci(cal.traits[key], 5e-8) >= 20
+
+
+def _edited(tmp_path, old: str, new: str):
+    text = CALIBRATION_PATH.read_text()
+    assert old in text
+    path = tmp_path / "calibration.toml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def test_inconsistent_expected_loci_is_refused_naming_the_key(tmp_path):
+    path = _edited(tmp_path, "expected_loci = 22", "expected_loci = 60")
+    with pytest.raises(InputError, match=re.escape("traits.insomnia.expected_loci")) as err:
+        load_calibration(path)
+    assert str(path) in str(err.value)
+
+
+def test_missing_and_invalid_keys_are_located(tmp_path):
+    with pytest.raises(InputError, match=re.escape("traits.insomnia.sd")):
+        load_calibration(_edited(tmp_path, "sd = 0.72", "sd = -0.72"))
+    with pytest.raises(InputError, match="ncase"):
+        load_calibration(_edited(tmp_path, "ncase = 13178", "cases = 13178"))
+    with pytest.raises(InputError, match="format"):
+        load_calibration(_edited(tmp_path, 'format = "finngen"', 'format = "csv"'))
+    with pytest.raises(InputError, match="not found"):
+        load_calibration(tmp_path / "absent.toml")
+
+
+def test_calibration_hash_tracks_the_file(tmp_path, cal):
+    other = load_calibration(_edited(tmp_path, "sd_se = 1.5", "sd_se = 1.0"))
+    assert other.sha256 != cal.sha256 and len(cal.sha256) == 64

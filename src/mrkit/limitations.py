@@ -98,24 +98,28 @@ class OverlapSimulation:
 
 
 def overlap_simulation(*, quick: bool = False, seed: int = 314159265, beta: float = 0.1,
-                       confounded: float = 0.4, n_snps: int = 20) -> OverlapSimulation:
-    """IVW bias for weak and strong instruments at several sample overlaps (summary-level simulation)."""
-    from .simulate.scenarios import simulate_overlap
+                       observational: float = 0.4, n_snps: int = 20) -> OverlapSimulation:
+    """IVW bias for weak (mean F 5) and stronger (mean F 50) instruments at several sample overlaps.
 
-    n_rep = 400 if quick else 4000
+    Summary-level draws from :func:`mrkit.simulate.scenarios.simulate_mr_summary` (scenario
+    ``overlap_weak``: errors correlated by overlap x the confounded exposure-outcome correlation).
+    """
+    from .simulate.scenarios import simulate_mr_summary
+
+    n_rep = 2000 if quick else 20000
     rows = []
-    for label, r2 in (("weak", 0.002), ("strong", 0.04)):
+    for label, target_f in (("weak", 5.0), ("stronger", 50.0)):
         for overlap in (0.0, 0.5, 1.0):
-            s = simulate_overlap(n_rep, n_snps, beta=beta, r2_total=r2, overlap=overlap,
-                                 observational=confounded, n=20_000, seed=seed)
-            w = 1 / s["byse"] ** 2
-            est = (s["bx"] * s["by"] * w).sum(1) / (s["bx"] ** 2 * w).sum(1)
-            se = 1 / np.sqrt((s["bx"] ** 2 * w).sum(1))
-            f = ((s["bx"] / s["bxse"]) ** 2).mean()
-            rows.append({"instruments": label, "mean F": f, "overlap": overlap, "true effect": beta,
-                         "observational": confounded, "mean IVW": est.mean(),
-                         "MC SE": est.std(ddof=1) / math.sqrt(n_rep), "relative bias": est.mean() / beta - 1,
-                         "coverage": np.mean(np.abs(est - beta) <= 1.96 * se)})
+            s = simulate_mr_summary(n_rep, n_snps, beta=beta, scenario="overlap_weak", mean_f=target_f,
+                                    overlap=overlap, rho_xy=observational, n_exposure=20_000, seed=seed)
+            w = 1 / s.byse ** 2
+            est = (s.bx * s.by * w).sum(1) / (s.bx ** 2 * w).sum(1)
+            se = 1 / np.sqrt((s.bx ** 2 * w).sum(1))
+            rows.append({"instruments": label, "mean F": float(((s.bx / s.bxse) ** 2).mean()), "overlap": overlap,
+                         "true effect": beta, "observational": observational, "mean IVW": float(est.mean()),
+                         "MC SE": float(est.std(ddof=1) / math.sqrt(n_rep)),
+                         "relative bias": float(est.mean() / beta - 1),
+                         "coverage": float(np.mean(np.abs(est - beta) <= 1.96 * se))})
     return OverlapSimulation(pd.DataFrame(rows), n_rep, seed)
 
 

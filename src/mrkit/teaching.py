@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -43,7 +44,7 @@ from .presso import mr_presso
 from .rng import make_rng, resolve_seed
 
 __all__ = ["SIM_METHODS", "METHOD_LABELS", "SCENARIOS", "SCENARIO_LABELS", "SCENARIO_SETTINGS",
-           "simulation_design", "run_simulation", "presso_corrected_ivw", "simulate_and_fit", "summarise_simulation",
+           "simulation_design", "run_simulation", "survivors", "plot_measure", "presso_corrected_ivw", "simulate_and_fit", "summarise_simulation",
            "shared_validation_dir", "validation_comparison", "TOLERANCES"]
 
 #: Methods of the simulation chapter, in display order.
@@ -272,6 +273,62 @@ def summarise_simulation(fits: pd.DataFrame, *, truth: str = "beta", alpha: floa
                      "rejection": rej, "rejection_mcse": float(np.sqrt(rej * (1 - rej) / n)),
                      "rejection_measure": "type_i_error" if null else "power"})
     return pd.DataFrame(rows)
+
+
+def survivors(summary: pd.DataFrame, *, max_abs_bias: float, min_coverage: float = 0.90
+              ) -> pd.DataFrame:
+    """Which methods "survive" each scenario: at every true effect, |bias| <= ``max_abs_bias``
+    and coverage >= ``min_coverage``. One row per scenario with the survivors and the others."""
+    ok = (summary["bias"].abs() <= max_abs_bias) & (summary["coverage"] >= min_coverage)
+    verdict = ok.groupby([summary["scenario"], summary["method"]], sort=False).all()
+    rows = []
+    for scen in summary["scenario"].unique():
+        v = verdict.loc[scen]
+        rows.append({"scenario": SCENARIO_LABELS.get(scen, scen),
+                     "survive": ", ".join(METHOD_LABELS.get(m, m) for m in v.index[v]) or "none",
+                     "fail": ", ".join(METHOD_LABELS.get(m, m) for m in v.index[~v]) or "none"})
+    return pd.DataFrame(rows)
+
+
+def plot_measure(summary: pd.DataFrame, measure: str, *, xlabel: str, beta: float | None = None,
+                 reference: float | None = None, ncols: int = 3):
+    """Small multiples, one panel per scenario: ``measure`` of each method with a 95 % Monte
+    Carlo interval (1.96 MCSE). ``beta`` selects one true effect (default: all, as markers)."""
+    import matplotlib.pyplot as plt
+
+    data = summary if beta is None else summary[summary["beta"] == beta]
+    scen = list(data["scenario"].unique())
+    methods = [m for m in SIM_METHODS if m in set(data["method"])] +         [m for m in data["method"].unique() if m not in SIM_METHODS]
+    ncols = min(ncols, len(scen))
+    nrows = int(np.ceil(len(scen) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.5, 0.3 * len(methods) * nrows + 1.4),
+                             sharey=True, squeeze=False)
+    betas = sorted(data["beta"].unique())
+    markers = ["o", "s", "^", "D"]
+    y = np.arange(len(methods))
+    for ax, name in zip(axes.flat, scen):
+        d = data[data["scenario"] == name].set_index(["method", "beta"])
+        for i, b in enumerate(betas):
+            vals = np.array([d.loc[(m, b), measure] if (m, b) in d.index else np.nan
+                             for m in methods])
+            err = np.array([d.loc[(m, b), f"{measure}_mcse"] if (m, b) in d.index else np.nan
+                            for m in methods])
+            offset = (i - (len(betas) - 1) / 2) * 0.25
+            ax.errorbar(vals, y + offset, xerr=1.96 * err, fmt=markers[i % 4], ms=4,
+                        capsize=2, label=f"true effect {b:g}")
+        if reference is not None:
+            ax.axvline(reference, color="grey", lw=0.8, ls="--")
+        ax.set_title(textwrap.fill(SCENARIO_LABELS.get(name, name), 30), fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.flat[len(scen):]:
+        ax.axis("off")
+    axes[0, 0].set_yticks(y, [METHOD_LABELS.get(m, m) for m in methods])
+    axes[0, 0].invert_yaxis()
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.supxlabel(xlabel, fontsize=8)
+    fig.legend(handles, labels, loc="lower right", fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
 
 
 # ---------------------------------------------------------------------------------------------

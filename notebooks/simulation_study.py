@@ -1,0 +1,317 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+data = "none"
+panel_size = "full"
+seed = 314159265
+results_dir = "book/generated/results"
+quick = False
+scenario = "all"
+
+# %% tags=["remove-cell"]
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+from myst_nb import glue
+
+from mrkit import report, teaching
+from mrkit.simulate.scenarios import SCENARIOS as SCENARIO_DESCRIPTIONS
+
+# %% [markdown]
+# ## Why simulate
+#
+# Every MR method trades one assumption for another. IVW assumes that no instrument affects the outcome
+# other than through the exposure {cite:p}`burgess2013`; MR-Egger allows pleiotropy of any average size but
+# needs it to be unrelated to instrument strength (the InSIDE assumption) {cite:p}`bowden2015`; the
+# weighted median needs half of the weight to come from valid instruments {cite:p}`bowden2016median`; the
+# weighted mode needs the largest group of instruments with similar ratio estimates to be the valid ones
+# {cite:p}`hartwig2017`; MR-RAPS down-weights outlying instruments and models balanced pleiotropy
+# {cite:p}`zhao2020`; MR-PRESSO removes outliers and re-runs IVW {cite:p}`verbanck2018`.
+#
+# On real data the truth is unknown, so these statements cannot be checked there. Here the data are
+# simulated with a known causal effect, thousands of times, and each method is judged on four numbers
+# {cite:p}`morris2019`:
+#
+# * **bias**: the average estimate minus the true effect;
+# * **coverage**: how often the 95 % confidence interval contains the true effect (should be 95 %);
+# * **type-I error**: how often p < 0.05 when the true effect is zero (should be 5 %);
+# * **power**: how often p < 0.05 when the effect is not zero (higher is better, but only means something
+#   when the type-I error is controlled).
+#
+# Each of these is itself an estimate from a finite number of replicates, with a Monte Carlo standard
+# error (MCSE). Differences smaller than about two MCSEs are noise; the tables below give the MCSE beside
+# every number.
+
+# %% [markdown]
+# ## The scenarios
+#
+# Each replicate is a two-sample summary-level dataset: SNP–exposure and SNP–outcome estimates with their
+# standard errors for 30 instruments, both traits in standard-deviation units, from GWAS of 100,000 people
+# each, drawn by `mrkit.simulate.scenarios.simulate_mr_summary`. The scenarios differ in how the
+# instruments break the IV assumptions:
+
+# %% tags=["remove-input"]
+chosen = list(teaching.SCENARIOS) if scenario == "all" else [scenario]
+report.table(pd.DataFrame({"scenario": [teaching.SCENARIO_LABELS[s] for s in chosen],
+                           "key (parameter `scenario`)": chosen,
+                           "what is simulated": [SCENARIO_DESCRIPTIONS[s] for s in chosen],
+                           "settings changed": [", ".join(f"{k} = {v}" for k, v in
+                                                          teaching.SCENARIO_SETTINGS.get(s, {}).items())
+                                                or "defaults" for s in chosen]}),
+             caption="Simulated scenarios. Defaults of simulate_mr_summary: 30 % of the instruments are "
+             "pleiotropic where pleiotropy is simulated; the weak scenarios have a mean F statistic of 10; "
+             "the overlap scenario uses one sample for both GWAS with an exposure-outcome correlation of 0.4.")
+
+# %% [markdown]
+# Run it: the design, the call, and the seed. Every method is fitted to all replicates at once by the
+# vectorised estimators of `mrkit.batch` (checked row by row against the one-dataset estimators); only
+# MR-PRESSO runs once per replicate.
+
+# %%
+design = teaching.simulation_design(quick=quick)
+started = time.perf_counter()
+fits = teaching.run_simulation(chosen, design, seed=seed)
+elapsed = time.perf_counter() - started
+summary = teaching.summarise_simulation(fits)
+design
+
+# %% tags=["remove-input"]
+n_rep = design["n_rep"]
+beta_alt = max(design["betas"])
+mcse_cov = np.sqrt(0.95 * 0.05 / n_rep)
+display(Markdown(
+    f"Each scenario was simulated {n_rep:,} times at a true effect of 0 and {n_rep:,} times at "
+    f"{beta_alt:g} SD of outcome per SD of exposure (seed {seed}; scenario *i*, effect *j* uses seed "
+    f"{seed} + 1000 *i* + *j*), {fits['method'].nunique()} methods each, in {elapsed:.0f} seconds. "
+    f"At this size a coverage near 95 % has a Monte Carlo SE of {100 * mcse_cov:.2f} percentage points, so "
+    f"coverages between {100 * (0.95 - 2 * mcse_cov):.1f} % and {100 * (0.95 + 2 * mcse_cov):.1f} % are "
+    f"consistent with nominal; the Monte Carlo SE of the bias ranges from {summary['bias_mcse'].min():.4f} "
+    f"to {summary['bias_mcse'].max():.4f} across methods and scenarios. Bootstraps: {design['n_boot_median']:,} "
+    f"draws for the weighted median SE (TwoSampleMR's default), {design['n_boot_mode']:,} for the weighted "
+    f"mode SE (TwoSampleMR uses 1,000; fewer keep the chapter fast at the price of a noisier SE per "
+    f"replicate); MR-PRESSO with {design['presso_n']:,} simulated distributions per replicate. Maximum "
+    f"likelihood is the exact optimum of the likelihood with TwoSampleMR's Hessian (fixed-effect) SE."))
+
+# %% [markdown]
+# ## Bias
+#
+# The last two scenarios follow {cite:t}`burgess2016overlap`: with weak instruments, two separate samples bias
+# the estimate towards the null, one shared sample towards the confounded observational association.
+
+# %% tags=["remove-input"]
+def wide(measure, beta):
+    d = summary[summary["beta"] == beta].copy()
+    d["method"] = d["method"].map(teaching.METHOD_LABELS)
+    d["scenario"] = d["scenario"].map(teaching.SCENARIO_LABELS)
+    d["cell"] = [f"{v:.3f} ({e:.3f})" for v, e in zip(d[measure], d[f"{measure}_mcse"])]
+    return d.pivot(index="method", columns="scenario", values="cell") \
+        .reindex(index=[teaching.METHOD_LABELS[m] for m in teaching.SIM_METHODS],
+                 columns=[teaching.SCENARIO_LABELS[s] for s in chosen]).reset_index()
+
+
+report.table(wide("bias", beta_alt), caption=f"Bias (Monte Carlo SE) of each method at a true effect of "
+             f"{beta_alt:g}, in SD of outcome per SD of exposure, {n_rep:,} replicates per cell.")
+
+# %% tags=["remove-input"]
+fig = teaching.plot_measure(summary, "bias", xlabel="bias (SD outcome per SD exposure)", reference=0.0)
+glue("sim-bias", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} sim-bias
+# :name: sim-bias
+# :alt: Bias of seven MR methods in each simulated scenario
+#
+# Bias of each method (estimate minus truth, SD of outcome per SD of exposure) per scenario, at a true
+# effect of zero (circles) and at the non-null effect (squares); bars are 95 % Monte Carlo intervals. The
+# dashed line is no bias. Notice which methods move away from zero when pleiotropy is directional or
+# violates InSIDE, and the shift towards the observational association under sample overlap.
+# ```
+
+# %% tags=["remove-input"]
+s = summary.set_index(["scenario", "beta", "method"]).sort_index()
+lines = []
+if "directional_pleiotropy" in chosen:
+    r = s.loc[("directional_pleiotropy", beta_alt)]
+    lines.append(f"With directional pleiotropy that respects InSIDE, IVW is biased by {r.loc['ivw', 'bias']:.3f} "
+                 f"(MCSE {r.loc['ivw', 'bias_mcse']:.3f}) while MR-Egger's bias is {r.loc['egger', 'bias']:.3f} "
+                 f"(MCSE {r.loc['egger', 'bias_mcse']:.3f}): Egger pays for this with an empirical SE of "
+                 f"{r.loc['egger', 'empirical_se']:.3f} against IVW's {r.loc['ivw', 'empirical_se']:.3f}.")
+if "inside_violated" in chosen:
+    r = s.loc[("inside_violated", beta_alt)]
+    lines.append(f"When the pleiotropy runs through a confounder, so that InSIDE fails, MR-Egger is biased too "
+                 f"({r.loc['egger', 'bias']:.3f}, MCSE {r.loc['egger', 'bias_mcse']:.3f}), as are the weighted "
+                 f"median ({r.loc['weighted_median', 'bias']:.3f}, MCSE {r.loc['weighted_median', 'bias_mcse']:.3f}) "
+                 f"and the weighted mode ({r.loc['weighted_mode', 'bias']:.3f}, MCSE "
+                 f"{r.loc['weighted_mode', 'bias_mcse']:.3f}), against IVW's {r.loc['ivw', 'bias']:.3f}: with 30 % "
+                 f"of the instruments invalid and stronger than the rest, the valid ones no longer carry a clear "
+                 f"majority of the weight.")
+if "outliers" in chosen:
+    r = s.loc[("outliers", beta_alt)]
+    lines.append(f"Three strong outliers with random signs leave IVW's average bias at {r.loc['ivw', 'bias']:.3f} "
+                 f"(MCSE {r.loc['ivw', 'bias_mcse']:.3f}) but inflate its spread: empirical SE "
+                 f"{r.loc['ivw', 'empirical_se']:.3f} against {r.loc['presso_ivw', 'empirical_se']:.3f} after "
+                 f"MR-PRESSO removes them.")
+if "overlap_weak" in chosen and "weak" in chosen:
+    r0 = s.loc[("weak", beta_alt)]
+    r1 = s.loc[("overlap_weak", 0.0)]
+    lines.append(f"Weak instruments (mean F about 10) in separate samples bias IVW towards the null: at a true "
+                 f"effect of {beta_alt:g} its bias is {r0.loc['ivw', 'bias']:.3f} (MCSE "
+                 f"{r0.loc['ivw', 'bias_mcse']:.3f}). In one overlapping sample the same instruments pull the "
+                 f"estimate towards the confounded observational association instead: with no causal effect "
+                 f"at all, IVW's bias is {r1.loc['ivw', 'bias']:.3f} (MCSE {r1.loc['ivw', 'bias_mcse']:.3f}).")
+display(Markdown(" ".join(lines) if lines else "Choose `scenario = \"all\"` to compare scenarios."))
+
+# %% [markdown]
+# ## Coverage of the 95 % confidence interval
+#
+# Why the two R packages report different maximum-likelihood standard errors is explained in
+# {doc}`/book/generated/conventions`.
+
+# %% tags=["remove-input"]
+cov = summary.groupby(["scenario", "method"], sort=False).apply(
+    lambda g: pd.Series({"coverage": g["coverage"].mean(),
+                         "coverage_mcse": np.sqrt((g["coverage_mcse"] ** 2).sum()) / len(g)}),
+    include_groups=False).reset_index()
+cov["beta"] = "pooled"
+cov_tab = cov.assign(method=cov["method"].map(teaching.METHOD_LABELS),
+                     scenario=cov["scenario"].map(teaching.SCENARIO_LABELS))
+cov_tab["cell"] = [f"{100 * v:.1f} ({100 * e:.1f})" for v, e in zip(cov_tab["coverage"], cov_tab["coverage_mcse"])]
+report.table(cov_tab.pivot(index="method", columns="scenario", values="cell")
+             .reindex(index=[teaching.METHOD_LABELS[m] for m in teaching.SIM_METHODS],
+                      columns=[teaching.SCENARIO_LABELS[s] for s in chosen]).reset_index(),
+             caption=f"Coverage (%) of the 95 % confidence interval (Monte Carlo SE, percentage points), "
+             f"averaged over the two true effects ({2 * n_rep:,} replicates per cell).")
+
+# %% tags=["remove-input"]
+fig = teaching.plot_measure(summary, "coverage", xlabel="coverage of the 95 % CI (proportion)", reference=0.95)
+glue("sim-coverage", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} sim-coverage
+# :name: sim-coverage
+# :alt: Coverage of the 95 % confidence intervals of seven MR methods in each scenario
+#
+# Coverage of the 95 % confidence interval (proportion of replicates whose interval contains the true
+# effect) per method and scenario, at a true effect of zero (circles) and at the non-null effect
+# (squares), with 95 % Monte Carlo intervals; the dashed line is the nominal 0.95. Biased methods lose
+# coverage; so does maximum likelihood wherever the instruments are heterogeneous, because TwoSampleMR's
+# ML standard error ignores over-dispersion.
+# ```
+
+# %% tags=["remove-input"]
+if "balanced_pleiotropy" in chosen:
+    r = s.loc[("balanced_pleiotropy", beta_alt)]
+    display(Markdown(
+        f"Balanced pleiotropy leaves the point estimates unbiased but adds variance. The random-effects IVW "
+        f"SE absorbs it (coverage {100 * r.loc['ivw', 'coverage']:.1f} %), maximum likelihood with "
+        f"TwoSampleMR's fixed-effect Hessian SE does not: its mean model SE is {r.loc['ml', 'model_se']:.3f} "
+        f"against an empirical SE of {r.loc['ml', 'empirical_se']:.3f}, and its coverage falls to "
+        f"{100 * r.loc['ml', 'coverage']:.1f} %. MendelianRandomization scales the ML SE for heterogeneity "
+        f"for this reason (see the chapter on conventions)."))
+
+# %% [markdown]
+# ## Type-I error and power
+
+# %% tags=["remove-input"]
+rej = summary.assign(method=summary["method"].map(teaching.METHOD_LABELS),
+                     scenario=summary["scenario"].map(teaching.SCENARIO_LABELS))
+rej["measure"] = np.where(rej["beta"] == 0, "type-I error", f"power (effect {beta_alt:g})")
+rej["cell"] = [f"{100 * v:.1f} ({100 * e:.1f})" for v, e in zip(rej["rejection"], rej["rejection_mcse"])]
+rej_tab = rej.pivot(index=["method", "measure"], columns="scenario", values="cell")
+rej_tab = rej_tab.reindex(columns=[teaching.SCENARIO_LABELS[s] for s in chosen]).reset_index()
+rej_tab["_o"] = rej_tab["method"].map({teaching.METHOD_LABELS[m]: i for i, m in enumerate(teaching.SIM_METHODS)})
+rej_tab = rej_tab.sort_values(["_o", "measure"], ascending=[True, False]).drop(columns="_o")
+report.table(rej_tab, caption=f"Percentage of replicates with p < 0.05 (Monte Carlo SE, percentage points): "
+             f"type-I error at a true effect of 0 (nominal 5 %) and power at {beta_alt:g}.")
+
+# %% tags=["remove-input"]
+fig = teaching.plot_measure(summary, "rejection", xlabel="proportion of replicates with p < 0.05",
+                            reference=0.05)
+glue("sim-rejection", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} sim-rejection
+# :name: sim-rejection
+# :alt: Rejection rates (type-I error and power) of seven MR methods in each scenario
+#
+# Proportion of replicates with p < 0.05 per method and scenario: at a true effect of zero (circles)
+# this is the type-I error, whose nominal value is the dashed line at 0.05; at the non-null effect
+# (squares) it is the power. Bars are 95 % Monte Carlo intervals. Power only counts for a method whose
+# circle sits near the dashed line in the same panel.
+# ```
+
+# %% [markdown]
+# ## Which methods survive
+#
+# A method "survives" a scenario here when, at both true effects, its bias is within 20 % of the
+# non-null effect and its coverage is at least 90 %. The rule is a teaching device, not a standard: change
+# it and see how the verdict moves.
+
+# %% tags=["remove-input"]
+verdict = teaching.survivors(summary, max_abs_bias=0.2 * beta_alt, min_coverage=0.90)
+report.table(verdict, caption=f"Methods with |bias| ≤ {0.2 * beta_alt:g} and coverage ≥ 90 % at both "
+             "true effects, per scenario, and those that fail the rule.")
+
+# %% tags=["remove-cell"]
+out = Path(results_dir)
+out.mkdir(parents=True, exist_ok=True)
+summary.assign(seed=seed, n_rep=n_rep).to_csv(out / "simulation_summary.csv", index=False)
+
+# %% [markdown]
+# The summary table (every scenario, effect and method, with Monte Carlo SEs) is written to
+# `simulation_summary.csv` in the results folder of the build.
+#
+# ## Exercises
+#
+# ```{admonition} Exercise 1
+# Set `scenario = "directional_pleiotropy"` and raise `pleiotropy_fraction` from 0.3 to 0.6 in
+# `teaching.SCENARIO_SETTINGS`. Which of the weighted median and the weighted mode keeps its bias small, and
+# why does the answer change near one half?
+# ```
+# ```{dropdown} Solution
+# The weighted median needs at least 50 % of the *weight* to come from valid instruments; with 60 % of the
+# instruments pleiotropic that fails, and its bias moves towards IVW's. The weighted mode needs only the
+# *largest group* of instruments with similar ratio estimates to be valid; because the directional
+# pleiotropic effects here are spread out (uniform), the valid instruments can still form the tallest
+# mode, so its bias typically grows more slowly (compare the two rows of your bias table). MR-Egger stays unbiased as long as InSIDE holds, at any fraction, but
+# with a wide confidence interval.
+# ```
+#
+# ```{admonition} Exercise 2
+# In the weak-instrument scenario, the type-I error of IVW is close to 5 % but its power is low. Set
+# `mean_f` to 30 in `teaching.SCENARIO_SETTINGS["weak"]` and rerun. What happens to the bias towards the
+# null and to the power?
+# ```
+# ```{dropdown} Solution
+# In two separate samples weak-instrument bias is towards the null, roughly by a factor 1/F, so tripling the
+# mean F shrinks it about three-fold, and the larger variance explained makes the SE smaller: power rises
+# sharply. With overlapping samples (`overlap_weak`) the bias is instead towards the observational
+# association, and it too shrinks as F grows.
+# ```
+#
+# ```{admonition} Exercise 3
+# Maximum likelihood has the best power under balanced pleiotropy. Should you believe it?
+# ```
+# ```{dropdown} Solution
+# No: its type-I error in that scenario is far above 5 % and its coverage far below 95 %, because the
+# fixed-effect Hessian SE (TwoSampleMR's) ignores the extra variance from pleiotropy. High power is only
+# meaningful for a method whose type-I error is controlled. The random-effects scaling of
+# MendelianRandomization's `mr_maxlik` repairs most of this.
+# ```

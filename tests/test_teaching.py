@@ -112,3 +112,37 @@ def test_validation_folder_absent_is_reported(tmp_path, monkeypatch):
     (tmp_path / "validation").mkdir()
     assert teaching.shared_validation_dir() == tmp_path / "validation"
     assert teaching.shared_validation_dir({"MRKIT_SHARED": str(tmp_path / "nowhere")}) is None
+
+
+def test_harmonisation_cases_follow_the_twosamplemr_rule_table():
+    x, y = teaching.harmonisation_cases()
+    t = x[["SNP", "case"]].merge(teaching.harmonisation_by_action(x, y), on="SNP").set_index("case")
+    # correct alignment gives +0.05 for every variant action 2 keeps
+    kept2 = t[t["used (action 2)"]]
+    assert (kept2["beta.outcome (action 2)"] == 0.05).all()
+    assert not t.loc["Incompatible alleles", ["used (action 1)", "used (action 2)",
+                                              "used (action 3)"]].any()
+    assert t.loc["Incompatible alleles", "remove"]
+    opposite = t.loc["Palindromic A/T, EAFs on opposite sides of 0.5"]
+    assert opposite["used (action 1)"] and opposite["beta.outcome (action 1)"] == -0.05
+    assert opposite["beta.outcome (action 2)"] == 0.05
+    for case in ("Palindromic C/G, EAF 0.45 (ambiguous)", "Palindromic A/T, outcome EAF missing"):
+        assert t.loc[case, "ambiguous"] and t.loc[case, "used (action 1)"]
+        assert not t.loc[case, "used (action 2)"]
+    assert not t.loc["Palindromic A/T, EAF just outside 0.42-0.58", "ambiguous"]
+    assert (~t.loc[t["palindromic"], "used (action 3)"]).all()
+    for case in ("Alleles swapped", "Opposite strand", "Opposite strand and swapped"):
+        assert t.loc[case, "used (action 3)"] and t.loc[case, "beta.outcome (action 3)"] == 0.05
+
+
+def test_skipping_harmonisation_biases_ivw():
+    from mrkit import mr
+    from mrkit.harmonise import harmonise
+    x, y, swapped = teaching.allele_coding_example(n_snps=30, beta=0.3, seed=11)
+    assert 5 < swapped.sum() < 25
+    assert (y.loc[swapped, "beta.outcome"].to_numpy()
+            * x.loc[swapped, "beta.exposure"].to_numpy() <= 0.0).mean() > 0.8
+    naive = mr(x.merge(y, on="SNP"), methods=["ivw"]).iloc[0]
+    fixed = mr(harmonise(x, y), methods=["ivw"]).iloc[0]
+    assert fixed["ci_lower"] <= 0.3 <= fixed["ci_upper"]
+    assert naive["ci_upper"] < 0.3

@@ -46,11 +46,12 @@ table = inst.table
 
 # %% tags=["remove-input"]
 display(Markdown(
-    f"Threshold $p < {p_threshold:.0e}$: {inst.log['significant']:,} variants; after clumping with the "
+    f"Threshold $p < {p_threshold:.0e}$: {inst.log['below the p-value threshold']:,} of "
+    f"{inst.log['variants in the GWAS']:,} variants; after clumping with the "
     f"**{inst.engine}** engine, {len(table):,} independent instruments. Their mean F statistic is "
     f"{table['F'].mean():.1f} (minimum {table['F'].min():.1f}); together they explain "
-    f"R² = {table['r2'].sum():.4f} of the variance of {X.lower()}"
-    + (" (on the liability scale)" if exposure in ('lbp', 'short_sleep', 'long_sleep') else "") + "."))
+    f"R² = {table['r2'].sum():.4f} of the variance of {X.lower()} (R² = F/(N − 2 + F) per instrument"
+    + (", with N the cases plus controls" if exposure in ('lbp', 'short_sleep', 'long_sleep') else "") + ")."))
 
 # %% tags=["remove-input"]
 fig = plots.flow([(k.replace("_", " "), v) for k, v in inst.log.items()],

@@ -100,7 +100,9 @@ class Study:
                 from .io import read_sumstats
 
                 path, fmt = self.files[trait]
-                self._gwas[key] = read_sumstats(path, fmt, p_max=p_max)
+                src = self.sources.get(trait)  # sample sizes a file lacks (FinnGen tables have none)
+                sizes = {k: getattr(src, k) for k in ("n", "ncase", "ncontrol") if getattr(src, k, None)}
+                self._gwas[key] = read_sumstats(path, fmt, p_max=p_max, **sizes)
         return self._gwas[key]
 
     def instruments(self, exposure: str, p_threshold: float = 5e-8) -> "InstrumentSet":

@@ -45,7 +45,8 @@ from .rng import make_rng, resolve_seed
 
 __all__ = ["SIM_METHODS", "METHOD_LABELS", "SCENARIOS", "SCENARIO_LABELS", "SCENARIO_SETTINGS",
            "simulation_design", "run_simulation", "survivors", "plot_measure", "harmonisation_cases",
-           "harmonisation_by_action", "allele_coding_example", "presso_corrected_ivw", "simulate_and_fit", "summarise_simulation",
+           "harmonisation_by_action", "allele_coding_example", "CONVENTION_METHODS",
+           "convention_comparison", "presso_corrected_ivw", "simulate_and_fit", "summarise_simulation",
            "shared_validation_dir", "validation_comparison", "TOLERANCES"]
 
 #: Methods of the simulation chapter, in display order.
@@ -431,6 +432,40 @@ def allele_coding_example(*, n_snps: int = 30, beta: float = 0.3, swap_fraction:
                             "beta.outcome": np.where(swapped, -by, by), "se.outcome": byse,
                             "pval.outcome": 2 * stats.norm.sf(np.abs(by / byse))})
     return exposure, outcome, swapped
+
+
+# ---------------------------------------------------------------------------------------------
+# conventions side by side
+# ---------------------------------------------------------------------------------------------
+CONVENTION_METHODS = ("ivw", "ivw_fe", "ivw_mre", "egger", "simple_median", "weighted_median",
+                      "penalised_weighted_median", "simple_mode", "weighted_mode", "ml")
+
+
+def convention_comparison(data: Any, *, seed: int | None = None,
+                          methods: Iterable[str] = CONVENTION_METHODS) -> pd.DataFrame:
+    """The same data through ``convention="twosamplemr"`` and ``"mendelianrandomization"``.
+
+    Each package's own default bootstrap size is used (1,000 and 10,000 draws), with one seed.
+    One row per method: estimate, SE, p, p-value distribution and weights under each convention
+    (suffixes ``_tsmr`` and ``_mr``), and which of estimate, SE and p differ (relative 1e-9).
+    """
+    from .estimate import mr
+
+    used = resolve_seed(seed)
+    methods = list(methods)
+    cols = ["method", "estimate", "se", "p", "distribution", "weights", "se_model", "n_boot"]
+    a = mr(data, methods=methods, convention="twosamplemr", seed=used)[cols]
+    b = mr(data, methods=methods, convention="mendelianrandomization", seed=used)[cols]
+    out = a.merge(b, on="method", suffixes=("_tsmr", "_mr"))
+
+    def differs(x, y):
+        return ~np.isclose(out[x].to_numpy(float), out[y].to_numpy(float), rtol=1e-9, atol=0.0)
+
+    out["differs"] = [", ".join(w for w, d in zip(("estimate", "SE", "p"), flags) if d) or "nothing"
+                      for flags in zip(differs("estimate_tsmr", "estimate_mr"),
+                                       differs("se_tsmr", "se_mr"), differs("p_tsmr", "p_mr"))]
+    out.attrs["seed"] = used
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

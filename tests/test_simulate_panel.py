@@ -304,3 +304,13 @@ def test_reference_ld_matches_the_plan(files, cal):
     freq = g.mean(axis=0) / 2
     f = genome.alt_freq[idx]
     assert np.mean(np.abs(freq - f) / np.sqrt(f * (1 - f) / (2 * n)) > 3.5) < 0.005
+
+
+def test_cli_prints_the_folder_and_timing(tmp_path, panel, capsys):
+    from mrkit.cli import main
+
+    folder = tmp_path / "cli"
+    shutil.copytree(panel, folder)
+    assert main(["simulate", "--size", "small", "--seed", str(SEED), "--out", str(folder), "--verify"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == str(folder) and out[1].startswith(f"mrkit simulate: small panel, seed {SEED}, ready in ")

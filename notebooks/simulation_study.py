@@ -144,36 +144,38 @@ plt.close(fig)
 
 # %% tags=["remove-input"]
 s = summary.set_index(["scenario", "beta", "method"]).sort_index()
+
+
+def bias_of(r, m):
+    """'bias (MCSE x)' of method m in the summary rows r."""
+    return f"{r.loc[m, 'bias']:.3f} (MCSE {r.loc[m, 'bias_mcse']:.3f})"
+
+
 lines = []
 if "directional_pleiotropy" in chosen:
     r = s.loc[("directional_pleiotropy", beta_alt)]
-    lines.append(f"With directional pleiotropy that respects InSIDE, IVW is biased by {r.loc['ivw', 'bias']:.3f} "
-                 f"(MCSE {r.loc['ivw', 'bias_mcse']:.3f}) while MR-Egger's bias is {r.loc['egger', 'bias']:.3f} "
-                 f"(MCSE {r.loc['egger', 'bias_mcse']:.3f}): Egger pays for this with an empirical SE of "
+    lines.append(f"With directional pleiotropy that respects InSIDE, IVW is biased by {bias_of(r, 'ivw')} while "
+                 f"MR-Egger's bias is {bias_of(r, 'egger')}: Egger pays for this with an empirical SE of "
                  f"{r.loc['egger', 'empirical_se']:.3f} against IVW's {r.loc['ivw', 'empirical_se']:.3f}.")
 if "inside_violated" in chosen:
     r = s.loc[("inside_violated", beta_alt)]
-    lines.append(f"When the pleiotropy runs through a confounder, so that InSIDE fails, MR-Egger is biased too "
-                 f"({r.loc['egger', 'bias']:.3f}, MCSE {r.loc['egger', 'bias_mcse']:.3f}), as are the weighted "
-                 f"median ({r.loc['weighted_median', 'bias']:.3f}, MCSE {r.loc['weighted_median', 'bias_mcse']:.3f}) "
-                 f"and the weighted mode ({r.loc['weighted_mode', 'bias']:.3f}, MCSE "
-                 f"{r.loc['weighted_mode', 'bias_mcse']:.3f}), against IVW's {r.loc['ivw', 'bias']:.3f}: with 30 % "
-                 f"of the instruments invalid and stronger than the rest, the valid ones no longer carry a clear "
+    lines.append(f"When the pleiotropy runs through a confounder, so that InSIDE fails, MR-Egger is biased too, "
+                 f"{bias_of(r, 'egger')}, as are the weighted median, {bias_of(r, 'weighted_median')}, and the "
+                 f"weighted mode, {bias_of(r, 'weighted_mode')}, against IVW's {bias_of(r, 'ivw')}: with 30 % of "
+                 f"the instruments invalid and stronger than the rest, the valid ones no longer carry a clear "
                  f"majority of the weight.")
 if "outliers" in chosen:
     r = s.loc[("outliers", beta_alt)]
-    lines.append(f"Three strong outliers with random signs leave IVW's average bias at {r.loc['ivw', 'bias']:.3f} "
-                 f"(MCSE {r.loc['ivw', 'bias_mcse']:.3f}) but inflate its spread: empirical SE "
-                 f"{r.loc['ivw', 'empirical_se']:.3f} against {r.loc['presso_ivw', 'empirical_se']:.3f} after "
-                 f"MR-PRESSO removes them.")
+    lines.append(f"Three strong outliers with random signs leave IVW's average bias at {bias_of(r, 'ivw')} but "
+                 f"inflate its spread: empirical SE {r.loc['ivw', 'empirical_se']:.3f} against "
+                 f"{r.loc['presso_ivw', 'empirical_se']:.3f} after MR-PRESSO removes them.")
 if "overlap_weak" in chosen and "weak" in chosen:
     r0 = s.loc[("weak", beta_alt)]
     r1 = s.loc[("overlap_weak", 0.0)]
     lines.append(f"Weak instruments (mean F about 10) in separate samples bias IVW towards the null: at a true "
-                 f"effect of {beta_alt:g} its bias is {r0.loc['ivw', 'bias']:.3f} (MCSE "
-                 f"{r0.loc['ivw', 'bias_mcse']:.3f}). In one overlapping sample the same instruments pull the "
-                 f"estimate towards the confounded observational association instead: with no causal effect "
-                 f"at all, IVW's bias is {r1.loc['ivw', 'bias']:.3f} (MCSE {r1.loc['ivw', 'bias_mcse']:.3f}).")
+                 f"effect of {beta_alt:g} its bias is {bias_of(r0, 'ivw')}. In one overlapping sample the same "
+                 f"instruments pull the estimate towards the confounded observational association instead: "
+                 f"with no causal effect at all, IVW's bias is {bias_of(r1, 'ivw')}.")
 display(Markdown(" ".join(lines) if lines else "Choose `scenario = \"all\"` to compare scenarios."))
 
 # %% [markdown]

@@ -196,7 +196,7 @@ plt.close(fig)
 # cent between seeds; the lines converge as the draws grow.
 # ```
 
-# %% tags=["remove-cell"]
+# %% tags=["remove-input"]
 from scipy import stats
 
 z_ex1 = stats.norm.isf(0.03 / 2)

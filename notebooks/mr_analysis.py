@@ -59,7 +59,11 @@ report.table(report.harmonisation_log(h), caption=f"Harmonisation of {X} instrum
 # ## Causal estimates
 #
 # All methods of the paper (IVW, MR-Egger, weighted median, penalised weighted median, maximum likelihood),
-# plus the mode-based estimates and MR-RAPS, under the convention named in each row.
+# plus the mode-based estimates and MR-RAPS, under the convention named in each row. The main estimate is the
+# inverse-variance weighted mean of the per-variant Wald ratios,
+# $\hat\theta_{IVW} = \sum_j w_j \hat\beta_{Xj}\hat\beta_{Yj} \big/ \sum_j w_j \hat\beta_{Xj}^2$ with
+# $w_j = \sigma_{Yj}^{-2}$; for a binary outcome it is a log odds ratio and $\mathrm{OR} = e^{\hat\theta}$
+# (see {doc}`/book/methods`).
 
 # %%
 results = mrkit.mr(h, methods=report.ALL_METHODS, convention=convention, seed=seed)

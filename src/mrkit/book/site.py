@@ -133,7 +133,7 @@ def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params
     mathjax = root / MATHJAX_SOURCE
     if not (mathjax / "tex-mml-chtml.js").is_file():
         raise SiteBuildError(f"MathJax is not installed at {mathjax}: run `npm ci` (make env does it)")
-    keep |= _sync_tree(mathjax, stage / "_static" / "mathjax")
+    keep |= _sync_tree(mathjax, stage / "_vendor" / "mathjax")
 
     config = yaml.safe_load((root / "_config.yml").read_text())
     real = data_params.get("data", "synthetic") != "synthetic"

@@ -87,6 +87,8 @@ def toy(tmp_path: Path) -> Path:
     (root / "book" / "intro.md").write_text("# Toy book\n\nIntro with $x^2$.\n")
     (root / "book" / "data.md").write_text("# Data\n\nAbout the data.\n")
     (root / "book" / "references.bib").write_text("")
+    (root / "book" / "_static").mkdir()
+    (root / "book" / "_static" / "mrkit.css").write_text((PROJECT_ROOT / "book" / "_static" / "mrkit.css").read_text())
     (root / "_toc.yml").write_text(TOC)
     (root / "_config.yml").write_text((PROJECT_ROOT / "_config.yml").read_text())
     mathjax = PROJECT_ROOT / "node_modules" / "mathjax"

@@ -22,6 +22,8 @@ import yaml
 from mrkit.book.pipeline import DEFAULT_PLAN, Layout, build_book
 from mrkit.book.runplan import load_plan
 from mrkit.paths import PROJECT_ROOT
+from mrkit.plots import method_label
+from mrkit.report import ALL_METHODS
 
 pytestmark = pytest.mark.book
 
@@ -87,7 +89,11 @@ def test_mr_pages_have_embedded_figures_and_a_results_table(small_build):
         embedded = [s for s in images if s.startswith("data:image/png;base64,") or s.startswith("../../_images/")]
         assert len(embedded) >= 4, f"{page}: expected scatter, forest, funnel and leave-one-out figures"
         text = html.read_text()
-        assert "<table" in text and "Weighted median" in text and "MR Egger" in text
+        assert "<table" in text
+        for method in ALL_METHODS:  # every method is reported, estimable or with its reason
+            assert method_label(method) in text, f"{page}: {method_label(method)} missing"
+        for section in ("MR-PRESSO", "Cochran", "Steiger", "Harmonisation of"):
+            assert section in text, f"{page}: {section} missing"
 
 
 def test_no_executed_notebook_has_an_error_or_traceback(small_build):

@@ -143,8 +143,20 @@ def _is_current(layout: Layout, run: Run, output: Path, key: str) -> bool:
         return False
 
 
+def _timings(layout: Layout) -> dict[str, float]:
+    """Seconds each run took when it last executed (kept across builds, for scheduling)."""
+    path = layout.state / "timings.json"
+    try:
+        return {str(k): float(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError):
+        return {}
+
+
 def _execute_all(todo: list[Run], needs: dict[str, list[str]], layout: Layout, outputs: dict[Run, Path],
                  keys: dict[str, str], jobs: int, bar: tqdm, report: Report) -> None:
+    timings = _timings(layout)
+    # longest first (the plan's slow hint, then the last build's timings), so the tail is short
+    todo = sorted(todo, key=lambda r: (not r.slow, -timings.get(r.id, 0.0)))
     pending = {r.id: r for r in todo}
     finished: set[str] = set()
     running: dict[Future, Run] = {}
@@ -179,6 +191,8 @@ def _execute_all(todo: list[Run], needs: dict[str, list[str]], layout: Layout, o
                     {"key": keys[run.id], "seconds": round(outcome.seconds, 2), "parameters": run.parameters},
                     indent=1, sort_keys=True, default=str))
                 report.executed.append((run.id, outcome.seconds))
+                timings[run.id] = round(outcome.seconds, 2)
+                (layout.state / "timings.json").write_text(json.dumps(timings, indent=1, sort_keys=True))
                 bar.update(1)
                 bar.write(f"  executed  {run.id:<42} {outcome.seconds:7.1f} s")
     if failure is not None:

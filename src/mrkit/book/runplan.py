@@ -31,6 +31,7 @@ class Run:
     title: str
     parameters: dict[str, Any]
     needs: tuple[str, ...] = ()
+    slow: bool = False  # a hint for the scheduler: start it first
 
     @property
     def page(self) -> str:
@@ -105,7 +106,8 @@ def load_plan(path: Path, profile: str = "full", root: Path | None = None) -> Pl
             merged = {**merged, **prof_params, **overrides.get(run_id, {})}
             fields = _Fields(merged, labels)
             needs = tuple(_fill(n, fields, where) for n in spec.get("needs", []))
-            runs.append(Run(run_id, notebook, _fill(spec["title"], fields, where), merged, needs))
+            runs.append(Run(run_id, notebook, _fill(spec["title"], fields, where), merged, needs,
+                            bool(spec.get("slow", False))))
 
     ids = [r.id for r in runs]
     dupes = sorted({i for i in ids if ids.count(i) > 1})

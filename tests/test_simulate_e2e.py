@@ -1,8 +1,8 @@
 """End to end on the synthetic panel: read -> select -> clump -> harmonise -> IVW / MR-PRESSO recovers the truth.
 
 Uses the SMALL panel with the default seed (what the book's test build uses): it keeps every causal
-variant of the full panel, so its power is the same; the full panel gives the same conclusions
-(insomnia -> LBP IVW 0.31 [-0.37, 0.98], MR-PRESSO corrected 0.50, the planted outlier found).
+variant of the full panel. The full panel's own acceptance test is tests/test_study_synthetic.py
+(at the default seed insomnia -> LBP IVW 0.46 [0.21, 0.72], p 4e-4, 48 instruments).
 """
 from __future__ import annotations
 
@@ -56,7 +56,12 @@ def test_insomnia_to_lbp_recovers_the_planted_effect_and_presso_finds_the_outlie
     keep = ~np.isin(snp, result.outliers)
     clean = ivw.mr_ivw(*[x[keep] for x in a])
     assert _covers(clean, beta) and clean["q_p"] > 0.05  # heterogeneity gone with the outlier
-    assert clean["estimate"] > raw["estimate"]  # the outlier pulled against the causal direction
+    # the outlier's sign is a coin drawn from the seed (calibration.toml): removing it moves IVW back
+    # against the way its ratio deviates
+    if truth["outlier"]["deviation"] == "against":
+        assert clean["estimate"] > raw["estimate"]
+    else:
+        assert clean["estimate"] < raw["estimate"]
 
 
 def test_a_null_direction_stays_null(panel):

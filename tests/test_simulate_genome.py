@@ -1,6 +1,8 @@
 """The synthetic genome and its LD model: haplotypes and summary-statistic noise follow the planned R."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,7 @@ from mrkit.simulate.build import select_variants, stream
 from mrkit.simulate.calibration import load_calibration
 from mrkit.simulate.genome import ar1_noise, feasible_r, make_genome
 from mrkit.simulate.panel import haplotypes
-from mrkit.simulate.sumstats import expected_z, plant_effects
+from mrkit.simulate.sumstats import expected_z, plant_effects, standard_error
 
 SEED = 20240611
 
@@ -120,7 +122,58 @@ def test_bidirectional_total_effects_keep_the_causal_ratio(cal, genome):
     only = (truth.owner == lbp) & (truth.role == "causal")
     assert np.allclose(truth.total[only, ins] / truth.total[only, lbp], np.log(1.015))
     assert (truth.role == "outlier").sum() == 1
-    k = np.flatnonzero(truth.role == "outlier")[0]
-    assert truth.total[k, lbp] / truth.total[k, ins] < 0  # against the causal direction
     pleio = (truth.owner != lbp) & (truth.role == "pleiotropic")
     assert pleio.sum() >= 5 and np.all(truth.direct[pleio, lbp] != 0)
+
+
+def _outlier_deviation(cal, genome, seed):
+    """(ratio - causal effect) of the outlier, and its direct effect on LBP in LBP standard errors."""
+    truth = plant_effects(cal, genome, stream(seed, "effects"))
+    traits = list(truth.traits)
+    ins, lbp = traits.index("insomnia"), traits.index("lbp")
+    k = np.flatnonzero(truth.role == "outlier")[0]
+    se = standard_error(cal, "lbp", truth.gwas_freq[truth.variants[k], lbp])
+    return truth.total[k, lbp] / truth.total[k, ins] - np.log(1.954), truth.direct[k, lbp] / se
+
+
+def test_outlier_is_six_standard_errors_with_a_sign_drawn_from_the_seed(cal, genome):
+    # calibration.toml: direct_se = 6, sign = "random" (a fair coin from the effects stream), so the
+    # outlier adds no bias over seeds; "against" / "along" fix the sign.
+    assert cal.outlier["sign"] == "random"
+    found = [_outlier_deviation(cal, genome, seed) for seed in range(1, 13)]
+    assert all(abs(abs(z) - 6.0) < 1e-9 for _, z in found)
+    signs = {np.sign(dev) for dev, _ in found}
+    assert signs == {-1.0, 1.0}  # both orientations occur (P = 1 - 2 * 0.5**12 that they do)
+    for fixed, sign in (("against", -1.0), ("along", 1.0)):
+        other = dataclasses.replace(cal, outlier={**cal.outlier, "sign": fixed})
+        assert all(np.sign(_outlier_deviation(other, genome, seed)[0]) == sign for seed in range(1, 5))
+
+
+def test_pleiotropy_comes_in_balanced_pairs_of_like_strength(cal, genome):
+    # pairs = true: +d / -d on two variants of neighbouring exposure strength, oriented so that their
+    # ratio deviations cancel; the mean pleiotropic deviation of every trait is exactly zero.
+    assert cal.pleiotropy_pairs
+    truth = plant_effects(cal, genome, stream(SEED, "effects"))
+    traits = list(truth.traits)
+    lbp = traits.index("lbp")
+    freq = genome.alt_freq[truth.variants]
+    for j, key in enumerate(traits):
+        rows = np.flatnonzero((truth.owner == j) & (truth.role == "pleiotropic"))
+        assert rows.size % 2 == 0 and rows.size >= 2
+        for o in ([lbp] if j != lbp else [i for i in range(len(traits)) if i != lbp]):
+            se = standard_error(cal, traits[o], truth.gwas_freq[truth.variants[rows], o])
+            deviation = truth.direct[rows, o] * np.sign(truth.direct[rows, j]) / se  # in outcome SEs
+            assert np.sort(deviation) == pytest.approx(-np.sort(deviation)[::-1])  # symmetric: +d, -d
+            assert abs(deviation.sum()) < 1e-9 and np.all(deviation != 0)
+        # partners (same |d|) are neighbours in the trait's ranking of variants by joint |z|
+        candidates = np.flatnonzero((truth.owner == j) & (truth.role != "outlier"))
+        strength = np.abs(truth.direct[candidates, j]) * np.sqrt(2 * freq[candidates] * (1 - freq[candidates]))
+        # the planted magnitudes are symmetric normal quantiles, so |z| comes in tied twos: dense ranks
+        _, dense = np.unique(np.round(strength, 9), return_inverse=True)
+        rank = dict(zip(candidates.tolist(), dense.tolist()))
+        o = lbp if j != lbp else traits.index("insomnia")
+        size = np.round(np.abs(truth.direct[rows, o]
+                               / standard_error(cal, traits[o], truth.gwas_freq[truth.variants[rows], o])), 9)
+        for d in np.unique(size):
+            pair = rows[size == d]
+            assert pair.size == 2 and abs(rank[pair[0]] - rank[pair[1]]) <= 1, key

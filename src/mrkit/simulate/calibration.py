@@ -32,6 +32,9 @@ FORMATS = ("finngen", "neale", "gwasvcf")
 #: Variance of the standard logistic distribution: the latent scale of log-odds effects.
 LOGISTIC_VARIANCE = math.pi ** 2 / 3
 LOCI_TOLERANCE = 0.15
+#: how the outlier's direct effect is oriented against its ratio: with the causal effect, against it,
+#: or a sign drawn from the seed (no net bias over seeds)
+OUTLIER_SIGNS = ("along", "against", "random")
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class Calibration:
     pleiotropy_fraction: float
     pleiotropy_sd_se: float
     outlier: dict = field(default_factory=dict)
+    #: pleiotropic effects drawn in +/- pairs of like-strength variants (balanced within each trait)
+    pleiotropy_pairs: bool = False
 
     def effect_matrix(self) -> np.ndarray:
         """B with ``B[outcome, exposure]`` = causal effect (log of the published OR); zero elsewhere."""
@@ -212,6 +217,15 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
     for key in ("exposure", "outcome"):
         if outlier and outlier.get(key) not in traits:
             raise InputError(f"{outlier.get(key)!r} is not a trait", file=str(path), column=f"outlier.{key}")
+    if outlier:
+        outlier.setdefault("sign", "against" if _need(outlier, "direct_se", "outlier", path) < 0 else "along")
+        if outlier["sign"] not in OUTLIER_SIGNS:
+            raise InputError(f"sign {outlier['sign']!r} is not one of {OUTLIER_SIGNS}", file=str(path),
+                             column="outlier.sign")
+        _positive(_need(outlier, "exposure_z", "outlier", path), "outlier.exposure_z", path)
+    pairs = pleio.get("pairs", False)
+    if not isinstance(pairs, bool):
+        raise InputError(f"{pairs!r} is not true or false", file=str(path), column="pleiotropy.pairs")
     cal = Calibration(
         path=path, sha256=_hash(path), trait_order=order, traits=traits, chromosome_lengths=lengths,
         n_ld_blocks=int(_need(genome, "n_ld_blocks", "genome", path, int)),
@@ -222,7 +236,8 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
         transition_share=float(_need(genome, "transition_share", "genome", path)),
         lbp_fst=float(genome.get("lbp_fst", 0.0)), sizes=sizes, causal_effects=edges,
         pleiotropy_fraction=float(_need(pleio, "fraction", "pleiotropy", path)),
-        pleiotropy_sd_se=float(_need(pleio, "sd_se", "pleiotropy", path)), outlier=outlier)
+        pleiotropy_sd_se=float(_need(pleio, "sd_se", "pleiotropy", path)), outlier=outlier,
+        pleiotropy_pairs=pairs)
     _check_consistency(cal)
     return cal
 

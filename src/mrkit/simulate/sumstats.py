@@ -93,6 +93,33 @@ def _outlier_slot(genome: Genome, variants: np.ndarray) -> int:
     return int(np.argmax(np.where(ok, nearest, -1.0)))
 
 
+def _pleiotropic_variants(rows: np.ndarray, strength: np.ndarray, expected: float, pairs: bool,
+                          rng: np.random.Generator) -> np.ndarray:
+    """Which of a trait's causal variants also act directly on its outcome(s).
+
+    With ``pairs`` the count is even and the variants come in pairs of neighbouring strength (sorted
+    by |joint z|), so that opposite effects within a pair cancel in IVW whether or not both are
+    selected as instruments together; the pairs are returned consecutively.
+    """
+    if not pairs:
+        return rng.choice(rows, size=max(1, int(round(expected))), replace=False)
+    n_pairs = min(max(1, int(round(expected / 2))), rows.size // 2)
+    ranked = rows[np.argsort(-strength, kind="stable")]
+    # a random block of 2 n_pairs strength ranks would cluster the pairs; instead split the ranking
+    # into n_pairs strata and take two neighbours at a random place in each
+    edges = np.linspace(0, rows.size, n_pairs + 1).astype(int)
+    first = edges[:-1] + (rng.random(n_pairs) * (edges[1:] - edges[:-1] - 1)).astype(int)
+    return ranked[np.column_stack([first, first + 1]).ravel()]
+
+
+def _pleiotropic_effects(n: int, pairs: bool, rng: np.random.Generator) -> np.ndarray:
+    """Standard-normal direct effects, or +d, -d within each consecutive pair (mean exactly zero)."""
+    if not pairs:
+        return rng.standard_normal(n)
+    d = np.abs(rng.standard_normal(n // 2)) * np.where(rng.random(n // 2) < 0.5, 1.0, -1.0)
+    return np.column_stack([d, -d]).ravel()
+
+
 def plant_effects(cal: Calibration, genome: Genome, rng: np.random.Generator) -> Truth:
     """Draw the causal variants and their effects (independent of the panel size)."""
     traits = cal.trait_order
@@ -114,22 +141,28 @@ def plant_effects(cal: Calibration, genome: Genome, rng: np.random.Generator) ->
         direct[rows, j] = b * np.sqrt(t.latent_variance) / np.sqrt(2 * f[rows] * (1 - f[rows]))
     # balanced horizontal pleiotropy on the study's outcome(s) of each exposure
     lbp = traits.index("lbp")
+    strength = np.abs(direct) * np.sqrt(2 * f * (1 - f))[:, None]  # proportional to each joint |z|
     for j, key in enumerate(traits):
         rows = np.flatnonzero((owner == j) & (role == "causal"))
-        n_pleio = max(1, int(round(cal.pleiotropy_fraction * cal.traits[key].n_causal)))
-        chosen = rng.choice(rows, size=n_pleio, replace=False)
+        chosen = _pleiotropic_variants(rows, strength[rows, j], cal.pleiotropy_fraction * cal.traits[key].n_causal,
+                                       cal.pleiotropy_pairs, rng)
         role[chosen] = "pleiotropic"
         for o in ([lbp] if j != lbp else [i for i in range(n_t) if i != lbp]):
             se = standard_error(cal, traits[o], gwas_freq[picked[chosen], o])
-            direct[chosen, o] = rng.standard_normal(n_pleio) * cal.pleiotropy_sd_se * se
+            direct[chosen, o] = _pleiotropic_effects(chosen.size, cal.pleiotropy_pairs, rng) * cal.pleiotropy_sd_se * se
+            if cal.pleiotropy_pairs:  # orient by the exposure effect, so each pair's ratios deviate +d and -d
+                direct[chosen, o] *= np.sign(direct[chosen, j])
     b_matrix = cal.effect_matrix()
     if cal.outlier:
-        # direct_se < 0 means "against the causal direction": the variant's ratio by/bx has the
-        # opposite sign to the planted effect
+        # the sign of the outlier's ratio deviation: "along" the causal effect, "against" it, or "random"
+        # (drawn from the seed's effects stream)
         k = np.flatnonzero(role == "outlier")[0]
         e, o = traits.index(cal.outlier["exposure"]), traits.index(cal.outlier["outcome"])
         along = np.sign(direct[k, e]) * (np.sign(b_matrix[o, e]) or 1.0)
-        direct[k, o] = along * cal.outlier["direct_se"] * standard_error(cal, traits[o], gwas_freq[picked[k], o])
+        sign = {"along": 1.0, "against": -1.0}.get(cal.outlier["sign"])
+        if sign is None:
+            sign = 1.0 if rng.random() < 0.5 else -1.0
+        direct[k, o] = along * sign * abs(cal.outlier["direct_se"]) * standard_error(cal, traits[o], gwas_freq[picked[k], o])
     total = direct @ np.linalg.inv(np.eye(n_t) - b_matrix).T
     order = np.argsort(picked)
     return Truth(traits=traits, variants=picked[order], owner=owner[order], role=role[order],

@@ -58,7 +58,7 @@ def _edited(tmp_path, old: str, new: str):
 
 
 def test_inconsistent_expected_loci_is_refused_naming_the_key(tmp_path):
-    path = _edited(tmp_path, "expected_loci = 22", "expected_loci = 60")
+    path = _edited(tmp_path, "expected_loci = 54", "expected_loci = 90")
     with pytest.raises(InputError, match=re.escape("traits.insomnia.expected_loci")) as err:
         load_calibration(path)
     assert str(path) in str(err.value)
@@ -73,6 +73,26 @@ def test_missing_and_invalid_keys_are_located(tmp_path):
         load_calibration(_edited(tmp_path, 'format = "finngen"', 'format = "csv"'))
     with pytest.raises(InputError, match="not found"):
         load_calibration(tmp_path / "absent.toml")
+    with pytest.raises(InputError, match=re.escape("outlier.sign")):
+        load_calibration(_edited(tmp_path, 'sign = "random"', 'sign = "sideways"'))
+    with pytest.raises(InputError, match=re.escape("pleiotropy.pairs")):
+        load_calibration(_edited(tmp_path, "pairs = true", 'pairs = "yes"'))
+
+
+def test_power_design_is_documented_and_in_force(cal):
+    # issue 5: the outlier's sign is a coin from the seed, pleiotropy is paired, and the insomnia
+    # GWAS is deliberately stronger than the real one (tens more loci), all stated in the file
+    assert cal.outlier["sign"] == "random" and cal.outlier["direct_se"] == 6.0 and cal.pleiotropy_pairs
+    assert expected_loci(cal.traits["insomnia"]) >= 45
+    text = CALIBRATION_PATH.read_text()
+    assert "DELIBERATELY STRONGER THAN THE REAL STUDY" in text
+    assert "benchmarks/power_over_seeds.py" in text
+
+
+def test_old_outlier_form_still_reads_as_against(tmp_path):
+    # a negative direct_se without a sign meant "against the causal direction" in the first design
+    path = _edited(tmp_path, 'direct_se = 6.0\nsign = "random"', "direct_se = -6.0")
+    assert load_calibration(path).outlier["sign"] == "against"
 
 
 def test_calibration_hash_tracks_the_file(tmp_path, cal):

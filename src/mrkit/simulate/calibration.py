@@ -32,8 +32,8 @@ FORMATS = ("finngen", "neale", "gwasvcf")
 #: Variance of the standard logistic distribution: the latent scale of log-odds effects.
 LOGISTIC_VARIANCE = math.pi ** 2 / 3
 LOCI_TOLERANCE = 0.15
-#: how the outlier's direct effect is oriented against its ratio: with the causal effect, against it,
-#: or a sign drawn from the seed (no net bias over seeds)
+#: which way the outlier's ratio deviates from the causal effect: along it, against it, or a sign
+#: drawn from the seed (no net bias over seeds)
 OUTLIER_SIGNS = ("along", "against", "random")
 
 

@@ -30,9 +30,14 @@ PLANTED = {("insomnia", "lbp"): math.log(1.954), ("lbp", "insomnia"): math.log(1
 
 
 @pytest.fixture(scope="module")
-def results():
-    """IVW of all ten directions on the default full panel (one Study shares reads and instruments)."""
-    study = study_mod.Study(panel_size="full")  # default seed: mrkit.rng.DEFAULT_SEED
+def study():
+    """The default full panel's Study (one object shares reads and instruments across tests)."""
+    return study_mod.Study(panel_size="full")  # default seed: mrkit.rng.DEFAULT_SEED
+
+
+@pytest.fixture(scope="module")
+def results(study):
+    """IVW of all ten directions on the default full panel."""
     assert study.seed is None
     out = {}
     for exposure, outcome, threshold in DIRECTIONS:
@@ -78,3 +83,30 @@ def test_null_directions_are_not_significant_after_bonferroni(results, exposure,
     row = res[(exposure, outcome)]
     assert row["nsnp"] >= 3
     assert row["p"] > BONFERRONI, (row["estimate"], row["se"], row["p"])
+
+
+def test_results_page_table_has_the_ten_directions_with_truth_and_correction(study, tmp_path_factory):
+    """What the MR pages save and the results page reads back: ten directions, planted truth, adjusted p."""
+    from mrkit import report
+    from mrkit.presso import mr_presso
+    from mrkit.steiger import steiger_directionality
+
+    out = tmp_path_factory.mktemp("results")
+    for exposure, outcome, threshold in DIRECTIONS:
+        h = study.harmonised(exposure, outcome, threshold)
+        kept = h[h["mr_keep"]]
+        presso = mr_presso(kept["beta.exposure"].to_numpy(), kept["se.exposure"].to_numpy(),
+                           kept["beta.outcome"].to_numpy(), kept["se.outcome"].to_numpy(),
+                           snp=kept["SNP"].tolist(), n_distributions=500, seed=1)
+        report.save_direction(out / f"mr-{exposure}-to-{outcome}.json",
+                              results=mrkit.mr(h, methods=["ivw", "egger"], seed=1),
+                              het=mrkit.heterogeneity(h), pleio=mrkit.pleiotropy(h), presso=presso,
+                              steiger=steiger_directionality(kept), harmonised=h, exposure=exposure,
+                              outcome=outcome, study=study, p_threshold=threshold, convention="twosamplemr")
+    table = report.directions_table(report.load_directions(out))
+    assert len(table) == 10
+    assert set(zip(table["exposure"], table["outcome"])) == {(e, o) for e, o, _ in DIRECTIONS}
+    planted = dict(zip(zip(table["exposure"], table["outcome"]), table["planted"]))
+    assert planted[("insomnia", "lbp")] == pytest.approx(math.log(1.954))
+    assert planted[("sleep_duration", "lbp")] == 0.0
+    assert (table["p_bonferroni"] == (table["p"] * 10).clip(upper=1)).all()

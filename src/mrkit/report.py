@@ -282,6 +282,10 @@ def directions_table(directions: list[dict], method: str = "ivw") -> pd.DataFram
                      "ci_upper": m["ci_upper"], "p": m["p"], "planted": d.get("planted")})
     t = pd.DataFrame(rows)
     if len(t):
+        from .study import TRAITS  # the paper's order: sleep traits -> LBP, then LBP -> sleep traits
+
+        order = [(e == "lbp", TRAITS.index(o if e == "lbp" else e)) for e, o in zip(t["exposure"], t["outcome"])]
+        t = t.iloc[sorted(range(len(t)), key=order.__getitem__)].reset_index(drop=True)
         for col in ("estimate", "ci_lower", "ci_upper", "planted"):
             t[f"exp_{col}"] = np.exp(t[col].astype(float))
         t["p_bonferroni"] = adjust_p(t["p"].to_numpy(), "bonferroni")

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .mrdata import as_mrdata
 from .qc import genomic_inflation
 
 #: How methods are named to readers (TwoSampleMR's names where it has one).
@@ -32,30 +33,19 @@ def method_label(method: str) -> str:
     return METHOD_LABELS.get(method, method)
 
 
-def _short(data: pd.DataFrame) -> pd.DataFrame:
-    """bx, bxse, by, byse from TwoSampleMR or short names, oriented so that bx >= 0."""
-    names = {"beta.exposure": "bx", "se.exposure": "bxse", "beta.outcome": "by", "se.outcome": "byse"}
-    d = data.rename(columns=names)
-    if "mr_keep" in d:
-        d = d[d["mr_keep"].astype(bool)]
-    sign = np.where(d["bx"].to_numpy() < 0, -1.0, 1.0)
-    return d.assign(bx=d["bx"] * sign, by=d["by"] * sign)
-
-
 def scatter(data: pd.DataFrame, results: pd.DataFrame, *, exposure: str, outcome: str,
             egger_intercept: float | None = None, methods: Iterable[str] | None = None,
             outliers: Iterable[str] = ()) -> plt.Figure:
     """SNP-outcome against SNP-exposure associations with one line per method (Egger with its intercept)."""
-    d = _short(data)
-    outliers = set(outliers)
+    d = as_mrdata(data).canonical()  # checked, mr_keep rows only, oriented so that bx > 0
     fig, ax = plt.subplots(figsize=(_W, 5.2))
-    is_out = d["SNP"].isin(outliers).to_numpy() if "SNP" in d else np.zeros(len(d), bool)
+    is_out = np.isin(d.snp, list(map(str, outliers)))
     for mask, style, label in ((~is_out, dict(color="0.25"), "variant"),
                                (is_out, dict(color="#b2182b"), "MR-PRESSO outlier")):
         if mask.any():
-            ax.errorbar(d["bx"][mask], d["by"][mask], xerr=1.96 * d["bxse"][mask], yerr=1.96 * d["byse"][mask],
+            ax.errorbar(d.bx[mask], d.by[mask], xerr=1.96 * d.bxse[mask], yerr=1.96 * d.byse[mask],
                         fmt="o", ms=4, elinewidth=0.7, capsize=0, alpha=0.8, label=label, **style)
-    xs = np.array([0.0, float(d["bx"].max()) * 1.05])
+    xs = np.array([0.0, float(d.bx.max()) * 1.05])
     shown = list(methods) if methods is not None else [m for m in results["method"] if m in _COLOURS]
     for _, row in results[results["method"].isin(shown)].iterrows():
         if not np.isfinite(row["estimate"]):

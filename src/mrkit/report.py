@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .estimate import odds_ratios
 from .plots import method_label
 
 ALL_METHODS = ["ivw", "ivw_fe", "ivw_mre", "egger", "simple_median", "weighted_median",
@@ -71,17 +72,9 @@ def exposure_scale(trait: str, study: Any) -> str:
     return f"per unit of {study.label(trait).lower()}" + (f" ({units})" if units else "")
 
 
-def add_odds_ratios(results: pd.DataFrame) -> pd.DataFrame:
-    """exp(estimate) and exp(CI): the CI uses the same distribution as the row's p-value."""
-    out = results.copy()
-    for col, src in (("or", "estimate"), ("or_lci95", "ci_lower"), ("or_uci95", "ci_upper")):
-        out[col] = np.exp(out[src].astype(float))
-    return out
-
-
 def estimates_table(results: pd.DataFrame, *, binary_outcome: bool, exposure: str, outcome: str, units: str = ""):
     """The causal-estimates table of an MR page, on the outcome's scale."""
-    r = add_odds_ratios(results)
+    r = odds_ratios(results, ci="table")  # the OR interval is the row's own CI, exponentiated
     cols = {"method": "method", "nsnp": "SNPs", "estimate": "β", "se": "SE", "ci_lower": "95% CI low",
             "ci_upper": "95% CI high", "p": "p"}
     if binary_outcome:

@@ -18,6 +18,7 @@ Epidemiology 28:30-42.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,10 @@ def _row(labels: dict, snp: str, k: int, func, conv) -> dict:
     return {**labels, **{c: res.get(c) for c in _COLUMNS}, "snp": snp, "convention": conv.name}
 
 
+def _not_estimable(reason: str):
+    raise NotEstimable(reason)
+
+
 def _ivw_model(conv) -> str:
     return "auto" if conv.ivw_auto else "random_floored"
 
@@ -60,8 +65,8 @@ def leave_one_out(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:
     rows = []
     for pair in split_pairs(data):
         if pair.k <= 2:
-            rows.append(_row(pair.labels, "All", pair.k, lambda: (_ for _ in ()).throw(
-                NotEstimable(f"leave-one-out needs more than 2 SNPs, got {pair.k}")), conv))
+            rows.append(_row(pair.labels, "All", pair.k, partial(_not_estimable,
+                             f"leave-one-out needs more than 2 SNPs, got {pair.k}"), conv))
             continue
         for j in range(pair.k):
             keep = np.arange(pair.k) != j

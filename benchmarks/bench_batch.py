@@ -1,4 +1,4 @@
-"""Time the batch estimators (mrkit.batch) against a loop of the 1-D mrkit estimators.
+"""Time the batch estimators (mrkit.methods.batch) against a loop of the 1-D mrkit estimators.
 
 The simulation chapter fits every method to thousands of replicates; this prints, per method, the
 wall time of one vectorised call on (n_rep, k) arrays and of a Python loop calling the 1-D estimator
@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import time
 
-from mrkit import batch
-from mrkit.egger import mr_egger
-from mrkit.ivw import mr_ivw
-from mrkit.median import mr_weighted_median
-from mrkit.ml import mr_ml
-from mrkit.mode import mr_mode
-from mrkit.raps import mr_raps
+from mrkit.methods import batch
+from mrkit.methods.egger import mr_egger
+from mrkit.methods.ivw import mr_ivw
+from mrkit.methods.median import mr_weighted_median
+from mrkit.methods.ml import mr_ml
+from mrkit.methods.mode import mr_mode
+from mrkit.methods.raps import mr_raps
 from mrkit.simulate.scenarios import simulate_mr_summary
 
 N_REP, K, N_BOOT, LOOP_ROWS = 1000, 30, 200, 50

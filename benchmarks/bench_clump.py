@@ -22,7 +22,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from ld_panel_helpers import blocky_haplotypes, write_panel  # noqa: E402
 
-from mrkit.clump import clump, plink_binary  # noqa: E402
+from mrkit.gwas.clump import clump, plink_binary  # noqa: E402
 
 N_PEOPLE, N_VARIANTS, BLOCK, N_LOCI, PER_LOCUS = 500, 50_000, 20, 30, 10
 

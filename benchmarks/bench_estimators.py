@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from mrkit import mr
-from mrkit.median import median_weights, weighted_median
-from mrkit.mode import mode_estimate
+from mrkit.methods.median import median_weights, weighted_median
+from mrkit.methods.mode import mode_estimate
+from mrkit.methods.wald import ratio_se
 from mrkit.rng import make_rng
-from mrkit.wald import ratio_se
 
 
 def simulate(k: int, seed: int = 1) -> pd.DataFrame:

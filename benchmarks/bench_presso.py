@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mrkit.presso import mr_presso
+from mrkit.methods.presso import mr_presso
 
 
 def _lm_slope(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:

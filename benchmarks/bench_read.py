@@ -35,7 +35,7 @@ def generate(path: Path, rows: int, seed: int = 314159265) -> None:
     """Write the synthetic FinnGen table chunk by chunk (vectorised; never all rows in memory)."""
     from scipy.stats import norm
 
-    from mrkit.io.columnar import write_bgzip
+    from mrkit.gwas.io.columnar import write_bgzip
 
     rng = np.random.default_rng(seed)
     bounds = np.linspace(0, rows, 24).astype(np.int64)  # chromosomes 1..23 in order
@@ -77,7 +77,7 @@ def generate(path: Path, rows: int, seed: int = 314159265) -> None:
 def run_one(method: str, path: str) -> dict:
     start = time.perf_counter()
     if method == "mrkit":
-        from mrkit.io import read_sumstats
+        from mrkit.gwas.io import read_sumstats
 
         selected = len(read_sumstats(path, p_max=P_MAX))
     else:

@@ -3,7 +3,7 @@
 For each of N consecutive seeds (``--first-seed`` .. ``--first-seed + N - 1``; the seeds are not
 chosen, and the book's default seed is not among them unless asked for), the script builds the
 synthetic panel into a temporary cache, runs the real pipeline of the book for all ten directions
-(``mrkit.study.Study.harmonised`` -> ``mrkit.mr(h, methods=["ivw"])``: sleep traits at 5e-8 -> LBP,
+(``mrkit.paper.study.Study.harmonised`` -> ``mrkit.mr(h, methods=["ivw"])``: sleep traits at 5e-8 -> LBP,
 LBP at 5e-6 -> each sleep trait) and prints, per direction, the share of seeds with IVW p < 0.05
 and p < 0.005 (Bonferroni for ten directions, what the book's results page uses), the coverage of
 the planted effect by the 95 % CI, the mean estimate and SE, with binomial Monte Carlo SEs.
@@ -46,7 +46,7 @@ ALPHA, BONFERRONI = 0.05, 0.05 / len(DIRECTIONS)
 def one_seed(seed: int, size: str) -> list[dict]:
     """IVW of every direction on the panel of ``seed`` (built into the current MRKIT_CACHE)."""
     import mrkit
-    from mrkit.study import Study
+    from mrkit.paper.study import Study
 
     study = Study(panel_size=size, seed=seed)
     start = time.perf_counter()

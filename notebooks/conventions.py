@@ -26,10 +26,10 @@ from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
 import mrkit
-from mrkit import report, teaching
+from mrkit.paper import convention_comparison, labels, report, validation
 from mrkit.simulate.scenarios import simulate_mr_summary
 
-vdir = teaching.shared_validation_dir()
+vdir = validation.shared_validation_dir()
 
 # %% [markdown]
 # ## Two packages, one dataset, different numbers
@@ -63,10 +63,10 @@ display(Markdown(f"Data read from {source}: {len(lipids)} variants."))
 # draws: 1,000 for TwoSampleMR, 10,000 for MendelianRandomization):
 
 # %%
-side = teaching.convention_comparison(lipids, seed=seed)
+side = convention_comparison.convention_comparison(lipids, seed=seed)
 
 # %% tags=["remove-input"]
-shown = side.assign(method=side["method"].map(teaching.METHOD_LABELS | {
+shown = side.assign(method=side["method"].map(labels.method_labels(short=True) | {
     "ivw": "IVW (default)", "ivw_mre": "IVW (random effects, unfloored)"}))
 report.table(shown[["method", "estimate_tsmr", "se_tsmr", "p_tsmr", "distribution_tsmr", "estimate_mr", "se_mr",
                     "p_mr", "distribution_mr", "differs"]],

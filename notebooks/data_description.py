@@ -22,9 +22,10 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit import plots, report
-from mrkit.qc import summary_checks
-from mrkit.study import BINARY_TRAITS, TRAITS, Study
+from mrkit.gwas.qc import summary_checks
+from mrkit.paper import plots, report
+from mrkit.paper.labels import BINARY_TRAITS, TRAITS
+from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, seed=seed)
 

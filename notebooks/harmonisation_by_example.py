@@ -26,8 +26,8 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 import mrkit
-from mrkit import report, teaching
-from mrkit.harmonise import harmonise, harmonisation_flow, mr_input
+from mrkit.gwas.harmonise import harmonisation_flow, harmonise, mr_input
+from mrkit.paper import harmonisation_examples, labels, report
 
 # %% [markdown]
 # ## Why alleles must be aligned
@@ -37,7 +37,7 @@ from mrkit.harmonise import harmonise, harmonisation_flow, mr_input
 # DNA strands (A/G in one, T/C in the other), or, for A/T and C/G variants, in a way that the alleles alone
 # cannot resolve. The ratio of the outcome to the exposure association only means something when both refer
 # to the same allele. TwoSampleMR's `harmonise_data` {cite:p}`hemani2018` resolves this with a fixed set of
-# rules, which `mrkit.harmonise.harmonise` reproduces; this page runs each rule on a worked row.
+# rules, which `mrkit.gwas.harmonise.harmonise` reproduces; this page runs each rule on a worked row.
 #
 # The rules, for exposure alleles A1/A2 (A1 the effect allele) and outcome alleles B1/B2:
 #
@@ -65,7 +65,7 @@ from mrkit.harmonise import harmonise, harmonisation_flow, mr_input
 # so a **correct** harmonisation always ends with an outcome beta of +0.05.
 
 # %%
-exposure, outcome = teaching.harmonisation_cases()
+exposure, outcome = harmonisation_examples.harmonisation_cases()
 exposure.merge(outcome, on="SNP")[["case", "effect_allele.exposure", "other_allele.exposure", "eaf.exposure",
                                    "effect_allele.outcome", "other_allele.outcome", "eaf.outcome",
                                    "beta.outcome"]]
@@ -74,11 +74,11 @@ exposure.merge(outcome, on="SNP")[["case", "effect_allele.exposure", "other_alle
 # Now each row through `harmonise` with each action:
 
 # %%
-by_action = teaching.harmonisation_by_action(exposure, outcome)
+by_action = harmonisation_examples.harmonisation_by_action(exposure, outcome)
 
 # %% tags=["remove-input"]
 shown = exposure[["SNP", "case"]].merge(by_action, on="SNP").drop(columns="SNP")
-report.table(shown, caption="The worked rows after mrkit.harmonise.harmonise (TwoSampleMR harmonise_data rules): "
+report.table(shown, caption="The worked rows after mrkit.gwas.harmonise.harmonise (TwoSampleMR harmonise_data rules): "
              "flags palindromic, ambiguous (palindromic with an EAF strictly between 0.42 and 0.58, or missing) "
              "and remove (incompatible alleles); then, for actions 1, 2 and 3, the outcome beta after "
              "alignment (correct = +0.05) and whether the variant is used in MR (mr_keep).")
@@ -114,7 +114,7 @@ report.table(harmonisation_flow(h.attrs["log"]), caption="Harmonisation flow of 
 
 # %%
 true_beta = 0.3
-x, y, swapped = teaching.allele_coding_example(n_snps=30, beta=true_beta, seed=seed)
+x, y, swapped = harmonisation_examples.allele_coding_example(n_snps=30, beta=true_beta, seed=seed)
 naive = x.merge(y, on="SNP")  # betas used as reported: no allele check
 aligned = harmonise(x, y, action=2)
 fit_naive = mrkit.mr(naive, methods=["ivw", "egger", "weighted_median"], seed=seed)
@@ -122,7 +122,7 @@ fit_aligned = mrkit.mr(aligned, methods=["ivw", "egger", "weighted_median"], see
 
 # %% tags=["remove-input"]
 both = pd.concat([fit_naive.assign(analysis="not harmonised"), fit_aligned.assign(analysis="harmonised")])
-both["method"] = both["method"].map(teaching.METHOD_LABELS)
+both["method"] = both["method"].map(labels.method_labels(short=True))
 report.table(both[["analysis", "method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp"]],
              caption=f"Causal estimates (SD of outcome per SD of exposure; true value {true_beta}) from the "
              f"same 30 variants, {int(swapped.sum())} of them coded on the other allele in the outcome GWAS, "
@@ -181,7 +181,7 @@ both.assign(seed=seed).to_csv(out / "harmonisation_example.csv", index=False)
 #
 # ```{admonition} Exercise 1
 # Change the outcome EAF of the case "Palindromic A/T, EAF just outside 0.42-0.58" from 0.41 to 0.43 (edit
-# `outcome.loc[8, "eaf.outcome"]` and rerun `teaching.harmonisation_by_action`). What happens under each
+# `outcome.loc[8, "eaf.outcome"]` and rerun `harmonisation_examples.harmonisation_by_action`). What happens under each
 # action, and why?
 # ```
 # ```{dropdown} Solution
@@ -192,7 +192,7 @@ both.assign(seed=seed).to_csv(out / "harmonisation_example.csv", index=False)
 #
 # ```{admonition} Exercise 2
 # In the example above, what fraction of swapped variants makes the naive IVW estimate close to zero? Try
-# `swap_fraction` of 0.25, 0.5 and 0.75 in `teaching.allele_coding_example`.
+# `swap_fraction` of 0.25, 0.5 and 0.75 in `harmonisation_examples.allele_coding_example`.
 # ```
 # ```{dropdown} Solution
 # Each swapped variant contributes a ratio of about minus the true effect. With weights roughly equal,

@@ -22,13 +22,11 @@ results_dir = "book/generated/results"
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit import plots, report
-from mrkit.study import Study
+from mrkit.paper import plots, report
+from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, seed=seed)
 X = study.label(exposure)

@@ -19,14 +19,12 @@ results_dir = "book/generated/results"
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
-from scipy import stats
 
-from mrkit import limitations, report
-from mrkit.study import BINARY_TRAITS, Study
+from mrkit.paper import limitations, report
+from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, seed=seed)
 directions = report.load_directions(results_dir)

@@ -22,20 +22,18 @@ seed = 314159265
 results_dir = "book/generated/results"
 
 # %% tags=["remove-cell"]
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 import mrkit
-from mrkit import plots, report
-from mrkit.presso import mr_presso
-from mrkit.steiger import steiger_directionality
-from mrkit.study import BINARY_TRAITS, Study
+from mrkit.methods.presso import mr_presso
+from mrkit.methods.steiger import steiger_directionality
+from mrkit.paper import plots, report
+from mrkit.paper.labels import BINARY_TRAITS
+from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, seed=seed)
 X, Y = study.label(exposure), study.label(outcome)

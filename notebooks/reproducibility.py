@@ -26,10 +26,9 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-import mrkit
-from mrkit import report
 from mrkit.book.fingerprint import analysis_code_hash
-from mrkit.study import Study
+from mrkit.paper import report
+from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, seed=seed)
 

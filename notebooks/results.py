@@ -23,8 +23,8 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit import report
-from mrkit.study import Study
+from mrkit.paper import report
+from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, seed=seed)
 directions = report.load_directions(results_dir)

@@ -28,7 +28,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit import report, teaching
+from mrkit.paper import labels, report, simulation_study
 from mrkit.simulate.scenarios import SCENARIOS as SCENARIO_DESCRIPTIONS
 
 # %% [markdown]
@@ -65,12 +65,12 @@ from mrkit.simulate.scenarios import SCENARIOS as SCENARIO_DESCRIPTIONS
 # instruments break the IV assumptions:
 
 # %% tags=["remove-input"]
-chosen = list(teaching.SCENARIOS) if scenario == "all" else [scenario]
-report.table(pd.DataFrame({"scenario": [teaching.SCENARIO_LABELS[s] for s in chosen],
+chosen = list(simulation_study.SCENARIOS) if scenario == "all" else [scenario]
+report.table(pd.DataFrame({"scenario": [simulation_study.SCENARIO_LABELS[s] for s in chosen],
                            "key (parameter `scenario`)": chosen,
                            "what is simulated": [SCENARIO_DESCRIPTIONS[s] for s in chosen],
                            "settings changed": [", ".join(f"{k} = {v}" for k, v in
-                                                          teaching.SCENARIO_SETTINGS.get(s, {}).items())
+                                                          simulation_study.SCENARIO_SETTINGS.get(s, {}).items())
                                                 or "defaults" for s in chosen]}),
              caption="Simulated scenarios. Defaults of simulate_mr_summary: 30 % of the instruments are "
              "pleiotropic where pleiotropy is simulated; the weak scenarios have a mean F statistic of 10; "
@@ -78,15 +78,15 @@ report.table(pd.DataFrame({"scenario": [teaching.SCENARIO_LABELS[s] for s in cho
 
 # %% [markdown]
 # Run it: the design, the call, and the seed. Every method is fitted to all replicates at once by the
-# vectorised estimators of `mrkit.batch` (checked row by row against the one-dataset estimators); only
+# vectorised estimators of `mrkit.methods.batch` (checked row by row against the one-dataset estimators); only
 # MR-PRESSO runs once per replicate.
 
 # %%
-design = teaching.simulation_design(quick=quick)
+design = simulation_study.simulation_design(quick=quick)
 started = time.perf_counter()
-fits = teaching.run_simulation(chosen, design, seed=seed)
+fits = simulation_study.run_simulation(chosen, design, seed=seed)
 elapsed = time.perf_counter() - started
-summary = teaching.summarise_simulation(fits)
+summary = simulation_study.summarise_simulation(fits)
 design
 
 # %% tags=["remove-input"]
@@ -115,19 +115,19 @@ display(Markdown(
 # %% tags=["remove-input"]
 def wide(measure, beta):
     d = summary[summary["beta"] == beta].copy()
-    d["method"] = d["method"].map(teaching.METHOD_LABELS)
-    d["scenario"] = d["scenario"].map(teaching.SCENARIO_LABELS)
+    d["method"] = d["method"].map(labels.method_labels(short=True))
+    d["scenario"] = d["scenario"].map(simulation_study.SCENARIO_LABELS)
     d["cell"] = [f"{v:.3f} ({e:.3f})" for v, e in zip(d[measure], d[f"{measure}_mcse"])]
     return d.pivot(index="method", columns="scenario", values="cell") \
-        .reindex(index=[teaching.METHOD_LABELS[m] for m in teaching.SIM_METHODS],
-                 columns=[teaching.SCENARIO_LABELS[s] for s in chosen]).reset_index()
+        .reindex(index=[labels.method_labels(short=True)[m] for m in simulation_study.SIM_METHODS],
+                 columns=[simulation_study.SCENARIO_LABELS[s] for s in chosen]).reset_index()
 
 
 report.table(wide("bias", beta_alt), caption=f"Bias (Monte Carlo SE) of each method at a true effect of "
              f"{beta_alt:g}, in SD of outcome per SD of exposure, {n_rep:,} replicates per cell.")
 
 # %% tags=["remove-input"]
-fig = teaching.plot_measure(summary, "bias", xlabel="bias (SD outcome per SD exposure)", reference=0.0)
+fig = simulation_study.plot_measure(summary, "bias", xlabel="bias (SD outcome per SD exposure)", reference=0.0)
 glue("sim-bias", fig, display=False)
 plt.close(fig)
 
@@ -190,17 +190,17 @@ cov = summary.groupby(["scenario", "method"], sort=False).apply(
                          "coverage_mcse": np.sqrt((g["coverage_mcse"] ** 2).sum()) / len(g)}),
     include_groups=False).reset_index()
 cov["beta"] = "pooled"
-cov_tab = cov.assign(method=cov["method"].map(teaching.METHOD_LABELS),
-                     scenario=cov["scenario"].map(teaching.SCENARIO_LABELS))
+cov_tab = cov.assign(method=cov["method"].map(labels.method_labels(short=True)),
+                     scenario=cov["scenario"].map(simulation_study.SCENARIO_LABELS))
 cov_tab["cell"] = [f"{100 * v:.1f} ({100 * e:.1f})" for v, e in zip(cov_tab["coverage"], cov_tab["coverage_mcse"])]
 report.table(cov_tab.pivot(index="method", columns="scenario", values="cell")
-             .reindex(index=[teaching.METHOD_LABELS[m] for m in teaching.SIM_METHODS],
-                      columns=[teaching.SCENARIO_LABELS[s] for s in chosen]).reset_index(),
+             .reindex(index=[labels.method_labels(short=True)[m] for m in simulation_study.SIM_METHODS],
+                      columns=[simulation_study.SCENARIO_LABELS[s] for s in chosen]).reset_index(),
              caption=f"Coverage (%) of the 95 % confidence interval (Monte Carlo SE, percentage points), "
              f"averaged over the two true effects ({2 * n_rep:,} replicates per cell).")
 
 # %% tags=["remove-input"]
-fig = teaching.plot_measure(summary, "coverage", xlabel="coverage of the 95 % CI (proportion)", reference=0.95)
+fig = simulation_study.plot_measure(summary, "coverage", xlabel="coverage of the 95 % CI (proportion)", reference=0.95)
 glue("sim-coverage", fig, display=False)
 plt.close(fig)
 
@@ -231,19 +231,19 @@ if "balanced_pleiotropy" in chosen:
 # ## Type-I error and power
 
 # %% tags=["remove-input"]
-rej = summary.assign(method=summary["method"].map(teaching.METHOD_LABELS),
-                     scenario=summary["scenario"].map(teaching.SCENARIO_LABELS))
+rej = summary.assign(method=summary["method"].map(labels.method_labels(short=True)),
+                     scenario=summary["scenario"].map(simulation_study.SCENARIO_LABELS))
 rej["measure"] = np.where(rej["beta"] == 0, "type-I error", f"power (effect {beta_alt:g})")
 rej["cell"] = [f"{100 * v:.1f} ({100 * e:.1f})" for v, e in zip(rej["rejection"], rej["rejection_mcse"])]
 rej_tab = rej.pivot(index=["method", "measure"], columns="scenario", values="cell")
-rej_tab = rej_tab.reindex(columns=[teaching.SCENARIO_LABELS[s] for s in chosen]).reset_index()
-rej_tab["_o"] = rej_tab["method"].map({teaching.METHOD_LABELS[m]: i for i, m in enumerate(teaching.SIM_METHODS)})
+rej_tab = rej_tab.reindex(columns=[simulation_study.SCENARIO_LABELS[s] for s in chosen]).reset_index()
+rej_tab["_o"] = rej_tab["method"].map({labels.method_labels(short=True)[m]: i for i, m in enumerate(simulation_study.SIM_METHODS)})
 rej_tab = rej_tab.sort_values(["_o", "measure"], ascending=[True, False]).drop(columns="_o")
 report.table(rej_tab, caption=f"Percentage of replicates with p < 0.05 (Monte Carlo SE, percentage points): "
              f"type-I error at a true effect of 0 (nominal 5 %) and power at {beta_alt:g}.")
 
 # %% tags=["remove-input"]
-fig = teaching.plot_measure(summary, "rejection", xlabel="proportion of replicates with p < 0.05",
+fig = simulation_study.plot_measure(summary, "rejection", xlabel="proportion of replicates with p < 0.05",
                             reference=0.05)
 glue("sim-rejection", fig, display=False)
 plt.close(fig)
@@ -267,7 +267,7 @@ plt.close(fig)
 # it and see how the verdict moves.
 
 # %% tags=["remove-input"]
-verdict = teaching.survivors(summary, max_abs_bias=0.2 * beta_alt, min_coverage=0.90)
+verdict = simulation_study.survivors(summary, max_abs_bias=0.2 * beta_alt, min_coverage=0.90)
 report.table(verdict, caption=f"Methods with |bias| ≤ {0.2 * beta_alt:g} and coverage ≥ 90 % at both "
              "true effects, per scenario, and those that fail the rule.")
 
@@ -284,7 +284,7 @@ summary.assign(seed=seed, n_rep=n_rep).to_csv(out / "simulation_summary.csv", in
 #
 # ```{admonition} Exercise 1
 # Set `scenario = "directional_pleiotropy"` and raise `pleiotropy_fraction` from 0.3 to 0.6 in
-# `teaching.SCENARIO_SETTINGS`. Which of the weighted median and the weighted mode keeps its bias small, and
+# `simulation_study.SCENARIO_SETTINGS`. Which of the weighted median and the weighted mode keeps its bias small, and
 # why does the answer change near one half?
 # ```
 # ```{dropdown} Solution
@@ -298,7 +298,7 @@ summary.assign(seed=seed, n_rep=n_rep).to_csv(out / "simulation_summary.csv", in
 #
 # ```{admonition} Exercise 2
 # In the weak-instrument scenario, the type-I error of IVW is close to 5 % but its power is low. Set
-# `mean_f` to 30 in `teaching.SCENARIO_SETTINGS["weak"]` and rerun. What happens to the bias towards the
+# `mean_f` to 30 in `simulation_study.SCENARIO_SETTINGS["weak"]` and rerun. What happens to the bias towards the
 # null and to the power?
 # ```
 # ```{dropdown} Solution

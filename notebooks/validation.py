@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from mrkit import report, teaching
-from mrkit.presso import mr_presso
+from mrkit.methods.presso import mr_presso
+from mrkit.paper import report, validation
 
-vdir = teaching.shared_validation_dir()
+vdir = validation.shared_validation_dir()
 out = Path(results_dir)
 out.mkdir(parents=True, exist_ok=True)
 
@@ -67,7 +67,7 @@ else:
 
 # %%
 if vdir is not None:
-    comparison = teaching.validation_comparison(vdir, seed=seed, n_boot=10000, presso_n=presso_n)
+    comparison = validation.validation_comparison(vdir, seed=seed, n_boot=10000, presso_n=presso_n)
 comparison.to_csv(out / "validation_comparison.csv", index=False)
 
 # %% tags=["remove-input"]

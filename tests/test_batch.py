@@ -1,4 +1,4 @@
-"""Batch estimators (mrkit.batch) equal the 1-D mrkit estimators row by row, and R's numbers."""
+"""Batch estimators (mrkit.methods.batch) equal the 1-D mrkit estimators row by row, and R's numbers."""
 from __future__ import annotations
 
 import json
@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mrkit import batch
-from mrkit.egger import mr_egger
 from mrkit.errors import InputError
-from mrkit.ivw import mr_ivw
-from mrkit.median import mr_penalised_weighted_median, mr_simple_median, mr_weighted_median
-from mrkit.ml import mr_ml
-from mrkit.mode import mr_mode
-from mrkit.raps import mr_raps
+from mrkit.methods import batch
+from mrkit.methods.egger import mr_egger
+from mrkit.methods.ivw import mr_ivw
+from mrkit.methods.median import mr_penalised_weighted_median, mr_simple_median, mr_weighted_median
+from mrkit.methods.ml import mr_ml
+from mrkit.methods.mode import mr_mode
+from mrkit.methods.raps import mr_raps
 
 SEED = 20240601
 
@@ -125,7 +125,7 @@ def test_ml_rows_equal_profile_ml():
     res = batch.ml(*data)
     assert res["converged"].all()
     # the batch optimum is exact: the profile's derivative vanishes to rounding
-    _, grad, curv = batch._ml_profile(res["estimate"], *data)
+    _, grad, curv = batch.likelihood._ml_profile(res["estimate"], *data)
     assert np.all(np.abs(grad) <= 1e-9 * curv * np.abs(res["estimate"]))
     for r in range(data[0].shape[0]):
         one = mr_ml(*_rows(data, r), optimizer="profile")

@@ -21,9 +21,9 @@ import yaml
 
 from mrkit.book.pipeline import DEFAULT_PLAN, Layout, build_book
 from mrkit.book.runplan import load_plan
+from mrkit.paper.plots import method_label
+from mrkit.paper.report import ALL_METHODS
 from mrkit.paths import PROJECT_ROOT
-from mrkit.plots import method_label
-from mrkit.report import ALL_METHODS
 
 pytestmark = pytest.mark.book
 
@@ -173,8 +173,8 @@ def test_landing_page_typesets_math(served, tmp_path):
 
 @pytest.mark.browser
 def test_mr_page_renders_math_and_a_visible_figure(small_build, served, tmp_path):
-    from PIL import Image
     import numpy as np
+    from PIL import Image
 
     layout, _ = small_build
     page = layout.build / "html" / "book" / "generated" / "mr-insomnia-to-lbp.html"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from ld_panel_helpers import write_panel
+
 from mrkit.cli import main
 
 

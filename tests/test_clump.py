@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-import mrkit.clump as clump_module
 from ld_panel_helpers import blocky_panel, write_panel
-from mrkit.clump import PlinkError, clump, plink_binary
+
+import mrkit.gwas.clump as clump_module
 from mrkit.errors import InputError, MRKitError
-from mrkit.ld import haplotype_r, open_panel
+from mrkit.gwas.clump import PlinkError, clump, plink_binary
+from mrkit.gwas.ld import haplotype_r, open_panel
 
 HAVE_PLINK = plink_binary() is not None
 needs_plink = pytest.mark.skipif(not HAVE_PLINK, reason="plink1.9 not on PATH")

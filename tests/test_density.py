@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mrkit.density import bin_dist, density, density_mode, density_modes, r_seq
+from mrkit.methods.density import bin_dist, density, density_mode, density_modes, r_seq
 
 
 def test_r_seq_ends_exact_and_uniform():

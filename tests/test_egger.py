@@ -6,8 +6,8 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from mrkit.egger import mr_egger
 from mrkit.errors import NotEstimable
+from mrkit.methods.egger import mr_egger
 
 
 def data(seed=3, k=15):

@@ -8,8 +8,8 @@ from scipy import stats
 
 from mrkit import leave_one_out, mr, odds_ratios, single_snp
 from mrkit.errors import InputError
-from mrkit.estimate import DEFAULT_METHODS, TABLE_COLUMNS
-from mrkit.ivw import mr_ivw
+from mrkit.methods.estimate import DEFAULT_METHODS, TABLE_COLUMNS
+from mrkit.methods.ivw import mr_ivw
 
 
 def sample(k=12, seed=2):

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from mrkit.fetch import FetchError, fetch
+from mrkit.gwas.fetch import FetchError, fetch
+from mrkit.gwas.sources import Source
 from mrkit.rng import make_rng
-from mrkit.sources import Source
 
 PAYLOAD = make_rng(7).integers(0, 256, 300_000, dtype="uint8").tobytes()
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
@@ -139,7 +139,7 @@ def test_archive_is_unpacked_whole(tmp_path):
     import io
     import tarfile
 
-    from mrkit.fetch import unpack
+    from mrkit.gwas.fetch import unpack
 
     archive = tmp_path / "1kg.v3.tgz"
     with tarfile.open(archive, "w:gz") as tar:

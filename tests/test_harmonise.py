@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from mrkit.errors import InputError
-from mrkit.harmonise import LOG_KEYS, OUTPUT_COLUMNS, harmonisation_flow, harmonise, mr_input, to_twosamplemr
+from mrkit.gwas.harmonise import LOG_KEYS, OUTPUT_COLUMNS, harmonisation_flow, harmonise, mr_input, to_twosamplemr
 
 NAN = float("nan")
 

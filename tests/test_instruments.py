@@ -4,12 +4,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from ld_panel_helpers import blocky_panel
-from mrkit.clump import clump
+
 from mrkit.errors import InputError
-from mrkit.instruments import (GENOME_WIDE, SUGGESTIVE, build_instruments, instrument_table, instruments_summary,
-                               resolve_columns, select_instruments)
+from mrkit.gwas.clump import clump
+from mrkit.gwas.columns import resolve_columns
+from mrkit.gwas.instruments import (
+    GENOME_WIDE,
+    SUGGESTIVE,
+    build_instruments,
+    instrument_table,
+    instruments_summary,
+    select_instruments,
+)
 
 
 def frame(**overrides):

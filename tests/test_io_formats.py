@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from mrkit.errors import InputError
-from mrkit.io import SCHEMA_COLUMNS, ReadReport, read_sumstats
-from mrkit.io.columnar import write_bgzip
+from mrkit.gwas.io import SCHEMA_COLUMNS, ReadReport, read_sumstats
+from mrkit.gwas.io.columnar import write_bgzip
 
 FINNGEN_HEADER = ("#chrom\tpos\tref\talt\trsids\tnearest_genes\tpval\tmlogp\tbeta\tsebeta\taf_alt\t"
                   "af_alt_cases\taf_alt_controls")

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from mrkit.errors import InputError
-from mrkit.io import read_sumstats
-from mrkit.io.columnar import BGZF_EOF, write_bgzip
+from mrkit.gwas.io import read_sumstats
+from mrkit.gwas.io.columnar import BGZF_EOF, write_bgzip
 from mrkit.rng import make_rng
 
 HEADER = ("#chrom\tpos\tref\talt\trsids\tnearest_genes\tpval\tmlogp\tbeta\tsebeta\taf_alt\t"

@@ -6,7 +6,7 @@ import pytest
 import statsmodels.api as sm
 
 from mrkit.errors import NotEstimable
-from mrkit.ivw import mr_ivw
+from mrkit.methods.ivw import mr_ivw
 
 
 def data(seed=1, k=12, noise=1.0):

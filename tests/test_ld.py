@@ -6,12 +6,20 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-
 from ld_panel_helpers import blocky_panel, write_panel
-from mrkit.clump import plink_binary
+
 from mrkit.errors import InputError
-from mrkit.ld import (allele_alignment, complement, dosage_r, genotype_counts, haplotype_r, is_palindromic,
-                      open_panel, standardise)
+from mrkit.gwas.clump import plink_binary
+from mrkit.gwas.ld import (
+    allele_alignment,
+    complement,
+    dosage_r,
+    genotype_counts,
+    haplotype_r,
+    is_palindromic,
+    open_panel,
+    standardise,
+)
 
 needs_plink = pytest.mark.skipif(plink_binary() is None, reason="plink1.9 not on PATH")
 

@@ -1,13 +1,11 @@
 """The limitations page's numbers: achieved power, the overlap-bias simulation, direction tables."""
 import math
 
-import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
-from mrkit.limitations import achieved_power, overlap_simulation, pleiotropy_table, power_table, steiger_table
-from mrkit.report import published_results
+from mrkit.paper.limitations import achieved_power, overlap_simulation, pleiotropy_table, power_table, steiger_table
+from mrkit.paper.report import published_results
 
 
 def test_achieved_power_matches_the_normal_formula_and_limits():

@@ -5,8 +5,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mrkit.median import (median_weights, mr_penalised_weighted_median, mr_simple_median,
-                          mr_weighted_median, weighted_median)
+from mrkit.methods.median import (
+    median_weights,
+    mr_penalised_weighted_median,
+    mr_simple_median,
+    mr_weighted_median,
+    weighted_median,
+)
 
 
 def test_interpolated_weighted_median_by_hand():

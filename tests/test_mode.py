@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from mrkit.errors import NotEstimable
-from mrkit.mode import mbe_bandwidth, mr_mode, r_mad
+from mrkit.methods.mode import mbe_bandwidth, mr_mode, r_mad
 
 
 def test_r_mad_and_bandwidth():

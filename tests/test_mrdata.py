@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from mrkit.errors import InputError
-from mrkit.mrdata import as_mrdata, read_harmonised, split_pairs
+from mrkit.methods.mrdata import as_mrdata, read_harmonised, split_pairs
 
 
 def frame(**over):

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from mrkit.errors import InputError
-from mrkit.power import mr_min_detectable_effect, mr_power
+from mrkit.methods.power import mr_min_detectable_effect, mr_power
 
 REPS = 1000  # Monte Carlo SE of a power near 0.6: sqrt(0.24 / 1000) = 0.015
 

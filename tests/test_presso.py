@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from mrkit.errors import InputError, NotEstimable
-from mrkit.presso import loo_ivw_slopes, mr_presso, rss_loo
+from mrkit.methods.presso import loo_ivw_slopes, mr_presso, rss_loo
 
 
 def _load(validation_dir, name):

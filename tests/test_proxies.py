@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from ld_panel_helpers import write_panel
+
 from mrkit.errors import InputError
-from mrkit.harmonise import harmonisation_flow, harmonise
-from mrkit.proxies import PROXY_COLUMNS, find_proxies, proxy_outcome_rows
+from mrkit.gwas.harmonise import harmonisation_flow, harmonise
+from mrkit.gwas.proxies import PROXY_COLUMNS, find_proxies, proxy_outcome_rows
 
 IDS = ["target", "pos_proxy", "neg_proxy", "weak", "palindromic", "far"]
 
@@ -104,7 +104,7 @@ def test_positive_proxy_keeps_the_sign(panel):
 def test_proxy_with_alleles_unknown_to_the_panel_is_dropped(panel):
     exposure, outcome = exposure_and_outcome("A", "G", 0.2)  # neg_proxy is A/C in the panel
     proxies = find_proxies(["target"], outcome["snp"], panel)
-    from mrkit.harmonise import to_twosamplemr
+    from mrkit.gwas.harmonise import to_twosamplemr
     rows = proxy_outcome_rows(to_twosamplemr(outcome, "outcome"), proxies)
     assert rows.empty and rows.attrs["dropped"] == {"proxy alleles do not match the panel": 1}
     log = harmonise(exposure, outcome, proxies=proxies).attrs["log"]

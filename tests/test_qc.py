@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from mrkit.errors import InputError
-from mrkit.qc import genomic_inflation, implied_sd, summary_checks
+from mrkit.gwas.qc import genomic_inflation, implied_sd, summary_checks
 
 
 def test_genomic_inflation_is_one_under_the_null_and_scales_with_inflated_chi2():

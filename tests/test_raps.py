@@ -7,7 +7,7 @@ import pytest
 from scipy import optimize, stats
 
 from mrkit.errors import InputError, NotEstimable
-from mrkit.raps import loss_constants, mr_raps, raps_estimating_equations
+from mrkit.methods.raps import loss_constants, mr_raps, raps_estimating_equations
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ import pytest
 
 from mrkit.simulate import build_panel, panel_files
 
-io = pytest.importorskip("mrkit.io", reason="mrkit.io (readers) not available yet")
-instruments = pytest.importorskip("mrkit.instruments", reason="mrkit.instruments not available yet")
-harmonise_mod = pytest.importorskip("mrkit.harmonise", reason="mrkit.harmonise not available yet")
-ivw = pytest.importorskip("mrkit.ivw", reason="mrkit.ivw (IVW estimator) not available yet")
-presso = pytest.importorskip("mrkit.presso", reason="mrkit.presso not available yet")
+io = pytest.importorskip("mrkit.gwas.io", reason="mrkit.gwas.io (readers) not available yet")
+instruments = pytest.importorskip("mrkit.gwas.instruments", reason="mrkit.gwas.instruments not available yet")
+harmonise_mod = pytest.importorskip("mrkit.gwas.harmonise", reason="mrkit.gwas.harmonise not available yet")
+ivw = pytest.importorskip("mrkit.methods.ivw", reason="mrkit.methods.ivw (IVW estimator) not available yet")
+presso = pytest.importorskip("mrkit.methods.presso", reason="mrkit.methods.presso not available yet")
 
 
 @pytest.fixture(scope="module")

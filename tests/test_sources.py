@@ -7,9 +7,9 @@ import pytest
 
 from mrkit import cli
 from mrkit.errors import InputError
-from mrkit.io import FORMATS
-from mrkit.sources import SourceUnavailable, load_sources, reference_panel, resolve
-from mrkit.study import TRAITS
+from mrkit.gwas.io import FORMATS
+from mrkit.gwas.sources import SourceUnavailable, load_sources, reference_panel, resolve
+from mrkit.paper.labels import TRAITS
 
 
 def test_every_trait_has_a_complete_source():
@@ -76,20 +76,6 @@ def test_local_file_beside_the_sources(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"\[local\] names unknown source\(s\) \['bmi'\]"):
         load_sources(path)
 
-
-def test_synthetic_panel_lookup(tmp_path):
-    sources = load_sources(write_sources(tmp_path))
-    panel = tmp_path / "panel"
-    panel.mkdir()
-    (panel / "lbp.tsv.gz").write_bytes(b"x")
-    (panel / "lbp.tsv.gz.tbi").write_bytes(b"x")
-    assert resolve("lbp", "synthetic", sources=sources, panel_dir=panel) == (panel / "lbp.tsv.gz", "finngen")
-    (panel / "manifest.json").write_text('{"files": {"lbp": {"path": "gwas/lbp_finngen.gz"}}}')
-    (panel / "gwas").mkdir()
-    (panel / "gwas" / "lbp_finngen.gz").write_bytes(b"x")
-    assert resolve("lbp", "synthetic", sources=sources, panel_dir=panel)[0] == panel / "gwas" / "lbp_finngen.gz"
-
-
 def test_bad_sources_file(tmp_path):
     path = write_sources(tmp_path, 'checksum = "abc"\n')
     with pytest.raises(InputError, match=r"\[sources.lbp\] has unknown key\(s\) \['checksum'\]"):
@@ -140,7 +126,7 @@ def test_reference_panel_resolution(tmp_path, monkeypatch):
 
 
 def test_the_project_sources_name_a_reference_download():
-    from mrkit.sources import reference_source
+    from mrkit.gwas.sources import reference_source
 
     ref = reference_source()
     assert ref.url.endswith("1kg.v3.tgz") and ref.prefix == "EUR"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from mrkit.errors import InputError
-from mrkit.steiger import snp_r2, steiger, steiger_directionality
+from mrkit.methods.steiger import snp_r2, steiger, steiger_directionality
 
 
 @pytest.fixture

@@ -6,9 +6,20 @@ import pandas as pd
 import pytest
 
 from mrkit.errors import InputError
-from mrkit.strength import (
-    f_from_r2, f_statistic, instrument_strength, mean_f, p_from_r2n, r2_from_bsen, r2_from_eaf,
-    r2_from_lor, r_from_bsen, r_from_lor, r_from_pn, summary_arrays, total_r2,
+from mrkit.methods.strength import (
+    f_from_r2,
+    f_statistic,
+    instrument_strength,
+    mean_f,
+    p_from_r2n,
+    r2_from_bsen,
+    r2_from_eaf,
+    r2_from_lor,
+    r_from_bsen,
+    r_from_lor,
+    r_from_pn,
+    summary_arrays,
+    total_r2,
     weak_instrument_flags,
 )
 

@@ -1,7 +1,7 @@
 """The book's acceptance test: on the default synthetic panel the study's analysis finds the planted truth.
 
 On the DEFAULT full panel and seed (what the book builds), the main method (TwoSampleMR's default
-IVW, multiplicative random effects) run through the book's own pipeline (``mrkit.study.Study``) must
+IVW, multiplicative random effects) run through the book's own pipeline (``mrkit.paper.study.Study``) must
 detect insomnia -> LBP with a 95 % CI covering the planted log OR, cover the two planted reverse
 effects, and leave every null direction non-significant after Bonferroni correction for the ten
 directions (p > 0.05 / 10), as the book's results page corrects.
@@ -19,7 +19,7 @@ import math
 import pytest
 
 mrkit = pytest.importorskip("mrkit")
-study_mod = pytest.importorskip("mrkit.study", reason="mrkit.study not available")
+study_mod = pytest.importorskip("mrkit.paper.study", reason="mrkit.paper.study not available")
 
 SLEEP = ("insomnia", "sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness")
 DIRECTIONS = tuple((e, "lbp", 5e-8) for e in SLEEP) + tuple(("lbp", o, 5e-6) for o in SLEEP)
@@ -87,9 +87,9 @@ def test_null_directions_are_not_significant_after_bonferroni(results, exposure,
 
 def test_results_page_table_has_the_ten_directions_with_truth_and_correction(study, tmp_path_factory):
     """What the MR pages save and the results page reads back: ten directions, planted truth, adjusted p."""
-    from mrkit import report
-    from mrkit.presso import mr_presso
-    from mrkit.steiger import steiger_directionality
+    from mrkit.methods.presso import mr_presso
+    from mrkit.methods.steiger import steiger_directionality
+    from mrkit.paper import report
 
     out = tmp_path_factory.mktemp("results")
     for exposure, outcome, threshold in DIRECTIONS:

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mrkit import teaching
 from mrkit.errors import InputError
+from mrkit.paper import harmonisation_examples, simulation_study, validation
 
 
 def _fits(estimates, ses, truth, lower=None, upper=None, p=None):
@@ -21,7 +21,7 @@ def _fits(estimates, ses, truth, lower=None, upper=None, p=None):
 def test_summary_by_hand():
     # four replicates, truth 1: errors -0.5, 0, 0.5, 1 -> bias 0.25; SD of estimates
     f = _fits([0.5, 1.0, 1.5, 2.0], [0.1, 0.3, 0.3, 0.3], 1.0, p=[0.01, 0.2, 0.04, 0.5])
-    s = teaching.summarise_simulation(f).iloc[0]
+    s = simulation_study.summarise_simulation(f).iloc[0]
     sd = np.std([0.5, 1.0, 1.5, 2.0], ddof=1)
     assert s["bias"] == pytest.approx(0.25)
     assert s["bias_mcse"] == pytest.approx(sd / 2)
@@ -33,17 +33,17 @@ def test_summary_by_hand():
     assert s["coverage_mcse"] == pytest.approx(np.sqrt(0.25 / 4))
     assert s["rejection"] == pytest.approx(0.5)
     assert s["rejection_measure"] == "power"
-    null = teaching.summarise_simulation(_fits([0.1, -0.1, 0.0], [1, 1, 1], 0.0)).iloc[0]
+    null = simulation_study.summarise_simulation(_fits([0.1, -0.1, 0.0], [1, 1, 1], 0.0)).iloc[0]
     assert null["rejection_measure"] == "type_i_error"
     assert null["rejection"] == 0.0 and null["rejection_mcse"] == 0.0
 
 
 def test_summary_excludes_failed_replicates_and_checks_columns():
     f = _fits([1.0, np.nan, 1.2], [0.1, 0.1, 0.1], 1.0)
-    s = teaching.summarise_simulation(f).iloc[0]
+    s = simulation_study.summarise_simulation(f).iloc[0]
     assert s["n_rep"] == 2 and s["n_failed"] == 1
     with pytest.raises(InputError, match="ci_lower"):
-        teaching.summarise_simulation(f.drop(columns="ci_lower"))
+        simulation_study.summarise_simulation(f.drop(columns="ci_lower"))
 
 
 def test_summary_mcse_matches_spread_across_seeds():
@@ -52,7 +52,7 @@ def test_summary_mcse_matches_spread_across_seeds():
     covs, mcses = [], []
     for _ in range(200):
         est = rng.normal(0.0, 1.0, 300)
-        s = teaching.summarise_simulation(_fits(est, np.ones(300), 0.0)).iloc[0]
+        s = simulation_study.summarise_simulation(_fits(est, np.ones(300), 0.0)).iloc[0]
         covs.append(s["coverage"])
         mcses.append(s["coverage_mcse"])
     assert np.mean(covs) == pytest.approx(0.95, abs=0.005)
@@ -60,35 +60,35 @@ def test_summary_mcse_matches_spread_across_seeds():
 
 
 def test_ivw_covers_at_95_percent_with_valid_instruments_quick_size():
-    design = teaching.simulation_design(quick=True)
-    fits = teaching.run_simulation(["valid"], {**design, "betas": (0.05,)}, seed=314159265,
+    design = simulation_study.simulation_design(quick=True)
+    fits = simulation_study.run_simulation(["valid"], {**design, "betas": (0.05,)}, seed=314159265,
                                    methods=["ivw"])
-    s = teaching.summarise_simulation(fits).iloc[0]
+    s = simulation_study.summarise_simulation(fits).iloc[0]
     assert s["n_rep"] == design["n_rep"]
     assert abs(s["coverage"] - 0.95) <= 3 * np.sqrt(0.95 * 0.05 / s["n_rep"])
     assert abs(s["bias"]) <= 3 * s["bias_mcse"]
 
 
 def test_quick_simulation_has_every_method_and_directional_pleiotropy_biases_ivw():
-    design = {**teaching.simulation_design(quick=True), "n_rep": 40}
-    fits = teaching.run_simulation(["directional_pleiotropy"], design, seed=5)
-    assert set(fits["method"]) == set(teaching.SIM_METHODS)
-    assert len(fits) == 40 * len(design["betas"]) * len(teaching.SIM_METHODS)
+    design = {**simulation_study.simulation_design(quick=True), "n_rep": 40}
+    fits = simulation_study.run_simulation(["directional_pleiotropy"], design, seed=5)
+    assert set(fits["method"]) == set(simulation_study.SIM_METHODS)
+    assert len(fits) == 40 * len(design["betas"]) * len(simulation_study.SIM_METHODS)
     assert set(fits["sim_seed"]) == {5 + 2000, 5 + 2001}
-    s = teaching.summarise_simulation(fits).set_index(["beta", "method"])
+    s = simulation_study.summarise_simulation(fits).set_index(["beta", "method"])
     ivw = s.loc[(0.0, "ivw")]
     assert ivw["bias"] > 4 * ivw["bias_mcse"]  # pleiotropy with positive mean pushes IVW up
-    again = teaching.run_simulation(["directional_pleiotropy"], design, seed=5)
+    again = simulation_study.run_simulation(["directional_pleiotropy"], design, seed=5)
     pd.testing.assert_frame_equal(fits, again)
     with pytest.raises(InputError, match="scenario"):
-        teaching.run_simulation(["nonsense"], design, seed=1)
+        simulation_study.run_simulation(["nonsense"], design, seed=1)
 
 
 def test_presso_corrected_ivw_removes_planted_outlier():
     from mrkit.simulate.scenarios import simulate_mr_summary
     sim = simulate_mr_summary(5, 30, beta=0.05, scenario="outliers", n_outliers=2, outlier_se=15,
                               seed=3)
-    out = teaching.presso_corrected_ivw(sim.bx, sim.bxse, sim.by, sim.byse, n_distributions=300,
+    out = simulation_study.presso_corrected_ivw(sim.bx, sim.bxse, sim.by, sim.byse, n_distributions=300,
                                         seed=9)
     assert list(out.columns[:3]) == ["replicate", "method", "estimate"]
     assert (out["n_outliers"] >= 1).all()
@@ -96,7 +96,7 @@ def test_presso_corrected_ivw_removes_planted_outlier():
 
 
 def test_validation_comparison_agrees_with_r(validation_dir):
-    table = teaching.validation_comparison(validation_dir, n_boot=2000, presso_n=1000)
+    table = validation.validation_comparison(validation_dir, n_boot=2000, presso_n=1000)
     assert table.attrs["seed"] == 314159265
     assert {"deterministic", "bootstrap", "monte_carlo", "exact"} <= set(table["kind"])
     assert len(table) > 100
@@ -108,15 +108,15 @@ def test_validation_comparison_agrees_with_r(validation_dir):
 
 def test_validation_folder_absent_is_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("MRKIT_SHARED", str(tmp_path))
-    assert teaching.shared_validation_dir() is None
+    assert validation.shared_validation_dir() is None
     (tmp_path / "validation").mkdir()
-    assert teaching.shared_validation_dir() == tmp_path / "validation"
-    assert teaching.shared_validation_dir({"MRKIT_SHARED": str(tmp_path / "nowhere")}) is None
+    assert validation.shared_validation_dir() == tmp_path / "validation"
+    assert validation.shared_validation_dir({"MRKIT_SHARED": str(tmp_path / "nowhere")}) is None
 
 
 def test_harmonisation_cases_follow_the_twosamplemr_rule_table():
-    x, y = teaching.harmonisation_cases()
-    t = x[["SNP", "case"]].merge(teaching.harmonisation_by_action(x, y), on="SNP").set_index("case")
+    x, y = harmonisation_examples.harmonisation_cases()
+    t = x[["SNP", "case"]].merge(harmonisation_examples.harmonisation_by_action(x, y), on="SNP").set_index("case")
     # correct alignment gives +0.05 for every variant action 2 keeps
     kept2 = t[t["used (action 2)"]]
     assert (kept2["beta.outcome (action 2)"] == 0.05).all()
@@ -137,8 +137,8 @@ def test_harmonisation_cases_follow_the_twosamplemr_rule_table():
 
 def test_skipping_harmonisation_biases_ivw():
     from mrkit import mr
-    from mrkit.harmonise import harmonise
-    x, y, swapped = teaching.allele_coding_example(n_snps=30, beta=0.3, seed=11)
+    from mrkit.gwas.harmonise import harmonise
+    x, y, swapped = harmonisation_examples.allele_coding_example(n_snps=30, beta=0.3, seed=11)
     assert 5 < swapped.sum() < 25
     assert (y.loc[swapped, "beta.outcome"].to_numpy()
             * x.loc[swapped, "beta.exposure"].to_numpy() <= 0.0).mean() > 0.8

@@ -72,8 +72,8 @@ def test_twosamplemr_heterogeneity_and_pleiotropy(case):
 
 
 def test_twosamplemr_ml_q(case):
-    from mrkit.ml import mr_ml
-    from mrkit.mrdata import as_mrdata
+    from mrkit.methods.ml import mr_ml
+    from mrkit.methods.mrdata import as_mrdata
     _, data, exp, _ = case
     res = mr_ml(*as_mrdata(data).arrays())
     _close(res["q"], exp["TSMR_ml"]["Q"])
@@ -106,8 +106,8 @@ def test_mendelianrandomization_deterministic(case):
 
 
 def test_egger_residual_se(case):
-    from mrkit.egger import mr_egger
-    from mrkit.mrdata import as_mrdata
+    from mrkit.methods.egger import mr_egger
+    from mrkit.methods.mrdata import as_mrdata
     _, data, exp, _ = case
     _close(mr_egger(*as_mrdata(data).arrays())["sigma"], exp["MR_egger"]["rse"])
 
@@ -127,9 +127,9 @@ def test_presso_row_is_ivw_without_its_outliers(case):
     """The ``presso`` row is the unfloored IVW (lm) fit on the SNPs MR-PRESSO kept."""
     import numpy as np
 
-    from mrkit.ivw import mr_ivw
-    from mrkit.mrdata import as_mrdata
-    from mrkit.presso import mr_presso
+    from mrkit.methods.ivw import mr_ivw
+    from mrkit.methods.mrdata import as_mrdata
+    from mrkit.methods.presso import mr_presso
     _, data, _, _ = case
     d = as_mrdata(data).canonical()
     res = mr_presso(*d.arrays(), snp=list(d.snp), n_distributions=1000)

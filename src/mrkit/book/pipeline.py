@@ -58,7 +58,7 @@ class Report:
 
 def default_data_fingerprint(params: dict[str, Any]) -> str:
     """Make sure the run's input data exist (generating the synthetic panel) and fingerprint them."""
-    from ..datasets import prepare
+    from ..paper.datasets import prepare
 
     return prepare(data=params.get("data", "synthetic"), panel_size=params.get("panel_size", "full"),
                    seed=params.get("seed"))

@@ -2,7 +2,8 @@
 
 Each ``[[run]]`` names a jupytext notebook, its parameters and a title template. A run with ``for_each``
 expands to one page per parameter set (the MR notebook runs once per direction), its ``id`` and
-``title`` filled from the parameters; ``{x_label}`` gives the label of a trait key from ``[labels]``.
+``title`` filled from the parameters; ``{x_label}`` gives the label of a trait key
+(:data:`mrkit.paper.labels.TRAIT_LABELS`, plus the plan's own ``[labels]`` table if it has one).
 A profile (``[profiles.NAME]``) picks a subset of runs and overrides parameters, so tests can build a
 small book from the same plan.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MRKitError
+from ..paper.labels import TRAIT_LABELS
 
 
 class PlanError(MRKitError):
@@ -81,7 +83,8 @@ def load_plan(path: Path, profile: str = "full", root: Path | None = None) -> Pl
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise PlanError(f"{path}: not valid TOML: {exc}") from None
-    labels = {str(k): str(v) for k, v in raw.get("labels", {}).items()}
+    # the study's trait labels; a plan may add its own keys in a [labels] table
+    labels = {**TRAIT_LABELS, **{str(k): str(v) for k, v in raw.get("labels", {}).items()}}
     defaults = dict(raw.get("defaults", {}))
     profiles = raw.get("profiles", {})
     if profile not in profiles and profile != "full":

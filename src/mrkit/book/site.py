@@ -8,8 +8,8 @@ banner and the parameter-cell tags here, so changing the presentation never forc
 from __future__ import annotations
 
 import filecmp
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys

@@ -49,7 +49,7 @@ def _clean(value: Any) -> Any:
 
 def _presso_summary(pair, seed: int, n: int) -> dict:
     from ..errors import MRKitError
-    from ..presso import mr_presso
+    from ..methods.presso import mr_presso
 
     try:
         res = mr_presso(*pair.canonical().arrays(), snp=list(pair.canonical().snp),
@@ -65,8 +65,8 @@ def _presso_summary(pair, seed: int, n: int) -> dict:
 
 
 def _pair_report(pair, args, conv_name: str, seed: int) -> dict:
-    from ..estimate import mr
-    from ..heterogeneity import heterogeneity, pleiotropy
+    from ..methods.estimate import mr
+    from ..methods.heterogeneity import heterogeneity, pleiotropy
 
     table = mr(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
                presso_n=args.presso_n)
@@ -85,8 +85,8 @@ def _pair_report(pair, args, conv_name: str, seed: int) -> dict:
 
 
 def run(args) -> int:
-    from ..conventions import get_convention
-    from ..mrdata import read_harmonised, split_pairs
+    from ..methods.conventions import get_convention
+    from ..methods.mrdata import read_harmonised, split_pairs
     from ..rng import resolve_seed
 
     conv = get_convention(args.convention)

@@ -21,8 +21,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..errors import MRKitError
-    from ..fetch import fetch, fetch_reference
-    from ..sources import REFERENCE, SourceUnavailable, load_sources, resolve
+    from ..gwas.fetch import fetch, fetch_reference
+    from ..gwas.sources import REFERENCE, SourceUnavailable, load_sources, resolve
 
     progress = not args.no_progress
     if args.url:

@@ -1,6 +1,6 @@
 """``mrkit harmonise``: align an exposure and an outcome GWAS to the same effect alleles (TwoSampleMR rules).
 
-Reads both files with :func:`mrkit.io.read_sumstats` (GWAS-VCF, FinnGen, Neale, GWAS-SSF, generic) or as
+Reads both files with :func:`mrkit.gwas.io.read_sumstats` (GWAS-VCF, FinnGen, Neale, GWAS-SSF, generic) or as
 TwoSampleMR CSVs (``SNP, beta.exposure, ...``), optionally selects and LD-clumps the exposure
 instruments and finds LD proxies for instruments missing from the outcome, then writes the
 TwoSampleMR-style harmonised table (with ``mr_keep``, ``palindromic``, ``ambiguous``, ``remove``) and
@@ -58,14 +58,14 @@ def _read(path: Path, fmt: str, role: str, p_max: float | None) -> pd.DataFrame:
         frame = pd.read_csv(path, sep=None, engine="python")
         frame.attrs["source"] = str(path)
         return frame
-    from ..io import read_sumstats
+    from ..gwas.io import read_sumstats
 
     return read_sumstats(path, fmt, p_max=p_max)
 
 
 def run(args) -> int:
-    from ..harmonise import harmonisation_flow, harmonise
-    from ..instruments import select_instruments
+    from ..gwas.harmonise import harmonisation_flow, harmonise
+    from ..gwas.instruments import select_instruments
 
     if (args.clump or args.proxies) and args.bfile is None:
         raise InputError("--clump and --proxies need a reference panel: pass --bfile")
@@ -75,7 +75,7 @@ def run(args) -> int:
         exposure = select_instruments(exposure, args.p_threshold)
         print(f"instruments: {len(exposure)} variants with p <= {args.p_threshold:g}")
     if args.clump:
-        from ..clump import clump
+        from ..gwas.clump import clump
 
         p1 = args.p_threshold if args.p_threshold is not None else 1.0
         exposure = clump(exposure, args.bfile, r2=args.clump_r2, kb=args.clump_kb, p1=p1, engine=args.engine)
@@ -84,8 +84,8 @@ def run(args) -> int:
               f"candidates; {len(info['absent_from_panel'])} absent from the panel")
     proxies = None
     if args.proxies:
-        from ..harmonise import to_twosamplemr
-        from ..proxies import find_proxies
+        from ..gwas.harmonise import to_twosamplemr
+        from ..gwas.proxies import find_proxies
 
         x = to_twosamplemr(exposure, "exposure")
         y = to_twosamplemr(outcome, "outcome")

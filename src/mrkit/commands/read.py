@@ -20,7 +20,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..errors import MRKitError
-    from ..io import ReadReport, read_sumstats
+    from ..gwas.io import ReadReport, read_sumstats
 
     columns = {}
     for item in args.column:

@@ -5,6 +5,9 @@ six traits' summary statistics in the real sources' formats (FinnGen, Neale lab 
 GWAS-VCF), a PLINK reference panel with the planned LD, and the planted truth (``truth.json``).
 :func:`simulate_mr_summary` draws many summary-level MR data sets at once for teaching and coverage
 studies.
+
+May import: the core modules, :mod:`mrkit.methods` and :mod:`mrkit.gwas` (the writers of the file
+formats); imports nothing from :mod:`mrkit.paper`, :mod:`mrkit.book` or :mod:`mrkit.commands`.
 """
 from .build import build_panel, ensure_panel, panel_files, panel_problems
 from .calibration import load_calibration

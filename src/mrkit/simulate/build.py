@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import MRKitError
-from ..io import columnar
+from ..gwas.io import columnar
 from ..paths import cache_dir
 from ..rng import resolve_seed
 from . import panel as panel_mod

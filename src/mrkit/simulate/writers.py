@@ -8,7 +8,7 @@
 * IEU OpenGWAS GWAS-VCF (short and long sleep): FORMAT ``ES:SE:LP:AF:SS:NC:ID``.
 
 Rows are formatted in chunks with one format string per row (C-level ``%``), then compressed by
-:func:`mrkit.io.columnar.write_bgzip`, which writes BGZF blocks with the ``BC`` extra field, zero
+:func:`mrkit.gwas.io.columnar.write_bgzip`, which writes BGZF blocks with the ``BC`` extra field, zero
 mtime and the end-of-file block, so the files are byte-for-byte reproducible.
 
 References
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.columnar import write_bgzip
+from ..gwas.io.columnar import write_bgzip
 
 FINNGEN_HEADER = ("#chrom", "pos", "ref", "alt", "rsids", "nearest_genes", "pval", "mlogp", "beta", "sebeta",
                   "af_alt", "af_alt_cases", "af_alt_controls")

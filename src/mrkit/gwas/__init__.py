@@ -1,0 +1,15 @@
+"""GWAS data: from summary-statistic files to harmonised instruments.
+
+May import: the core modules (:mod:`mrkit.errors`, :mod:`mrkit.rng`, :mod:`mrkit.paths`) and
+:mod:`mrkit.methods` (instrument strength comes from :mod:`mrkit.methods.strength`). Imports nothing
+from :mod:`mrkit.simulate`, :mod:`mrkit.paper`, :mod:`mrkit.book` or :mod:`mrkit.commands`.
+
+* readers of every format and their validation: :mod:`.io` (``read_sumstats``)
+* which column holds which field (internal or TwoSampleMR names): :mod:`.columns`
+* instrument selection and strength table: :mod:`.instruments`
+* LD from a PLINK reference panel: :mod:`.ld`; clumping (plink 1.9 or numpy): :mod:`.clump`;
+  LD proxies: :mod:`.proxies`
+* harmonisation (TwoSampleMR ``harmonise_data``): :mod:`.harmonise`
+* genomic inflation and other whole-GWAS checks: :mod:`.qc`
+* the study's sources (``data/sources.toml``) and downloads: :mod:`.sources`, :mod:`.fetch`
+"""

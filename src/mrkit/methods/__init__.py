@@ -1,0 +1,20 @@
+"""MR methods: estimators, tests and diagnostics on harmonised summary data (arrays in, result rows out).
+
+May import: the core modules (:mod:`mrkit.errors`, :mod:`mrkit.rng`, :mod:`mrkit.paths`) and numpy,
+scipy, pandas, statsmodels. Imports nothing from :mod:`mrkit.gwas`, :mod:`mrkit.simulate`,
+:mod:`mrkit.paper`, :mod:`mrkit.book` or :mod:`mrkit.commands`: the methods know no files, panels or pages.
+
+Where each method is (one module per concern; R function names in each docstring):
+
+* the table of every method at once: :mod:`.estimate` (``mrkit.mr``, TwoSampleMR ``mr``)
+* the input container for harmonised data: :mod:`.mrdata`
+* conventions that differ between the R packages: :mod:`.conventions`
+* Wald ratio :mod:`.wald`; IVW :mod:`.ivw`; MR-Egger :mod:`.egger`; simple, weighted and penalised
+  weighted median :mod:`.median`; mode-based estimates :mod:`.mode` (kernel density :mod:`.density`);
+  maximum likelihood :mod:`.ml`; MR-RAPS :mod:`.raps`; MR-PRESSO :mod:`.presso`
+* Cochran's Q, Rucker's Q' and the Egger intercept: :mod:`.heterogeneity`; leave-one-out and
+  single-SNP analyses: :mod:`.sensitivity`
+* F statistics and variance explained: :mod:`.strength`; Steiger directionality :mod:`.steiger`;
+  power and minimum detectable effects :mod:`.power`
+* many data sets at once (simulation studies): :mod:`.batch`
+"""

@@ -1,0 +1,254 @@
+"""``mrkit.mr()``: run a set of MR estimators on harmonised data and return one tidy table.
+
+The table has one row per exposure-outcome pair and method, with ``method, estimate, se,
+ci_lower, ci_upper, p, nsnp`` and the labels that say how each number was made:
+``convention`` (twosamplemr / mendelianrandomization), ``se_model`` (fixed, random_floored,
+random_unfloored, bootstrap, bootstrap_mad, hessian, ...), ``distribution`` of the p-value
+(normal or t(df)), ``ci_distribution``, ``weights``, ``n_boot`` and ``seed`` (bootstrap rows) and
+``note``. A method that cannot run on the input (e.g. MR-Egger with fewer than 3 SNPs) gets a row
+with NaN numbers and the reason in ``note``; the others still run.
+
+Reproducibility: every bootstrap method draws from its own generator seeded with ``seed``
+(:data:`mrkit.rng.DEFAULT_SEED` when None), in SNP-id order after orienting every variant to a
+positive ``bx``, so a result depends neither on row order, nor on the coded allele, nor on which
+other methods were requested. The maximum-likelihood row, to reproduce R, runs R's Nelder-Mead
+on the rows in the order given (see :mod:`mrkit.methods.ml`).
+
+References
+----------
+Hemani G, Zheng J, Elsworth B, et al. (2018). eLife 7:e34408 (TwoSampleMR ``mr()``).
+Yavorska OO, Burgess S (2017). Int J Epidemiol 46:1734-1739 (MendelianRandomization).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, NotEstimable
+from ..rng import resolve_seed
+from .conventions import Convention, confidence_interval, get_convention, result_row
+from .egger import mr_egger
+from .ivw import mr_ivw
+from .median import mr_penalised_weighted_median, mr_simple_median, mr_weighted_median
+from .ml import mr_ml
+from .mode import mr_mode
+from .mrdata import MRData, split_pairs
+from .wald import wald_ratio
+
+__all__ = ["METHODS", "DEFAULT_METHODS", "TABLE_COLUMNS", "mr", "odds_ratios", "method_rows"]
+
+#: Method ids, in TwoSampleMR's output order where it has one.
+METHODS = ("wald_ratio", "egger", "weighted_median", "ivw", "simple_mode", "weighted_mode", "ml",
+           "raps", "simple_median", "penalised_weighted_median", "ivw_fe", "ivw_mre", "presso")
+#: TwoSampleMR ``mr()`` defaults plus ml and raps (the Wald ratio alone when k == 1).
+DEFAULT_METHODS = ("egger", "weighted_median", "ivw", "simple_mode", "weighted_mode", "ml", "raps")
+TABLE_COLUMNS = ("method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "convention",
+                 "se_model", "distribution", "ci_distribution", "weights", "n_boot", "seed",
+                 "note")
+
+
+def _nan_row(k: int, reason: str) -> dict:
+    return {"estimate": np.nan, "se": np.nan, "ci_lower": np.nan, "ci_upper": np.nan,
+            "p": np.nan, "nsnp": k, "se_model": "", "distribution": "", "ci_distribution": "",
+            "weights": "", "n_boot": None, "seed": None, "note": reason}
+
+
+def _raps(data: MRData) -> dict:
+    try:
+        from .raps import mr_raps
+    except ImportError as exc:  # the RAPS module is developed separately
+        raise NotEstimable(f"MR-RAPS unavailable ({exc})") from None
+    if data.k < 3:
+        raise NotEstimable(f"MR-RAPS needs at least 3 SNPs, got {data.k}")
+    res = mr_raps(*data.arrays(), over_dispersion=True, loss="huber")
+    row = result_row(res["estimate"], res["se"], nsnp=data.k, se_model="sandwich_overdispersed",
+                     weights="huber_profile_score")
+    if res.get("p") is not None and np.isfinite(res["p"]):
+        row["p"] = float(res["p"])
+    return row
+
+
+def _presso(data: MRData, seed: int, n_distributions: int) -> dict:
+    from .presso import mr_presso
+    res = mr_presso(*data.arrays(), snp=list(data.snp), n_distributions=n_distributions,
+                    seed=seed)
+    use = res.corrected if res.corrected is not None else res.raw
+    df = use.get("df")
+    row = result_row(use["estimate"], use["sd"], nsnp=data.k - len(res.outliers),
+                     df=df if df and df > 0 else None, se_model="random_unfloored",
+                     weights="first_order", n_boot=n_distributions, seed=res.seed)
+    row["p"] = float(use["p"])
+    what = "outlier-corrected" if res.corrected is not None else "raw (no outliers)"
+    row["note"] = (f"MR-PRESSO {what}; global test RSS {res.global_rss:.4g}, p "
+                   f"{res.global_p_text}; outliers: {', '.join(map(str, res.outliers)) or 'none'}")
+    return row
+
+
+def method_rows(data: MRData, methods: Iterable[str], conv: Convention, seed: int, n_boot: int,
+                ml_optimizer: str = "nelder_mead", presso_n: int = 1000) -> list[dict]:
+    """Result rows (dicts) of ``methods`` on one exposure-outcome pair, in the order asked."""
+    methods = list(methods)
+    canon = data.canonical()
+    arrays = canon.arrays()
+    wm = conv.median_weights
+    modes: dict = {}
+
+    def mode(kind: str) -> dict:
+        if not modes:
+            kinds = tuple(k for k in ("simple", "weighted") if f"{k}_mode" in methods)
+            modes.update(mr_mode(*arrays, kinds=kinds, n_boot=n_boot, seed=seed,
+                                 t_dist=conv.mode_t))
+        return modes[f"{kind}_mode"]
+
+    runners: dict[str, Callable[[], dict]] = {
+        "wald_ratio": lambda: wald_ratio(*arrays),
+        "ivw": lambda: mr_ivw(*arrays, se_model="auto" if conv.ivw_auto else "random_floored"),
+        "ivw_fe": lambda: mr_ivw(*arrays, se_model="fixed"),
+        "ivw_mre": lambda: mr_ivw(*arrays, se_model="random_unfloored"),
+        "egger": lambda: mr_egger(*arrays, t_dist=conv.egger_t),
+        "simple_median": lambda: mr_simple_median(*arrays, n_boot=n_boot, seed=seed),
+        "weighted_median": lambda: mr_weighted_median(*arrays, weights=wm, n_boot=n_boot,
+                                                      seed=seed),
+        "penalised_weighted_median": lambda: mr_penalised_weighted_median(
+            *arrays, weights=wm, n_boot=n_boot, seed=seed),
+        "simple_mode": lambda: mode("simple"),
+        "weighted_mode": lambda: mode("weighted"),
+        # R's Nelder-Mead path depends on row order: run it on the rows as given
+        "ml": lambda: mr_ml(*(data.arrays() if ml_optimizer == "nelder_mead" else arrays),
+                            optimizer=ml_optimizer, scale_se=conv.ml_scaled),
+        "raps": lambda: _raps(canon),
+        "presso": lambda: _presso(canon, seed, presso_n),
+    }
+    rows = []
+    for method in methods:
+        try:
+            res = runners[method]()
+        except NotEstimable as exc:
+            res = _nan_row(data.k, str(exc))
+        rows.append({**data.labels, "method": method, **{c: res.get(c) for c in TABLE_COLUMNS
+                                                         if c != "method"},
+                     "convention": conv.name})
+    return rows
+
+
+def _check_methods(methods) -> list[str] | None:
+    if methods is None:
+        return None
+    if isinstance(methods, str):
+        methods = [m.strip() for m in methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise InputError(f"unknown method(s) {', '.join(unknown)}; choose from "
+                         f"{', '.join(METHODS)}", column="methods")
+    return list(dict.fromkeys(methods))
+
+
+def _tidy(rows: list[dict], labels: list[str]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=[*labels, *TABLE_COLUMNS])
+    for col in ("estimate", "se", "ci_lower", "ci_upper", "p"):
+        table[col] = table[col].astype(float)
+    table["nsnp"] = table["nsnp"].astype("int64")
+    for col in ("n_boot", "seed"):
+        table[col] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v))
+                               else int(v) for v in table[col]], dtype="Int64")
+    return table
+
+
+def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = "twosamplemr",
+       seed: int | None = None, n_boot: int | None = None, *, ml_optimizer: str = "nelder_mead",
+       presso_n: int = 1000) -> pd.DataFrame:
+    """Two-sample MR estimates for every exposure-outcome pair of ``data``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, dict of arrays, MRData or path
+        Harmonised input with TwoSampleMR (``SNP, beta.exposure, se.exposure, beta.outcome,
+        se.outcome``, optional ``mr_keep``, ``exposure``, ``outcome``) or short names
+        (``SNP, bx, bxse, by, byse``); rows with ``mr_keep == False`` are excluded.
+    methods : list of str or comma-separated str, optional
+        Ids from :data:`METHODS`; default :data:`DEFAULT_METHODS` (TwoSampleMR's defaults plus
+        ``ml`` and ``raps``), or ``wald_ratio`` alone for a single SNP.
+    convention : {"twosamplemr", "mendelianrandomization"}
+        Which R package's standard errors, weights and p-value distributions to reproduce
+        (:mod:`mrkit.methods.conventions`).
+    seed : int, optional
+        Seed of every bootstrap (default :data:`mrkit.rng.DEFAULT_SEED`), reported per row.
+    n_boot : int, optional
+        Bootstrap draws for medians and modes; default 1000 (TwoSampleMR) or 10000
+        (MendelianRandomization).
+    ml_optimizer : {"nelder_mead", "profile"}
+        R's Nelder-Mead (reproduces R) or the exact maximum (:func:`mrkit.methods.ml.mr_ml`).
+    presso_n : int
+        MR-PRESSO null distributions for the optional ``presso`` method.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``exposure``/``outcome`` (when the input has them), then
+        :data:`TABLE_COLUMNS`. ``attrs`` holds ``n_excluded`` (mr_keep) per pair.
+
+    References
+    ----------
+    Hemani G, et al. (2018). eLife 7:e34408. Yavorska OO, Burgess S (2017). Int J Epidemiol
+    46:1734-1739.
+    """
+    conv = get_convention(convention)
+    used_seed = resolve_seed(seed)
+    if n_boot is None:
+        n_boot = conv.n_boot
+    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 2:
+        raise InputError(f"n_boot must be an integer >= 2, got {n_boot!r}", column="n_boot")
+    pairs = split_pairs(data)
+    chosen = _check_methods(methods)
+    labels = list(dict.fromkeys(c for p in pairs for c in p.labels))
+    rows = []
+    for pair in pairs:
+        todo = chosen or (["wald_ratio"] if pair.k == 1 else list(DEFAULT_METHODS))
+        rows += method_rows(pair, todo, conv, used_seed, int(n_boot), ml_optimizer, presso_n)
+    table = _tidy(rows, labels)
+    table.attrs["n_excluded"] = [p.n_excluded for p in pairs]
+    table.attrs["convention"] = conv.name
+    table.attrs["seed"] = used_seed
+    return table
+
+
+def _df_of(label: str) -> float | None:
+    if not isinstance(label, str) or not label.startswith("t("):
+        return None
+    return float(label[2:-1])
+
+
+def odds_ratios(table: pd.DataFrame, ci: str = "matched", level: float = 0.95) -> pd.DataFrame:
+    """Add ``or``, ``or_lci95``, ``or_uci95`` (exp of the estimate and of its CI).
+
+    Parameters
+    ----------
+    ci : {"matched", "twosamplemr", "table"}
+        ``matched``: the CI quantile follows each row's p-value ``distribution`` (t rows, such
+        as TwoSampleMR's MR-Egger and mode rows, use the t quantile). ``twosamplemr``: reproduce
+        ``TwoSampleMR::generate_odds_ratios``, which uses ``b -/+ 1.96 se`` for every method even
+        where the p-value comes from a t distribution, so that its CI and p can disagree.
+        ``table``: exponentiate the table's own ``ci_lower``/``ci_upper``.
+
+    References
+    ----------
+    Hemani G, et al. (2018). eLife 7:e34408 (``generate_odds_ratios``, format_mr_results2.R).
+    """
+    out = table.copy()
+    b, se = out["estimate"].to_numpy(float), out["se"].to_numpy(float)
+    if ci == "twosamplemr":
+        lo, hi = b - 1.96 * se, b + 1.96 * se
+    elif ci == "table":
+        lo, hi = out["ci_lower"].to_numpy(float), out["ci_upper"].to_numpy(float)
+    elif ci == "matched":
+        bounds = [confidence_interval(bi, si, _df_of(d), level) if np.isfinite(si)
+                  else (np.nan, np.nan) for bi, si, d in zip(b, se, out["distribution"])]
+        lo = np.array([x[0] for x in bounds], dtype=float)
+        hi = np.array([x[1] for x in bounds], dtype=float)
+    else:
+        raise InputError(f"ci must be 'matched', 'twosamplemr' or 'table', got {ci!r}",
+                         column="ci")
+    out["or"], out["or_lci95"], out["or_uci95"] = np.exp(b), np.exp(lo), np.exp(hi)
+    return out

@@ -1,0 +1,118 @@
+"""Heterogeneity and pleiotropy statistics: Cochran's Q, Rucker's Q', I2_GX, Egger intercept test.
+
+* Cochran's Q of the IVW fit, ``sum w (by - theta_IVW bx)^2`` on k - 1 df (TwoSampleMR
+  ``mr_heterogeneity``, MendelianRandomization ``Heter.Stat``): heterogeneity of the ratio
+  estimates, a symptom of pleiotropy;
+* Rucker's Q' of the MR-Egger fit on k - 2 df; Q - Q' large means the intercept explains part
+  of the heterogeneity;
+* the MR-Egger intercept test of directional pleiotropy (TwoSampleMR ``mr_pleiotropy_test``: p
+  from t(k - 2); MendelianRandomization: normal);
+* I2_GX, the NOME-violation measure that tells whether MR-Egger is diluted: TwoSampleMR
+  computes ``Isq(|bx|, bxse)``; MendelianRandomization ``Isq(|bx|/byse, bxse/byse)`` (the
+  weighted version of Bowden et al. 2016).
+
+References
+----------
+Bowden J, Del Greco MF, Minelli C, et al. (2016). Assessing the suitability of summary data for
+two-sample Mendelian randomization analyses using MR-Egger regression: the role of the I2
+statistic. Int J Epidemiol 45:1961-1974.
+Bowden J, Del Greco MF, Minelli C, et al. (2017). A framework for the investigation of
+pleiotropy in two-sample summary data Mendelian randomization. Stat Med 36:1783-1802.
+Bowden J, Davey Smith G, Burgess S (2015). Int J Epidemiol 44:512-525.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import NotEstimable
+from .conventions import get_convention
+from .egger import egger_fit, mr_egger
+from .ivw import ivw_fit
+from .mrdata import MRData, split_pairs
+
+__all__ = ["i2_gx", "cochran_q", "rucker_q", "heterogeneity", "pleiotropy"]
+
+
+def i2_gx(bx, bxse, byse=None) -> float:
+    """I2_GX = max(0, (Q - (k - 1)) / Q) of ``|bx|`` with SE ``bxse`` (byse None, TwoSampleMR)
+    or of ``|bx|/byse`` with SE ``bxse/byse`` (MendelianRandomization).
+
+    References
+    ----------
+    Bowden J, et al. (2016). Int J Epidemiol 45:1961-1974.
+    """
+    y, s = np.abs(bx), np.asarray(bxse, dtype=float)
+    if byse is not None:
+        y, s = y / byse, s / byse
+    w = 1.0 / s ** 2
+    mu = np.sum(y * w) / np.sum(w)
+    q = np.sum(w * (y - mu) ** 2)
+    return float(max(0.0, (q - (y.size - 1)) / q))
+
+
+def cochran_q(bx, by, byse) -> dict:
+    """Cochran's Q of the IVW fit: ``q``, ``df`` = k - 1, chi-square ``p``."""
+    if bx.size < 2:
+        raise NotEstimable(f"Cochran's Q needs at least 2 SNPs, got {bx.size}")
+    fit = ivw_fit(bx, by, byse)
+    return {"q": fit["q"], "df": fit["q_df"], "p": fit["q_p"]}
+
+
+def rucker_q(bx, by, byse) -> dict:
+    """Rucker's Q' of the MR-Egger fit: ``q``, ``df`` = k - 2, chi-square ``p``."""
+    fit = egger_fit(bx, by, byse)
+    return {"q": fit["q"], "df": fit["q_df"], "p": fit["q_p"]}
+
+
+def _nan_row(reason: str) -> dict:
+    return {"q": np.nan, "df": np.nan, "p": np.nan, "note": reason}
+
+
+def heterogeneity(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:
+    """Cochran's Q (method ``ivw``) and Rucker's Q' (``egger``) per exposure-outcome pair.
+
+    Both conventions give the same numbers; the column ``convention`` records the one asked for.
+    Rows that cannot be computed (too few SNPs) carry NaN and the reason in ``note``.
+    """
+    conv = get_convention(convention)
+    rows = []
+    for pair in split_pairs(data):
+        bx, _, by, byse = pair.canonical().arrays()
+        for method, func in (("ivw", cochran_q), ("egger", rucker_q)):
+            try:
+                res = {**func(bx, by, byse), "note": ""}
+            except NotEstimable as exc:
+                res = _nan_row(str(exc))
+            rows.append({**pair.labels, "method": method, **res, "nsnp": pair.k,
+                         "convention": conv.name})
+    return pd.DataFrame(rows)
+
+
+def _pleiotropy_row(pair: MRData, conv) -> dict:
+    bx, bxse, by, byse = pair.canonical().arrays()
+    try:
+        egger = mr_egger(bx, bxse, by, byse, t_dist=conv.egger_t)
+        res = {"intercept": egger["intercept"], "se": egger["intercept_se"],
+               "p": egger["intercept_p"], "distribution": egger["intercept_distribution"],
+               "i2gx": i2_gx(bx, bxse, byse if conv.i2gx_on_ratio_scale else None), "note": ""}
+    except NotEstimable as exc:
+        res = {"intercept": np.nan, "se": np.nan, "p": np.nan, "distribution": "",
+               "i2gx": np.nan, "note": str(exc)}
+    return {**pair.labels, **res, "nsnp": pair.k, "convention": conv.name}
+
+
+def pleiotropy(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:
+    """MR-Egger intercept test (``intercept``, ``se``, ``p``) and I2_GX per exposure-outcome pair.
+
+    TwoSampleMR convention: p from t(k - 2), I2_GX on bx; MendelianRandomization: normal p,
+    I2_GX on bx/byse.
+
+    References
+    ----------
+    Bowden J, Davey Smith G, Burgess S (2015). Int J Epidemiol 44:512-525.
+    """
+    conv = get_convention(convention)
+    return pd.DataFrame([_pleiotropy_row(pair, conv) for pair in split_pairs(data)])

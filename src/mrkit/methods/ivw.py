@@ -1,0 +1,93 @@
+"""Inverse-variance weighted (IVW) estimate with its fixed- and random-effects standard errors.
+
+The IVW estimate is the slope of a weighted least-squares regression of ``by`` on ``bx`` without
+intercept, weights ``1/byse^2`` (first-order weights), which is what both R packages fit with
+``lm``. They differ only in the standard error:
+
+* fixed effect: ``1 / sqrt(sum(bx^2 / byse^2))`` (TwoSampleMR ``mr_ivw_fe``);
+* multiplicative random effects, floored: ``SE_FE * max(1, sigma)``, with sigma the residual
+  standard error of the fit (TwoSampleMR ``mr_ivw``, MendelianRandomization ``model="random"``);
+* multiplicative random effects, unfloored: ``SE_FE * sigma`` (TwoSampleMR ``mr_ivw_mre``; the
+  ``lm`` standard error, smaller than the fixed-effect one when sigma < 1);
+
+and Cochran's Q = sigma^2 (k - 1) on k - 1 degrees of freedom.
+
+References
+----------
+Burgess S, Butterworth A, Thompson SG (2013). Mendelian randomization analysis with multiple
+genetic variants using summarized data. Genet Epidemiol 37:658-665.
+Bowden J, Del Greco MF, Minelli C, et al. (2017). A framework for the investigation of
+pleiotropy in two-sample summary data Mendelian randomization. Stat Med 36:1783-1802.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from ..errors import NotEstimable
+from .conventions import result_row
+
+__all__ = ["ivw_fit", "mr_ivw", "SE_MODELS"]
+
+#: IVW standard-error models: name -> (TwoSampleMR function it reproduces).
+SE_MODELS = {"fixed": "mr_ivw_fe", "random_floored": "mr_ivw",
+             "random_unfloored": "mr_ivw_mre"}
+
+
+def ivw_fit(bx: np.ndarray, by: np.ndarray, byse: np.ndarray) -> dict:
+    """Weighted regression of by on bx through the origin, weights 1/byse^2.
+
+    Returns ``estimate``, ``se_fixed``, ``sigma`` (residual SE), ``q``, ``q_df``, ``q_p``;
+    ``sigma``/``q`` are NaN for a single SNP.
+    """
+    w = 1.0 / byse ** 2
+    sxx = np.sum(w * bx * bx)
+    estimate = np.sum(w * bx * by) / sxx
+    k = bx.size
+    q = float(np.sum(w * (by - estimate * bx) ** 2)) if k > 1 else np.nan
+    sigma = np.sqrt(q / (k - 1)) if k > 1 else np.nan
+    q_p = float(stats.chi2.sf(q, k - 1)) if k > 1 else np.nan
+    return {"estimate": float(estimate), "se_fixed": float(1.0 / np.sqrt(sxx)),
+            "sigma": float(sigma), "q": q, "q_df": k - 1, "q_p": q_p}
+
+
+def mr_ivw(bx, bxse, by, byse, *, se_model: str = "random_floored", t_dist: bool = False) -> dict:
+    """IVW estimate with the chosen standard-error model.
+
+    Parameters
+    ----------
+    bx, bxse, by, byse : numpy.ndarray
+        Checked summary statistics (see :mod:`mrkit.methods.mrdata`); ``bxse`` is not used (first-order
+        weights) but kept for a uniform signature.
+    se_model : {"random_floored", "fixed", "random_unfloored", "auto"}
+        ``auto`` = MendelianRandomization's default: fixed when k < 4, else random_floored.
+    t_dist : bool
+        p-value and CI from t(k - 1) instead of the normal (MendelianRandomization
+        ``distribution = "t-dist"``).
+
+    Returns
+    -------
+    dict
+        A result row (:func:`mrkit.methods.conventions.result_row`) plus ``q``, ``q_df``, ``q_p``.
+
+    References
+    ----------
+    Burgess S, Butterworth A, Thompson SG (2013). Genet Epidemiol 37:658-665.
+    """
+    k = bx.size
+    if k < 2:
+        raise NotEstimable(f"IVW needs at least 2 SNPs, got {k} (use the Wald ratio)")
+    fit = ivw_fit(bx, by, byse)
+    if se_model == "auto":
+        se_model = "fixed" if k < 4 else "random_floored"
+    if se_model == "fixed":
+        se = fit["se_fixed"]
+    elif se_model == "random_floored":
+        se = fit["se_fixed"] * max(1.0, fit["sigma"])
+    elif se_model == "random_unfloored":
+        se = fit["se_fixed"] * fit["sigma"]
+    else:
+        raise ValueError(f"unknown IVW se_model {se_model!r}")
+    return result_row(fit["estimate"], se, nsnp=k, df=k - 1 if t_dist else None,
+                      se_model=se_model, weights="first_order", q=fit["q"],
+                      q_df=fit["q_df"], q_p=fit["q_p"], sigma=fit["sigma"])

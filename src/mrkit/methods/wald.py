@@ -1,0 +1,46 @@
+"""Wald ratio: the causal estimate from a single variant, by/bx.
+
+TwoSampleMR (``mr_wald_ratio``) and MendelianRandomization (``weights = "simple"``) report the
+first-order standard error ``byse/|bx|``, which ignores the uncertainty in ``bx``; the
+second-order (delta-method) SE ``sqrt(byse^2/bx^2 + by^2 bxse^2/bx^4)`` adds it. The p-value is
+normal in both packages.
+
+References
+----------
+Wald A (1940). The fitting of straight lines if both variables are subject to error. Ann Math
+Stat 11:284-300.
+Burgess S, Small DS, Thompson SG (2017). A review of instrumental variable estimators for
+Mendelian randomization. Stat Methods Med Res 26:2333-2355.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import NotEstimable
+from .conventions import result_row
+
+__all__ = ["ratio_se", "wald_ratio"]
+
+
+def ratio_se(bx, bxse, by, byse, order: int = 1) -> np.ndarray:
+    """Per-SNP SE of by/bx: first order ``byse/|bx|`` or second order (delta method)."""
+    if order == 1:
+        return byse / np.abs(bx)
+    if order == 2:
+        return np.sqrt(byse ** 2 / bx ** 2 + by ** 2 * bxse ** 2 / bx ** 4)
+    raise ValueError(f"order must be 1 or 2, got {order!r}")
+
+
+def wald_ratio(bx, bxse, by, byse, *, order: int = 1) -> dict:
+    """Wald ratio of one SNP with a first- (default, as both R packages) or second-order SE.
+
+    References
+    ----------
+    Burgess S, Small DS, Thompson SG (2017). Stat Methods Med Res 26:2333-2355.
+    """
+    bx, bxse, by, byse = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (bx, bxse, by, byse))
+    if bx.size != 1:
+        raise NotEstimable(f"the Wald ratio uses exactly one SNP, got {bx.size}")
+    se = ratio_se(bx, bxse, by, byse, order)[0]
+    return result_row(by[0] / bx[0], se, nsnp=1, se_model=f"{'first' if order == 1 else 'second'}"
+                      "_order_delta", weights="none")

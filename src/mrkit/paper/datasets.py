@@ -1,0 +1,36 @@
+"""Which data a page is computed on, made ready and fingerprinted before any notebook runs.
+
+``data="synthetic"`` is the embedded default: the simulated panel (:mod:`mrkit.simulate`), generated
+into the cache on first use. ``data="real"`` reads the GWAS files of ``data/sources.toml`` (downloaded
+with ``mrkit fetch`` or pointed at local copies). ``data="none"`` is for pages that use no GWAS data
+(teaching simulations, the validation appendix).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ..errors import MRKitError
+
+DATA_CHOICES = ("synthetic", "real", "none")
+
+
+def prepare(data: str = "synthetic", panel_size: str = "full", seed: int | None = None) -> str:
+    """Make the data available and return a fingerprint that changes whenever the data change."""
+    if data == "none":
+        return "none"
+    if data == "synthetic":
+        from ..simulate import ensure_panel
+
+        folder = ensure_panel(size=panel_size, seed=seed)
+        return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    if data == "real":
+        from ..gwas.sources import load_sources, resolve
+
+        h = hashlib.sha256()
+        for trait in sorted(load_sources()):
+            path, fmt = resolve(trait)
+            stat = path.stat()
+            h.update(json.dumps([trait, str(path), fmt, stat.st_size, stat.st_mtime_ns]).encode())
+        return h.hexdigest()
+    raise MRKitError(f"unknown data choice {data!r}; expected one of {DATA_CHOICES}")

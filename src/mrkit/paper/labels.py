@@ -1,0 +1,59 @@
+"""What readers see for each key: the study's traits (order, labels, units) and the MR methods' names.
+
+One map each, used by the notebooks, the tables and figures and the run plan's page titles
+(``{exposure_label}`` in ``book/runplan.toml``).
+"""
+from __future__ import annotations
+
+__all__ = ["TRAITS", "SLEEP_TRAITS", "BINARY_TRAITS", "TRAIT_LABELS", "SHORT_UNITS", "METHOD_LABELS",
+           "trait_label", "method_label", "method_labels"]
+
+#: The study's traits in the paper's order: five sleep traits, then low back pain.
+TRAITS = ("insomnia", "sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness", "lbp")
+SLEEP_TRAITS = TRAITS[:-1]
+#: Case-control traits: their GWAS effects are log odds ratios.
+BINARY_TRAITS = ("short_sleep", "long_sleep", "lbp")
+TRAIT_LABELS = {"insomnia": "Insomnia", "sleep_duration": "Sleep duration",
+                "short_sleep": "Short sleep duration", "long_sleep": "Long sleep duration",
+                "daytime_sleepiness": "Daytime sleepiness", "lbp": "Low back pain"}
+#: Units in a few words, for axis labels; data/sources.toml has the full description.
+SHORT_UNITS = {"insomnia": "score 1-3", "sleep_duration": "hours/day", "daytime_sleepiness": "score 0-3",
+               "short_sleep": "log odds", "long_sleep": "log odds", "lbp": "log odds"}
+
+#: method id -> (name, short name or None). Names are TwoSampleMR's where it has one (they are what
+#: MR readers know); the short form is for crowded figures and tables (the simulation chapter).
+METHOD_LABELS: dict[str, tuple[str, str | None]] = {
+    "wald_ratio": ("Wald ratio", None),
+    "ivw": ("Inverse variance weighted", "IVW (random effects)"),
+    "ivw_fe": ("IVW (fixed effects)", "IVW (fixed effect)"),
+    "ivw_mre": ("IVW (multiplicative random effects)", None),
+    "egger": ("MR Egger", "MR-Egger"),
+    "simple_median": ("Simple median", None),
+    "weighted_median": ("Weighted median", None),
+    "penalised_weighted_median": ("Penalised weighted median", None),
+    "simple_mode": ("Simple mode", None),
+    "weighted_mode": ("Weighted mode", None),
+    "ml": ("Maximum likelihood", None),
+    "raps": ("MR-RAPS", None),
+    "presso_raw": ("MR-PRESSO (raw)", None),
+    "presso_corrected": ("MR-PRESSO (outlier-corrected)", None),
+    "presso_ivw": ("MR-PRESSO corrected IVW", None),
+}
+
+
+def trait_label(trait: str) -> str:
+    """The trait's name as readers see it (an unknown key: its words, capitalised)."""
+    return TRAIT_LABELS.get(trait, trait.replace("_", " ").capitalize())
+
+
+def method_label(method: str, short: bool = False) -> str:
+    """The method's name (its short form when ``short`` and there is one); unknown ids are returned as is."""
+    if method not in METHOD_LABELS:
+        return method
+    name, short_name = METHOD_LABELS[method]
+    return (short_name or name) if short else name
+
+
+def method_labels(short: bool = False) -> dict[str, str]:
+    """id -> name for every method, for ``Series.map``."""
+    return {m: method_label(m, short) for m in METHOD_LABELS}

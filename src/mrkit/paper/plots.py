@@ -1,0 +1,162 @@
+"""The book's figures: each returns a matplotlib Figure with labelled axes and units.
+
+Plots take the tidy tables mrkit produces (harmonised data with TwoSampleMR column names, ``mr()``
+result tables, single-SNP and leave-one-out tables, summary statistics in the internal schema), so a
+notebook only narrates and captions.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..gwas.qc import genomic_inflation
+from ..methods.mrdata import as_mrdata
+from .labels import method_label
+
+_COLOURS = dict(zip(["ivw", "egger", "weighted_median", "penalised_weighted_median", "ml", "weighted_mode",
+                     "simple_median", "simple_mode", "raps", "ivw_fe", "ivw_mre", "wald_ratio"],
+                    plt.get_cmap("tab10").colors + plt.get_cmap("Dark2").colors[:2]))
+_W = 7.5  # inches: readable at page width
+
+
+def scatter(data: pd.DataFrame, results: pd.DataFrame, *, exposure: str, outcome: str,
+            egger_intercept: float | None = None, methods: Iterable[str] | None = None,
+            outliers: Iterable[str] = ()) -> plt.Figure:
+    """SNP-outcome against SNP-exposure associations with one line per method (Egger with its intercept)."""
+    d = as_mrdata(data).canonical()  # checked, mr_keep rows only, oriented so that bx > 0
+    fig, ax = plt.subplots(figsize=(_W, 5.2))
+    is_out = np.isin(d.snp, list(map(str, outliers)))
+    for mask, style, label in ((~is_out, dict(color="0.25"), "variant"),
+                               (is_out, dict(color="#b2182b"), "MR-PRESSO outlier")):
+        if mask.any():
+            ax.errorbar(d.bx[mask], d.by[mask], xerr=1.96 * d.bxse[mask], yerr=1.96 * d.byse[mask],
+                        fmt="o", ms=4, elinewidth=0.7, capsize=0, alpha=0.8, label=label, **style)
+    xs = np.array([0.0, float(d.bx.max()) * 1.05])
+    shown = list(methods) if methods is not None else [m for m in results["method"] if m in _COLOURS]
+    for _, row in results[results["method"].isin(shown)].iterrows():
+        if not np.isfinite(row["estimate"]):
+            continue
+        icpt = (float(np.ravel(egger_intercept)[0])
+                if row["method"] == "egger" and egger_intercept is not None else 0.0)
+        ax.plot(xs, icpt + row["estimate"] * xs, color=_COLOURS.get(row["method"], "k"), lw=1.6,
+                label=method_label(row["method"]))
+    ax.axhline(0, color="0.6", lw=0.6)
+    ax.set_xlabel(f"SNP effect on {exposure} (per effect allele, oriented positive)")
+    ax.set_ylabel(f"SNP effect on {outcome}")
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def forest(table: pd.DataFrame, *, label_col: str = "SNP", xlabel: str, summary: pd.DataFrame | None = None,
+           null: float = 0.0, log_scale: bool = False) -> plt.Figure:
+    """Point estimates with 95 % intervals, one row per SNP (or direction), summary rows in colour at the bottom."""
+    t = table.dropna(subset=["estimate"]).sort_values("estimate")
+    rows = [(str(r[label_col]), r["estimate"], r["ci_lower"], r["ci_upper"], "0.2") for _, r in t.iterrows()]
+    if summary is not None:
+        rows += [(method_label(r["method"]), r["estimate"], r["ci_lower"], r["ci_upper"],
+                  _COLOURS.get(r["method"], "k")) for _, r in summary.iterrows() if np.isfinite(r["estimate"])]
+    n = len(rows)
+    fig, ax = plt.subplots(figsize=(_W, max(2.5, 0.22 * n + 1.2)))
+    for i, (lab, est, lo, hi, col) in enumerate(rows):
+        y = n - 1 - i
+        ax.plot([lo, hi], [y, y], color=col, lw=1.2)
+        ax.plot(est, y, "s" if col != "0.2" else "o", color=col, ms=5 if col != "0.2" else 3.5)
+    ax.axvline(null, color="0.5", lw=0.8, ls="--")
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([r[0] for r in rows][::-1], fontsize=7 if n > 30 else 8)
+    if log_scale:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylim(-0.7, n - 0.3)
+    fig.tight_layout()
+    return fig
+
+
+def funnel(single: pd.DataFrame, results: pd.DataFrame, *, xlabel: str) -> plt.Figure:
+    """Per-SNP Wald ratios against their precision 1/SE, with the IVW and Egger estimates as lines."""
+    s = single.dropna(subset=["estimate", "se"])
+    fig, ax = plt.subplots(figsize=(_W, 4.6))
+    ax.scatter(s["estimate"], 1.0 / s["se"], s=14, color="0.25")
+    for m in ("ivw", "egger", "weighted_median"):
+        r = results[results["method"] == m]
+        if len(r) and np.isfinite(r["estimate"].iloc[0]):
+            ax.axvline(r["estimate"].iloc[0], color=_COLOURS[m], lw=1.4, label=method_label(m))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("precision of the Wald ratio, 1/SE")
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def manhattan(sumstats: pd.DataFrame, *, title: str, threshold: float = 5e-8,
+              max_points: int = 200_000) -> plt.Figure:
+    """-log10 p along the genome; dense null variants are thinned (kept: every p < 1e-3)."""
+    d = sumstats[["chrom", "pos", "p"]]
+    p = d["p"].to_numpy(float)
+    keep = p < 1e-3
+    rest = np.flatnonzero(~keep)
+    if keep.sum() + len(rest) > max_points and len(rest):
+        rng = np.random.default_rng(0)  # thinning only affects drawing, not any number
+        rest = rng.choice(rest, size=max(0, max_points - int(keep.sum())), replace=False)
+    d = pd.concat([d[keep], d.iloc[rest]])
+    chrom = pd.to_numeric(d["chrom"], errors="coerce").fillna(23).astype(int)
+    order = np.sort(chrom.unique())
+    lengths = d.groupby(chrom)["pos"].max().reindex(order).fillna(0).to_numpy(float)
+    offsets = dict(zip(order, np.concatenate([[0.0], np.cumsum(lengths)[:-1]])))
+    x = d["pos"].to_numpy(float) + chrom.map(offsets).to_numpy(float)
+    y = -np.log10(np.clip(d["p"].to_numpy(float), 1e-300, 1))
+    fig, ax = plt.subplots(figsize=(_W, 3.2))
+    ax.scatter(x, y, s=2, c=np.where(chrom.to_numpy() % 2 == 0, "#2166ac", "#67a9cf"), rasterized=True)
+    ax.axhline(-np.log10(threshold), color="#b2182b", lw=0.8, ls="--")
+    mids = [offsets[c] + lengths[i] / 2 for i, c in enumerate(order)]
+    ax.set_xticks(mids)
+    ax.set_xticklabels([str(c) for c in order], fontsize=6)
+    ax.set_xlabel("chromosome")
+    ax.set_ylabel(r"$-\log_{10}(p)$")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def qq(p: np.ndarray, *, title: str) -> plt.Figure:
+    """Observed against expected -log10 p under the null, with lambda_GC in the legend."""
+    p = np.sort(np.asarray(p, float)[np.isfinite(p)])
+    n = len(p)
+    expected = -np.log10((np.arange(1, n + 1) - 0.5) / n)
+    observed = -np.log10(np.clip(p, 1e-300, 1))
+    idx = np.unique(np.concatenate([np.arange(min(n, 2000)), np.linspace(0, n - 1, 3000).astype(int)]))
+    fig, ax = plt.subplots(figsize=(4.2, 4.2))
+    ax.scatter(expected[idx], observed[idx], s=4, color="#2166ac",
+               label=rf"$\lambda_{{GC}}$ = {genomic_inflation(p):.3f}")
+    lim = expected.max()
+    ax.plot([0, lim], [0, lim], color="0.4", lw=0.8)
+    ax.set_xlabel(r"expected $-\log_{10}(p)$")
+    ax.set_ylabel(r"observed $-\log_{10}(p)$")
+    ax.set_title(title, fontsize=10)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def flow(steps: list[tuple[str, int]], *, title: str = "") -> plt.Figure:
+    """A STROBE-MR item 10a flow diagram: one box per step with its count, arrows between."""
+    n = len(steps)
+    fig, ax = plt.subplots(figsize=(_W, 0.75 * n + 0.4))
+    for i, (label, count) in enumerate(steps):
+        y = n - 1 - i
+        ax.text(0.5, y, f"{label}: {count:,}", ha="center", va="center", fontsize=9,
+                bbox=dict(boxstyle="round,pad=0.4", fc="#e8f1fa", ec="#2166ac"))
+        if i < n - 1:
+            ax.annotate("", xy=(0.5, y - 0.68), xytext=(0.5, y - 0.32),
+                        arrowprops=dict(arrowstyle="->", color="0.3"))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

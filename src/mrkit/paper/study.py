@@ -1,0 +1,144 @@
+"""The study's analysis path, from a trait's GWAS file to harmonised instruments, in one place.
+
+The notebooks call this so that every page takes the same steps with the same settings: read the
+summary statistics (the synthetic panel's files or the real ones), select instruments at a p-value
+threshold, clump them against the reference panel, look up the outcome (with LD proxies for missing
+instruments) and harmonise. Results are cached per process, since several pages need the same trait.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import MRKitError
+from .labels import SHORT_UNITS, TRAITS, trait_label
+
+
+@dataclass
+class Study:
+    """One configuration of the analysis: which data, which panel, which seed, which clumping."""
+
+    data: str = "synthetic"
+    panel_size: str = "full"
+    seed: int | None = None
+    clump_r2: float = 0.001
+    clump_kb: int = 10_000
+    proxy_r2: float = 0.8
+    harmonise_action: int = 2
+    _gwas: dict[tuple[str, float | None], pd.DataFrame] = field(default_factory=dict, repr=False)
+    _instruments: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
+
+    # -- where the data are --------------------------------------------------------------------------------
+    @cached_property
+    def folder(self) -> Path | None:
+        """The synthetic panel's folder (generated on first use); None for real data."""
+        if self.data != "synthetic":
+            return None
+        from ..simulate import ensure_panel
+
+        return ensure_panel(size=self.panel_size, seed=self.seed)
+
+    @cached_property
+    def files(self) -> dict[str, Any]:
+        """trait -> (path, format), plus 'ref' -> PLINK prefix of the LD reference panel."""
+        if self.data == "synthetic":
+            from ..simulate import panel_files
+
+            return panel_files(self.folder)
+        if self.data == "real":
+            from ..gwas.sources import load_sources, reference_panel, resolve
+
+            out: dict[str, Any] = {t: resolve(t) for t in load_sources() if t in TRAITS}
+            out["ref"] = reference_panel()
+            return out
+        raise MRKitError(f"data must be 'synthetic' or 'real', not {self.data!r}")
+
+    @cached_property
+    def sources(self) -> dict[str, Any]:
+        """What data/sources.toml says of each trait (label, units, sample size, citation)."""
+        from ..gwas.sources import load_sources
+
+        return load_sources()
+
+    def label(self, trait: str) -> str:
+        """The trait's name as readers see it."""
+        return trait_label(trait)
+
+    def units(self, trait: str) -> str:
+        """The trait's units in a few words (binary traits: log odds)."""
+        return SHORT_UNITS.get(trait, getattr(self.sources.get(trait), "units", ""))
+
+    @cached_property
+    def truth(self) -> dict | None:
+        """The planted truth of the synthetic panel (None on real data)."""
+        if self.folder is None:
+            return None
+        return json.loads((self.folder / "truth.json").read_text())
+
+    # -- the analysis path ------------------------------------------------------------------------------------
+    def gwas(self, trait: str, p_max: float | None = None) -> pd.DataFrame:
+        """A trait's summary statistics in the internal schema (rows with p <= p_max when given)."""
+        key = (trait, p_max)
+        if key not in self._gwas:
+            if (trait, None) in self._gwas and p_max is not None:
+                full = self._gwas[(trait, None)]
+                self._gwas[key] = full[full["p"] <= p_max].reset_index(drop=True)
+            else:
+                from ..gwas.io import read_sumstats
+
+                path, fmt = self.files[trait]
+                src = self.sources.get(trait)  # sample sizes a file lacks (FinnGen tables have none)
+                sizes = {k: getattr(src, k) for k in ("n", "ncase", "ncontrol") if getattr(src, k, None)}
+                self._gwas[key] = read_sumstats(path, fmt, p_max=p_max, **sizes)
+        return self._gwas[key]
+
+    def instruments(self, exposure: str, p_threshold: float = 5e-8) -> "InstrumentSet":
+        """Significant, LD-clumped instruments of ``exposure`` with their strength and selection log."""
+        key = (exposure, p_threshold)
+        if key not in self._instruments:
+            from ..gwas.instruments import build_instruments
+
+            gwas = self.gwas(exposure, p_max=p_threshold)
+            table = build_instruments(gwas, self.files["ref"], p_threshold=p_threshold, r2=self.clump_r2,
+                                      kb=self.clump_kb)
+            clump = table.attrs.get("clump", {})
+            log = {"variants in the GWAS": int(gwas.attrs.get("rows_read", len(gwas))),
+                   "below the p-value threshold": int(table.attrs["selection"]["selected"]),
+                   "absent from the LD reference panel": len(clump.get("absent_from_panel", [])),
+                   "independent instruments after clumping": int(len(table))}
+            table = table.rename(columns={"R2": "r2"})
+            self._instruments[key] = InstrumentSet(table, log, str(clump.get("engine", "none")),
+                                                   dict(table.attrs.get("strength", {})))
+        return self._instruments[key]
+
+    def harmonised(self, exposure: str, outcome: str, p_threshold: float = 5e-8) -> pd.DataFrame:
+        """Exposure instruments and their outcome associations, harmonised (TwoSampleMR columns).
+
+        Instruments missing from the outcome GWAS are replaced by an LD proxy (r2 >= ``proxy_r2``) where
+        the reference panel has one; the log in ``attrs["log"]`` counts every step.
+        """
+        from ..gwas.harmonise import harmonise
+        from ..gwas.proxies import find_proxies
+
+        inst = self.instruments(exposure, p_threshold).table
+        out = self.gwas(outcome)
+        missing = sorted(set(inst["snp"]) - set(out["snp"]))
+        proxies = (find_proxies(missing, out["snp"], self.files["ref"], r2=self.proxy_r2)
+                   if missing else None)
+        return harmonise(inst, out, action=self.harmonise_action, exposure_name=self.label(exposure),
+                         outcome_name=self.label(outcome), proxies=proxies)
+
+
+@dataclass
+class InstrumentSet:
+    """Instruments of one exposure: the table (with F, r2, weak), the selection log and the clump engine."""
+
+    table: pd.DataFrame
+    log: dict[str, int]
+    engine: str
+    strength: dict[str, Any]

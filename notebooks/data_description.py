@@ -61,9 +61,9 @@ report.table(pd.DataFrame(rows), caption="GWAS summary statistics of the study: 
 
 # %% tags=["remove-input", "opengwas-only"]
 if not genome_wide:
-    report.table(study.api.datasets_table(), caption="The study's datasets as the OpenGWAS API describes them "
-                 "(gwasinfo): identifier, trait, author, year, population, sample size, cases and controls (binary "
-                 "traits), number of variants in the full dataset, and unit of the effect sizes.")
+    display(report.table(study.api.datasets_table(), caption="The study's datasets as the OpenGWAS API describes "
+                         "them (gwasinfo): identifier, trait, author, year, population, sample size, cases and controls "
+                         "(binary traits), number of variants in the full dataset, and unit of the effect sizes."))
 
 # %% tags=["remove-input", "opengwas-only"]
 if not genome_wide:
@@ -72,12 +72,13 @@ if not genome_wide:
     fig = plots.top_hits(hits, thresholds)
     glue("tophits", fig, display=False)
     plt.close(fig)
-    report.table(pd.DataFrame([{"trait": label, "p-value threshold": f"{thresholds[label]:.0e}", "variants": len(h),
-                                "chromosomes": h["chrom"].nunique(), "smallest p": h["p"].min() if len(h) else None,
-                                "EAF missing": int(h["eaf"].isna().sum())} for label, h in hits.items()]),
-                 caption="Top hits per trait as the API returns them (not clumped): the threshold (the study's "
-                 "instrument threshold: 5e-6 for low back pain, 5e-8 otherwise), the number of variants below it, the "
-                 "chromosomes they lie on, the smallest p-value and the variants without an allele frequency.")
+    display(report.table(pd.DataFrame([
+        {"trait": label, "p-value threshold": f"{thresholds[label]:.0e}", "variants": len(h),
+         "chromosomes": h["chrom"].nunique(), "smallest p": h["p"].min() if len(h) else None,
+         "EAF missing": int(h["eaf"].isna().sum())} for label, h in hits.items()]),
+        caption="Top hits per trait as the API returns them (not clumped): the threshold (the study's instrument "
+        "threshold: 5e-6 for low back pain, 5e-8 otherwise), the number of variants below it, the chromosomes they "
+        "lie on, the smallest p-value and the variants without an allele frequency."))
 
 # %% [markdown] tags=["opengwas-only"]
 # ```{glue:figure} tophits
@@ -209,10 +210,10 @@ qc = pd.DataFrame([{"trait": study.label(t), **c} for t, c in checks.items()]).r
     "maf_below_1pct": "MAF < 1 %", "implied_sd_median": "median SE·√(2f(1−f)N…)",
     "implied_sd_outlying": "variants > 50 % off"})
 if genome_wide:
-    report.table(qc, caption="Per trait: number of variants read, genome-wide significant variants, genomic "
-                 "inflation λ_GC, variants without an allele frequency, rare variants, the median of the SE rescaled "
-                 "by sample size and allele frequency (trait SD for continuous traits, about 1 for binary ones) and the "
-                 "number of variants more than 50 % away from it.")
+    display(report.table(qc, caption="Per trait: number of variants read, genome-wide significant variants, genomic "
+                         "inflation λ_GC, variants without an allele frequency, rare variants, the median of the SE "
+                         "rescaled by sample size and allele frequency (trait SD for continuous traits, about 1 for "
+                         "binary ones) and the number of variants more than 50 % away from it."))
 
 # %% tags=["remove-input", "genome-wide-only"]
 if genome_wide:

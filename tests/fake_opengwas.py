@@ -200,7 +200,7 @@ class Logged:
     endpoint: str
     headers: dict
     body: Any
-    status: int
+    status: int | None
     bytes_in: int
     bytes_out: int
 
@@ -236,6 +236,7 @@ class FakeOpenGWAS:
 
     def start(self) -> FakeOpenGWAS:
         self._server = ThreadingHTTPServer((self.host, self.port), _handler(self))
+        self.port = self._server.server_address[1]  # a restart serves at the same URL
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -334,13 +335,15 @@ def _handler(api: FakeOpenGWAS):
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = None
+            logged = Logged(method, endpoint, headers, body, None, len(raw), 0)
+            with api._lock:  # logged on arrival, so a request the client gave up on is counted too
+                api.log.append(logged)
             try:
                 status, extra, payload = api.answer(method, endpoint, headers, body)
             except Exception as exc:  # noqa: BLE001 - a bug in the fake must show as a 500, not hang the client
                 status, extra, payload = 500, {}, {"message": f"fake server error: {type(exc).__name__}: {exc}"}
             data = json.dumps(payload).encode()
-            with api._lock:  # logged before answering, so a client that got its answer finds it logged
-                api.log.append(Logged(method, endpoint, headers, body, status, len(raw), len(data)))
+            logged.status, logged.bytes_out = status, len(data)
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

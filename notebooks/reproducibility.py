@@ -57,8 +57,11 @@ display(Markdown(f"The analysis code (`src/mrkit`, without the book machinery) h
 
 # %% tags=["remove-input"]
 plan = tomllib.loads(Path("book/runplan.toml").read_text())
-report.table(pd.DataFrame([{"parameter": k, "value": str(v)} for k, v in plan["defaults"].items()]),
-             caption="Default parameters of every page of the run plan (book/runplan.toml).")
+display(report.table(pd.DataFrame([{"parameter": k, "value": str(v)} for k, v in plan["defaults"].items()]),
+                     caption="Default parameters of every page of the run plan (book/runplan.toml)."))
+if data != plan["defaults"].get("data"):
+    display(Markdown(f"This build ran its data pages with `data = \"{data}\"` (`mrkit book --data {data}`) instead of the "
+                     "plan's default."))
 
 # %% tags=["remove-input"]
 runs = []

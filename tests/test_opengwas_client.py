@@ -363,3 +363,18 @@ def test_panel_dataset_serves_the_file_path_instruments(env):
     assert [r["rsid"] for r in rows] == want["snp"].tolist()
     assert [r["beta"] for r in rows] == want["beta"].tolist()
     assert ds.info["nsnp"] == 20000
+
+
+def test_parallel_clients_ask_once(api):
+    """The book's notebooks run in parallel: clients wanting the same answer wait for the one that asks."""
+    import threading
+
+    api.fail("tophits", ("delay", 0.5))
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(og.Client().tophits("ukb-x-1"))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 3 and all(a == answers[0] for a in answers)
+    assert len(api.requests("tophits")) == 1

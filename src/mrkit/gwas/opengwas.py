@@ -57,11 +57,13 @@ TwoSampleMR ``R/query.R`` (``format_d``) and ``R/instruments.R`` (``extract_inst
 from __future__ import annotations
 
 import email.utils
+import fcntl
 import hashlib
 import json
 import os
 import time
 import urllib.parse
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -225,6 +227,18 @@ class ResponseCache:
         _write_atomic(self.path(key), json.dumps(doc, indent=1, sort_keys=True))
         return CachedAnswer(key, endpoint, method, body, url, doc["retrieved"], now, text, digest, doc["bytes"])
 
+    @contextmanager
+    def lock(self, key: str):
+        """Hold ``key`` against other processes (the book's notebooks run in parallel): one asks, the others
+        wait and then find the answer cached, so nothing is asked twice."""
+        self.responses.mkdir(parents=True, exist_ok=True)
+        with open(self.responses / f".{key}.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def entries(self) -> list[CachedAnswer]:
         """Every stored answer, oldest first."""
         found = [self.get(p.stem) for p in sorted(self.responses.glob("*.json"))] if self.responses.is_dir() else []
@@ -379,21 +393,26 @@ class Client:
         return token
 
     def _json(self, endpoint: str, method: str, body: Any, *, cache: bool = True, need_token: bool = True) -> Any:
-        key = request_key(endpoint, method, body) if cache else ""
-        if cache and not self.refresh:
-            hit = self.cache.get(key)
-            if hit is not None and hit.retrieved_epoch >= self.cache.refresh_after():
-                self.exchanges.append(Exchange(key, endpoint, True, None, 0, 0))
-                return hit.json()
-        text = self._send(endpoint, method, body, need_token=need_token)
+        if not cache:
+            return self._parse(endpoint, method, self._send(endpoint, method, body, need_token=need_token))
+        key = request_key(endpoint, method, body)
+        with self.cache.lock(key):
+            if not self.refresh:
+                hit = self.cache.get(key)
+                if hit is not None and hit.retrieved_epoch >= self.cache.refresh_after():
+                    self.exchanges.append(Exchange(key, endpoint, True, None, 0, 0))
+                    return hit.json()
+            text = self._send(endpoint, method, body, need_token=need_token)
+            parsed = self._parse(endpoint, method, text)
+            self.cache.put(key, endpoint, method, body, _public_url(self.base_url) + endpoint, text)
+        return parsed
+
+    def _parse(self, endpoint: str, method: str, text: str) -> Any:
         try:
-            parsed = json.loads(text)
+            return json.loads(text)
         except ValueError:
             raise OpenGWASError(f"OpenGWAS {method} {endpoint} at {_public_url(self.base_url)} answered with "
                                 f"something that is not JSON ({text[:80]!r}...): is {URL_ENV} right?") from None
-        if cache:
-            self.cache.put(key, endpoint, method, body, _public_url(self.base_url) + endpoint, text)
-        return parsed
 
     def _send(self, endpoint: str, method: str, body: Any, *, need_token: bool) -> str:
         import requests  # a dependency of this module only

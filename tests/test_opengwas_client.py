@@ -378,3 +378,21 @@ def test_parallel_clients_ask_once(api):
         t.join()
     assert len(answers) == 3 and all(a == answers[0] for a in answers)
     assert len(api.requests("tophits")) == 1
+
+
+def test_a_refresh_mark_makes_cached_answers_stale_once(api, env):
+    """``mrkit book --refresh``: answers cached before the mark are asked again, once; the data fingerprint changes."""
+    from types import SimpleNamespace
+
+    from mrkit.paper.opengwas_data import fingerprint
+
+    sources = {"insomnia": SimpleNamespace(opengwas_id="ukb-x-1")}
+    og.Client().tophits("ukb-x-1")
+    first = fingerprint(sources)
+    assert fingerprint(sources) == first and len(api.requests()) == 2  # tophits, gwasinfo
+    og.mark_refresh()
+    og.Client().tophits("ukb-x-1")
+    og.Client().tophits("ukb-x-1")
+    second = fingerprint(sources)
+    assert second != first and fingerprint(sources) == second
+    assert [r.endpoint for r in api.requests()] == ["tophits", "gwasinfo", "tophits", "gwasinfo"]

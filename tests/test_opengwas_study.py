@@ -115,3 +115,13 @@ def test_files_and_genome_wide_reads_say_the_api_has_none(served):
     _, on_api, _, _ = served
     with pytest.raises(MRKitError, match="top hits"):
         on_api.gwas("lbp")
+
+
+def test_book_data_override_spares_pages_without_data():
+    from mrkit.book.pipeline import DEFAULT_PLAN
+    from mrkit.book.runplan import load_plan, with_data
+
+    plan = with_data(load_plan(DEFAULT_PLAN, "small"), "opengwas")
+    data = {r.id: r.parameters.get("data") for r in plan.runs}
+    assert data["mr-insomnia-to-lbp"] == data["data-description"] == data["reproducibility"] == "opengwas"
+    assert data["validation"] == data["simulation-study"] == "none"

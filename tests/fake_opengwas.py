@@ -228,7 +228,8 @@ class FakeOpenGWAS:
         return f"http://{self.host}:{self._server.server_address[1]}/api/"
 
     def fail(self, endpoint: str, *actions: Any) -> None:
-        """Queue faults for the next requests to ``endpoint``: an int status code, or ("delay", seconds)."""
+        """Queue faults for the next requests to ``endpoint``: an int status code, ("delay", seconds) before the
+        answer, or ("answer", status, payload) instead of it."""
         self.faults[endpoint].extend(actions)
 
     def requests(self, endpoint: str | None = None) -> list[Logged]:
@@ -276,6 +277,8 @@ class FakeOpenGWAS:
                     extra["Retry-After"] = str(self.allowance_reset_s)
         if isinstance(fault, tuple) and fault[0] == "delay":
             threading.Event().wait(fault[1])
+        elif isinstance(fault, tuple) and fault[0] == "answer":  # ("answer", status, payload)
+            return fault[1], extra, fault[2]
         elif isinstance(fault, int):
             return fault, extra, {"message": f"Internal Server Error (scripted {fault})"}
         if endpoint != "status" and headers.get("authorization", "") != f"Bearer {self.token}":

@@ -243,6 +243,15 @@ def test_persistent_timeouts_give_up_with_a_clear_error(api, tmp_path, capsys, m
     assert "failed 2 times (no answer within 0.4 s)" in err
 
 
+def test_a_malformed_answer_is_an_error_and_is_not_cached(api, env, tmp_path, capsys):
+    api.fail("tophits", ("answer", 200, {"message": "maintenance"}))
+    code, _, err = run(capsys, "instruments", "ukb-x-1", "-o", tmp_path / "o.csv")
+    assert_clean_failure(code, err)
+    assert "maintenance" in err and "not the rows" in err
+    assert not list((env / "opengwas" / "responses").glob("*.json"))
+    assert run(capsys, "instruments", "ukb-x-1", "-o", tmp_path / "o.csv")[0] == 0 and len(api.requests()) == 2
+
+
 def test_unknown_id_is_named(api, tmp_path, capsys):
     code, _, err = run(capsys, "instruments", "ieu-z-404", "-o", tmp_path / "o.csv")
     assert_clean_failure(code, err)
@@ -257,6 +266,13 @@ def test_no_hits_below_the_threshold_is_named(api, tmp_path, capsys):
     code, _, err = run(capsys, "instruments", "ukb-x-1", "--p", "1e-20", "-o", tmp_path / "o.csv")
     assert_clean_failure(code, err)
     assert "'ukb-x-1' (Test trait) answered empty: no variant with p < 1e-20" in err
+
+
+def test_no_variant_found_is_named(api, tmp_path, capsys):
+    code, _, err = run(capsys, "associations", "ukb-x-1", "--snps", "rs404,rs405", "-o", tmp_path / "o.csv")
+    assert_clean_failure(code, err)
+    assert "'ukb-x-1' (Test trait) answered empty: none of the 2 variants nor an LD proxy of them is in it" in err
+    assert not (tmp_path / "o.csv").exists()
 
 
 def test_status_shows_the_server_and_the_token_validity(api, capsys):

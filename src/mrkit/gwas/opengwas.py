@@ -325,11 +325,11 @@ class Client:
     # -- the endpoints -------------------------------------------------------------------------------------
     def status(self) -> dict:
         """``GET status``: the server's state (never cached)."""
-        return self._json("status", "GET", None, cache=False)
+        return self._json("status", "GET", None, cache=False, expect=dict)
 
     def user(self) -> dict:
         """``GET user``: the token's owner and how long it stays valid (never cached, never stored)."""
-        return self._json("user", "GET", None, cache=False, need_token=True)
+        return self._json("user", "GET", None, cache=False, need_token=True, expect=dict)
 
     def gwasinfo(self, ids: Iterable[str]) -> list[dict]:
         """``POST gwasinfo {"id": [...]}``: metadata of each dataset the token may read (unknown ids are absent)."""
@@ -350,7 +350,7 @@ class Client:
         preclumped = int(clump == 1 and r2 == 0.001 and kb == 10000 and pval == 5e-8 and not force_server)
         body = {"id": [dataset], "pval": float(pval), "preclumped": preclumped, "clump": clump, "r2": float(r2),
                 "kb": int(kb), "pop": str(pop)}
-        rows = _rows(self._json("tophits", "POST", body), "tophits")
+        rows = self._json("tophits", "POST", body, expect=list)
         if not rows and not empty_ok:
             self._explain_empty(dataset, f"no variant with p < {pval:g}" + (" (after clumping)" if clump else "")
                                 + ": loosen the threshold")
@@ -368,7 +368,7 @@ class Client:
         body = {"variant": variants, "id": [dataset], "proxies": int(bool(proxies)), "r2": float(r2),
                 "align_alleles": int(bool(align_alleles)), "palindromes": int(bool(palindromes)),
                 "maf_threshold": float(maf_threshold)}
-        rows = _rows(self._json("associations", "POST", body), "associations")
+        rows = self._json("associations", "POST", body, expect=list)
         if not rows:
             self._explain_empty(dataset, f"none of the {len(variants)} variants"
                                 + (" nor an LD proxy of them" if proxies else "") + " is in it")
@@ -392,9 +392,10 @@ class Client:
                                "read). Answers already in the cache need no token.")
         return token
 
-    def _json(self, endpoint: str, method: str, body: Any, *, cache: bool = True, need_token: bool = True) -> Any:
+    def _json(self, endpoint: str, method: str, body: Any, *, cache: bool = True, need_token: bool = True,
+              expect: type | tuple[type, ...] = (list, dict)) -> Any:
         if not cache:
-            return self._parse(endpoint, method, self._send(endpoint, method, body, need_token=need_token))
+            return self._parse(endpoint, method, self._send(endpoint, method, body, need_token=need_token), expect)
         key = request_key(endpoint, method, body)
         with self.cache.lock(key):
             if not self.refresh:
@@ -403,16 +404,20 @@ class Client:
                     self.exchanges.append(Exchange(key, endpoint, True, None, 0, 0))
                     return hit.json()
             text = self._send(endpoint, method, body, need_token=need_token)
-            parsed = self._parse(endpoint, method, text)
+            parsed = self._parse(endpoint, method, text, expect)  # only well-formed answers are cached
             self.cache.put(key, endpoint, method, body, _public_url(self.base_url) + endpoint, text)
         return parsed
 
-    def _parse(self, endpoint: str, method: str, text: str) -> Any:
+    def _parse(self, endpoint: str, method: str, text: str, expect: type | tuple[type, ...]) -> Any:
+        where = f"OpenGWAS {method} {endpoint} at {_public_url(self.base_url)}"
         try:
-            return json.loads(text)
+            parsed = json.loads(text)
         except ValueError:
-            raise OpenGWASError(f"OpenGWAS {method} {endpoint} at {_public_url(self.base_url)} answered with "
-                                f"something that is not JSON ({text[:80]!r}...): is {URL_ENV} right?") from None
+            raise OpenGWASError(f"{where} answered with something that is not JSON ({text[:80]!r}...): is {URL_ENV} "
+                                "right?") from None
+        if not isinstance(parsed, expect) or (isinstance(parsed, list) and not all(isinstance(r, dict) for r in parsed)):
+            raise OpenGWASError(f"{where} answered {text[:120]!r}, not the rows it should give")
+        return parsed
 
     def _send(self, endpoint: str, method: str, body: Any, *, need_token: bool) -> str:
         import requests  # a dependency of this module only
@@ -539,14 +544,6 @@ def _server_message(resp) -> str:
 
 def _redact(text: str, token: str) -> str:
     return text.replace(token, "<token>") if token else text
-
-
-def _rows(answer: Any, endpoint: str) -> list[dict]:
-    if answer is None:
-        return []
-    if not isinstance(answer, list) or not all(isinstance(r, dict) for r in answer):
-        raise OpenGWASError(f"OpenGWAS {endpoint} answered {type(answer).__name__}, not a list of rows")
-    return answer
 
 
 # -- tables in TwoSampleMR's and mrkit's columns -------------------------------------------------------------

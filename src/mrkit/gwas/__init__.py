@@ -12,4 +12,5 @@ from :mod:`mrkit.simulate`, :mod:`mrkit.paper`, :mod:`mrkit.book` or :mod:`mrkit
 * harmonisation (TwoSampleMR ``harmonise_data``): :mod:`.harmonise`
 * genomic inflation and other whole-GWAS checks: :mod:`.qc`
 * the study's sources (``data/sources.toml``) and downloads: :mod:`.sources`, :mod:`.fetch`
+* the OpenGWAS API (top hits, associations with LD proxies) and its answer cache: :mod:`.opengwas`
 """

@@ -112,8 +112,9 @@ def to_twosamplemr(frame: pd.DataFrame, role: str, name: str | None = None) -> p
             out[column] = _floats(frame, cols[field], nr_is_missing=field == "eaf")
     out[role] = name if name is not None else _default_name(frame, role)
     for extra in _PROXY_COLUMNS:
-        if extra in frame.columns:
-            out[extra] = frame[extra].to_numpy()
+        column = extra if extra in frame.columns else f"{extra}.{role}"  # TwoSampleMR: proxy.outcome, ...
+        if column in frame.columns:
+            out[extra] = frame[column].to_numpy()
     out.attrs = {"source": frame.attrs.get("source")}
     return out
 
@@ -125,6 +126,25 @@ def _check_unique(table: pd.DataFrame, role: str, source: Any) -> None:
         row = int(table.index[pos])
         raise InputError(f"variant {table['SNP'].iloc[pos]!r} appears more than once in the {role} table",
                          file=source, row=row, column="SNP")
+
+
+def _stand_ins(outcome: pd.DataFrame) -> np.ndarray | None:
+    """Which outcome rows already stand in for their target through an LD proxy (a true ``proxy`` column,
+    as in OpenGWAS ``associations(proxies = 1)`` and TwoSampleMR ``extract_outcome_data``), or None."""
+    if "proxy" not in outcome.columns:
+        return None
+    flag = outcome["proxy"].map(lambda v: str(v).strip().lower() in ("true", "1", "1.0"))
+    return flag.to_numpy(dtype=bool)
+
+
+def _stand_in_columns(outcome: pd.DataFrame, stand_in: np.ndarray) -> dict[str, np.ndarray]:
+    """The proxy columns of the harmonised table for outcome rows flagged by :func:`_stand_ins`."""
+    n = len(outcome)
+    proxy_snp = outcome["proxy_snp"].to_numpy(dtype=object) if "proxy_snp" in outcome else np.full(n, None, object)
+    r2 = (pd.to_numeric(outcome["proxy_r2"], errors="coerce").to_numpy(dtype=float) if "proxy_r2" in outcome
+          else np.full(n, np.nan))
+    return {"proxy": stand_in, "target_snp": outcome["SNP"].to_numpy(dtype=object),
+            "proxy_snp": np.where(stand_in, proxy_snp, None), "proxy_r2": np.where(stand_in, r2, np.nan)}
 
 
 def _outcome_matching(exposure: pd.DataFrame, outcome: pd.DataFrame, source: Any) -> pd.DataFrame:
@@ -248,13 +268,15 @@ def harmonise(exposure: pd.DataFrame, outcome: pd.DataFrame, *, action: int = 2,
     tolerance : palindromes with an EAF strictly inside ``0.5 +/- tolerance`` are ambiguous (0.08).
     exposure_name, outcome_name : trait labels for the ``exposure``/``outcome`` columns.
     proxies : a :func:`mrkit.gwas.proxies.find_proxies` table; exposure variants absent from the outcome are
-        replaced by their proxy's outcome association, re-expressed for the target's alleles.
+        replaced by their proxy's outcome association, re-expressed for the target's alleles. Without it,
+        outcome rows flagged ``proxy`` (``proxy.outcome``: OpenGWAS associations with proxies, already
+        labelled with the target and its alleles) are used as they are and counted as found by proxy.
 
     Returns
     -------
     DataFrame
         :data:`OUTPUT_COLUMNS` (plus ``proxy, target_snp, proxy_snp, proxy_r2`` when ``proxies`` is
-        given), one row per exposure variant found in the outcome, in exposure order.
+        given or the outcome flags proxy rows), one row per exposure variant found in the outcome, in exposure order.
         ``attrs["log"]`` holds the counts :data:`LOG_KEYS`; ``attrs["harmonise"]`` the settings.
 
     References
@@ -270,8 +292,11 @@ def harmonise(exposure: pd.DataFrame, outcome: pd.DataFrame, *, action: int = 2,
     _check_unique(x, "exposure", exposure.attrs.get("source"))
     y = _outcome_matching(x, y, outcome.attrs.get("source"))
 
-    direct = x["SNP"].isin(y["SNP"]).to_numpy()
+    stand_in = _stand_ins(y) if proxies is None else None
+    direct = x["SNP"].isin(y["SNP"] if stand_in is None else y.loc[~stand_in, "SNP"]).to_numpy()
     outcome_rows = y.drop(columns=[c for c in _PROXY_COLUMNS if c in y.columns])
+    if stand_in is not None:  # rows that are already a proxy's association, re-labelled as their target
+        outcome_rows = outcome_rows.assign(**_stand_in_columns(y, stand_in))
     if proxies is not None:
         from .proxies import proxy_outcome_rows
 
@@ -298,7 +323,7 @@ def harmonise(exposure: pd.DataFrame, outcome: pd.DataFrame, *, action: int = 2,
     values = out[["beta.exposure", "beta.outcome", "se.exposure", "se.outcome"]].to_numpy(dtype=float)
     missing_values = np.isnan(values).any(axis=1)
     out["mr_keep"] = ~excluded & ~missing_values
-    columns = list(OUTPUT_COLUMNS) + ([c for c in _PROXY_COLUMNS] if proxies is not None else [])
+    columns = list(OUTPUT_COLUMNS) + (list(_PROXY_COLUMNS) if proxies is not None or stand_in is not None else [])
     out = out[columns].reset_index(drop=True)
 
     log = {

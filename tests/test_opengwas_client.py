@@ -9,9 +9,12 @@ second run offline and byte-identical. Request bodies are those of ieugwasr ``to
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
+import time
+from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -44,7 +47,7 @@ def env(tmp_path, monkeypatch):
     (cache / "synthetic").symlink_to(panels)
     monkeypatch.setenv("MRKIT_CACHE", str(cache))
     monkeypatch.setenv(og.TOKEN_ENV, TOKEN)
-    monkeypatch.setattr(og, "BACKOFF_S", 0.01)
+    monkeypatch.setattr(og.client, "BACKOFF_S", 0.01)
     return cache
 
 
@@ -106,7 +109,7 @@ def test_second_run_is_offline_and_identical_and_refresh_asks_again(api, env, tm
     [entry] = list((env / "opengwas" / "responses").glob("*.json"))
     doc = json.loads(entry.read_text())
     assert doc["endpoint"] == "tophits" and doc["request"]["id"] == ["ukb-x-1"]
-    assert doc["sha256"] == og.hashlib.sha256(doc["response"].encode()).hexdigest()
+    assert doc["sha256"] == hashlib.sha256(doc["response"].encode()).hexdigest()
     assert json.loads(doc["response"]) == json.loads(json.dumps(ROWS))
     api.stop()  # offline, and without a token: the cache answers
     monkeypatch.delenv(og.TOKEN_ENV)
@@ -196,7 +199,7 @@ def test_used_up_allowance_stops_with_the_reset_time_and_no_output(api, tmp_path
     code, _, err = run(capsys, "instruments", "ukb-x-1", "-o", out)
     assert_clean_failure(code, err)
     assert "allowance is used up (HTTP 429)" in err
-    reset = og.datetime.fromtimestamp(og.time.time() + 3600, og.timezone.utc)
+    reset = datetime.fromtimestamp(time.time() + 3600, timezone.utc)
     assert reset.strftime("%Y-%m-%d %H:") in err and "UTC" in err
     assert out.read_text() == "kept\n"  # never a partial result, and what was there stays
     assert len(api.requests()) == 1  # 429 is not retried
@@ -225,8 +228,8 @@ def test_persistent_server_errors_give_up_after_bounded_retries(api, tmp_path, c
     api.fail("tophits", 503, 500, 502, 500, 500)
     code, _, err = run(capsys, "instruments", "ukb-x-1", "-o", tmp_path / "o.csv")
     assert_clean_failure(code, err)
-    assert f"failed {og.RETRIES + 1} times" in err and "HTTP 500" in err
-    assert len(api.requests()) == og.RETRIES + 1 and not (tmp_path / "o.csv").exists()
+    assert f"failed {og.client.RETRIES + 1} times" in err and "HTTP 500" in err
+    assert len(api.requests()) == og.client.RETRIES + 1 and not (tmp_path / "o.csv").exists()
 
 
 def test_a_timeout_is_retried_then_succeeds(api, tmp_path, capsys):
@@ -236,7 +239,7 @@ def test_a_timeout_is_retried_then_succeeds(api, tmp_path, capsys):
 
 
 def test_persistent_timeouts_give_up_with_a_clear_error(api, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(og, "RETRIES", 1)
+    monkeypatch.setattr(og.client, "RETRIES", 1)
     api.fail("tophits", ("delay", 1.5), ("delay", 1.5))
     code, _, err = run(capsys, "instruments", "ukb-x-1", "-o", tmp_path / "o.csv", "--timeout", "0.4")
     assert_clean_failure(code, err)

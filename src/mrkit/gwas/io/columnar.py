@@ -69,10 +69,29 @@ class TextLayout:
         return self.delimiter != "\t"
 
 
+#: Compressions recognised by their magic bytes but not read (decompress or re-compress with bgzip).
+OTHER_COMPRESSIONS = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd",
+                      b"PK\x03\x04": "zip"}
+
+
 def compression_of(path: Path) -> str | None:
-    """``"gzip"`` when the file starts with the gzip magic bytes (whatever its extension), else None."""
-    with open(path, "rb") as fh:
-        return "gzip" if fh.read(2) == GZIP_MAGIC else None
+    """``"gzip"`` when the file starts with the gzip magic bytes (whatever its extension), else None.
+
+    Other compressions are refused with a message saying which (a zip or bzip2 file would otherwise
+    be parsed as text and fail with a confusing error).
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=str(path)) from None
+    if head[:2] == GZIP_MAGIC:
+        return "gzip"
+    for magic, name in OTHER_COMPRESSIONS.items():
+        if head.startswith(magic):
+            raise InputError(f"{name}-compressed files are not read: decompress it, or re-compress it with "
+                             f"gzip or bgzip", file=str(path))
+    return None
 
 
 def _is_bgzf(path: Path) -> bool:
@@ -82,8 +101,9 @@ def _is_bgzf(path: Path) -> bool:
     return len(head) == 18 and head[:2] == GZIP_MAGIC and head[3] & 4 and head[12:14] == b"BC"
 
 
-def _corrupt(path: Path, detail: str) -> InputError:
-    return InputError(f"truncated or corrupt gzip ({detail}); download the file again", file=str(path))
+def _corrupt(path: Path, detail: str, line: int | None = None) -> InputError:
+    where = f" after line {line}" if line is not None else ""
+    return InputError(f"truncated or corrupt gzip ({detail}){where}; download the file again", file=str(path))
 
 
 def check_complete(path: Path) -> None:
@@ -110,14 +130,34 @@ def _is_decompression_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and any(w in text for w in ("compress", "zlib", "gzip", "inflate"))
 
 
+def readable_lines(path: Path) -> int:
+    """Complete lines that decompress before a damaged gzip stream fails (error path only)."""
+    count, inflate = 0, zlib.decompressobj(31)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 16):
+            try:
+                count += inflate.decompress(chunk).count(b"\n")
+                while inflate.eof and inflate.unused_data:  # next member (BGZF block)
+                    rest, inflate = inflate.unused_data, zlib.decompressobj(31)
+                    count += inflate.decompress(rest).count(b"\n")
+            except zlib.error:
+                break
+    return count
+
+
 @contextmanager
 def gzip_errors(path: Path):
-    """Turn the many ways a damaged gzip stream fails (EOFError, zlib.error, arrow OSError) into one."""
+    """Turn the many ways a damaged gzip stream fails (EOFError, zlib.error, arrow OSError) into one
+    :class:`InputError` naming the last physical line that could be read whole."""
     try:
         yield
+    except InputError:
+        raise
     except Exception as exc:
         if _is_decompression_error(exc):
-            raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
+            raise _corrupt(path, f"{type(exc).__name__}: {exc}", readable_lines(path)) from exc
+        if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+            raise InputError(f"cannot read the file ({exc})", file=str(path)) from exc
         raise
 
 
@@ -130,6 +170,8 @@ def open_text(path: Path, compression: str | None) -> io.TextIOBase:
 def sniff(path: str | Path, meta_prefix: str = "##") -> TextLayout:
     """Read the lines up to the header: meta lines (``##``), the header itself and its delimiter."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", file=str(path))
     if not path.is_file():
         raise InputError("no such file", file=str(path))
     compression = compression_of(path)

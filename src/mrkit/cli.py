@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 import traceback
@@ -35,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     except MRKitError as exc:  # expected failures: one clear line, no traceback
         print(f"mrkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a command that stopped reading (| head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:  # a file the system cannot read or write (permissions, disk full...)
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         print(f"mrkit {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
@@ -42,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"mrkit {args.command}: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug: say so in one line; the traceback only when asked
+    except Exception as exc:  # noqa: BLE001 (a bug: say so in one line; the traceback only when asked)
         if args.debug:
             traceback.print_exc()
         first = (str(exc).strip().splitlines() or [""])[0]

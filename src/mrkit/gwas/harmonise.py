@@ -42,7 +42,6 @@ using Mendelian randomization: the STROBE-MR statement. JAMA 326:1614-1621.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -160,7 +159,7 @@ def _checked(table: pd.DataFrame, role: str, log: DropLog, rows: np.ndarray | No
 def _pairs(table: pd.DataFrame, role: str) -> np.ndarray:
     ea = table[f"effect_allele.{role}"].to_numpy(dtype=object)
     pair = allele_pair(ea, table[f"other_allele.{role}"].to_numpy(dtype=object))
-    return np.where(pair == None, ea, pair)  # noqa: E711 (element-wise)
+    return np.where(pd.isnull(pair), ea, pair)
 
 
 def _keys(table: pd.DataFrame, role: str) -> np.ndarray:
@@ -462,7 +461,7 @@ def _match_by_position(x: pd.DataFrame, y: pd.DataFrame, direct: np.ndarray) -> 
     key_to_snp = {k: snp for k, snp, d in zip(x_keys, x["SNP"], direct) if k is not None and not d}
     new_ids = np.array([key_to_snp.get(k) if (k is not None and not t) else None
                         for k, t in zip(y_keys, taken)], dtype=object)
-    hit = new_ids != None  # noqa: E711 (element-wise)
+    hit = ~pd.isnull(new_ids)
     if not hit.any():
         return y, np.zeros(len(x), dtype=bool)
     y = y.copy()

@@ -27,8 +27,8 @@ al. (2023) GWAS-SSF, bioRxiv 2022.07.15.500230.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,7 @@ ALLELE_PATTERN = r"[ACGT]+|[DI]"
 P_UNDERFLOW = "p = 0 (underflow; kept: Steiger takes r2 from beta and SE)"
 MULTIALLELIC = "multi-allelic site (records with one id and different alleles, kept)"
 OUT_OF_RANGE = f"beta or se out of range (|beta| < {MAGNITUDE:g}, {1 / MAGNITUDE:g} < se < {MAGNITUDE:g})"
+EMPTY_LINE = "empty line (no data: skipped)"
 MULTIALLELIC_SPLIT = "record of a multi-allelic GWAS-VCF line (split into biallelic records)"
 
 
@@ -113,6 +114,7 @@ RULES: tuple[Rule, ...] = (
     Rule("p = 0", "flag", P_UNDERFLOW),
     Rule("one id with different allele pairs (multi-allelic site)", "flag", MULTIALLELIC),
     Rule("GWAS-VCF record with several ALT alleles", "flag", MULTIALLELIC_SPLIT),
+    Rule("an empty line among the data rows", "flag", EMPTY_LINE),
 )
 
 
@@ -224,9 +226,10 @@ class DropLog:
 
     def refuse_if_empty(self, rows_in: int, rows_left: int, what: str = "rows") -> None:
         """Refuse input with no data row, or whose every row was dropped (located at the first one)."""
-        if rows_in == 0:
-            raise InputError(f"no data {what}: the file has a header and nothing else", file=self.file)
-        if rows_left == 0 and self.counts and self.earliest is not None:
+        if rows_in == 0 or (rows_left == 0 and not self.counts):
+            raise InputError(f"no data {what}: the file has a header and nothing else"
+                             + (" (empty lines)" if rows_in else ""), file=self.file)
+        if rows_left == 0 and self.earliest is not None:
             reasons = ", ".join(f"{n} {r}" for r, n in sorted(self.counts.items(), key=lambda kv: -kv[1]))
             position, column, message = self.earliest
             raise self.error(f"no valid row: all {rows_in} {what} dropped ({reasons}); the first: {message}",
@@ -265,18 +268,19 @@ def check_p_values(p: np.ndarray, lines: np.ndarray, log: DropLog, column: str,
 
 def check_rows(frame: pd.DataFrame, origin: Mapping[str, str], log: DropLog, lines: np.ndarray,
                ids: np.ndarray | None = None, required: tuple[str, ...] = ("chrom", "pos", "effect_allele",
-                                                                            "other_allele", "beta", "se", "p")
-               ) -> np.ndarray:
+                                                                            "other_allele", "beta", "se", "p"),
+               keep: np.ndarray | None = None) -> np.ndarray:
     """The per-row rules of the schema on a frame with schema-named columns; returns the rows to keep.
 
     ``frame`` holds normalised values (chromosome and alleles as :func:`normalise_chrom` and
     :func:`normalise_alleles` give them, numbers as floats); ``origin`` maps each schema field present
     in the input to the user's column name (used in messages; fields absent from ``origin`` are not
     checked); ``lines`` the position of each row (``log.unit``); ``required`` the fields whose missing
-    values drop the row (elsewhere a missing value is allowed). Each dropped row is counted under its
-    first reason only; p = 0 is flagged, not dropped.
+    values drop the row (elsewhere a missing value is allowed); ``keep`` the rows still in play (the
+    others are neither checked nor counted). Each dropped row is counted under its first reason only;
+    p = 0 is flagged, not dropped.
     """
-    keep = np.ones(len(frame), dtype=bool)
+    keep = np.ones(len(frame), dtype=bool) if keep is None else np.array(keep, dtype=bool)
 
     def flag(reason: str, bad, field: str, values=None) -> None:
         nonlocal keep

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from ...errors import InputError
 from ...methods.mrdata import PAIR_COLUMNS
-from ..schema import DropLog, check_rows, normalise_alleles
+from ..schema import EMPTY_LINE, DropLog, check_rows, normalise_alleles
 from .columnar import scan_filtered, sniff
 
 __all__ = ["read_harmonised", "SHORT_NAMES"]
@@ -109,15 +109,22 @@ def read_harmonised(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
     numeric = {col for r in roles.values() for f, col in r.items() if f not in ("effect_allele", "other_allele")}
     for column in (c for c in header if c in numeric or c.startswith(("ncase.", "ncontrol.", "pos.", "proxy_r2"))):
         frame[column] = _numbers(frame, column, lines, path)
+    blank = frame.isna().all(axis=1).to_numpy()
+    log.flag(EMPTY_LINE, blank)  # no data in it: skipped, not a dropped row (strict does not refuse)
+    not_empty = ~blank
+    if "mr_keep" in frame.columns:
+        frame.loc[blank, "mr_keep"] = "TRUE"
     used = _keep_flags(frame, lines, path)  # rows with mr_keep FALSE leave anyway: not checked
     if "mr_keep" in frame.columns:
         frame["mr_keep"] = used
+    excluded = ~used & not_empty
     snp_column = "SNP" if "SNP" in header else "snp" if "snp" in header else None
     ids = frame[snp_column].to_numpy(dtype=object) if snp_column else np.full(len(frame), None, dtype=object)
 
+    used &= not_empty
     rows = np.flatnonzero(used)
-    valid = np.ones(len(frame), dtype=bool)
-    for role, columns in roles.items():
+    valid = not_empty.copy()
+    for columns in roles.values():
         fields = pd.DataFrame({field: (normalise_alleles(frame[col]) if field.endswith("allele") else frame[col])
                                for field, col in columns.items()}).iloc[rows]
         valid[rows] &= check_rows(fields, columns, log, lines[rows], ids=ids[rows], required=("beta", "se"))
@@ -127,7 +134,7 @@ def read_harmonised(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
     if snp_column:
         valid &= _drop_duplicates(frame, used & valid, lines, snp_column, log)
     log.raise_first()
-    log.refuse_if_empty(rows_read, int((valid & used).sum()) + int((~used).sum()))
+    log.refuse_if_empty(rows_read, int((valid & used).sum()) + int(excluded.sum()))
     out = frame.loc[valid].reset_index(drop=True)
     out.attrs.update(source=str(path), lines=lines[valid], rows_read=rows_read, dropped=dict(log.counts),
                      flagged=dict(log.flags))

@@ -23,8 +23,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..schema import (FLOAT_COLUMNS, MULTIALLELIC, SCHEMA_COLUMNS, DropLog, allele_pair, check_rows,
-                      duplicate_records, fallback_ids, normalise_alleles, normalise_chrom)
+from ..schema import (
+    EMPTY_LINE,
+    FLOAT_COLUMNS,
+    MULTIALLELIC,
+    SCHEMA_COLUMNS,
+    DropLog,
+    allele_pair,
+    check_rows,
+    duplicate_records,
+    fallback_ids,
+    normalise_alleles,
+    normalise_chrom,
+)
 
 
 def validate(frame: pd.DataFrame, origin: dict[str, str], log: DropLog) -> pd.DataFrame:
@@ -54,7 +65,11 @@ def validate(frame: pd.DataFrame, origin: dict[str, str], log: DropLog) -> pd.Da
     frame["snp"] = snp
     ids = snp.to_numpy(dtype=object)
 
-    keep = check_rows(frame, origin, log, lines, ids=ids)
+    present = [c for c in SCHEMA_COLUMNS if c in origin]
+    blank = frame[present].isna().all(axis=1).to_numpy()
+    log.flag(EMPTY_LINE, blank)  # no data in it: skipped, not a dropped row (strict does not refuse)
+    not_empty = ~blank
+    keep = check_rows(frame, origin, log, lines, ids=ids, keep=not_empty)
     frame, lines = frame.loc[keep], lines[keep]
     frame["pos"] = frame["pos"].astype("int64" if "pos" in origin else "Int64")
     keep = log.drop("missing snp", frame["snp"].isna().to_numpy(), lines, origin.get("snp"))
@@ -82,7 +97,7 @@ def _drop_duplicates(frame: pd.DataFrame, lines: np.ndarray, origin: dict[str, s
         sub = frame.loc[shared]
         ea = sub["effect_allele"].to_numpy(dtype=object)
         pair = allele_pair(ea, sub["other_allele"].to_numpy(dtype=object))
-        pair = np.where(pair == None, ea, pair)  # noqa: E711 (no other allele: the effect allele alone)
+        pair = np.where(pd.isnull(pair), ea, pair)  # no other allele: the effect allele alone
         site = None
         if has_site:
             site = (sub["chrom"].astype("str") + ":" + sub["pos"].astype("str") + ":"

@@ -404,7 +404,7 @@ def variant_keys(snp, chrom=None, pos=None, a1=None, a2=None) -> np.ndarray:
     if pc.any(shaped).as_py():
         parts = pc.extract_regex(pc.if_else(shaped, ids, pa.scalar(None, pa.string())), _ID_SHAPE)
         field = {name: parts.field(name) for name in ("chrom", "pos", "a1", "a2")}
-        ch = pc.utf8_ltrim(pc.utf8_upper(field["chrom"]), "0")
+        ch = pc.replace_substring_regex(pc.utf8_ltrim(pc.utf8_upper(field["chrom"]), "0"), "^23$", "X")
         own = allele_pair(pc.utf8_upper(field["a1"]), pc.utf8_upper(field["a2"]), strand=True, arrow=True)
         parsed = pc.binary_join_element_wise(ch, pc.utf8_ltrim(field["pos"], "0"), own, ":")
         agree = pc.or_kleene(pc.is_null(pair), pc.equal(pair, own))

@@ -11,8 +11,9 @@ vectorised, once per distinct FORMAT string (a file normally has one).
 
 A multi-allelic record (``ALT = T,G`` with ``ES = 0.04,0.09``: Number=A fields hold one value per ALT
 allele) is split into one biallelic record per ALT allele, all on the record's line, and counted in
-``attrs["flagged"]``; a field with one value is shared by the alleles. A record whose field has
-another number of values is dropped and counted as "malformed multi-allelic record". The records of
+``attrs["flagged"]``; a sample size (SS, NC) given once is shared by the alleles. A record whose
+ES, SE, LP or AF has another number of values is dropped and counted as "malformed multi-allelic
+record". The records of
 the split site share the VCF ID: harmonisation keeps the one whose alleles match the exposure's.
 
 References
@@ -161,8 +162,10 @@ def _number(text: str, column: str, layout: TextLayout, line: int) -> float:
                          column=column) from None
 
 
-#: FORMAT fields with one value per ALT allele (GWAS-VCF specification, Number=A).
+#: FORMAT fields with one value per ALT allele (GWAS-VCF specification, Number=A); the sample sizes
+#: may also be given once for the site (shared by its alleles).
 PER_ALLELE = ("ES", "SE", "LP", "AF", "SS", "NC")
+SHARED = ("SS", "NC")
 
 
 def split_multiallelic(table: pa.Table, fields: dict[str, pa.Array], log) -> tuple[pa.Table, dict[str, pa.Array]]:
@@ -181,7 +184,7 @@ def split_multiallelic(table: pa.Table, fields: dict[str, pa.Array], log) -> tup
         split = {}
         for key, column in values.items():
             parts = [None if v in (".", "") else v for v in column[j].split(",")] if column[j] is not None else [None]
-            if len(parts) == 1:
+            if len(parts) == 1 and key in SHARED:
                 parts = parts * len(alleles)
             split[key] = parts
         if any(len(parts) != len(alleles) for parts in split.values()):

@@ -73,7 +73,7 @@ def _keep_flags(frame: pd.DataFrame, lines: np.ndarray, path: Path) -> np.ndarra
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"mr_keep must be TRUE or FALSE, got {frame['mr_keep'].iloc[i]!r}", file=str(path),
                          line=int(lines[i]), column="mr_keep")
-    return text.isin(_TRUE).to_numpy()
+    return np.array(text.isin(_TRUE).to_numpy(), dtype=bool)
 
 
 def read_harmonised(path: str | Path, *, strict: bool = False) -> pd.DataFrame:

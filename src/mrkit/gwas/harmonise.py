@@ -372,16 +372,9 @@ def harmonise(exposure: pd.DataFrame, outcome: pd.DataFrame, *, action: int = 2,
     ylog = DropLog(None, strict, unit="row")
     x = _exposure_records(_checked(to_twosamplemr(exposure, "exposure", exposure_name), "exposure", xlog), xlog)
     x = x.reset_index(drop=True)
-    y = to_twosamplemr(outcome, "outcome", outcome_name)
-    wanted = set(x["SNP"]) | (set(proxies["proxy_snp"].dropna()) if proxies is not None else set())
-    relevant = y["SNP"].isin(wanted).to_numpy().copy()
-    unmatched = ~x["SNP"].isin(y["SNP"]).to_numpy()
-    if unmatched.any():  # look for them by position and alleles (computed only when needed)
-        x_keys = set(_keys(x.loc[unmatched], "exposure")) - {None}
-        if x_keys:
-            relevant |= pd.Series(_keys(y, "outcome")).isin(x_keys).to_numpy()
-    positions = np.flatnonzero(relevant)
-    y = _checked(y.loc[relevant].set_axis(positions), "outcome", ylog, positions)
+    positions = _outcome_candidates(outcome, x, proxies)
+    y = to_twosamplemr(outcome.iloc[positions], "outcome", outcome_name)
+    y = _checked(y.set_axis(positions), "outcome", ylog, positions)
     y = _drop_duplicates(y, "outcome", ylog, np.asarray(y.index))
 
     direct = x["SNP"].isin(y["SNP"]).to_numpy()
@@ -447,6 +440,28 @@ def harmonise(exposure: pd.DataFrame, outcome: pd.DataFrame, *, action: int = 2,
     out.attrs = {"log": log, "harmonise": {"action": action, "tolerance": float(tolerance),
                                            "exposure": exposure_label, "outcome": outcome_label}}
     return out
+
+
+def _outcome_candidates(outcome: pd.DataFrame, x: pd.DataFrame, proxies: pd.DataFrame | None) -> np.ndarray:
+    """Positions of the outcome rows that can serve an instrument: its id, a proxy's id, or (for instruments
+    whose id is not there) its position and alleles. The rest of an outcome GWAS is neither converted
+    nor checked (it would cost seconds per harmonisation of a whole GWAS)."""
+    cols = resolve_columns(outcome, "outcome" if "beta.outcome" in outcome.columns else None)
+    if cols["snp"] is None or cols["beta"] is None:
+        raise InputError("the outcome table needs a variant id and a beta column", file=outcome.attrs.get("source"))
+    ids = outcome[cols["snp"]].astype("str").str.strip()
+    wanted = set(x["SNP"]) | (set(proxies["proxy_snp"].dropna()) if proxies is not None else set())
+    relevant = ids.isin(wanted).to_numpy().copy()
+    unmatched = ~x["SNP"].isin(set(ids[relevant])).to_numpy()
+    if unmatched.any():  # look for them by position and alleles (computed only when needed)
+        x_keys = set(_keys(x.loc[unmatched], "exposure")) - {None}
+        if x_keys:
+            column = {f: (outcome[cols[f]].to_numpy(dtype=object) if cols[f] is not None else None)
+                      for f in ("chrom", "pos", "effect_allele", "other_allele")}
+            keys = variant_keys(ids.to_numpy(dtype=object), column["chrom"], column["pos"],
+                                column["effect_allele"], column["other_allele"])
+            relevant |= pd.Series(keys).isin(x_keys).to_numpy()
+    return np.flatnonzero(relevant)
 
 
 def _match_by_position(x: pd.DataFrame, y: pd.DataFrame, direct: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:

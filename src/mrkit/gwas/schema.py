@@ -363,7 +363,7 @@ def allele_pair(a1, a2, *, strand: bool = False, arrow: bool = False):
     ``strand=True`` also makes the pair strand-free: the smaller of the pair and its complement
     (A/G and C/T both give "A:G"), as rsid matching followed by TwoSampleMR's strand flip would.
     """
-    a, b = _text(a1), _text(a2)
+    a, b = (pc.utf8_upper(pc.utf8_trim_whitespace(_text(v))) for v in (a1, a2))
     pair = _sorted_pair(a, b)
     if strand:
         other = _sorted_pair(_complement(a), _complement(b))

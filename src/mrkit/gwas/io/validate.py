@@ -59,9 +59,11 @@ def validate(frame: pd.DataFrame, origin: dict[str, str], log: DropLog) -> pd.Da
     snp = frame["snp"].astype("str").str.strip()
     snp = snp.where(frame["snp"].notna() & ~snp.isin(["", "."]))
     if "chrom" in origin and "pos" in origin:
-        where = frame["chrom"].notna() & frame["pos"].notna()
-        snp = snp.fillna(fallback_ids(frame["chrom"], frame["pos"], frame["effect_allele"],
-                                      frame["other_allele"]).where(where))
+        need = (snp.isna() & frame["chrom"].notna() & frame["pos"].notna()).to_numpy()
+        if need.any():
+            part = frame.loc[need]
+            snp = snp.copy()
+            snp[need] = fallback_ids(part["chrom"], part["pos"], part["effect_allele"], part["other_allele"])
     frame["snp"] = snp
     ids = snp.to_numpy(dtype=object)
 

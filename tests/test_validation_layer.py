@@ -418,3 +418,31 @@ def test_strict_harmonise_refuses_at_the_first_bad_line(tmp_path, capsys):
     assert main(["harmonise", str(exposure), str(outcome), "-o", str(tmp_path / "h.csv")]) == 0
     assert main(["harmonise", str(exposure), str(outcome), "-o", str(tmp_path / "h.csv"), "--strict"]) == 2
     assert f"{exposure}, line 3, column 'se.exposure': se <= 0" in capsys.readouterr().err
+
+
+# -- the study's flow: the pages' instrument and harmonisation logs list the drops ----------------------------
+def test_study_logs_carry_the_readers_drops(tmp_path):
+    from ld_panel_helpers import write_panel
+
+    from mrkit.paper.study import Study
+
+    rng = np.random.default_rng(11)
+    ids = ["rs1", "rs2", "rs3", "rs4"]
+    pos = [1_000, 3_000_000, 6_000_000, 9_000_000]
+    chrom = ["1", "2", "3", "4"]  # one per chromosome: independent, whatever the sample LD
+    write_panel(tmp_path / "ref", rng.binomial(2, 0.3, (400, 4)).astype(float), chrom=chrom, ids=ids, pos=pos,
+                a1=["G"] * 4, a2=["A"] * 4)
+    exposure = finngen(tmp_path / "x.tsv", [(c, p, "A", "G", s, 1e-12, 0.1, 0.01 if s != "rs4" else 0, 0.3)
+                                            for c, s, p in zip(chrom, ids, pos)])
+    outcome = finngen(tmp_path / "y.tsv", [(c, p, "A", "G", s, 0.2, 0.02, 0.01 if s != "rs3" else -1, 0.3)
+                                           for c, s, p in zip(chrom, ids, pos)])
+    study = Study()
+    study.__dict__["files"] = {"insomnia": (exposure, "finngen"), "lbp": (outcome, "finngen"),
+                               "ref": tmp_path / "ref"}
+    inst = study.instruments("insomnia", 5e-8)
+    assert list(inst.log) == ["variants in the GWAS", "dropped as invalid: se <= 0", "below the p-value threshold",
+                              "absent from the LD reference panel", "independent instruments after clumping"]
+    assert inst.log["dropped as invalid: se <= 0"] == 1 and inst.log["independent instruments after clumping"] == 3
+    log = study.harmonised("insomnia", "lbp").attrs["log"]
+    assert log["exposure_dropped: se <= 0"] == 1 and log["outcome_dropped: se <= 0"] == 1
+    assert (log["candidate_instruments"], log["invalid_in_outcome"], log["kept"]) == (3, 1, 2)

@@ -446,3 +446,14 @@ def test_study_logs_carry_the_readers_drops(tmp_path):
     log = study.harmonised("insomnia", "lbp").attrs["log"]
     assert log["exposure_dropped: se <= 0"] == 1 and log["outcome_dropped: se <= 0"] == 1
     assert (log["candidate_instruments"], log["invalid_in_outcome"], log["kept"]) == (3, 1, 2)
+
+
+def test_non_utf8_text_and_huge_cells_give_short_located_messages(tmp_path):
+    latin1 = tmp_path / "h.csv"
+    latin1.write_bytes("SNP,bx,bxse,by,byse\nrs1,0.1,0.01,0.2,0.1\nrs\xe9,0.1,0.01,0.2,0.1\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"h.csv, line 3: not UTF-8 text .*save the file as UTF-8"):
+        read_harmonised(latin1)
+    huge = write(tmp_path / "g.csv", "SNP,bx,bxse,by,byse\nrs1," + "9x" * 50_000 + ",0.01,0.2,0.1\n")
+    with pytest.raises(InputError) as err:
+        read_harmonised(huge)
+    assert len(str(err.value)) < 200 and "(100000 characters) is not a number" in str(err.value)

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, shown
 from .columns import resolve_columns
 from .ld import complement, is_palindromic
 from .schema import DropLog, allele_pair, check_rows, duplicate_records, normalise_chrom, variant_keys
@@ -91,7 +91,7 @@ def _floats(frame: pd.DataFrame, column: str | None, *, nr_is_missing: bool = Fa
     text = raw.notna().to_numpy() & np.isnan(values)
     if text.any():
         row = int(np.flatnonzero(text)[0])
-        raise InputError(f"{raw.iloc[row]!r} is not a number", file=frame.attrs.get("source"), row=row,
+        raise InputError(f"value {shown(raw.iloc[row])} is not a number", file=frame.attrs.get("source"), row=row,
                          column=column)
     return values
 

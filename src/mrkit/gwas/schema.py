@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import InputError
+from ..errors import InputError, shown
 from ..methods.mrdata import MAGNITUDE
 
 __all__ = ["FIELDS", "SCHEMA_COLUMNS", "FLOAT_COLUMNS", "CHROMOSOMES", "ALLELE_PATTERN", "Rule", "RULES",
@@ -186,8 +186,8 @@ class DropLog:
             self.counts[reason] = self.counts.get(reason, 0) + count
             first = int(np.flatnonzero(bad)[np.argmin(lines[bad])])
             if self.earliest is None or lines[first] < self.earliest[0]:
-                shown = "" if values is None else f" (value {np.asarray(values, dtype=object)[first]!r})"
-                self.earliest = (int(lines[first]), column, f"{reason}{shown}{detail}")
+                value = "" if values is None else f" (value {shown(np.asarray(values, dtype=object)[first])})"
+                self.earliest = (int(lines[first]), column, f"{reason}{value}{detail}")
             if ids is not None:
                 self.record(np.asarray(ids, dtype=object)[bad], reason)
         return ~bad

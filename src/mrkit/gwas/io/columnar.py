@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ...errors import InputError
+from ...errors import InputError, shown
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: The 28-byte empty block every BGZF writer (bgzip, htslib, Biopython) appends at the end of a file.
@@ -285,10 +285,15 @@ def locate_bad_row(layout: TextLayout, column_types: dict[str, pa.DataType], sta
     ncol = len(layout.header)
     checks = [(layout.header.index(name), name, kind) for name, kind in column_types.items()
               if not (pa.types.is_string(kind) or pa.types.is_large_string(kind))]
-    with gzip_errors(layout.path), open_text(layout.path, layout.compression) as fh:
+    raw_file = gzip.open(layout.path, "rb") if layout.compression == "gzip" else open(layout.path, "rb")
+    with gzip_errors(layout.path), raw_file as fh:
         lines = itertools.islice(fh, len(layout.meta_lines) + 1 + start_row, None)
         for lineno, raw in enumerate(lines, start=layout.first_data_line + start_row):
-            text = raw.rstrip("\r\n")
+            try:
+                text = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as err:
+                return InputError(f"not UTF-8 text (byte {raw[err.start:err.start + 1]!r} at character "
+                                  f"{err.start + 1}); save the file as UTF-8", file=str(layout.path), line=lineno)
             if not text:
                 continue
             fields = (next(csv.reader([text], delimiter=layout.delimiter)) if layout.quoted
@@ -299,9 +304,9 @@ def locate_bad_row(layout: TextLayout, column_types: dict[str, pa.DataType], sta
             for index, name, kind in checks:
                 if not _parses(fields[index], kind):
                     hint = " (a decimal comma? numbers need a decimal point)" if DECIMAL_COMMA.match(fields[index]) else ""
-                    return InputError(f"value {fields[index]!r} is not a valid {kind} number{hint}"
+                    return InputError(f"value {shown(fields[index])} is not a valid {kind} number{hint}"
                                       if not pa.types.is_boolean(kind) else
-                                      f"value {fields[index]!r} is not true/false",
+                                      f"value {shown(fields[index])} is not true/false",
                                       file=str(layout.path), line=lineno, column=name)
     return InputError(f"could not parse the file after line {layout.first_data_line + start_row - 1}: {exc}",
                       file=str(layout.path))
@@ -330,7 +335,7 @@ def to_float(values: pa.Array, column: str, layout: TextLayout, lines: np.ndarra
     except pa.ArrowInvalid:
         parsed = np.array([v is None or _parses(v, pa.float64()) for v in values.to_pylist()])
         bad = int(np.flatnonzero(~parsed)[0])
-        raise InputError(f"value {values[bad].as_py()!r} is not a number", file=str(layout.path),
+        raise InputError(f"value {shown(values[bad].as_py())} is not a number", file=str(layout.path),
                          line=int(lines[bad]), column=column) from None
 
 

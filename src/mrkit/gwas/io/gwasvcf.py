@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...errors import InputError
+from ...errors import InputError, shown
 from ..schema import MULTIALLELIC_SPLIT
 from .columnar import Batch, TextLayout, list_field, require_columns, to_float
 from .plan import ReadOptions, ReadPlan, renamed
@@ -158,7 +158,7 @@ def _number(text: str, column: str, layout: TextLayout, line: int) -> float:
     try:
         return float(text)
     except ValueError:
-        raise InputError(f"value {text!r} is not a number", file=str(layout.path), line=int(line),
+        raise InputError(f"value {shown(text)} is not a number", file=str(layout.path), line=int(line),
                          column=column) from None
 
 

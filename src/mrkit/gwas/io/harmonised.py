@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ...errors import InputError
+from ...errors import InputError, shown
 from ...methods.mrdata import PAIR_COLUMNS
 from ..schema import EMPTY_LINE, DropLog, check_rows, normalise_alleles
 from .columnar import scan_filtered, sniff
@@ -59,7 +59,7 @@ def _numbers(frame: pd.DataFrame, column: str, lines: np.ndarray, path: Path) ->
         ["nan", "na", "inf", "-inf"]).to_numpy()
     if text.any():
         i = int(np.flatnonzero(text)[0])
-        raise InputError(f"value {raw.iloc[i]!r} is not a number", file=str(path), line=int(lines[i]),
+        raise InputError(f"value {shown(raw.iloc[i])} is not a number", file=str(path), line=int(lines[i]),
                          column=column)
     return values
 
@@ -71,7 +71,7 @@ def _keep_flags(frame: pd.DataFrame, lines: np.ndarray, path: Path) -> np.ndarra
     bad = ~text.isin(_TRUE | _FALSE).to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"mr_keep must be TRUE or FALSE, got {frame['mr_keep'].iloc[i]!r}", file=str(path),
+        raise InputError(f"mr_keep must be TRUE or FALSE, got {shown(frame['mr_keep'].iloc[i])}", file=str(path),
                          line=int(lines[i]), column="mr_keep")
     return np.array(text.isin(_TRUE).to_numpy(), dtype=bool)
 

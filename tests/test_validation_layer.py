@@ -457,3 +457,20 @@ def test_non_utf8_text_and_huge_cells_give_short_located_messages(tmp_path):
     with pytest.raises(InputError) as err:
         read_harmonised(huge)
     assert len(str(err.value)) < 200 and "(100000 characters) is not a number" in str(err.value)
+
+
+def test_estimate_reports_steiger_when_the_table_has_sample_sizes(tmp_path, capsys):
+    table = pd.DataFrame({"SNP": ["a", "b", "c"], "beta.exposure": [0.1, 0.05, 0.08], "se.exposure": 0.01,
+                          "pval.exposure": [1e-20, 1e-6, 1e-15], "samplesize.exposure": 1e5,
+                          "beta.outcome": [0.02, 0.01, 0.01], "se.outcome": 0.01,
+                          "pval.outcome": [0.04, 0.3, 0.3], "samplesize.outcome": 2e4, "mr_keep": True})
+    path = tmp_path / "h.csv"
+    table.to_csv(path, index=False)
+    assert main(["estimate", str(path), "--format", "json", "--methods", "ivw", "--presso-n", "10"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    expected = steiger_directionality(table)  # TwoSampleMR's directionality_test rule (p and n)
+    assert res["steiger"]["rule"] == "pn" and res["steiger"]["z"] == pytest.approx(expected["z"], rel=1e-12)
+    assert res["steiger"]["correct_causal_direction"] is True
+    table.drop(columns=["samplesize.outcome"]).to_csv(path, index=False)
+    assert main(["estimate", str(path), "--format", "json", "--methods", "ivw", "--presso-n", "10"]) == 0
+    assert json.loads(capsys.readouterr().out)["steiger"] is None

@@ -94,6 +94,11 @@ def _steiger(frame: pd.DataFrame, pair) -> dict | None:
         rows = rows[rows[column] == value]
     if "mr_keep" in rows.columns:
         rows = rows[rows["mr_keep"].astype(bool)]
+    sizes = rows[["samplesize.exposure", "samplesize.outcome"]].apply(pd.to_numeric, errors="coerce")
+    if sizes.isna().all().any():  # a harmonised table with empty sample-size columns: nothing to test
+        return None
+    if sizes.isna().any().any():
+        return {"note": f"not computed: sample size missing for {int(sizes.isna().any(axis=1).sum())} SNP(s)"}
     try:
         res = steiger_directionality(rows)
     except MRKitError as exc:

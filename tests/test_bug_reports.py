@@ -11,8 +11,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import SHARED
+
 from mrkit.cli import main
 from mrkit.gwas.harmonise import harmonisation_flow, harmonise
 from mrkit.gwas.io import read_harmonised, read_sumstats

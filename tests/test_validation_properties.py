@@ -20,8 +20,8 @@ from mrkit.errors import InputError
 from mrkit.gwas.harmonise import harmonise
 from mrkit.gwas.io import read_harmonised, read_sumstats
 
-SETTINGS = dict(max_examples=20, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = {"max_examples": 20, "deadline": None, "derandomize": True,
+            "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
 
 #: corruption -> (field, raw text written); VCF writes p as LP = -log10(p)
 CORRUPTIONS = {

@@ -222,7 +222,7 @@ def _outcome_matching(exposure: pd.DataFrame, outcome: pd.DataFrame, log: DropLo
                            sub["effect_allele.outcome"].to_numpy(dtype=object),
                            sub["other_allele.outcome"].to_numpy(dtype=object))
     rank = np.where(exact, 2, np.where(flipped, 1, 0))
-    frame = pd.DataFrame({"snp": sub["SNP"].to_numpy(), "rank": rank, "at": np.arange(len(sub))})
+    frame = pd.DataFrame({"snp": sub["SNP"].to_numpy(), "rank": rank})
     best = frame.groupby("snp")["rank"].transform("max").to_numpy()
     top = rank == best
     ties = frame.assign(top=top).groupby("snp")["top"].transform("sum").to_numpy()

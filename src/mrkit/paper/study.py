@@ -121,6 +121,7 @@ class Study:
                                       kb=self.clump_kb)
             clump = table.attrs.get("clump", {})
             log = {"variants in the GWAS": int(gwas.attrs.get("rows_read", len(gwas))),
+                   **{f"dropped as invalid: {r}": n for r, n in sorted(gwas.attrs.get("dropped", {}).items())},
                    "below the p-value threshold": int(table.attrs["selection"]["selected"]),
                    "absent from the LD reference panel": len(clump.get("absent_from_panel", [])),
                    "independent instruments after clumping": int(len(table))}

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import InputError
+from ..methods.distributions import chi2_isf, chi2_ppf
 
 
 def genomic_inflation(p: np.ndarray) -> float:
@@ -18,7 +18,7 @@ def genomic_inflation(p: np.ndarray) -> float:
     p = p[np.isfinite(p) & (p > 0) & (p <= 1)]
     if p.size == 0:
         raise InputError("no valid p-values to compute genomic inflation from", column="p")
-    return float(np.median(stats.chi2.isf(p, 1)) / stats.chi2.ppf(0.5, 1))
+    return float(np.median(chi2_isf(p, 1)) / chi2_ppf(0.5, 1))
 
 
 def implied_sd(sumstats: pd.DataFrame, *, binary: bool) -> pd.Series:

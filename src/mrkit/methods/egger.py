@@ -17,10 +17,10 @@ adjusted for small-study effects via a limit meta-analysis. Biostatistics 12:122
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from ..errors import NotEstimable
 from .conventions import confidence_interval, distribution_label, p_value, result_row
+from .distributions import chi2_sf
 
 __all__ = ["egger_fit", "mr_egger"]
 
@@ -52,7 +52,7 @@ def egger_fit(bx: np.ndarray, by: np.ndarray, byse: np.ndarray) -> dict:
     se_intercept = sigma * np.sqrt(1.0 / sw + xbar ** 2 / sxx)
     return {"slope": float(slope), "intercept": float(intercept), "se_slope": float(se_slope),
             "se_intercept": float(se_intercept), "sigma": float(sigma), "q": q, "q_df": df,
-            "q_p": float(stats.chi2.sf(q, df))}
+            "q_p": float(chi2_sf(q, df))}
 
 
 def mr_egger(bx, bxse, by, byse, *, t_dist: bool = True) -> dict:

@@ -30,10 +30,10 @@ Nash JC (1990). Compact Numerical Methods for Computers, 2nd ed., Algorithm 19 (
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, stats
 
 from ..errors import NotEstimable
 from .conventions import result_row
+from .distributions import chi2_sf
 
 __all__ = ["nelder_mead_r", "ml_objective", "mr_ml"]
 
@@ -168,6 +168,8 @@ def _theta_variance(bx, bxse, by, byse, g, theta) -> float:
 
 
 def _profile_optimum(bx, bxse, by, byse, start: float) -> float:
+    from scipy import optimize
+
     def profile(theta):
         return 0.5 * np.sum((by - theta * bx) ** 2 / (byse ** 2 + theta ** 2 * bxse ** 2))
 
@@ -228,5 +230,5 @@ def mr_ml(bx, bxse, by, byse, *, optimizer: str = "nelder_mead", scale_se: bool 
         se = se * max(1.0, np.sqrt(q / (k - 1)))
         se_model = "hessian_random_scaled"
     return result_row(theta, se, nsnp=k, se_model=se_model, weights="likelihood", note=note,
-                      q=q, q_df=k - 1, q_p=float(stats.chi2.sf(q, k - 1)),
+                      q=q, q_df=k - 1, q_p=float(chi2_sf(q, k - 1)),
                       optimizer=optimizer, converged=bool(converged), fncount=int(fncount))

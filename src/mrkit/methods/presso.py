@@ -32,10 +32,10 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import InputError, NotEstimable
 from ..rng import make_rng, resolve_seed
+from .distributions import t_sf
 from .strength import summary_arrays
 
 __all__ = ["PressoResult", "mr_presso", "loo_ivw_slopes", "rss_loo"]
@@ -108,7 +108,7 @@ def _wls_no_intercept(bx: np.ndarray, by: np.ndarray, w: np.ndarray) -> dict[str
     sd = np.sqrt(sigma2 / sxx)
     t = est / sd
     return {"estimate": float(est), "sd": float(sd), "t_stat": float(t),
-            "p": float(2.0 * stats.t.sf(abs(t), df)), "df": df}
+            "p": float(2.0 * t_sf(abs(t), df)), "df": df}
 
 
 def _p_text(p: float, bound: float) -> str:

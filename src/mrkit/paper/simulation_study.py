@@ -28,10 +28,10 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import InputError, NotEstimable
 from ..methods import batch
+from ..methods.distributions import t_ppf
 from ..methods.presso import mr_presso
 from ..rng import make_rng, resolve_seed
 from .labels import method_label
@@ -81,7 +81,7 @@ def presso_corrected_ivw(bx, bxse, by, byse, *, n_distributions: int = 500,
                         seed=int(seeds[r]))
         fit = res.corrected if res.corrected is not None else res.raw
         n_out = len(res.outliers) if res.corrected is not None else 0
-        q = stats.t.ppf(0.975, k - n_out - 1)
+        q = t_ppf(0.975, k - n_out - 1)
         rows.append((r, fit["estimate"], fit["sd"], fit["estimate"] - q * fit["sd"],
                      fit["estimate"] + q * fit["sd"], fit["p"], n_out, res.global_p,
                      int(seeds[r])))

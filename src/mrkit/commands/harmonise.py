@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from ..errors import InputError
 
 FORMATS = ("auto", "twosamplemr", "gwasvcf", "finngen", "neale", "ssf", "generic")
@@ -44,6 +42,8 @@ def register(subparsers) -> None:
 
 
 def _is_twosamplemr(path: Path, role: str) -> bool:
+    import pandas as pd
+
     try:
         header = pd.read_csv(path, nrows=0, sep=None, engine="python").columns
     except Exception:  # not a delimited text table pandas can sniff: leave it to read_sumstats
@@ -51,10 +51,12 @@ def _is_twosamplemr(path: Path, role: str) -> bool:
     return "SNP" in header and (f"beta.{role}" in header or f"pval.{role}" in header)
 
 
-def _read(path: Path, fmt: str, role: str, p_max: float | None) -> pd.DataFrame:
+def _read(path: Path, fmt: str, role: str, p_max: float | None):
     if not path.exists():
         raise InputError("file not found", file=str(path))
     if fmt == "twosamplemr" or (fmt == "auto" and _is_twosamplemr(path, role)):
+        import pandas as pd
+
         frame = pd.read_csv(path, sep=None, engine="python")
         frame.attrs["source"] = str(path)
         return frame

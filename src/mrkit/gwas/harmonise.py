@@ -43,7 +43,8 @@ from ..errors import InputError
 from .columns import resolve_columns
 from .ld import complement, is_palindromic
 
-__all__ = ["harmonise", "to_twosamplemr", "harmonisation_flow", "mr_input", "LOG_KEYS", "OUTPUT_COLUMNS"]
+__all__ = ["harmonise", "to_twosamplemr", "harmonisation_flow", "mr_input", "rows_with_ids", "LOG_KEYS",
+           "OUTPUT_COLUMNS"]
 
 #: Keys of ``attrs["log"]``, in flow-diagram order.
 LOG_KEYS = ("candidate_instruments", "found_in_outcome", "found_by_proxy", "absent_from_outcome", "swapped",
@@ -120,7 +121,7 @@ def to_twosamplemr(frame: pd.DataFrame, role: str, name: str | None = None) -> p
     return out
 
 
-def _rows_of(frame: pd.DataFrame, column: str, wanted: list[str]) -> np.ndarray:
+def rows_with_ids(frame: pd.DataFrame, column: str, wanted: list[str]) -> np.ndarray:
     """Positions of the rows of ``frame`` whose ``column`` (as text) is one of ``wanted``, in order.
 
     A hash look-up in arrow for text columns (a 500,000-row GWAS takes milliseconds); other columns are
@@ -151,7 +152,7 @@ def _outcome_rows_needed(outcome: pd.DataFrame, exposure_snps: pd.Series, proxie
     wanted = list(dict.fromkeys(str(s) for s in exposure_snps))
     if proxies is not None and len(proxies):
         wanted += [str(s) for s in proxies["proxy_snp"].dropna() if str(s) not in set(wanted)]
-    rows = _rows_of(outcome, cols["snp"], wanted)
+    rows = rows_with_ids(outcome, cols["snp"], wanted)
     subset = outcome.iloc[rows]
     subset.attrs = dict(outcome.attrs)
     try:

@@ -24,6 +24,5 @@ def run(args) -> int:
     root = plan.parents[1]  # the plan lives in <project>/book/
     report = build_book(plan, profile=args.profile, layout=Layout.default(root, build=args.build_dir), jobs=args.jobs,
                         render_site=not args.no_render, strict=not args.no_strict)
-    print(f"mrkit book: {len(report.executed)} executed, {len(report.skipped)} unchanged, "
-          f"{report.seconds:.1f} s in all")
+    print(report.summary())
     return 0

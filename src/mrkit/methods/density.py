@@ -31,7 +31,7 @@ import numpy as np
 __all__ = ["r_seq", "bin_dist", "density", "density_mode", "density_modes"]
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
-_CHUNK = 2048  # rows per FFT batch: bounds memory at about 2048 x 1024 complex numbers
+_CHUNK = 256  # rows per FFT batch: small enough for the CPU caches (2048 was 1.5x slower), bounded memory
 
 
 def r_seq(start: np.ndarray, stop: np.ndarray, n: int) -> np.ndarray:

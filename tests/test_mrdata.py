@@ -81,3 +81,47 @@ def test_canonical_sorts_by_snp_and_orients_exposure_positive():
     assert list(d.snp) == ["rs1", "rs2", "rs3"]
     assert np.all(d.bx > 0)
     np.testing.assert_allclose(d.by / d.bx, np.array([-0.1 / -0.2, 0.2 / 0.3, 0.05 / 0.1]))
+
+
+@pytest.mark.parametrize("name", ["lipids_chd_ldlc", "bmi_chd"])
+def test_csv_read_without_pandas_equals_the_dataframe_path(validation_dir, name):
+    path = validation_dir / "harmonised" / f"{name}.csv"
+    from_file = as_mrdata(path)  # the csv module
+    from_frame = as_mrdata(read_harmonised(path))  # pandas.read_csv
+    for a, b in zip(from_file.arrays(), from_frame.arrays()):
+        assert np.array_equal(a, b)
+    assert list(from_file.snp) == list(from_frame.snp) and from_file.source == from_frame.source
+
+
+def test_csv_pairs_labels_and_mr_keep_as_pandas_reads_them(tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_text("SNP,beta.exposure,se.exposure,beta.outcome,se.outcome,exposure,outcome,id.exposure,mr_keep\n"
+                    "rs1,0.1,0.01,0.05,0.02,LDL,CHD,1,TRUE\n\n"
+                    "rs2,-0.2,0.02,-0.1,0.02,LDL,CHD,1,FALSE\n"
+                    "rs3,0.3,0.03,0.2,0.02,LDL,CHD,1,TRUE\n"
+                    "rs1,0.1,0.01,0.05,0.02,BMI,CHD,2,TRUE\n"
+                    "rs4,0.2,0.01,0.07,0.02,BMI,CHD,2,1\n")
+    from_file, from_frame = split_pairs(path), split_pairs(read_harmonised(path))
+    assert [(p.labels, p.k, p.n_excluded) for p in from_file] == [(p.labels, p.k, p.n_excluded) for p in from_frame]
+    assert from_file[0].labels == {"id.exposure": 1, "exposure": "LDL", "outcome": "CHD"}
+
+
+@pytest.mark.parametrize("row, words", [
+    ("rs2,0.1,0.01,NA,0.1", "line 3, column 'by': missing value (NaN) (SNP rs2)"),
+    ("rs2,0.1,0.01,abc,0.1", "line 3, column 'by': not a number: 'abc' (SNP rs2)"),
+    ("rs2,0.1,0.01,1_0,0.1", "line 3, column 'by': not a number: '1_0' (SNP rs2)"),
+    ("rs2,0.1,0.01,0.2,0.1,7", "line 3: not a readable CSV table (expected 5 fields, saw 6)"),
+])
+def test_csv_errors_name_file_line_and_column(tmp_path, row, words):
+    path = tmp_path / "h.csv"
+    path.write_text(f"SNP,bx,bxse,by,byse\nrs1,0.1,0.01,0.2,0.1\n{row}\n")
+    with pytest.raises(InputError) as err:
+        as_mrdata(path)
+    assert str(err.value) == f"{path}, {words}"
+
+
+def test_csv_quoted_newline_keeps_physical_lines(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text('SNP,bx,bxse,by,byse,note\nrs1,0.1,0.01,0.2,0.1,"two\nlines"\nrs2,0.1,0.01,0.2,-1,x\n')
+    with pytest.raises(InputError, match=r"line 4, column 'byse'"):
+        as_mrdata(path)

@@ -227,7 +227,7 @@ def _execute_all(runs: list[Run], needs: dict[str, list[str]], layout: Layout, o
                         continue
                     sig = _data_signature(run.parameters)
                     if sig in prep_started:  # first time this data set is seen ready
-                        report.prepare_seconds[str(run.parameters.get("data"))] = round(
+                        report.prepare_seconds[str(run.parameters.get("data", "synthetic"))] = round(
                             time.perf_counter() - prep_started.pop(sig), 1)
                     if run_id not in keys:
                         keys[run_id] = run_key(run.notebook, run.parameters, code_hash, data[sig].result(),

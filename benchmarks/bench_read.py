@@ -21,6 +21,7 @@ It prints wall and CPU time, peak RSS, rows selected and the ratios; nothing is 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import json
 import os
@@ -141,6 +142,9 @@ def main() -> None:
     print(f"{path} ({path.stat().st_size / 1e6:.0f} MB); load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} cores")
     for method in args.methods.split(","):
+        if method == "polars" and importlib.util.find_spec("polars") is None:
+            print("polars  not installed (pip install -e '.[bench]'): skipped")
+            continue
         if method == "gzip":
             wall, cpu, rss, _ = measured(["gzip", "-dc", str(path)], stdout=subprocess.DEVNULL)
             r = {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": rss, "selected": None}

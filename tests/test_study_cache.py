@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from mrkit.paper import study_cache
 from mrkit.paper.study import Study

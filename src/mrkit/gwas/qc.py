@@ -7,7 +7,6 @@ import pandas as pd
 from ..errors import InputError
 from ..methods.distributions import chi2_isf, chi2_ppf
 
-
 #: Ranks on each side of the middle p-value whose chi-square statistic is computed (see genomic_inflation).
 _MEDIAN_WINDOW = 64
 

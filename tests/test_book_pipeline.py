@@ -218,3 +218,5 @@ def test_runs_without_data_start_while_the_data_are_made_ready(toy: Path):
     state = json.loads((toy / "book" / "generated" / ".runs" / "toy-lbp.json").read_text())
     assert state["cpu_seconds"] > 0
     assert "synthetic" in report.prepare_seconds and "CPU of the executed notebooks" in report.summary()
+    saved = json.loads((toy / "book" / "generated" / ".runs" / "last_build.json").read_text())
+    assert saved["cpu_seconds_total"] == round(sum(report.cpu.values()), 1) and saved["render_seconds"] == 0.0

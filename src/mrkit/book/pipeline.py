@@ -134,6 +134,13 @@ def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: La
             print(f"  site rendered in {report.render_seconds:.1f}s: {layout.build / 'html' / 'index.html'}")
     report.seconds = time.perf_counter() - start
     report.load = (report.load[0], _load())
+    layout.state.mkdir(parents=True, exist_ok=True)
+    (layout.state / "last_build.json").write_text(json.dumps(  # the timing report, for scripts
+        {"seconds": round(report.seconds, 1), "prepare_seconds": report.prepare_seconds,
+         "notebooks_seconds": round(report.notebooks_seconds, 1), "render_seconds": round(report.render_seconds, 1),
+         "cpu_seconds": {k: round(v, 2) for k, v in report.cpu.items()},
+         "cpu_seconds_total": round(sum(report.cpu.values()), 1), "executed": [r for r, _ in report.executed],
+         "skipped": report.skipped, "load_average": report.load, "cores": report.cores}, indent=1))
     return report
 
 

@@ -228,7 +228,9 @@ def _execute_all(runs: list[Run], needs: dict[str, list[str]], layout: Layout, o
 
         first_start = None
         while pending or running:
-            if failure is None:
+            progress = failure is None
+            while progress:  # again after a pass that found runs current: runs needing them may start
+                progress = False
                 for run_id, run in list(pending.items()):
                     if not all(n in resolved for n in needs[run_id]) or not data_ready(run):
                         continue
@@ -244,6 +246,7 @@ def _execute_all(runs: list[Run], needs: dict[str, list[str]], layout: Layout, o
                         report.skipped.append(run_id)
                         resolved.add(run_id)
                         bar.update(1)
+                        progress = True
                         continue
                     if busy() >= jobs:
                         continue  # its turn comes when a slot frees; later runs may still be found current

@@ -32,7 +32,7 @@ $(NPM_STAMP): package.json package-lock.json
 # Re-resolve the lock from pyproject.toml's direct dependencies (needs the registries).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet -e '.[book,test]'
+	.lock-venv/bin/python -m pip install --quiet -e '.[book,test,bench]'
 	{ echo "# Exact versions of every Python package the book and the tests use (pip freeze of a working .venv)."; \
 	  echo "# Regenerate with: make lock"; .lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.lock
 	rm -rf .lock-venv

@@ -1,20 +1,30 @@
 """Time ``read_sumstats(..., p_max=5e-8)`` against ``pandas.read_csv`` on a FinnGen-sized file.
 
-Generates once (cached in ``benchmarks/results/``) a bgzipped FinnGen R5-format table of 16.4 million
-rows (the size of finngen_R5_M13_LOWBACKPAIN: 16,380,287 variants) with realistic values: null
-z-scores plus a few thousand associated variants, MAF-dependent standard errors, rsids for most rows.
-Each reader runs in its own process so that its peak RSS (``resource.getrusage``) is its own. Run
-from the project root:
+Generates once (into the data cache, ``<cache>/benchmarks/``, outside the repository; about 8 minutes) a
+bgzipped FinnGen R5-format table of 16.4 million rows (the size of finngen_R5_M13_LOWBACKPAIN: 16,380,287
+variants) with realistic values: null z-scores plus a few thousand associated variants, MAF-dependent
+standard errors, rsids for most rows. Each reader runs in its own process so that its peak RSS is its own:
 
-    .venv/bin/python benchmarks/bench_read.py [--rows 16380287]
+* ``mrkit``: :func:`mrkit.gwas.io.read_sumstats` (pyarrow's streaming CSV reader, only the needed columns,
+  the p filter applied batch by batch, gzip decompressed by a second thread);
+* ``polars``: ``polars.scan_csv(...).filter(pval <= p).collect(engine="streaming")``, the lazy scan;
+* ``pandas``: ``pandas.read_csv`` of the whole table, then the filter (the baseline of the target);
+* ``gzip -dc``: decompression alone, the floor of any reader of this file.
 
-It prints wall time, peak RSS, rows selected and the ratios pandas / mrkit; nothing is asserted.
+Target (issue 14): mrkit at least 4x faster than pandas, peak memory at most 300 MB. Run from the
+project root:
+
+    .venv/bin/python benchmarks/bench_read.py [--rows 16380287] [--methods mrkit,polars,pandas,gzip]
+
+It prints wall and CPU time, peak RSS, rows selected and the ratios; nothing is asserted.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -25,7 +35,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-RESULTS = Path(__file__).resolve().parent / "results"
+
+def data_folder() -> Path:
+    from mrkit.paths import cache_dir
+
+    return cache_dir() / "benchmarks"
+
 FINNGEN_R5_LBP_VARIANTS = 16_380_287  # published-results.md
 CHUNK = 1_000_000
 P_MAX = 5e-8
@@ -80,6 +95,11 @@ def run_one(method: str, path: str) -> dict:
         from mrkit.gwas.io import read_sumstats
 
         selected = len(read_sumstats(path, p_max=P_MAX))
+    elif method == "polars":
+        import polars as pl
+
+        lazy = pl.scan_csv(path, separator="\t").filter(pl.col("pval") <= P_MAX)
+        selected = lazy.collect(engine="streaming").height
     else:
         import pandas as pd
 
@@ -90,30 +110,62 @@ def run_one(method: str, path: str) -> dict:
             "selected": selected}
 
 
+def measured(cmd: list[str], stdout=subprocess.PIPE) -> tuple[float, float, float, bytes]:
+    """Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of a child process, and its output."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
+    out = proc.stdout.read() if stdout == subprocess.PIPE else b""
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {err.decode()[-1000:]}")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=FINNGEN_R5_LBP_VARIANTS)
+    parser.add_argument("--methods", default="mrkit,polars,pandas,gzip")
     parser.add_argument("--run", nargs=2, metavar=("METHOD", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
         print(json.dumps(run_one(*args.run)))
         return
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"finngen_like_{args.rows}.tsv.gz"
+    folder = data_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"finngen_like_{args.rows}.tsv.gz"
     if not path.exists():
         start = time.perf_counter()
         generate(path, args.rows)
         print(f"generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.0f} s")
     results = {}
-    for method in ("mrkit", "pandas"):
-        out = subprocess.run([sys.executable, __file__, "--run", method, str(path)], check=True,
-                             capture_output=True, text=True)
-        results[method] = json.loads(out.stdout)
-        r = results[method]
-        print(f"{method:7s} wall {r['wall_s']:7.1f} s   peak RSS {r['peak_rss_mb']:7.0f} MB   "
-              f"rows with p <= {P_MAX:g}: {r['selected']}")
-    m, p = results["mrkit"], results["pandas"]
-    print(f"ratio pandas/mrkit: wall {p['wall_s'] / m['wall_s']:.1f}x, peak RSS {p['peak_rss_mb'] / m['peak_rss_mb']:.1f}x")
+    print(f"{path} ({path.stat().st_size / 1e6:.0f} MB); load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores")
+    for method in args.methods.split(","):
+        if method == "polars" and importlib.util.find_spec("polars") is None:
+            print("polars  not installed (pip install -e '.[bench]'): skipped")
+            continue
+        if method == "gzip":
+            wall, cpu, rss, _ = measured(["gzip", "-dc", str(path)], stdout=subprocess.DEVNULL)
+            r = {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": rss, "selected": None}
+        else:
+            wall, cpu, rss, out = measured([sys.executable, __file__, "--run", method, str(path)])
+            r = {**json.loads(out), "cpu_s": cpu, "peak_rss_mb": rss}
+        results[method] = r
+        print(f"{method:7s} wall {r['wall_s']:7.1f} s   CPU {r['cpu_s']:7.1f} s   peak RSS "
+              f"{r['peak_rss_mb']:7.0f} MB   rows with p <= {P_MAX:g}: {r['selected']}")
+    m = results.get("mrkit")
+    if m and "pandas" in results:
+        p = results["pandas"]
+        print(f"pandas / mrkit: wall {p['wall_s'] / m['wall_s']:.1f}x, CPU {p['cpu_s'] / m['cpu_s']:.1f}x, "
+              f"peak RSS {p['peak_rss_mb'] / m['peak_rss_mb']:.1f}x   (target: >= 4x faster, mrkit <= 300 MB)")
+    if m and "polars" in results:
+        q = results["polars"]
+        print(f"polars / mrkit: wall {q['wall_s'] / m['wall_s']:.2f}x, peak RSS {q['peak_rss_mb']:.0f} MB vs "
+              f"{m['peak_rss_mb']:.0f} MB")
+    if m and "gzip" in results:
+        g = results["gzip"]
+        print(f"mrkit / gzip -dc (the floor): wall {m['wall_s'] / g['wall_s']:.2f}x, CPU {m['cpu_s'] / g['cpu_s']:.2f}x")
 
 
 if __name__ == "__main__":

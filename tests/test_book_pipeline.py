@@ -132,6 +132,9 @@ def test_builds_then_skips_unchanged_then_reruns_what_changed(toy: Path):
     assert "Synthetic data" in html  # the data banner
     assert json.loads((toy / "book" / "generated" / "results" / "lbp.json").read_text()) == {"value": 2.0}
 
+    # the run that needs the others comes first in the queue (longest last time): it is still found current
+    timings = toy / "book" / "generated" / ".runs" / "timings.json"
+    timings.write_text(json.dumps({"summary": 99.0, "toy-insomnia": 1.0, "toy-lbp": 1.0}))
     second = build(toy)
     assert second.executed == [] and sorted(second.skipped) == ["summary", "toy-insomnia", "toy-lbp"]
 
@@ -190,3 +193,33 @@ def test_small_profile_build_filters_the_toc(toy: Path):
     staged = (toy / "_build" / "source" / "_toc.yml").read_text()
     assert "toy-insomnia" in staged and "toy-lbp" not in staged
     assert (toy / "_build" / "html" / "book" / "generated" / "toy-insomnia.html").exists()
+
+
+def test_runs_without_data_start_while_the_data_are_made_ready(toy: Path):
+    """The synthetic panel is generated while pages that need no data execute; each run's CPU time is recorded."""
+    import time
+
+    plan = (toy / "book" / "runplan.toml").read_text()
+    plan = plan.replace('parameters = {trait = "summary"}', 'parameters = {trait = "summary", data = "none"}')
+    (toy / "book" / "runplan.toml").write_text(plan.replace('needs = ["toy-*"]', ""))
+    summary_result = toy / "book" / "generated" / "results" / "summary.json"
+    seen = {}
+
+    def fingerprint(params):
+        if params.get("data") == "none":
+            return "none"
+        deadline = time.monotonic() + 120
+        while not summary_result.exists() and time.monotonic() < deadline:  # the page without data runs meanwhile
+            time.sleep(0.2)
+        seen["overlapped"] = summary_result.exists()
+        return "toy-data"
+
+    report = build_book(toy / "book" / "runplan.toml", layout=Layout.default(toy), jobs=2, render_site=False,
+                        data_fingerprint=fingerprint, progress=False)
+    assert seen["overlapped"]
+    assert sorted(report.cpu) == ["summary", "toy-insomnia", "toy-lbp"] and min(report.cpu.values()) > 0
+    state = json.loads((toy / "book" / "generated" / ".runs" / "toy-lbp.json").read_text())
+    assert state["cpu_seconds"] > 0
+    assert "synthetic" in report.prepare_seconds and "CPU of the executed notebooks" in report.summary()
+    saved = json.loads((toy / "book" / "generated" / ".runs" / "last_build.json").read_text())
+    assert saved["cpu_seconds_total"] == round(sum(report.cpu.values()), 1) and saved["render_seconds"] == 0.0

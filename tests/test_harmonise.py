@@ -206,3 +206,24 @@ def test_bmi_chd_validation_data_harmonise_to_the_published_table(validation_dir
                                expected[["bx", "bxse", "by", "byse"]].to_numpy(), rtol=0, atol=1e-15)
     log = harmonise(exposure, scrambled).attrs["log"]
     assert log["swapped"] == 79 and log["strand_flipped"] == int((~palin).sum()) and log["kept"] == 79
+
+
+def test_only_the_outcome_rows_of_the_instruments_matter():
+    """harmonise converts only the outcome rows it can use: the result equals harmonising against those rows
+    alone, a bad value in an unused row is harmless, and one in a used row is located at the caller's row."""
+    rng = np.random.default_rng(3)
+    exposure = sumstats(["v3", "v1", "v7"], ["A", "C", "G"], ["G", "T", "A"], [0.2, 0.6, 0.3], [0.1, -0.2, 0.3])
+    snps = [f"v{i}" for i in range(10)]
+    outcome = sumstats(snps, ["G"] * 10, ["A"] * 10, list(rng.uniform(0.1, 0.9, 10)), list(rng.normal(0, 0.1, 10)))
+    outcome["snp"] = pd.array(snps, dtype="str")  # arrow-backed text, as read_sumstats gives
+    used = outcome[outcome["snp"].isin(exposure["snp"])].reset_index(drop=True)
+    full, alone = harmonise(exposure, outcome), harmonise(exposure, used)
+    pd.testing.assert_frame_equal(full, alone, check_exact=True)
+    assert full.attrs == alone.attrs and list(full["SNP"]) == ["v3", "v1", "v7"]
+    unused = outcome.astype({"eaf": object})
+    unused.loc[5, "eaf"] = "0.2x"  # v5 is no instrument
+    pd.testing.assert_frame_equal(harmonise(exposure, unused), full, check_exact=True)
+    bad = outcome.astype({"eaf": object})
+    bad.loc[7, "eaf"] = "0.2x"  # v7 is
+    with pytest.raises(InputError, match=r"row 7, column 'eaf'"):
+        harmonise(exposure, bad)

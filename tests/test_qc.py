@@ -46,3 +46,14 @@ def test_implied_sd_is_one_for_binary_log_odds():
     d = _sumstats(binary=True)
     assert implied_sd(d, binary=True).to_numpy() == pytest.approx(1.0)
     assert summary_checks(d, binary=True)["variants"] == len(d)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 129, 130, 131, 132, 1000, 1001, 20000, 20001])
+def test_genomic_inflation_from_the_middle_ranks_equals_the_full_median(n):
+    """Only the statistics of the p-values around the middle are computed; the result is the full median's."""
+    from mrkit.methods.distributions import chi2_isf, chi2_ppf
+
+    rng = np.random.default_rng(n)
+    for p in (rng.random(n), np.round(rng.random(n), 2), np.r_[rng.beta(0.5, 1, n), [np.nan, 0.0, 1.5]]):
+        valid = p[np.isfinite(p) & (p > 0) & (p <= 1)]
+        assert genomic_inflation(p) == float(np.median(chi2_isf(valid, 1)) / chi2_ppf(0.5, 1))

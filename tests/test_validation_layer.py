@@ -21,7 +21,7 @@ from mrkit.cli import main
 from mrkit.errors import InputError
 from mrkit.gwas.harmonise import harmonisation_flow, harmonise
 from mrkit.gwas.io import read_harmonised, read_sumstats
-from mrkit.gwas.schema import RULES, policy_help
+from mrkit.gwas.rules import RULES, policy_help
 from mrkit.methods.steiger import steiger_directionality
 
 FINNGEN = ("#chrom", "pos", "ref", "alt", "rsids", "nearest_genes", "pval", "mlogp", "beta", "sebeta", "af_alt",

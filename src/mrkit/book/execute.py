@@ -2,7 +2,9 @@
 
 Papermill runs in a child process (one kernel per run), so several runs can execute at once and a
 crashing kernel cannot take the build down with it. The executed notebook is written to a temporary
-name and moved into place only on success; a failed one is kept for inspection.
+name and moved into place only on success; a failed one is kept for inspection. Each run's CPU time
+(user + system, of papermill and of the kernel it started) is measured with ``wait4``, so the build's
+report says what a run cost even when other work shares the machine.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +41,33 @@ class RunFailed(MRKitError):
 @dataclass
 class Outcome:
     run: Run
-    seconds: float
+    seconds: float  # wall
     output: Path
+    cpu: float = 0.0  # user + system seconds of papermill and its kernel
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[int, str, str, float]:
+    """Run ``cmd``; return its exit code, stdout, stderr and CPU seconds (user + sys).
+
+    ``os.wait4`` reaps the child with its resource usage, which includes the processes it started and
+    waited for (papermill waits for its kernel), so the CPU time is the run's own, whatever else runs.
+    """
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out: dict[str, bytes] = {}
+
+    def drain(name: str, stream) -> None:
+        out[name] = stream.read()
+        stream.close()
+
+    readers = [threading.Thread(target=drain, args=(n, s)) for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = {k: v.decode("utf-8", errors="replace") for k, v in out.items()}
+    return proc.returncode, text["out"], text["err"], usage.ru_utime + usage.ru_stime
 
 
 def first_error(nb: nbformat.NotebookNode) -> tuple[int, str, str] | None:
@@ -86,9 +114,9 @@ def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
                "--execution-timeout", str(CELL_TIMEOUT_S), "--no-progress-bar"]
         env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MRKIT_RUN_ID": run.id}
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        returncode, stdout, stderr, cpu = run_measured(cmd, env)
         seconds = time.perf_counter() - start
-        if proc.returncode != 0:
+        if returncode != 0:
             kept = None
             detail = ""
             if executed.exists():
@@ -103,7 +131,7 @@ def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
                     detail = f"\n  failing cell: code cell {cell}{at}\n    " + head.replace("\n", "\n    ") \
                              + f"\n  error: {what}"
             if not detail:
-                tail = "\n    ".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
+                tail = "\n    ".join((stderr or stdout).strip().splitlines()[-8:])
                 detail = f"\n  papermill said:\n    {tail}"
             shown = ", ".join(f"{k}={v!r}" for k, v in sorted(run.parameters.items()))
             keep_note = f"\n  failed notebook kept at: {kept}" if kept else ""
@@ -112,4 +140,4 @@ def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
         tmp_out = output.with_name(f".{output.name}.tmp")
         shutil.copyfile(executed, tmp_out)
         os.replace(tmp_out, output)
-    return Outcome(run, seconds, output)
+    return Outcome(run, seconds, output, cpu)

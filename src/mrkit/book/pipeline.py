@@ -51,9 +51,34 @@ class Layout:
 
 @dataclass
 class Report:
-    executed: list[tuple[str, float]] = field(default_factory=list)
+    """What a build did and how long each part took (wall seconds, and CPU seconds of the notebooks)."""
+
+    executed: list[tuple[str, float]] = field(default_factory=list)  # (run id, wall seconds)
     skipped: list[str] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole build, wall
+    cpu: dict[str, float] = field(default_factory=dict)  # run id -> CPU seconds (user + sys, kernel included)
+    prepare_seconds: dict[str, float] = field(default_factory=dict)  # data set -> wall seconds to make it ready
+    notebooks_seconds: float = 0.0  # from the first run started to the last one finished, wall
+    render_seconds: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at the start and at the end
+    cores: int = 1
+
+    def summary(self) -> str:
+        """The build's timing report: wall time of each part, CPU time of the notebooks, machine load."""
+        cpu = sum(self.cpu.values())
+        prep = ", ".join(f"{k} {v:.1f} s" for k, v in self.prepare_seconds.items()) or "none"
+        lines = [f"mrkit book: {len(self.executed)} executed, {len(self.skipped)} unchanged, "
+                 f"{self.seconds:.1f} s in all"]
+        lines.append(f"  wall: data ready in {prep} (overlapping the runs that need no data); notebooks "
+                     f"{self.notebooks_seconds:.1f} s; site {self.render_seconds:.1f} s")
+        if self.executed:
+            lines.append(f"  CPU of the executed notebooks: {cpu:.1f} s (user + sys, kernels included) on "
+                         f"{self.cores} core(s)")
+        busy = max(self.load) > self.cores
+        lines.append(f"  load average {self.load[0]:.1f} at the start, {self.load[1]:.1f} at the end"
+                     + (f": more than {self.cores} core(s) busy, so wall times are inflated by other work; "
+                        "compare CPU times" if busy else ""))
+        return "\n".join(lines)
 
 
 def default_data_fingerprint(params: dict[str, Any]) -> str:
@@ -64,12 +89,25 @@ def default_data_fingerprint(params: dict[str, Any]) -> str:
                    seed=params.get("seed"))
 
 
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
 def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: Layout | None = None,
                jobs: int | None = None, render_site: bool = True, strict: bool = True,
                data_fingerprint: Callable[[dict[str, Any]], str] = default_data_fingerprint,
                progress: bool = True, data: str | None = None) -> Report:
-    """Execute what changed in the plan, then render and publish the site (``data``: override the plan's data)."""
+    """Execute what changed in the plan, then render and publish the site (``data``: override the plan's data).
+
+    The data each run needs are made ready (the synthetic panel generated on first use) in a background
+    thread, while runs that need no data (``data = "none"``) already execute; a run's key, and so whether
+    it must execute at all, is settled once its data and the runs it needs are ready.
+    """
     start = time.perf_counter()
+    report = Report(load=(_load(), 0.0), cores=os.cpu_count() or 1)
     layout = layout or Layout.default()
     plan = load_plan(plan_path, profile, root=layout.root)
     if data is not None:
@@ -77,29 +115,15 @@ def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: La
     jobs = max(1, jobs or os.cpu_count() or 1)
     needs = resolve_needs(plan)
     code_hash = analysis_code_hash()
-
-    data_keys: dict[str, str] = {}
-
-    def data_key(params: dict[str, Any]) -> str:
-        sig = json.dumps({k: params.get(k) for k in ("data", "panel_size", "seed")}, sort_keys=True)
-        if sig not in data_keys:
-            data_keys[sig] = data_fingerprint(params)
-        return data_keys[sig]
-
-    keys: dict[str, str] = {}
-    for run in _topological(plan, needs):
-        keys[run.id] = run_key(run.notebook, run.parameters, code_hash, data_key(run.parameters),
-                               [keys[n] for n in needs[run.id]])
-
-    report = Report()
+    _topological(plan, needs)  # refuse a cyclic plan before anything runs
+    bar = tqdm(total=len(plan.runs), unit="run", desc="notebooks", disable=not progress)
     outputs = {run: layout.executed / f"{run.id}.ipynb" for run in plan.runs}
-    todo = [r for r in plan.runs if not _is_current(layout, r, outputs[r], keys[r.id])]
-    report.skipped = [r.id for r in plan.runs if r not in todo]
-    bar = tqdm(total=len(plan.runs), unit="run", desc="notebooks", disable=not progress, initial=len(report.skipped))
-    if report.skipped:
-        bar.write(f"  unchanged, not re-executed: {len(report.skipped)} of {len(plan.runs)} runs")
-    _execute_all(todo, needs, layout, outputs, keys, jobs, bar, report)
-    bar.close()
+    try:
+        _execute_all(plan.runs, needs, layout, outputs, code_hash, data_fingerprint, jobs, bar, report)
+    finally:
+        bar.close()
+    if report.skipped and progress:
+        print(f"  unchanged, not re-executed: {len(report.skipped)} of {len(plan.runs)} runs")
 
     if render_site:
         stage = layout.build / "source"
@@ -107,9 +131,18 @@ def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: La
         stage_source(layout.root, stage, outputs, data_params, results=layout.results)
         t0 = time.perf_counter()
         render(stage, layout.build / "sphinx", layout.build / "html", strict=strict)
+        report.render_seconds = time.perf_counter() - t0
         if progress:
-            print(f"  site rendered in {time.perf_counter() - t0:.1f}s: {layout.build / 'html' / 'index.html'}")
+            print(f"  site rendered in {report.render_seconds:.1f}s: {layout.build / 'html' / 'index.html'}")
     report.seconds = time.perf_counter() - start
+    report.load = (report.load[0], _load())
+    layout.state.mkdir(parents=True, exist_ok=True)
+    (layout.state / "last_build.json").write_text(json.dumps(  # the timing report, for scripts
+        {"seconds": round(report.seconds, 1), "prepare_seconds": report.prepare_seconds,
+         "notebooks_seconds": round(report.notebooks_seconds, 1), "render_seconds": round(report.render_seconds, 1),
+         "cpu_seconds": {k: round(v, 2) for k, v in report.cpu.items()},
+         "cpu_seconds_total": round(sum(report.cpu.values()), 1), "executed": [r for r, _ in report.executed],
+         "skipped": report.skipped, "load_average": report.load, "cores": report.cores}, indent=1))
     return report
 
 
@@ -154,33 +187,86 @@ def _timings(layout: Layout) -> dict[str, float]:
         return {}
 
 
-def _execute_all(todo: list[Run], needs: dict[str, list[str]], layout: Layout, outputs: dict[Run, Path],
-                 keys: dict[str, str], jobs: int, bar: tqdm, report: Report) -> None:
+def _data_signature(params: dict[str, Any]) -> str:
+    return json.dumps({k: params.get(k) for k in ("data", "panel_size", "seed")}, sort_keys=True)
+
+
+def _execute_all(runs: list[Run], needs: dict[str, list[str]], layout: Layout, outputs: dict[Run, Path],
+                 code_hash: str, data_fingerprint: Callable[[dict[str, Any]], str], jobs: int, bar: tqdm,
+                 report: Report) -> None:
+    """Run what is out of date, ``jobs`` at a time, as soon as its data and the runs it needs are ready.
+
+    Making a data set ready (generating the synthetic panel) takes one of the ``jobs`` slots while it runs.
+    """
     timings = _timings(layout)
     # longest first (the plan's slow hint, then the last build's timings), so the tail is short
-    todo = sorted(todo, key=lambda r: (not r.slow, -timings.get(r.id, 0.0)))
-    pending = {r.id: r for r in todo}
-    finished: set[str] = set()
+    pending = {r.id: r for r in sorted(runs, key=lambda r: (not r.slow, -timings.get(r.id, 0.0)))}
+    keys: dict[str, str] = {}
+    resolved: set[str] = set()  # executed or found current
     running: dict[Future, Run] = {}
     failure: RunFailed | None = None
     layout.results.mkdir(parents=True, exist_ok=True)
     layout.state.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+
+    data: dict[str, Future] = {}
+    prep_started: dict[str, float] = {}
+    with ThreadPoolExecutor(max_workers=1) as preparer, ThreadPoolExecutor(max_workers=jobs) as pool:
+        def busy() -> int:
+            return len(running) + sum(1 for f in data.values() if not f.done())
+
+        def data_ready(run: Run) -> bool:
+            """Whether the run's data are ready; starts making them ready when a slot is free."""
+            sig = _data_signature(run.parameters)
+            if sig not in data:
+                if run.parameters.get("data", "synthetic") == "none":
+                    data[sig] = Future()
+                    data[sig].set_result(data_fingerprint(run.parameters))
+                elif busy() < jobs:
+                    prep_started[sig] = time.perf_counter()
+                    data[sig] = preparer.submit(data_fingerprint, dict(run.parameters))
+                else:
+                    return False
+            return data[sig].done()
+
+        first_start = None
         while pending or running:
-            if failure is None:
+            progress = failure is None
+            while progress:  # again after a pass that found runs current: runs needing them may start
+                progress = False
                 for run_id, run in list(pending.items()):
-                    if len(running) >= jobs:
-                        break
-                    if all(n in finished or n not in pending and n not in _ids(running) for n in needs[run_id]):
+                    if not all(n in resolved for n in needs[run_id]) or not data_ready(run):
+                        continue
+                    sig = _data_signature(run.parameters)
+                    if sig in prep_started:  # first time this data set is seen ready
+                        report.prepare_seconds[str(run.parameters.get("data", "synthetic"))] = round(
+                            time.perf_counter() - prep_started.pop(sig), 1)
+                    if run_id not in keys:
+                        keys[run_id] = run_key(run.notebook, run.parameters, code_hash, data[sig].result(),
+                                               [keys[n] for n in needs[run_id]])
+                    if _is_current(layout, run, outputs[run], keys[run_id]):
                         del pending[run_id]
-                        state = _state_file(layout, run)
-                        state.unlink(missing_ok=True)  # a half-done run must never look current
-                        running[pool.submit(execute_run, run, outputs[run], layout.build / "failed",
-                                            layout.root, {"results_dir": _rel(layout.results, layout.root)})] = run
-            if not running:
+                        report.skipped.append(run_id)
+                        resolved.add(run_id)
+                        bar.update(1)
+                        progress = True
+                        continue
+                    if busy() >= jobs:
+                        continue  # its turn comes when a slot frees; later runs may still be found current
+                    del pending[run_id]
+                    _state_file(layout, run).unlink(missing_ok=True)  # a half-done run must never look current
+                    first_start = first_start or time.perf_counter()
+                    running[pool.submit(execute_run, run, outputs[run], layout.build / "failed",
+                                        layout.root, {"results_dir": _rel(layout.results, layout.root)})] = run
+            waiting_on = list(running) + [f for f in data.values() if not f.done()]
+            if not waiting_on:
+                if pending and failure is None:  # nothing runs and nothing can start: needs that failed
+                    raise RunFailed(f"runs {sorted(pending)} wait for runs that did not finish", None)
                 break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            done, _ = wait(waiting_on, return_when=FIRST_COMPLETED)
             for fut in done:
+                if fut not in running:
+                    fut.result()  # a data set that could not be made ready raises here
+                    continue
                 run = running.pop(fut)
                 try:
                     outcome = fut.result()
@@ -188,21 +274,20 @@ def _execute_all(todo: list[Run], needs: dict[str, list[str]], layout: Layout, o
                     failure = failure or exc
                     bar.write(f"  FAILED    {run.id}")
                     continue
-                finished.add(run.id)
+                resolved.add(run.id)
                 _state_file(layout, run).write_text(json.dumps(
-                    {"key": keys[run.id], "seconds": round(outcome.seconds, 2), "parameters": run.parameters},
-                    indent=1, sort_keys=True, default=str))
+                    {"key": keys[run.id], "seconds": round(outcome.seconds, 2), "cpu_seconds": round(outcome.cpu, 2),
+                     "parameters": run.parameters}, indent=1, sort_keys=True, default=str))
                 report.executed.append((run.id, outcome.seconds))
+                report.cpu[run.id] = outcome.cpu
                 timings[run.id] = round(outcome.seconds, 2)
                 (layout.state / "timings.json").write_text(json.dumps(timings, indent=1, sort_keys=True))
                 bar.update(1)
-                bar.write(f"  executed  {run.id:<42} {outcome.seconds:7.1f} s")
+                bar.write(f"  executed  {run.id:<42} {outcome.seconds:7.1f} s   CPU {outcome.cpu:7.1f} s")
+        if first_start is not None:
+            report.notebooks_seconds = time.perf_counter() - first_start
     if failure is not None:
         raise failure
-
-
-def _ids(running: dict[Future, Run]) -> set[str]:
-    return {r.id for r in running.values()}
 
 
 def _rel(path: Path, root: Path) -> str:

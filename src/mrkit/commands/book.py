@@ -33,6 +33,5 @@ def run(args) -> int:
         mark_refresh()
     report = build_book(plan, profile=args.profile, layout=Layout.default(root, build=args.build_dir), jobs=args.jobs,
                         render_site=not args.no_render, strict=not args.no_strict, data=args.data)
-    print(f"mrkit book: {len(report.executed)} executed, {len(report.skipped)} unchanged, "
-          f"{report.seconds:.1f} s in all")
+    print(report.summary())
     return 0

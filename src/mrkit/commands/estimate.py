@@ -7,16 +7,17 @@ import json
 import math
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 _FORMATS = ("table", "csv", "json")
 
 
 def register(subparsers) -> None:
-    from ..gwas.schema import policy_help
+    from ..gwas.rules import policy_help
 
     p = subparsers.add_parser(
         "estimate", help="MR estimates of a harmonised exposure-outcome table (CSV)",
@@ -45,6 +46,9 @@ def register(subparsers) -> None:
 
 def _clean(value: Any) -> Any:
     """JSON-safe: NaN/NA -> null, numpy scalars -> Python."""
+    import numpy as np
+    import pandas as pd
+
     if value is None or value is pd.NA:
         return None
     if isinstance(value, (np.integer,)):
@@ -94,6 +98,8 @@ def _steiger(frame: pd.DataFrame, pair) -> dict | None:
         rows = rows[rows[column] == value]
     if "mr_keep" in rows.columns:
         rows = rows[rows["mr_keep"].astype(bool)]
+    import pandas as pd
+
     sizes = rows[["samplesize.exposure", "samplesize.outcome"]].apply(pd.to_numeric, errors="coerce")
     if sizes.isna().all().any():  # a harmonised table with empty sample-size columns: nothing to test
         return None
@@ -131,6 +137,8 @@ def _pair_report(pair, args, conv_name: str, seed: int, frame: pd.DataFrame) -> 
 
 
 def run(args) -> int:
+    import pandas as pd
+
     from ..gwas.io.harmonised import read_harmonised
     from ..methods.conventions import get_convention
     from ..methods.mrdata import split_pairs
@@ -172,7 +180,7 @@ def _print_drops(frame: pd.DataFrame, stream) -> None:
 
 
 def _number(value: float, fmt: str) -> str:
-    return format(value, fmt) if value is not None and np.isfinite(value) else "not estimable"
+    return format(value, fmt) if value is not None and math.isfinite(value) else "not estimable"
 
 
 def _print_report(rep: dict, convention: str, seed: int) -> None:

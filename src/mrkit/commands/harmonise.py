@@ -17,7 +17,7 @@ FORMATS = ("auto", "twosamplemr", "gwasvcf", "finngen", "neale", "ssf", "generic
 
 
 def register(subparsers) -> None:
-    from ..gwas.schema import policy_help
+    from ..gwas.rules import policy_help
 
     p = subparsers.add_parser("harmonise", help="harmonise exposure and outcome alleles (TwoSampleMR rules)",
                               description=__doc__, epilog=policy_help(),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-    from ..gwas.schema import policy_help
+    from ..gwas.rules import policy_help
 
     p = subparsers.add_parser("read", help="read and validate a GWAS summary-statistics file",
                               description=__doc__, epilog=policy_help(),

@@ -9,6 +9,8 @@ Where each method is (one module per concern; R function names in each docstring
 * the table of every method at once: :mod:`.estimate` (``mrkit.mr``, TwoSampleMR ``mr``)
 * the input container for harmonised data: :mod:`.mrdata`
 * conventions that differ between the R packages: :mod:`.conventions`
+* normal, t, chi-squared and F probabilities from scipy.special (scipy.stats' numbers, without its
+  start-up cost): :mod:`.distributions`
 * Wald ratio :mod:`.wald`; IVW :mod:`.ivw`; MR-Egger :mod:`.egger`; simple, weighted and penalised
   weighted median :mod:`.median`; mode-based estimates :mod:`.mode` (kernel density :mod:`.density`);
   maximum likelihood :mod:`.ml`; MR-RAPS :mod:`.raps`; MR-PRESSO :mod:`.presso`

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from .distributions import norm_ppf, norm_sf, t_ppf, t_sf
 
 __all__ = ["Convention", "CONVENTIONS", "get_convention", "p_value", "confidence_interval",
            "result_row", "distribution_label", "exact_fit_q", "EXACT_FIT_NOTE"]
@@ -109,14 +110,14 @@ def p_value(estimate: float, se: float, df: float | None = None) -> float:
     z = abs(estimate / se) if se > 0 else np.nan
     if not np.isfinite(z):
         return np.nan
-    return float(2.0 * (stats.norm.sf(z) if df is None else stats.t.sf(z, df)))
+    return float(2.0 * (norm_sf(z) if df is None else t_sf(z, df)))
 
 
 def confidence_interval(estimate: float, se: float, df: float | None = None,
                         level: float = 0.95) -> tuple[float, float]:
     """``estimate -/+ q se`` with q the normal or t(df) quantile of ``(1 + level) / 2``."""
     upper = (1.0 + level) / 2.0
-    q = stats.norm.ppf(upper) if df is None else stats.t.ppf(upper, df)
+    q = norm_ppf(upper) if df is None else t_ppf(upper, df)
     return float(estimate - q * se), float(estimate + q * se)
 
 

@@ -19,10 +19,10 @@ adjusted for small-study effects via a limit meta-analysis. Biostatistics 12:122
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from ..errors import NotEstimable
 from .conventions import EXACT_FIT_NOTE, confidence_interval, distribution_label, exact_fit_q, p_value, result_row
+from .distributions import chi2_sf
 
 __all__ = ["egger_fit", "mr_egger"]
 
@@ -56,7 +56,7 @@ def egger_fit(bx: np.ndarray, by: np.ndarray, byse: np.ndarray) -> dict:
     return {"slope": float(slope), "intercept": float(intercept), "se_slope": float(sigma * unit_slope),
             "se_intercept": float(sigma * unit_intercept), "se_slope_unit": float(unit_slope),
             "se_intercept_unit": float(unit_intercept), "sigma": float(sigma), "q": q, "q_df": df,
-            "q_p": float(stats.chi2.sf(q, df))}
+            "q_p": float(chi2_sf(q, df))}
 
 
 def mr_egger(bx, bxse, by, byse, *, t_dist: bool = True) -> dict:

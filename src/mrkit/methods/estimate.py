@@ -21,10 +21,9 @@ Yavorska OO, Burgess S (2017). Int J Epidemiol 46:1734-1739 (MendelianRandomizat
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
-import pandas as pd
 
 from ..errors import InputError, NotEstimable
 from ..rng import resolve_seed
@@ -37,7 +36,10 @@ from .mode import mr_mode
 from .mrdata import MRData, split_pairs
 from .wald import wald_ratio
 
-__all__ = ["METHODS", "DEFAULT_METHODS", "TABLE_COLUMNS", "mr", "odds_ratios", "method_rows"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["METHODS", "DEFAULT_METHODS", "TABLE_COLUMNS", "mr", "mr_rows", "odds_ratios", "method_rows"]
 
 #: Method ids, in TwoSampleMR's output order where it has one.
 METHODS = ("wald_ratio", "egger", "weighted_median", "ivw", "simple_mode", "weighted_mode", "ml",
@@ -148,6 +150,8 @@ def _check_methods(methods) -> list[str] | None:
 
 
 def _tidy(rows: list[dict], labels: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
     table = pd.DataFrame(rows, columns=[*labels, *TABLE_COLUMNS])
     for col in ("estimate", "se", "ci_lower", "ci_upper", "p"):
         table[col] = table[col].astype(float)
@@ -198,22 +202,36 @@ def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = 
     """
     conv = get_convention(convention)
     used_seed = resolve_seed(seed)
-    if n_boot is None:
-        n_boot = conv.n_boot
-    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 2:
-        raise InputError(f"n_boot must be an integer >= 2, got {n_boot!r}", column="n_boot")
+    n_boot = _checked_n_boot(n_boot, conv)
     pairs = split_pairs(data)
-    chosen = _check_methods(methods)
     labels = list(dict.fromkeys(c for p in pairs for c in p.labels))
-    rows = []
-    for pair in pairs:
-        todo = chosen or (["wald_ratio"] if pair.k == 1 else list(DEFAULT_METHODS))
-        rows += method_rows(pair, todo, conv, used_seed, int(n_boot), ml_optimizer, presso_n)
+    rows = [row for pair in pairs for row in mr_rows(pair, methods, conv.name, used_seed, n_boot,
+                                                      ml_optimizer=ml_optimizer, presso_n=presso_n)]
     table = _tidy(rows, labels)
     table.attrs["n_excluded"] = [p.n_excluded for p in pairs]
     table.attrs["convention"] = conv.name
     table.attrs["seed"] = used_seed
     return table
+
+
+def mr_rows(pair: MRData, methods: Iterable[str] | str | None = None, convention: str = "twosamplemr",
+            seed: int | None = None, n_boot: int | None = None, *, ml_optimizer: str = "nelder_mead",
+            presso_n: int = 1000) -> list[dict]:
+    """The rows :func:`mr` gives for one exposure-outcome pair, as dicts with the keys of
+    :data:`TABLE_COLUMNS` after the pair's labels (no pandas needed: the command line uses this)."""
+    conv = get_convention(convention)
+    n_boot = _checked_n_boot(n_boot, conv)
+    chosen = _check_methods(methods)
+    todo = chosen or (["wald_ratio"] if pair.k == 1 else list(DEFAULT_METHODS))
+    return method_rows(pair, todo, conv, resolve_seed(seed), n_boot, ml_optimizer, presso_n)
+
+
+def _checked_n_boot(n_boot, conv: Convention) -> int:
+    if n_boot is None:
+        n_boot = conv.n_boot
+    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 2:
+        raise InputError(f"n_boot must be an integer >= 2, got {n_boot!r}", column="n_boot")
+    return int(n_boot)
 
 
 def _df_of(label: str) -> float | None:

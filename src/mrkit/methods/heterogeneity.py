@@ -22,10 +22,9 @@ Bowden J, Davey Smith G, Burgess S (2015). Int J Epidemiol 44:512-525.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import NotEstimable
 from .conventions import get_convention
@@ -33,7 +32,11 @@ from .egger import egger_fit, mr_egger
 from .ivw import ivw_fit
 from .mrdata import MRData, split_pairs
 
-__all__ = ["i2_gx", "cochran_q", "rucker_q", "heterogeneity", "pleiotropy"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["i2_gx", "cochran_q", "rucker_q", "heterogeneity", "pleiotropy", "heterogeneity_rows",
+           "pleiotropy_rows"]
 
 
 def i2_gx(bx, bxse, byse=None) -> float:
@@ -77,6 +80,13 @@ def heterogeneity(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:
     Both conventions give the same numbers; the column ``convention`` records the one asked for.
     Rows that cannot be computed (too few SNPs) carry NaN and the reason in ``note``.
     """
+    import pandas as pd
+
+    return pd.DataFrame(heterogeneity_rows(data, convention))
+
+
+def heterogeneity_rows(data: Any, convention: str = "twosamplemr") -> list[dict]:
+    """The rows of :func:`heterogeneity` as dicts (no pandas needed)."""
     conv = get_convention(convention)
     rows = []
     for pair in split_pairs(data):
@@ -88,7 +98,7 @@ def heterogeneity(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:
                 res = _nan_row(str(exc))
             rows.append({**pair.labels, "method": method, **res, "nsnp": pair.k,
                          "convention": conv.name})
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _pleiotropy_row(pair: MRData, conv) -> dict:
@@ -114,5 +124,12 @@ def pleiotropy(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:
     ----------
     Bowden J, Davey Smith G, Burgess S (2015). Int J Epidemiol 44:512-525.
     """
+    import pandas as pd
+
+    return pd.DataFrame(pleiotropy_rows(data, convention))
+
+
+def pleiotropy_rows(data: Any, convention: str = "twosamplemr") -> list[dict]:
+    """The rows of :func:`pleiotropy` as dicts (no pandas needed)."""
     conv = get_convention(convention)
-    return pd.DataFrame([_pleiotropy_row(pair, conv) for pair in split_pairs(data)])
+    return [_pleiotropy_row(pair, conv) for pair in split_pairs(data)]

@@ -22,10 +22,10 @@ pleiotropy in two-sample summary data Mendelian randomization. Stat Med 36:1783-
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from ..errors import NotEstimable
 from .conventions import exact_fit_q, result_row
+from .distributions import chi2_sf
 
 __all__ = ["ivw_fit", "mr_ivw", "SE_MODELS"]
 
@@ -49,7 +49,7 @@ def ivw_fit(bx: np.ndarray, by: np.ndarray, byse: np.ndarray) -> dict:
     k = bx.size
     q = exact_fit_q(float(np.sum(w * (by - estimate * bx) ** 2)), w, by) if k > 1 else np.nan
     sigma = np.sqrt(q / (k - 1)) if k > 1 else np.nan
-    q_p = float(stats.chi2.sf(q, k - 1)) if k > 1 else np.nan
+    q_p = float(chi2_sf(q, k - 1)) if k > 1 else np.nan
     return {"estimate": float(estimate), "se_fixed": float(1.0 / np.sqrt(sxx)),
             "sigma": float(sigma), "q": q, "q_df": k - 1, "q_p": q_p}
 

@@ -24,11 +24,11 @@ multiple candidate instruments with application to Mendelian randomization. arXi
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from ..errors import NotEstimable
 from ..rng import make_rng, resolve_seed
 from .conventions import result_row
+from .distributions import chi2_sf
 from .wald import ratio_se
 
 __all__ = ["weighted_median", "median_weights", "penalised_weights", "bootstrap_median_se",
@@ -74,7 +74,7 @@ def median_weights(bx, bxse, by, byse, kind: str) -> np.ndarray:
 
 def penalised_weights(ratio: np.ndarray, weights: np.ndarray, centre: float) -> np.ndarray:
     """``w * min(1, 20 * P(chi2_1 > w (ratio - centre)^2))`` (Burgess et al. 2016)."""
-    penalty = stats.chi2.sf(weights * (ratio - centre) ** 2, df=1)
+    penalty = chi2_sf(weights * (ratio - centre) ** 2, 1)
     return weights * np.minimum(1.0, penalty * PENALTY_FACTOR)
 
 

@@ -14,15 +14,18 @@ Rows with ``mr_keep == FALSE`` (TwoSampleMR's flag for palindromic-ambiguous or 
 variants) are excluded, as ``TwoSampleMR::mr`` does, and counted in ``n_excluded``. A table
 holding several exposure-outcome pairs is split by ``id.exposure``/``id.outcome``/``exposure``/
 ``outcome`` (:func:`split_pairs`), the grouping ``TwoSampleMR::mr`` uses.
+
+pandas is never needed to check input: a DataFrame is taken as it is, a dict of arrays as numpy arrays.
 """
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import pandas as pd
 
 from ..errors import InputError
 
@@ -94,12 +97,79 @@ class MRData:
                        bxse=self.bxse[order], by=self.by[order] * sign, byse=self.byse[order])
 
 
+@dataclass
+class _Table:
+    """Columns of raw values (a DataFrame's, a dict's or a CSV file's), with where they came from."""
+
+    columns: list[str]
+    values: dict[str, np.ndarray]  # column -> 1-D array (object for text, missing values None)
+    n: int
+    source: str | None = None
+    lines: np.ndarray | None = None  # physical line of each row (files)
+    load: Any = None  # column name -> array, for columns not in ``values`` yet (DataFrames)
+
+    def column(self, name: str) -> np.ndarray:
+        if name not in self.values:
+            self.values[name] = self.load(name)
+        return self.values[name]
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN, pandas.NA or NaT: no value."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, str):
+        return False
+    try:
+        return bool(value != value) or type(value).__name__ in ("NAType", "NaTType")
+    except (TypeError, ValueError):  # pandas.NA refuses bool()
+        return True
+
+
+def _dataframe_type():
+    """pandas.DataFrame if pandas is already imported (a DataFrame input implies it is)."""
+    pd = sys.modules.get("pandas")
+    return pd.DataFrame if pd is not None else ()
+
+
+def _from_dataframe(frame) -> _Table:
+    names = {str(c): c for c in frame.columns}
+
+    def load(name: str) -> np.ndarray:
+        col = frame[names[name]]
+        if getattr(col.dtype, "kind", "O") in "fiub" and not col.hasnans:
+            return col.to_numpy()
+        return np.asarray([None if _is_missing(v) else v for v in col.tolist()], dtype=object)
+
+    return _Table(list(names), {}, len(frame), frame.attrs.get("source"), frame.attrs.get("lines"), load)
+
+
+def _from_mapping(data: Mapping) -> _Table:
+    sizes = {}
+    arrays = {}
+    for name, values in data.items():
+        arr = np.atleast_1d(np.asarray(values, dtype=object))
+        if arr.ndim != 1:
+            raise InputError(f"must be one-dimensional, got shape {arr.shape}", column=str(name))
+        sizes[name] = arr.size
+        arrays[str(name)] = np.asarray([None if _is_missing(v) else v for v in arr], dtype=object)
+    if len(set(sizes.values())) > 1:
+        first = next(iter(sizes))
+        for name, size in sizes.items():
+            if size != sizes[first]:
+                raise InputError(f"has {size} values but '{first}' has {sizes[first]}: "
+                                 "all columns must have the same length", column=str(name))
+    return _Table(list(arrays), arrays, next(iter(sizes.values()), 0))
+
+
 class _Locator:
     """Turns a row position into the most precise location the input allows."""
 
-    def __init__(self, frame: pd.DataFrame, columns: dict[str, str]):
-        self.source = frame.attrs.get("source")
-        self.lines = frame.attrs.get("lines")
+    def __init__(self, table: _Table, columns: dict[str, str]):
+        self.source = table.source
+        self.lines = table.lines
         self.columns = columns  # short name -> user's column name
 
     def error(self, message: str, position: int, short: str | None, snp: Any = None):
@@ -112,72 +182,82 @@ class _Locator:
         return InputError(message, row=int(position), column=column)
 
 
-def _as_frame(data: Any) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
+def _as_table(data: Any) -> _Table:
+    if isinstance(data, _dataframe_type()):
+        return _from_dataframe(data)
     if isinstance(data, (str, Path)):
         raise InputError("MR input is a table in memory: read a harmonised file with "
                          "mrkit.gwas.io.harmonised.read_harmonised (it checks and counts bad rows)", file=str(data))
     if isinstance(data, Mapping):
-        sizes = {}
-        for name, values in data.items():
-            arr = np.atleast_1d(np.asarray(values, dtype=object))
-            if arr.ndim != 1:
-                raise InputError(f"must be one-dimensional, got shape {arr.shape}", column=str(name))
-            sizes[name] = arr.size
-        if len(set(sizes.values())) > 1:
-            first = next(iter(sizes))
-            for name, size in sizes.items():
-                if size != sizes[first]:
-                    raise InputError(f"has {size} values but '{first}' has {sizes[first]}: "
-                                     "all columns must have the same length", column=str(name))
-        return pd.DataFrame({name: list(np.atleast_1d(np.asarray(v, dtype=object)))
-                             for name, v in data.items()})
+        return _from_mapping(data)
     raise InputError(f"MR input must be a DataFrame or a dict of arrays, got {type(data).__name__}")
 
 
-def _column_map(frame: pd.DataFrame) -> dict[str, str]:
+def _column_map(table: _Table) -> dict[str, str]:
     """short name -> the user's column name; short names win over TwoSampleMR names."""
     found: dict[str, str] = {}
     for user, short in list(TWOSAMPLEMR_NAMES.items()) + list(_SHORT_NAMES.items()):
-        if user in frame.columns:
+        if user in table.columns:
             found[short] = user
     missing = [s for s in _NUMERIC if s not in found]
     if missing:
         wanted = {v: k for k, v in TWOSAMPLEMR_NAMES.items()}
         names = ", ".join(f"'{m}' (or '{wanted[m]}')" for m in missing)
-        where = frame.attrs.get("source")
-        raise InputError(f"missing column(s) {names}; found {', '.join(map(str, frame.columns))}",
+        where = table.source
+        raise InputError(f"missing column(s) {names}; found {', '.join(map(str, table.columns))}",
                          file=where, line=1 if where else None)
     return found
 
 
-def _keep_mask(frame: pd.DataFrame, loc: _Locator) -> np.ndarray:
-    if "mr_keep" not in frame.columns:
-        return np.ones(len(frame), dtype=bool)
+_TRUTH = {"true": True, "t": True, "1": True, "yes": True, "false": False, "f": False, "0": False, "no": False}
+
+
+def _keep_mask(table: _Table, loc: _Locator) -> np.ndarray:
+    if "mr_keep" not in table.columns:
+        return np.ones(table.n, dtype=bool)
     loc.columns["mr_keep"] = "mr_keep"
-    values = frame["mr_keep"]
-    if pd.api.types.is_bool_dtype(values) and not values.isna().any():
-        return values.to_numpy(dtype=bool)
-    truth = {"true": True, "t": True, "1": True, "yes": True,
-             "false": False, "f": False, "0": False, "no": False}
-    keep = np.empty(len(frame), dtype=bool)
+    values = table.column("mr_keep")
+    if values.dtype == bool:
+        return values.astype(bool)
+    keep = np.empty(table.n, dtype=bool)
     for pos, value in enumerate(values.tolist()):
+        if value is None:
+            value = float("nan")  # as pandas shows a missing value
         key = str(value).strip().lower() if not isinstance(value, bool) else str(value).lower()
         if key.endswith(".0"):
             key = key[:-2]
-        if key not in truth:
+        if key not in _TRUTH:
             raise loc.error(f"mr_keep must be TRUE or FALSE, got {value!r}", pos, "mr_keep")
-        keep[pos] = truth[key]
+        keep[pos] = _TRUTH[key]
     return keep
 
 
-def _numeric(frame: pd.DataFrame, short: str, loc: _Locator, rows: np.ndarray,
+def _parse_number(value: Any) -> float | None:
+    """A number from a raw value; None when it is not one (text such as 'abc')."""
+    if isinstance(value, str):
+        if "_" in value:  # float() accepts 1_000; pandas does not
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _numeric(table: _Table, short: str, loc: _Locator, rows: np.ndarray,
              snp: np.ndarray) -> np.ndarray:
-    raw = frame[loc.columns[short]].iloc[rows]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    notnum = np.isnan(values) & raw.notna().to_numpy()
-    checks = [(notnum, lambda i: f"not a number: {raw.iloc[i]!r}"),
+    raw = table.column(loc.columns[short])[rows]
+    if raw.dtype.kind in "fiub":
+        values = raw.astype(float)
+        notnum = np.zeros(values.size, dtype=bool)
+    else:
+        parsed = [None if v is None else _parse_number(v) for v in raw.tolist()]
+        values = np.array([np.nan if p is None else p for p in parsed], dtype=float)
+        notnum = np.array([v is not None and p is None for v, p in zip(raw.tolist(), parsed)], dtype=bool)
+    checks = [(notnum, lambda i: f"not a number: {raw[i]!r}"),
               (np.isnan(values) & ~notnum, lambda i: "missing value (NaN)"),
               (np.isinf(values), lambda i: f"infinite value ({float(values[i])})")]
     if short in ("bxse", "byse"):
@@ -200,14 +280,19 @@ def _numeric(frame: pd.DataFrame, short: str, loc: _Locator, rows: np.ndarray,
     return values
 
 
-def _check_group(frame: pd.DataFrame, rows: np.ndarray, loc: _Locator, labels: dict,
+def _snp_text(value: Any) -> str:
+    """An id as text; a whole number read from a file as 1.0 stays '1.0', as pandas' str() gives."""
+    return str(value)
+
+
+def _check_group(table: _Table, rows: np.ndarray, loc: _Locator, labels: dict,
                  n_excluded: int) -> MRData:
     if "snp" in loc.columns:
-        raw_snp = frame[loc.columns["snp"]].iloc[rows]
-        missing = np.flatnonzero(raw_snp.isna().to_numpy())
+        raw_snp = table.column(loc.columns["snp"])[rows]
+        missing = np.flatnonzero([_is_missing(v) for v in raw_snp.tolist()])
         if missing.size:
             raise loc.error("missing SNP id", int(rows[missing[0]]), "snp")
-        snp = np.asarray([str(s) for s in raw_snp.tolist()], dtype=object)
+        snp = np.asarray([_snp_text(s) for s in raw_snp.tolist()], dtype=object)
         seen: dict[str, int] = {}
         for i, s in enumerate(snp):
             if s in seen:
@@ -218,8 +303,40 @@ def _check_group(frame: pd.DataFrame, rows: np.ndarray, loc: _Locator, labels: d
             seen[s] = i
     else:
         snp = np.asarray([f"row{int(r)}" for r in rows], dtype=object)
-    values = {short: _numeric(frame, short, loc, rows, snp) for short in _NUMERIC}
+    values = {short: _numeric(table, short, loc, rows, snp) for short in _NUMERIC}
     return MRData(snp=snp, labels=labels, n_excluded=n_excluded, source=loc.source, **values)
+
+
+def _label_value(value: Any) -> Any:
+    """A pair label as pandas would have typed it: whole numbers as int, numbers as float, else text."""
+    if not isinstance(value, str):
+        return value.item() if isinstance(value, np.generic) else value
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    number = _parse_number(value)
+    return value if number is None else number
+
+
+def _pair_keys(table: _Table, pair_cols: list[str]) -> list[tuple]:
+    if not pair_cols:
+        return [()] * table.n
+    columns = []
+    for c in pair_cols:
+        raw = table.column(c).tolist()
+        if table.source is not None:  # text from a file: type each column as pandas.read_csv would
+            typed = [None if v is None else _label_value(v) for v in raw]
+            present = [v for v in typed if v is not None]
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+                typed = [None if v is None else str(v) for v in raw]
+            elif any(isinstance(v, float) for v in present) or len(present) < len(typed):
+                typed = [None if v is None else float(v) for v in typed]
+            raw = typed
+        else:
+            raw = [None if _is_missing(v) else (v.item() if isinstance(v, np.generic) else v) for v in raw]
+        columns.append(raw)
+    return [tuple(r) for r in zip(*columns)]
 
 
 def split_pairs(data: Any) -> list[MRData]:
@@ -240,17 +357,13 @@ def split_pairs(data: Any) -> list[MRData]:
     """
     if isinstance(data, MRData):
         return [data]
-    frame = _as_frame(data)
-    loc = _Locator(frame, _column_map(frame))
-    if len(frame) == 0:
+    table = _as_table(data)
+    loc = _Locator(table, _column_map(table))
+    if table.n == 0:
         raise InputError("no rows", file=loc.source)
-    keep = _keep_mask(frame, loc)
-    pair_cols = [c for c in PAIR_COLUMNS if c in frame.columns]
-    if pair_cols:
-        keys = frame[pair_cols].astype(object).where(frame[pair_cols].notna(), None)
-        key_tuples = [tuple(r) for r in keys.itertuples(index=False, name=None)]
-    else:
-        key_tuples = [()] * len(frame)
+    keep = _keep_mask(table, loc)
+    pair_cols = [c for c in PAIR_COLUMNS if c in table.columns]
+    key_tuples = _pair_keys(table, pair_cols)
     groups: dict[tuple, list[int]] = {}
     for pos, key in enumerate(key_tuples):
         groups.setdefault(key, []).append(pos)
@@ -263,7 +376,7 @@ def split_pairs(data: Any) -> list[MRData]:
             what = f" for {labels}" if labels else ""
             raise InputError(f"no SNP left{what} after excluding rows with mr_keep == FALSE "
                              f"({positions.size} excluded)", file=loc.source, column="mr_keep")
-        out.append(_check_group(frame, kept, loc, labels, int(positions.size - kept.size)))
+        out.append(_check_group(table, kept, loc, labels, int(positions.size - kept.size)))
     return out
 
 

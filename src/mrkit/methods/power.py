@@ -28,9 +28,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
 from ..errors import InputError
+from .distributions import chi2_isf, norm_cdf, norm_isf
 
 __all__ = ["mr_power", "mr_min_detectable_effect"]
 
@@ -124,12 +125,14 @@ def mr_power(n: Any, r2: Any, effect: Any, *, alpha: float = 0.05, outcome: str 
     alpha = float(_arr("alpha", alpha, low=0.0, high=1.0))
     ncp, estimate, se = _ncp(n, r2, effect, outcome=outcome, case_fraction=case_fraction,
                              method=method, var_x=var_x, var_y=var_y, b_ols=b_ols)
-    threshold = stats.chi2.isf(alpha, 1)
+    threshold = chi2_isf(alpha, 1)
     if method == "burgess":
-        z = stats.norm.isf(alpha / 2)
+        z = norm_isf(alpha / 2)
         x = np.sqrt(ncp)
-        power = stats.norm.cdf(x - z) + stats.norm.cdf(-x - z)
+        power = norm_cdf(x - z) + norm_cdf(-x - z)
     else:
+        from scipy import stats  # the noncentral chi-squared has no scipy.special counterpart here
+
         power = stats.ncx2.sf(threshold, 1, ncp)
     def out(x):
         return x if np.ndim(x) else float(x)

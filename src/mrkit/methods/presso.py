@@ -28,16 +28,18 @@ Nat Genet 50:693-698.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from ..errors import InputError, NotEstimable
 from ..rng import make_rng, resolve_seed
 from .conventions import exact_fit_q
+from .distributions import t_sf
 from .strength import summary_arrays
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PressoResult", "mr_presso", "loo_ivw_slopes", "rss_loo"]
 
@@ -52,7 +54,7 @@ class PressoResult:
     global_p_text: str
     global_p_rule: str
     outliers: list
-    outlier_table: pd.DataFrame
+    outlier_columns: dict[str, list]  # the outlier table's columns (see ``outlier_table``)
     raw: dict[str, float]
     corrected: dict[str, float] | None
     distortion_coefficient: float | None
@@ -66,8 +68,21 @@ class PressoResult:
     distortion_test_run: bool
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def outlier_table(self) -> pd.DataFrame:
+        """One row per SNP tested: ``snp``, ``rss_obs`` (observed squared residual), Bonferroni ``p`` and
+        ``p_text`` (empty when the outlier test did not run). Built on access: pandas is not needed
+        to run MR-PRESSO."""
+        import pandas as pd
+
+        c = self.outlier_columns
+        return pd.DataFrame({"snp": pd.Series(c["snp"], dtype=object), "rss_obs": pd.Series(c["rss_obs"], dtype=float),
+                             "p": pd.Series(c["p"], dtype=float), "p_text": pd.Series(c["p_text"], dtype=object)})
+
     def main_table(self) -> pd.DataFrame:
         """R's ``$`Main MR results``` layout: one row "Raw", one "Outlier-corrected"."""
+        import pandas as pd
+
         rows = []
         for label, res in (("Raw", self.raw), ("Outlier-corrected", self.corrected)):
             res = res or {"estimate": np.nan, "sd": np.nan, "t_stat": np.nan, "p": np.nan}
@@ -111,20 +126,20 @@ def _wls_no_intercept(bx: np.ndarray, by: np.ndarray, w: np.ndarray) -> dict[str
         return {"estimate": float(est), "sd": 0.0, "t_stat": np.nan, "p": np.nan, "df": df}
     t = est / sd
     return {"estimate": float(est), "sd": float(sd), "t_stat": float(t),
-            "p": float(2.0 * stats.t.sf(abs(t), df)), "df": df}
+            "p": float(2.0 * t_sf(abs(t), df)), "df": df}
 
 
 def _p_text(p: float, bound: float) -> str:
     return f"<{bound:.6g}" if p == 0 else f"{p:.6g}"
 
 
-_EMPTY_OUTLIER_TABLE = pd.DataFrame({"snp": pd.Series([], dtype=object), "rss_obs": pd.Series([], dtype=float),
-                                     "p": pd.Series([], dtype=float), "p_text": pd.Series([], dtype=object)})
+def _empty_outlier_columns() -> dict[str, list]:
+    return {"snp": [], "rss_obs": [], "p": [], "p_text": []}
 
 
 def _outlier_test(bx: np.ndarray, by: np.ndarray, bx_null: np.ndarray, by_null: np.ndarray,
                   theta_obs: np.ndarray, snp: list | None, alpha: float, notes: list[str]
-                  ) -> tuple[pd.DataFrame, np.ndarray]:
+                  ) -> tuple[dict[str, list], np.ndarray]:
     """MR-PRESSO's single-SNP outlier test (R ``OUTLIERtest``): each SNP's observed squared residual
     from its leave-one-out slope against the same residual in the null datasets; Bonferroni
     p = min(1, k p). Returns the outlier table and the 0-based positions of the outliers."""
@@ -134,9 +149,8 @@ def _outlier_test(bx: np.ndarray, by: np.ndarray, bx_null: np.ndarray, by_null: 
     p_raw = np.count_nonzero(exp2 > dif2, axis=0) / n_distributions
     p_adj = np.minimum(p_raw * k, 1.0)
     ids = snp if snp is not None else list(range(k))
-    table = pd.DataFrame({
-        "snp": pd.Series(ids, dtype=object), "rss_obs": dif2, "p": p_adj,
-        "p_text": [f"<{k / n_distributions:.6g}" if q == 0 else f"{q:.6g}" for q in p_adj]})
+    table = {"snp": list(ids), "rss_obs": list(dif2), "p": list(p_adj),
+             "p_text": [f"<{k / n_distributions:.6g}" if q == 0 else f"{q:.6g}" for q in p_adj]}
     if k / n_distributions > alpha:
         notes.append(f"Outlier test unstable: the threshold {alpha} is not achievable with "
                      f"{n_distributions} distributions (precision <{k / n_distributions:.3g}); "
@@ -248,7 +262,7 @@ def mr_presso(bx: Any, bxse: Any, by: Any, byse: Any, *, snp: Sequence | None = 
     if outlier_run:
         outlier_table, outliers_idx = _outlier_test(bx, by, bx_null, by_null, theta_obs, snp, alpha, notes)
     else:
-        outlier_table, outliers_idx = _EMPTY_OUTLIER_TABLE.copy(), np.array([], dtype=int)
+        outlier_table, outliers_idx = _empty_outlier_columns(), np.array([], dtype=int)
         if outlier_test:
             notes.append("Global test not significant: outlier and distortion tests not run.")
 
@@ -278,7 +292,7 @@ def mr_presso(bx: Any, bxse: Any, by: Any, byse: Any, *, snp: Sequence | None = 
         global_p_text=_p_text(global_p, bound),
         global_p_rule="share of simulated RSS strictly greater than the observed RSS (R's rule); "
                       "0 means below 1/n_distributions, see global_p_bound",
-        outliers=outliers, outlier_table=outlier_table, raw=raw, corrected=corrected,
+        outliers=outliers, outlier_columns=outlier_table, raw=raw, corrected=corrected,
         distortion_coefficient=distortion_coefficient, distortion_p=distortion_p,
         distortion_p_text=distortion_p_text, seed=used_seed, n_distributions=n_distributions,
         alpha=alpha, n_snps=k, outlier_test_run=outlier_run, distortion_test_run=distortion_run,

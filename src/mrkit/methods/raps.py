@@ -38,9 +38,10 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import integrate, optimize, stats
+from scipy import integrate, optimize
 
 from ..errors import InputError, NotEstimable
+from .distributions import norm_pdf, norm_sf
 from .strength import summary_arrays
 
 __all__ = ["mr_raps", "loss_constants", "raps_estimating_equations"]
@@ -67,7 +68,7 @@ def loss_constants(loss: str, k: float) -> tuple[float, float, float, float]:
     """``(delta, c1, c2, c3)`` of mr.raps: E[Z rho'(Z)], E[rho'(Z)^2], E[Z^2 rho'(Z)^2] - delta^2,
     E[Z^2 rho''(Z)] for Z ~ N(0, 1), integrated numerically as mr.raps does."""
     d1, d2 = _psi_fn(loss, k)
-    phi = stats.norm.pdf
+    phi = norm_pdf
     # integrate over pieces split at +-k where rho' has kinks
     pts = [-np.inf, -k, k, np.inf] if loss != "l2" else [-np.inf, 0.0, np.inf]
 
@@ -285,7 +286,7 @@ def mr_raps(bx: Any, bxse: Any, by: Any, byse: Any, *, over_dispersion: bool = T
     se, tau2_se = _sandwich_se(beta, tau2, bx, bxse, by, byse, d1, delta, (c1, c2, c3), over_dispersion)
     if over_dispersion and tau2 <= np.min(byse ** 2) / 5:
         notes.append("The estimated over-dispersion is very small; consider over_dispersion=False.")
-    return {"estimate": beta, "se": se, "p": float(2 * stats.norm.sf(abs(beta / se))),
+    return {"estimate": beta, "se": se, "p": float(2 * norm_sf(abs(beta / se))),
             "tau2": tau2, "tau2_se": tau2_se, "over_dispersion": over_dispersion, "loss": loss,
             "k": k, "start": {"beta": beta0, "tau2": tau20 if over_dispersion else 0.0},
             "other_roots": other,

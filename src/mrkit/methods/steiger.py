@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import InputError
+from .distributions import norm_sf
 from .strength import as_vector, r2_from_bsen, r2_from_eaf, r2_from_lor, r_from_pn
 
 __all__ = ["steiger", "steiger_directionality", "snp_r2", "P_FLOOR"]
@@ -71,7 +71,7 @@ def steiger(r2_exposure: float, r2_outcome: float, n_exposure: float, n_outcome:
                          column="r2_exposure" if r2x >= 1.0 else "r2_outcome")
     z = (np.arctanh(np.sqrt(r2x)) - np.arctanh(np.sqrt(r2y))) / np.sqrt(1 / (nx - 3) + 1 / (ny - 3))
     return {"r2_exposure": r2x, "r2_outcome": r2y, "z": float(z),
-            "steiger_pval": float(2.0 * stats.norm.sf(abs(z))),
+            "steiger_pval": float(2.0 * norm_sf(abs(z))),
             "correct_causal_direction": bool(r2x > r2y)}
 
 

@@ -23,9 +23,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from ..errors import InputError
+from .distributions import chi2_isf, f_sf
 
 __all__ = [
     "as_vector", "summary_arrays", "f_statistic", "r2_from_eaf", "r_from_bsen", "r2_from_bsen",
@@ -159,7 +160,7 @@ def _qf_upper_1(p: np.ndarray, df2: np.ndarray) -> np.ndarray:
     x = special.betaincinv(df2 / 2.0, 0.5, p)  # lower quantile of Beta(df2/2, 1/2) at p
     with np.errstate(divide="ignore"):
         f = (1.0 / x - 1.0) * df2
-    chisq = stats.chi2.isf(p, 1)
+    chisq = chi2_isf(p, 1)
     f = np.where(df2 > 4e5, chisq, f)
     # R falls back to optim() when qf overflows; the chi-square quantile is its limit
     return np.where(np.isfinite(f), f, chisq)
@@ -190,7 +191,7 @@ def p_from_r2n(r2: Any, n: Any) -> np.ndarray:
     n = as_vector("n", n, size=r2.size, lower=2.0, open_interval=True)
     with np.errstate(divide="ignore"):
         f = r2 * (n - 2.0) / (1.0 - r2)
-    return stats.f.sf(f, 1, n - 1.0)
+    return f_sf(f, 1, n - 1.0)
 
 
 def _population_allele_frequency(af: np.ndarray, prop: np.ndarray, odds_ratio: np.ndarray,

@@ -7,7 +7,8 @@ holds what they would otherwise repeat, so that the notebooks only narrate and p
 * the traits, their labels and units; the method labels: :mod:`.labels`
 * which data a build uses (synthetic panel, real files or the OpenGWAS API) and its fingerprint:
   :mod:`.datasets`; the OpenGWAS side of the analysis and its provenance: :mod:`.opengwas_data`
-* the analysis path, trait file -> harmonised instruments: :mod:`.study`
+* the analysis path, trait file -> harmonised instruments: :mod:`.study`; its per-trait tables kept on disk
+  across pages and builds (Parquet, keyed by the data fingerprint and the code): :mod:`.study_cache`
 * tables, numbers in prose, saved results of each direction: :mod:`.report`; figures: :mod:`.plots`
 * the limitations analysis (sample overlap, power): :mod:`.limitations`
 * teaching chapters: the simulation study :mod:`.simulation_study`, harmonisation by example

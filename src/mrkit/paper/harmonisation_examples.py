@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..methods.distributions import norm_sf
 from ..rng import make_rng, resolve_seed
 
 __all__ = ["harmonisation_cases", "harmonisation_by_action", "allele_coding_example"]
@@ -102,11 +102,11 @@ def allele_coding_example(*, n_snps: int = 30, beta: float = 0.3, swap_fraction:
     exposure = pd.DataFrame({"SNP": snp, "effect_allele.exposure": allele[:, 0],
                              "other_allele.exposure": allele[:, 1], "eaf.exposure": eaf,
                              "beta.exposure": bx, "se.exposure": bxse,
-                             "pval.exposure": 2 * stats.norm.sf(np.abs(bx / bxse))})
+                             "pval.exposure": 2 * norm_sf(np.abs(bx / bxse))})
     outcome = pd.DataFrame({"SNP": snp,
                             "effect_allele.outcome": np.where(swapped, allele[:, 1], allele[:, 0]),
                             "other_allele.outcome": np.where(swapped, allele[:, 0], allele[:, 1]),
                             "eaf.outcome": np.where(swapped, 1 - eaf, eaf),
                             "beta.outcome": np.where(swapped, -by, by), "se.outcome": byse,
-                            "pval.outcome": 2 * stats.norm.sf(np.abs(by / byse))})
+                            "pval.outcome": 2 * norm_sf(np.abs(by / byse))})
     return exposure, outcome, swapped

@@ -12,8 +12,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..methods.distributions import norm_cdf, norm_isf, norm_sf
 from ..methods.power import mr_min_detectable_effect
 
 POWER_COLUMNS = {"direction": "direction", "nsnp": "SNPs", "r2": "R² exposure", "n_outcome": "N outcome",
@@ -28,9 +28,9 @@ def _method(d: dict, name: str) -> dict | None:
 
 def achieved_power(effect: float, se: float, alpha: float = 0.05) -> float:
     """Power of a two-sided z test with standard error ``se`` when the true effect is ``effect``."""
-    z = stats.norm.isf(alpha / 2)
+    z = norm_isf(alpha / 2)
     x = abs(effect) / se
-    return float(stats.norm.sf(z - x) + stats.norm.cdf(-z - x))
+    return float(norm_sf(z - x) + norm_cdf(-z - x))
 
 
 def power_table(directions: list[dict], published: pd.DataFrame, study: Any) -> pd.DataFrame:

@@ -23,15 +23,18 @@ Verbanck M, Chen CY, Neale B, Do R (2018). Nat Genet 50:693-698.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
 import textwrap
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import InputError, NotEstimable
 from ..methods import batch
+from ..methods.distributions import t_ppf
 from ..methods.presso import mr_presso
 from ..rng import make_rng, resolve_seed
 from .labels import method_label
@@ -81,7 +84,7 @@ def presso_corrected_ivw(bx, bxse, by, byse, *, n_distributions: int = 500,
                         seed=int(seeds[r]))
         fit = res.corrected if res.corrected is not None else res.raw
         n_out = len(res.outliers) if res.corrected is not None else 0
-        q = stats.t.ppf(0.975, k - n_out - 1)
+        q = t_ppf(0.975, k - n_out - 1)
         rows.append((r, fit["estimate"], fit["sd"], fit["estimate"] - q * fit["sd"],
                      fit["estimate"] + q * fit["sd"], fit["p"], n_out, res.global_p,
                      int(seeds[r])))
@@ -176,28 +179,42 @@ def simulation_design(quick: bool = False) -> dict:
 
 
 def run_simulation(scenarios: Iterable[str], design: Mapping[str, Any], *, seed: int,
-                   methods: Iterable[str] = SIM_METHODS) -> pd.DataFrame:
+                   methods: Iterable[str] = SIM_METHODS, workers: int | None = None) -> pd.DataFrame:
     """Every scenario at every true effect of ``design``: the stacked :func:`simulate_and_fit`
     tables, with the simulation seed of each arm in column ``sim_seed`` (``seed`` + 1000 i + j
-    for scenario i of :data:`SCENARIOS` and effect j)."""
-    frames = []
+    for scenario i of :data:`SCENARIOS` and effect j).
+
+    The arms are independent (each draws from its own seed), so ``workers`` processes fit them at once
+    (default: one per core, at most one per arm; 1 fits them in this process). The table is the same
+    whatever the number of workers: arms are stacked in scenario and effect order.
+    """
     methods = list(methods)
+    arms = []
     for name in scenarios:
         if name not in SCENARIOS:
             raise InputError(f"unknown scenario {name!r}; choose 'all' or one of "
                              f"{', '.join(SCENARIOS)}", column="scenario")
         i = SCENARIOS.index(name)
         for j, beta in enumerate(design["betas"]):
-            arm_seed = int(seed) + 1000 * i + j
-            fit = simulate_and_fit(name, n_rep=design["n_rep"], n_snps=design["n_snps"],
-                                   beta=beta, seed=arm_seed, methods=methods,
-                                   n_boot_median=design["n_boot_median"],
-                                   n_boot_mode=design["n_boot_mode"],
-                                   presso_n=design["presso_n"],
-                                   **SCENARIO_SETTINGS.get(name, {}))
-            fit["sim_seed"] = arm_seed
-            frames.append(fit)
+            arms.append(dict(scenario=name, beta=beta, seed=int(seed) + 1000 * i + j, methods=methods,
+                             n_rep=design["n_rep"], n_snps=design["n_snps"],
+                             n_boot_median=design["n_boot_median"], n_boot_mode=design["n_boot_mode"],
+                             presso_n=design["presso_n"], **SCENARIO_SETTINGS.get(name, {})))
+    workers = min(len(arms), os.cpu_count() or 1) if workers is None else min(int(workers), len(arms))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            frames = list(pool.map(_fit_arm, arms))
+    else:
+        frames = [_fit_arm(arm) for arm in arms]
     return pd.concat(frames, ignore_index=True)
+
+
+def _fit_arm(arm: dict) -> pd.DataFrame:
+    """One arm of :func:`run_simulation` (a module-level function, so that worker processes can run it)."""
+    arm = dict(arm)
+    fit = simulate_and_fit(arm.pop("scenario"), **arm)
+    fit["sim_seed"] = arm["seed"]
+    return fit
 
 
 # ---------------------------------------------------------------------------------------------

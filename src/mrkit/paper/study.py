@@ -3,7 +3,9 @@
 The notebooks call this so that every page takes the same steps with the same settings: read the
 summary statistics (the synthetic panel's files or the real ones), select instruments at a p-value
 threshold, clump them against the reference panel, look up the outcome (with LD proxies for missing
-instruments) and harmonise. Results are cached per process, since several pages need the same trait.
+instruments) and harmonise. Results are kept per process, and the costly per-trait tables (a trait's
+GWAS, its clumped instruments) also on disk across pages and builds (:mod:`.study_cache`), since
+several pages need the same trait.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class Study:
     clump_kb: int = 10_000
     proxy_r2: float = 0.8
     harmonise_action: int = 2
+    cache: bool = True  # keep per-trait tables on disk (mrkit.paper.study_cache); False recomputes them
     _gwas: dict[tuple[str, float | None], pd.DataFrame] = field(default_factory=dict, repr=False)
     _instruments: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
 
@@ -90,6 +93,18 @@ class Study:
             return None
         return json.loads((self.folder / "truth.json").read_text())
 
+    @cached_property
+    def tables(self):
+        """The on-disk store of per-trait tables (:class:`mrkit.paper.study_cache.StudyCache`)."""
+        from ..gwas.clump import plink_binary
+        from .datasets import prepare
+        from .study_cache import StudyCache
+
+        settings = {"data": self.data, "panel_size": self.panel_size, "seed": self.seed, "clump_r2": self.clump_r2,
+                    "clump_kb": self.clump_kb, "plink": plink_binary() is not None}
+        fingerprint = prepare(data=self.data, panel_size=self.panel_size, seed=self.seed) if self.cache else ""
+        return StudyCache(fingerprint, settings, enabled=self.cache)
+
     # -- the analysis path ------------------------------------------------------------------------------------
     def gwas(self, trait: str, p_max: float | None = None) -> pd.DataFrame:
         """A trait's summary statistics in the internal schema (rows with p <= p_max when given)."""
@@ -99,13 +114,16 @@ class Study:
                 full = self._gwas[(trait, None)]
                 self._gwas[key] = full[full["p"] <= p_max].reset_index(drop=True)
             else:
-                from ..gwas.io import read_sumstats
-
-                path, fmt = self.files[trait]
-                src = self.sources.get(trait)  # sample sizes a file lacks (FinnGen tables have none)
-                sizes = {k: getattr(src, k) for k in ("n", "ncase", "ncontrol") if getattr(src, k, None)}
-                self._gwas[key] = read_sumstats(path, fmt, p_max=p_max, **sizes)
+                self._gwas[key], _ = self.tables.table(f"gwas-{trait}-p{p_max}", lambda: (self._read(trait, p_max), {}))
         return self._gwas[key]
+
+    def _read(self, trait: str, p_max: float | None) -> pd.DataFrame:
+        from ..gwas.io import read_sumstats
+
+        path, fmt = self.files[trait]
+        src = self.sources.get(trait)  # sample sizes a file lacks (FinnGen tables have none)
+        sizes = {k: getattr(src, k) for k in ("n", "ncase", "ncontrol") if getattr(src, k, None)}
+        return read_sumstats(path, fmt, p_max=p_max, **sizes)
 
     def instruments(self, exposure: str, p_threshold: float = 5e-8) -> "InstrumentSet":
         """Significant, LD-clumped instruments of ``exposure`` with their strength and selection log."""
@@ -114,21 +132,26 @@ class Study:
             table, log, engine = self.api.instruments(exposure, p_threshold)
             self._instruments[key] = InstrumentSet(table, log, engine, dict(table.attrs.get("strength", {})))
         if key not in self._instruments:
-            from ..gwas.instruments import build_instruments
-
-            gwas = self.gwas(exposure, p_max=p_threshold)
-            table = build_instruments(gwas, self.files["ref"], p_threshold=p_threshold, r2=self.clump_r2,
-                                      kb=self.clump_kb)
-            clump = table.attrs.get("clump", {})
-            log = {"variants in the GWAS": int(gwas.attrs.get("rows_read", len(gwas))),
-                   **{f"dropped as invalid: {r}": n for r, n in sorted(gwas.attrs.get("dropped", {}).items())},
-                   "below the p-value threshold": int(table.attrs["selection"]["selected"]),
-                   "absent from the LD reference panel": len(clump.get("absent_from_panel", [])),
-                   "independent instruments after clumping": int(len(table))}
-            table = table.rename(columns={"R2": "r2"})
-            self._instruments[key] = InstrumentSet(table, log, str(clump.get("engine", "none")),
-                                                   dict(table.attrs.get("strength", {})))
+            table, extra = self.tables.table(f"instruments-{exposure}-p{p_threshold}",
+                                             lambda: self._clumped(exposure, p_threshold))
+            self._instruments[key] = InstrumentSet(table, extra["log"], extra["engine"], extra["strength"])
         return self._instruments[key]
+
+    def _clumped(self, exposure: str, p_threshold: float) -> tuple[pd.DataFrame, dict]:
+        from ..gwas.instruments import build_instruments
+
+        gwas = self.gwas(exposure, p_max=p_threshold)
+        table = build_instruments(gwas, self.files["ref"], p_threshold=p_threshold, r2=self.clump_r2,
+                                  kb=self.clump_kb)
+        clump = table.attrs.get("clump", {})
+        log = {"variants in the GWAS": int(gwas.attrs.get("rows_read", len(gwas))),
+               **{f"dropped as invalid: {r}": n for r, n in sorted(gwas.attrs.get("dropped", {}).items())},
+               "below the p-value threshold": int(table.attrs["selection"]["selected"]),
+               "absent from the LD reference panel": len(clump.get("absent_from_panel", [])),
+               "independent instruments after clumping": int(len(table))}
+        table = table.rename(columns={"R2": "r2"})
+        return table, {"log": log, "engine": str(clump.get("engine", "none")),
+                       "strength": dict(table.attrs.get("strength", {}))}
 
     def harmonised(self, exposure: str, outcome: str, p_threshold: float = 5e-8) -> pd.DataFrame:
         """Exposure instruments and their outcome associations, harmonised (TwoSampleMR columns).
@@ -136,7 +159,7 @@ class Study:
         Instruments missing from the outcome GWAS are replaced by an LD proxy (r2 >= ``proxy_r2``) where
         the reference panel has one; the log in ``attrs["log"]`` counts every step.
         """
-        from ..gwas.harmonise import harmonise
+        from ..gwas.harmonise import harmonise, rows_with_ids
         from ..gwas.proxies import find_proxies
 
         inst = self.instruments(exposure, p_threshold).table
@@ -144,7 +167,9 @@ class Study:
             return harmonise(inst, self.api.outcome(outcome, inst["snp"]), action=self.harmonise_action,
                              exposure_name=self.label(exposure), outcome_name=self.label(outcome))
         out = self.gwas(outcome)
-        missing = sorted(set(inst["snp"]) - set(out["snp"]))
+        wanted = set(inst["snp"])
+        found = set(out["snp"].iloc[rows_with_ids(out, "snp", [s for s in wanted if isinstance(s, str)])])
+        missing = sorted(wanted - found)
         proxies = (find_proxies(missing, out["snp"], self.files["ref"], r2=self.proxy_r2)
                    if missing else None)
         return harmonise(inst, out, action=self.harmonise_action, exposure_name=self.label(exposure),

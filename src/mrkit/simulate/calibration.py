@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from ..errors import InputError
+from ..methods.distributions import norm_cdf, norm_isf, norm_sf
 from ..paths import DATA_DIR
 
 CALIBRATION_PATH = DATA_DIR / "calibration.toml"
@@ -259,9 +260,9 @@ def expected_loci(trait: TraitCalibration, p_threshold: float | None = None) -> 
     observed z ~ N(z_j, 1).
     """
     p = trait.p_threshold if p_threshold is None else p_threshold
-    threshold = stats.norm.isf(p / 2)
+    threshold = norm_isf(p / 2)
     z = standardized_magnitudes(trait.n_causal) * math.sqrt(trait.n_effective * trait.h2_planted / trait.n_causal)
-    return float(np.sum(stats.norm.sf(threshold - z) + stats.norm.cdf(-threshold - z)))
+    return float(np.sum(norm_sf(threshold - z) + norm_cdf(-threshold - z)))
 
 
 def _check_consistency(cal: Calibration) -> None:

@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from ..methods.distributions import norm_logsf
 from .calibration import Calibration, standardized_magnitudes
 from .genome import Genome, ar1_noise, block_ranges
 
@@ -216,5 +216,5 @@ def draw_sumstats(cal: Calibration, genome: Genome, idx: np.ndarray, truth: Trut
     se = np.column_stack([standard_error(cal, t, freq[:, j]) for j, t in enumerate(truth.traits)])
     n = np.array([cal.traits[t].n for t in truth.traits])
     eaf = np.clip(freq + rng.standard_normal(freq.shape) * np.sqrt(freq * (1 - freq) / (2 * n)), 1e-4, 1 - 1e-4)
-    logp = np.log(2.0) + stats.norm.logsf(np.abs(z))
+    logp = np.log(2.0) + norm_logsf(np.abs(z))
     return SummaryStats(idx=idx, beta=z * se, se=se, z=z, mean_z=mean, p=np.maximum(np.exp(logp), P_MIN), mlog10p=-logp / LN10, eaf=eaf)

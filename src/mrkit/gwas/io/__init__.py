@@ -4,7 +4,7 @@ and harmonised tables.
 Every reader returns one schema (:data:`SCHEMA_COLUMNS`), validated by the rules of
 :mod:`mrkit.gwas.schema`, with dropped rows counted.
 """
-from ..schema import SCHEMA_COLUMNS
+from ..rules import SCHEMA_COLUMNS
 from .harmonised import read_harmonised
 from .reader import FORMATS, ReadReport, detect_format, read_sumstats
 

@@ -11,6 +11,10 @@ fields or a non-numeric value in a numeric column raises :class:`~mrkit.errors.I
 file, line and column. pyarrow does not report row numbers for such errors, so the failing batch is
 re-read as text by :func:`locate_bad_row` (only ever on the error path).
 
+A gzip file is decompressed in a background thread (zlib releases the GIL) that feeds the parser through a
+pipe, so decompression and parsing, which cost about the same, run on two cores at once; a decompression
+error in that thread is raised by the reader as a truncated or corrupt gzip, never as a shorter table.
+
 References
 ----------
 Apache Arrow CSV reader, https://arrow.apache.org/docs/python/csv.html ;
@@ -23,7 +27,9 @@ import csv
 import gzip
 import io
 import itertools
+import os
 import re
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -234,6 +240,41 @@ def _options(layout: TextLayout, column_types: dict[str, pa.DataType], block_siz
     return read, parse, convert
 
 
+class _Decompressor:
+    """A gzip file decompressed by a background thread into a pipe: ``reader`` yields the plain text."""
+
+    CHUNK = 1 << 21
+
+    def __init__(self, path: Path):
+        read_fd, write_fd = os.pipe()
+        self.error: BaseException | None = None
+        self.reader = os.fdopen(read_fd, "rb")
+        self._thread = threading.Thread(target=self._pump, args=(path, write_fd), daemon=True)
+        self._thread.start()
+
+    def _pump(self, path: Path, write_fd: int) -> None:
+        with os.fdopen(write_fd, "wb", buffering=0) as out:
+            try:
+                with pa.input_stream(str(path), compression="gzip") as stream:
+                    while chunk := stream.read(self.CHUNK):
+                        out.write(chunk)
+            except BrokenPipeError:  # the parser stopped early: nothing more is wanted
+                pass
+            except BaseException as exc:  # raised again by the reader (finish / close)
+                self.error = exc
+
+    def close(self) -> None:
+        """Stop (closing the pipe unblocks the thread) and wait for the thread."""
+        self.reader.close()
+        self._thread.join()
+
+    def finish(self) -> None:
+        """After the parser saw the end of the text: raise the decompression error, if there was one."""
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 def scan(layout: TextLayout, column_types: dict[str, pa.DataType],
          block_size: int = DEFAULT_BLOCK_SIZE) -> Iterator[Batch]:
     """Yield the typed columns ``column_types`` batch by batch, each with its first line number.
@@ -243,7 +284,8 @@ def scan(layout: TextLayout, column_types: dict[str, pa.DataType],
     read, parse, convert = _options(layout, column_types, block_size)
     rows = 0
     with gzip_errors(layout.path):
-        source = pa.input_stream(str(layout.path), compression=layout.compression)
+        pump = _Decompressor(layout.path) if layout.compression == "gzip" else None
+        source = pa.input_stream(pump.reader) if pump else pa.input_stream(str(layout.path))
         try:
             reader = pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
             while True:
@@ -253,12 +295,19 @@ def scan(layout: TextLayout, column_types: dict[str, pa.DataType],
                     break
                 yield Batch(batch, layout.first_data_line + rows)
                 rows += batch.num_rows
+            if pump:
+                pump.finish()
         except pa.ArrowInvalid as exc:
+            if pump:  # a stream cut by a decompression error can look like a bad row: the gzip error wins
+                pump.close()
+                pump.finish()
             if _is_decompression_error(exc):
                 raise
             raise locate_bad_row(layout, column_types, rows, exc) from exc
         finally:
             source.close()
+            if pump:
+                pump.close()
 
 
 def _parses(value: str, kind: pa.DataType) -> bool:

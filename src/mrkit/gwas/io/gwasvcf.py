@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InputError, shown
-from ..schema import MULTIALLELIC_SPLIT
+from ..rules import MULTIALLELIC_SPLIT
 from .columnar import Batch, TextLayout, list_field, require_columns, to_float
 from .plan import ReadOptions, ReadPlan, renamed
 

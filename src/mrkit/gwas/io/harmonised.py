@@ -26,7 +26,8 @@ import pyarrow as pa
 
 from ...errors import InputError, shown
 from ...methods.mrdata import PAIR_COLUMNS
-from ..schema import EMPTY_LINE, DropLog, check_rows, normalise_alleles
+from ..rules import EMPTY_LINE
+from ..schema import DropLog, check_rows, normalise_alleles
 from .columnar import scan_filtered, sniff
 
 __all__ = ["read_harmonised", "SHORT_NAMES"]

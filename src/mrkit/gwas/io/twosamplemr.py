@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InputError
-from ..schema import PASSTHROUGH_COLUMNS
+from ..rules import PASSTHROUGH_COLUMNS
 from .columnar import TextLayout, require_columns, to_float
 from .plan import ReadOptions, ReadPlan, renamed
 

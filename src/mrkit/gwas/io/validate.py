@@ -23,12 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..rules import EMPTY_LINE, FLOAT_COLUMNS, MULTIALLELIC, PASSTHROUGH_COLUMNS, SCHEMA_COLUMNS
 from ..schema import (
-    EMPTY_LINE,
-    FLOAT_COLUMNS,
-    MULTIALLELIC,
-    PASSTHROUGH_COLUMNS,
-    SCHEMA_COLUMNS,
     DropLog,
     allele_pair,
     check_rows,

@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ...errors import InputError
+from ..distributions import norm_ppf, norm_sf, t_ppf, t_sf
 
 __all__ = ["as_batch", "normal_summary"]
 
-_Z975 = float(stats.norm.ppf(0.975))
+_Z975 = float(norm_ppf(0.975))
 
 
 def as_batch(bx: Any, bxse: Any, by: Any, byse: Any, *, min_snps: int = 1
@@ -60,6 +60,6 @@ def normal_summary(est: np.ndarray, se: np.ndarray, df: float | None = None,
     ci_df = df if isinstance(ci_df, str) else ci_df
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.abs(est / se)
-    p = 2.0 * (stats.norm.sf(z) if df is None else stats.t.sf(z, df))
-    q = _Z975 if ci_df is None else float(stats.t.ppf(0.975, ci_df))
+    p = 2.0 * (norm_sf(z) if df is None else t_sf(z, df))
+    q = _Z975 if ci_df is None else float(t_ppf(0.975, ci_df))
     return {"estimate": est, "se": se, "ci_lower": est - q * se, "ci_upper": est + q * se, "p": p}

@@ -3,8 +3,8 @@ root-finding iterations (see :mod:`mrkit.methods.batch`)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from ..distributions import chi2_sf
 from ..raps import _DEFAULT_K, _psi_fn, loss_constants
 from .common import as_batch, normal_summary
 
@@ -74,7 +74,7 @@ def ml(bx, bxse, by, byse, *, max_iter: int = 200, tol: float = 1e-13) -> dict[s
     se = 1.0 / np.sqrt(h)
     out = normal_summary(beta, se)
     q = 2.0 * f
-    out.update(q=q, q_df=np.full(beta.shape, k - 1), q_p=stats.chi2.sf(q, k - 1),
+    out.update(q=q, q_df=np.full(beta.shape, k - 1), q_p=chi2_sf(q, k - 1),
                converged=converged)
     return out
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from ...errors import InputError
+from ..distributions import chi2_sf
 from .common import as_batch, normal_summary
 
 __all__ = ["ivw", "egger"]
@@ -46,7 +46,7 @@ def ivw(bx, bxse, by, byse, *, se_model: str = "random_floored") -> dict[str, np
     out = normal_summary(est, ses[se_model])
     out.update(se_fixed=ses["fixed"], se_random_floored=ses["random_floored"],
                se_random_unfloored=ses["random_unfloored"], sigma=sigma, q=q,
-               q_df=np.full(est.shape, k - 1), q_p=stats.chi2.sf(q, k - 1))
+               q_df=np.full(est.shape, k - 1), q_p=chi2_sf(q, k - 1))
     return out
 
 
@@ -88,5 +88,5 @@ def egger(bx, bxse, by, byse, *, t_dist: bool = True) -> dict[str, np.ndarray]:
     out = normal_summary(slope, se_slope, dist)
     out.update(intercept=intercept, intercept_se=se_int,
                intercept_p=normal_summary(intercept, se_int, dist)["p"], sigma=sigma, q=q,
-               q_df=np.full(slope.shape, df), q_p=stats.chi2.sf(q, df))
+               q_df=np.full(slope.shape, df), q_p=chi2_sf(q, df))
     return out

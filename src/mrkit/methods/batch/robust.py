@@ -20,13 +20,27 @@ __all__ = ["weighted_median_rows", "median_weights", "simple_median", "weighted_
 # ---------------------------------------------------------------------------------------------
 # medians
 # ---------------------------------------------------------------------------------------------
+#: Rows of ratios sorted at once: blocks that stay in the CPU caches (one block of a million bootstrap
+#: rows was 2.5 times slower); every row's median is computed on its own, so the block size changes nothing.
+_ROWS_PER_BLOCK = 32768
+
+
 def weighted_median_rows(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """:func:`mrkit.methods.median.weighted_median` along the last axis for any leading shape."""
     values = np.asarray(values, dtype=float)
     weights = np.broadcast_to(np.asarray(weights, dtype=float), values.shape)
     k = values.shape[-1]
-    flat = _weighted_median(values.reshape(-1, k), weights.reshape(-1, k))
-    return np.asarray(flat).reshape(values.shape[:-1])
+    if values.ndim < 2 or values.size // k <= _ROWS_PER_BLOCK:
+        flat = _weighted_median(values.reshape(-1, k), weights.reshape(-1, k))
+        return np.asarray(flat).reshape(values.shape[:-1])
+    per_first = values.size // k // values.shape[0]  # rows per index of the first axis
+    step = max(1, _ROWS_PER_BLOCK // per_first)
+    out = np.empty(values.shape[:-1])
+    for start in range(0, values.shape[0], step):
+        block = slice(start, start + step)
+        out[block] = np.asarray(_weighted_median(values[block].reshape(-1, k), weights[block].reshape(-1, k))
+                                ).reshape(out[block].shape)
+    return out
 
 
 def median_weights(bx, bxse, by, byse, kind: str = "second_order") -> np.ndarray:

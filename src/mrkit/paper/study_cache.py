@@ -1,0 +1,179 @@
+"""The study's per-trait tables, computed once and kept as Parquet files across pages and builds.
+
+Every page of the book follows the same path for a trait: read its GWAS file (500,000 rows of gzip
+text), select the variants below a p-value threshold, clump them against the reference panel. Done
+on every page, that is most of a page's time. :class:`StudyCache` stores each such table the first
+time any page computes it, under ``<data cache>/study/<key>/``, where the key hashes
+
+* the data fingerprint (:func:`mrkit.paper.datasets.prepare`: the synthetic panel's manifest, or
+  the real files' paths, sizes and modification times), so new data never meet old tables;
+* the code that computes the tables (:func:`code_version`: the readers, clumping, strength and this
+  path), so a changed reader or clump never serves a table it would no longer produce;
+* the settings that shape them (clumping r2 and window, the clump engine found on this machine).
+
+A table is written to a temporary file and renamed into place, under a lock per table, so that two
+pages running at once compute it once and nobody reads half a file. What a page gets back is always
+the table read from the Parquet file, on the run that computed it as on every later run: a cached
+and an uncached run see the same object (frame, dtypes, index and ``attrs``).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..gwas.schema import DroppedVariants
+from ..paths import cache_dir
+
+__all__ = ["StudyCache", "code_version", "CODE_PARTS"]
+
+PACKAGE = Path(__file__).resolve().parents[1]
+#: Parts of mrkit whose code decides what a cached table holds (paths relative to the package).
+CODE_PARTS = ("errors.py", "rng.py", "paths.py", "gwas", "methods", "paper/study.py", "paper/study_cache.py",
+              "paper/datasets.py")
+_META_KEY = b"mrkit"
+FORMAT_VERSION = 1
+#: Key folders kept (the most recently used); older ones (other data or code) are removed.
+KEEP_KEYS = 4
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """sha256 of the source of :data:`CODE_PARTS` (taken once per process)."""
+    h = hashlib.sha256(f"study-cache-{FORMAT_VERSION}".encode())
+    files: list[Path] = []
+    for part in CODE_PARTS:
+        path = PACKAGE / part
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    for f in files:
+        h.update(str(f.relative_to(PACKAGE)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+_DROPPED_KEY = "__mrkit_dropped_variants__"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, DroppedVariants):  # a reader's dropped ids (attrs["invalid"]), restored by _restore
+        return {_DROPPED_KEY: {"ids": value.ids.tolist(), "reasons": value.reasons.tolist()}}
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    if hasattr(value, "tolist"):  # numpy array
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in the study cache")
+
+
+@contextmanager
+def _locked(path: Path):
+    with open(path.with_name(path.name + ".lock"), "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class StudyCache:
+    """Parquet tables of one (data, code, settings) key; ``enabled=False`` computes every time.
+
+    Parameters
+    ----------
+    fingerprint : str
+        The data fingerprint.
+    settings : dict
+        Everything else the tables depend on (JSON-able).
+    root : Path, optional
+        Where keys live (default ``<data cache>/study``).
+    """
+
+    def __init__(self, fingerprint: str, settings: dict[str, Any], root: Path | None = None,
+                 enabled: bool = True):
+        blob = json.dumps({"data": fingerprint, "code": code_version(), "settings": settings}, sort_keys=True)
+        self.key = hashlib.sha256(blob.encode()).hexdigest()[:24]
+        self.folder = (Path(root) if root is not None else cache_dir() / "study") / self.key
+        self.enabled = enabled
+        self.computed: list[str] = []  # names computed by this process (the others were read)
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.parquet"
+
+    def table(self, name: str, compute: Callable[[], tuple[Any, dict]]) -> tuple[Any, dict]:
+        """``(frame, extra)`` stored under ``name``: read it, or ``compute()`` it, store it, read it back.
+
+        ``frame`` is a pandas DataFrame (its ``attrs`` are kept); ``extra`` a JSON-able dict.
+        """
+        if not self.enabled:
+            return _roundtrip(*compute())
+        path = self.path(name)
+        if not path.exists():
+            self._make_folder()
+            with _locked(path):
+                if not path.exists():  # another page may have made it while we waited
+                    frame, extra = compute()
+                    _write(path, frame, extra)
+                    self.computed.append(name)
+        os.utime(self.folder)  # marks the key as used, for the clean-up above
+        return _read(path)
+
+
+    def _make_folder(self) -> None:
+        """Create this key's folder and remove all but the :data:`KEEP_KEYS` most recently used others."""
+        if self.folder.is_dir():
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        others = [p for p in self.folder.parent.iterdir() if p.is_dir() and p != self.folder]
+        others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in others[KEEP_KEYS - 1:]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _encode(frame, extra: dict) -> pa.Table:
+    table = pa.Table.from_pandas(frame)
+    meta = json.dumps({"attrs": frame.attrs, "extra": extra}, default=_json_default)
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: meta.encode()})
+
+
+def _decode(table: pa.Table) -> tuple[Any, dict]:
+    meta = json.loads(table.schema.metadata[_META_KEY])
+    frame = table.to_pandas()
+    frame.attrs = {k: _restore(v) for k, v in meta["attrs"].items()}
+    return frame, meta["extra"]
+
+
+def _restore(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {_DROPPED_KEY}:
+        return DroppedVariants(np.asarray(value[_DROPPED_KEY]["ids"], dtype=object),
+                               np.asarray(value[_DROPPED_KEY]["reasons"], dtype=object))
+    return value
+
+
+def _write(path: Path, frame, extra: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(_encode(frame, extra), tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read(path: Path) -> tuple[Any, dict]:
+    return _decode(pq.read_table(path))
+
+
+def _roundtrip(frame, extra: dict) -> tuple[Any, dict]:
+    """What a cached run would read back, through Parquet in memory (so that cache on and off agree)."""
+    buffer = pa.BufferOutputStream()
+    pq.write_table(_encode(frame, extra), buffer)
+    return _decode(pq.read_table(pa.BufferReader(buffer.getvalue())))

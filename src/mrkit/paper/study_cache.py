@@ -140,7 +140,9 @@ class StudyCache:
 
 
 def _encode(frame, extra: dict) -> pa.Table:
-    table = pa.Table.from_pandas(frame)
+    plain = frame.copy(deep=False)
+    plain.attrs = {}  # kept below in mrkit's own metadata, not in pandas' (which cannot hold every value)
+    table = pa.Table.from_pandas(plain)
     meta = json.dumps({"attrs": frame.attrs, "extra": extra}, default=_json_default)
     return table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: meta.encode()})
 

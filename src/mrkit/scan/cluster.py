@@ -49,8 +49,10 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None, *,
             client.close()
         return
     n = n_workers or local_workers()
+    # no dashboard; the scheduler's small HTTP server (health checks) on a free loopback port
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, memory_limit=memory_limit, silence_logs=logging.ERROR)
+                           dashboard_address=None, memory_limit=memory_limit, silence_logs=logging.ERROR,
+                           scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
     try:
         client = Client(cluster, timeout=timeout)
         try:

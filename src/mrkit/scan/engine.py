@@ -74,7 +74,8 @@ def _plan(manifest: Manifest, pending: list[Pair]):
 
 
 def run_scan(manifest: Manifest, out_dir: str | Path, *, client=None, progress: bool = True,
-             retry_failed: bool = False, on_result: Callable[[PairResult], None] | None = None) -> ScanReport:
+             retry_failed: bool = False, on_result: Callable[[PairResult], None] | None = None,
+             timeout: float | None = None) -> ScanReport:
     """Analyse every pair of ``manifest`` that has no current result in ``out_dir``, then write the table.
 
     Parameters
@@ -83,6 +84,8 @@ def run_scan(manifest: Manifest, out_dir: str | Path, *, client=None, progress: 
         Run as a Dask graph on this client's cluster; None runs the serial loop in this process.
     retry_failed : compute again the pairs recorded as failed (default: a failure is a result).
     on_result : called after each pair is written (progress hooks, tests).
+    timeout : Dask only: seconds to wait for all pairs before giving up (``TimeoutError``; the pairs
+        written so far stay, and a new run resumes from them). None waits for ever.
 
     Returns
     -------
@@ -115,7 +118,7 @@ def run_scan(manifest: Manifest, out_dir: str | Path, *, client=None, progress: 
             if client is None:
                 _run_serial(manifest, pending, record)
             else:
-                _run_dask(manifest, pending, client, record, report)
+                _run_dask(manifest, pending, client, record, report, timeout)
     finally:
         bar.close()
     report.table = store.table_file
@@ -144,7 +147,8 @@ def _run_serial(manifest: Manifest, pending: list[Pair], record) -> None:
             record(estimate_pair(pair, manifest.settings, instruments[pair.exposure], rows))
 
 
-def _run_dask(manifest: Manifest, pending: list[Pair], client, record, report: ScanReport) -> None:
+def _run_dask(manifest: Manifest, pending: list[Pair], client, record, report: ScanReport,
+              timeout: float | None) -> None:
     from distributed import as_completed
 
     run = uuid.uuid4().hex[:8]
@@ -161,7 +165,7 @@ def _run_dask(manifest: Manifest, pending: list[Pair], client, record, report: S
     del inst, look
     written: set[Pair] = set()
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures, timeout=timeout):
             pair = futures[future]
             if future.status == "finished":
                 result = future.result()

@@ -260,7 +260,7 @@ def test_manifest_defaults_pairs_and_errors(tmp_path):
         "pair": (text + '[[pair]]\nexposure = "z"\noutcome = "c"\n', "does not list"),
         "id": (text.replace('id = "c"', 'id = "c/d"'), "id must be letters"),
     }
-    for name, (bad_text, message) in bad.items():
+    for bad_text, message in bad.values():
         with pytest.raises(InputError, match=message):
             parse_manifest(bad_text, tmp_path / "m.toml")
     with pytest.raises(InputError, match="line 2") as info:
@@ -279,6 +279,7 @@ def test_mrkit_scan_command_serial_and_help_stays_free_of_dask(manifest_file, tm
     assert main(["scan", str(manifest_file), "-o", str(tmp_path / "out"), "--serial", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "21 pairs: 0 already done, 21 computed (9 failed" in printed
+    assert "(serial)" in printed
     assert main(["scan", str(tmp_path / "missing.toml"), "-o", str(tmp_path / "o2"), "--serial"]) == 2
     code = ("import sys; from mrkit.cli import build_parser; build_parser(); "
             "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))")
@@ -347,3 +348,17 @@ def test_benjamini_hochberg_discoveries_and_false_discovery_proportion():
     assert (s["discoveries"], s["false_discoveries"], s["planted_direct_found"], s["indirect_found"]) == (2, 0, 1, 1)
     loose = fdr_summary(discoveries(results, truth, q=0.06))
     assert (loose["discoveries"], loose["false_discoveries"], loose["fdp"]) == (4, 2, 0.5)
+
+
+def test_mrkit_scan_on_an_existing_scheduler_and_an_unreachable_one(manifest_file, client2, serial, tmp_path, capsys):
+    from mrkit.cli import main
+
+    address = client2.scheduler.address
+    assert address.startswith("tcp://127.0.0.1:")
+    assert main(["scan", str(manifest_file), "-o", str(tmp_path / "out"), "--scheduler", address,
+                 "--no-progress"]) == 0
+    assert "21 computed (9 failed" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "results.parquet"), serial[1])
+    assert main(["scan", str(manifest_file), "-o", str(tmp_path / "o2"), "--scheduler", "tcp://127.0.0.1:9",
+                 "--connect-timeout", "3", "--no-progress"]) == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err

@@ -16,6 +16,8 @@ def register(subparsers) -> None:
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
                        help="run on an existing Dask cluster (e.g. started by dask-jobqueue on Slurm/PBS)")
     where.add_argument("--serial", action="store_true", help="run in this process, without Dask")
+    p.add_argument("--connect-timeout", type=float, default=30.0, dest="connect_timeout", metavar="S",
+                   help="seconds to wait for the scheduler (default 30)")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes of the LocalCluster (default: the CPUs available)")
     p.add_argument("--retry-failed", action="store_true", dest="retry_failed",
@@ -37,7 +39,7 @@ def run(args) -> int:
     else:
         from ..scan.cluster import dask_client
 
-        with dask_client(args.scheduler, args.workers) as client:
+        with dask_client(args.scheduler, args.workers, timeout=args.connect_timeout) as client:
             report = run_scan(manifest, args.out, client=client, progress=args.progress,
                               retry_failed=args.retry_failed)
     print(report)

@@ -27,6 +27,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+IDLE_SECONDS = 10
 sys.path.insert(0, str(HERE))
 
 
@@ -41,6 +42,14 @@ def _worker_cpu() -> float:
 
 
 def _worker_peak_mb() -> float:
+    """Peak RSS of this process's own address space (Linux VmHWM). Not ru_maxrss: a spawned worker is
+    forked from the process that starts the cluster, and ru_maxrss keeps that parent's RSS across exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -61,8 +70,9 @@ def scan_once(manifest, out: Path, workers: int) -> dict:
     if workers == 0:
         c0, w0 = cpu_self(), time.perf_counter()
         report = run_scan(manifest, out, progress=False)
-        return {"mode": "serial", "wall": time.perf_counter() - w0, "cpu": cpu_self() - c0, "start": 0.0,
-                "table": pd.read_parquet(report.table), "pairs": report.n_pairs}
+        cpu = cpu_self() - c0
+        return {"mode": "serial", "wall": time.perf_counter() - w0, "cpu": cpu, "start": 0.0, "idle_cpu_per_s": 0.0,
+                "net_cpu": cpu, "table": pd.read_parquet(report.table), "pairs": report.n_pairs}
     s0 = time.perf_counter()
     with dask_client(n_workers=workers) as client:
         client.wait_for_workers(workers)
@@ -73,8 +83,13 @@ def scan_once(manifest, out: Path, workers: int) -> dict:
         wall = time.perf_counter() - w0
         after = client.run(_worker_cpu)
         cpu = cpu_self() - c0 + sum(after[w] - before.get(w, 0.0) for w in after)
+        # Dask's background work (heartbeats, memory monitors, event loops) per wall second, measured idle
+        c1, w1 = cpu_self() + sum(after.values()), time.perf_counter()
+        time.sleep(IDLE_SECONDS)
+        idle = (cpu_self() + sum(client.run(_worker_cpu).values()) - c1) / (time.perf_counter() - w1)
     return {"mode": f"{workers} worker{'s' if workers > 1 else ''}", "wall": wall, "cpu": cpu, "start": start,
-            "table": pd.read_parquet(report.table), "pairs": report.n_pairs}
+            "table": pd.read_parquet(report.table), "pairs": report.n_pairs, "idle_cpu_per_s": idle,
+            "net_cpu": cpu - idle * wall}
 
 
 def throughput(n_traits: int) -> dict:
@@ -88,11 +103,12 @@ def throughput(n_traits: int) -> dict:
     base = runs[0]
     print(f"phenome scan: {len(manifest.exposures)} exposures x {len(manifest.outcomes)} outcomes = {base['pairs']} "
           f"pairs, {len(manifest.exposures) + len(manifest.outcomes)} files; identical tables: {same}")
-    print(f"{'mode':10s} {'wall s':>8s} {'CPU s':>8s} {'pairs/s wall':>13s} {'pairs/CPU-s':>12s} "
-          f"{'wall ratio':>11s} {'cluster start s':>16s}")
+    print(f"{'mode':10s} {'wall s':>7s} {'CPU s':>7s} {'idle CPU/s':>10s} {'net CPU s':>9s} {'pairs/s':>8s} "
+          f"{'pairs/net-CPU-s':>15s} {'wall ratio':>10s} {'net CPU ratio':>13s} {'start s':>7s}")
     for r in runs:
-        print(f"{r['mode']:10s} {r['wall']:8.1f} {r['cpu']:8.1f} {r['pairs'] / r['wall']:13.2f} "
-              f"{r['pairs'] / r['cpu']:12.2f} {base['wall'] / r['wall']:10.2f}x {r['start']:16.1f}")
+        print(f"{r['mode']:10s} {r['wall']:7.1f} {r['cpu']:7.1f} {r['idle_cpu_per_s']:10.3f} {r['net_cpu']:9.1f} "
+              f"{r['pairs'] / r['wall']:8.2f} {r['pairs'] / r['net_cpu']:15.2f} {base['wall'] / r['wall']:9.2f}x "
+              f"{base['net_cpu'] / r['net_cpu']:12.2f}x {r['start']:7.1f}")
     return {"runs": runs, "manifest": manifest, "same": same}
 
 
@@ -133,45 +149,44 @@ def memory(rows: int) -> dict:
           f"(instruments at p <= 5e-8, then the lookup of its {nsnp} instruments): {wall:.1f} s wall, "
           f"{cpu[worker]:.1f} s CPU; worker RSS idle {idle[worker]:.0f} MB, peak {peak[worker]:.0f} MB")
     return {"rows": rows, "wall": wall, "cpu": cpu[worker], "peak_mb": peak[worker], "idle_mb": idle[worker],
-            "read_cpu_per_mrow": cpu[worker] / (2 * rows / 1e6)}
+            "read_cpu_per_mrow": cpu[worker] / (2 * rows / 1e6), "mb": path.stat().st_size / 1e6}
 
 
 def cost_model(tp: dict, mem: dict | None) -> None:
-    """T(N machines of c workers) ~ start + (F t_file + P t_pair) / (N c e), from the measured constants."""
-    serial, two = tp["runs"][0], tp["runs"][2]
-    m = tp["manifest"]
-    # separate file and pair costs with the serial run's timings of each kind of task
+    """T(N machines x c workers) ~ start + W / (N c),  W = (E + O) t_file + E O t_pair  (CPU seconds)."""
+    from mrkit.scan.manifest import Pair
     from mrkit.scan.tasks import estimate_pair, exposure_instruments, outcome_lookup
 
+    m = tp["manifest"]
+    two = tp["runs"][2]
     outcome = next(iter(m.outcomes.values()))
     inst = {e: exposure_instruments(s, m.settings, m.exposure_threshold(e)) for e, s in m.exposures.items()}
     t0 = time.process_time()
     rows = outcome_lookup(outcome, *inst.values())
-    t_lookup = time.process_time() - t0
+    t_small_file = time.process_time() - t0
     t0 = time.process_time()
     for e in m.exposures:
-        from mrkit.scan.manifest import Pair
-
         estimate_pair(Pair(e, outcome.id), m.settings, inst[e], rows)
     t_pair = (time.process_time() - t0) / len(m.exposures)
-    eff = (serial["cpu"] / two["cpu"]) if two["cpu"] else float("nan")
-    print(f"constants (CPU s): outcome lookup of a 20,000-row file {t_lookup:.3f}; one pair (harmonise + "
-          f"{len(m.settings.methods)} methods) {t_pair:.3f}; serial CPU / 2-worker CPU = {eff:.2f} "
-          f"(the Dask overhead); LocalCluster start {two['start']:.1f} s wall")
+    print(f"constants (CPU s, this process): lookup in a 20,000-row file {t_small_file:.3f}; one pair (harmonise + "
+          f"{len(m.settings.methods)} methods) {t_pair:.3f}; Dask background {two['idle_cpu_per_s']:.3f} CPU s per "
+          f"wall second with 2 workers; LocalCluster start {two['start']:.1f} s wall")
+    t_file = 16.38 * mem["read_cpu_per_mrow"] if mem else t_small_file
     if mem:
-        per_mrow = mem["read_cpu_per_mrow"]
-        print(f"a FinnGen-sized file costs {per_mrow:.2f} CPU s per million rows read ({16.38 * per_mrow:.0f} s "
-              f"per 16.4 M-row file), and its worker peaks at {mem['peak_mb']:.0f} MB")
-        t_file = 16.38 * per_mrow
-    else:
-        t_file = t_lookup
-    print("model: T(N) = start + (E t_file + O t_file + E*O t_pair) / (N c e);  e = serial CPU / Dask CPU")
-    for n_out, label in ((2_000, "2,000 FinnGen-sized endpoints x 6 exposures"),):
-        work = (6 + n_out) * t_file + 6 * n_out * t_pair
-        for n_machines, cores in ((1, 2), (10, 16), (50, 32)):
-            hours = work / (n_machines * cores * eff) / 3600
-            print(f"  {label}: {n_machines} machine(s) x {cores} workers: {hours:.2f} h "
-                  f"(reading {100 * (6 + n_out) * t_file / work:.0f} % of the work)")
+        print(f"reading costs {mem['read_cpu_per_mrow']:.2f} CPU s per million rows: t_file = {t_file:.1f} s for a "
+              f"16.4 M-row FinnGen file ({mem['mb']:.0f} MB, so {mem['mb'] / t_file:.0f} MB/s of compressed input "
+              f"per worker); peak RSS of the worker reading it {mem['peak_mb']:.0f} MB")
+    print("model: T = start + ((E + O) t_file + E O t_pair) / (N c), while N c x input rate stays below the "
+          "file system's bandwidth")
+    e, o = 6, 2_000
+    work = (e + o) * t_file + e * o * t_pair
+    print(f"  {e} exposures x {o:,} FinnGen-sized outcomes: W = {work / 3600:.1f} CPU h, "
+          f"{100 * (e + o) * t_file / work:.0f} % of it reading files")
+    for n_machines, cores in ((1, 2), (10, 16), (50, 32)):
+        seconds = two["start"] + work / (n_machines * cores)
+        rate = mem["mb"] / t_file * n_machines * cores if mem else float("nan")
+        print(f"  N = {n_machines:3d} machines x c = {cores:2d} workers: {seconds / 3600:6.2f} h "
+              f"(needs {rate / 1000:.1f} GB/s of reads)")
 
 
 def main() -> None:
@@ -179,12 +194,13 @@ def main() -> None:
     parser.add_argument("--traits", type=int, default=40)
     parser.add_argument("--rows", type=int, default=0, help="rows of the big file (default: FinnGen R5 LBP's)")
     parser.add_argument("--skip-big", action="store_true", help="skip the 16M-row memory part")
+    parser.add_argument("--only-big", action="store_true", help="only the 16M-row memory part")
     args = parser.parse_args()
     os.chdir(HERE.parent)
     RESULTS.mkdir(exist_ok=True)
-    tp = throughput(args.traits)
     mem = None if args.skip_big else memory(args.rows)
-    cost_model(tp, mem)
+    if not args.only_big:
+        cost_model(throughput(args.traits), mem)
 
 
 if __name__ == "__main__":

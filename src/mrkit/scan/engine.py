@@ -6,8 +6,9 @@ The graph (one task per file, one per pair)::
     lookup[o]      = outcome_lookup(outcome o, instruments of every e paired with o)   one per outcome file
     result[e, o]   = estimate_pair(instruments[e], lookup[o])            one per pair
 
-The serial loop calls the same functions in the same order of inputs, so both paths give identical
-numbers. Results are written by this (the client) process as each pair finishes
+A file listed both as an exposure and as an outcome is read once in each role (the lookup needs the
+instruments of every exposure first). The serial loop calls the same functions in the same order of
+inputs, so both paths give identical numbers. Results are written by this (the client) process as each pair finishes
 (:class:`~mrkit.scan.store.ScanStore`), each atomically, so:
 
 * a failing pair is recorded with its reason and the others go on (tasks return failures, they do not

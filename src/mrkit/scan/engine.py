@@ -150,6 +150,8 @@ def _run_serial(manifest: Manifest, pending: list[Pair], record) -> None:
 
 def _run_dask(manifest: Manifest, pending: list[Pair], client, record, report: ScanReport,
               timeout: float | None) -> None:
+    from asyncio import CancelledError
+
     from distributed import as_completed
 
     run = uuid.uuid4().hex[:8]
@@ -168,17 +170,15 @@ def _run_dask(manifest: Manifest, pending: list[Pair], client, record, report: S
     try:
         for future in as_completed(futures, timeout=timeout):
             pair = futures[future]
-            if future.status == "finished":
-                result = future.result()
+            try:
+                # blocks while a result lost with a worker is recomputed; raises KilledWorker, CancelledError...
+                result = future.result(timeout=timeout)
+            except (Exception, CancelledError) as exc:  # noqa: BLE001 - infrastructure: not written, retried next run
+                report.unfinished.append((pair, f"{type(exc).__name__}: {exc}"))
+            else:
                 if pair not in written:  # a future completes once; the guard makes "never twice" explicit
                     written.add(pair)
                     record(result)
-            else:
-                try:
-                    exc = future.exception()
-                except BaseException as cancelled:  # noqa: BLE001 - a cancelled future raises here
-                    exc = cancelled
-                report.unfinished.append((pair, f"{type(exc).__name__}: {exc}"))
             future.release()
     finally:
         for future in futures:

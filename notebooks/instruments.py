@@ -43,9 +43,10 @@ inst = study.instruments(exposure, p_threshold=p_threshold)
 table = inst.table
 
 # %% tags=["remove-input"]
+n_variants = inst.log.get("variants in the GWAS")  # unknown when OpenGWAS gwasinfo gives no count
 display(Markdown(
     f"Threshold $p < {p_threshold:.0e}$: {inst.log['below the p-value threshold']:,} of "
-    f"{inst.log['variants in the GWAS']:,} variants; after clumping with the "
+    + (f"{n_variants:,}" if n_variants is not None else "all") + " variants; after clumping with the "
     f"**{inst.engine}** engine, {len(table):,} independent instruments. Their mean F statistic is "
     f"{table['F'].mean():.1f} (minimum {table['F'].min():.1f}); together they explain "
     f"R² = {table['r2'].sum():.4f} of the variance of {X.lower()} (R² = F/(N − 2 + F) per instrument"

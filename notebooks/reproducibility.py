@@ -27,7 +27,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from mrkit.book.fingerprint import analysis_code_hash
-from mrkit.paper import report
+from mrkit.paper import opengwas_data, report
 from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, seed=seed)
@@ -57,8 +57,11 @@ display(Markdown(f"The analysis code (`src/mrkit`, without the book machinery) h
 
 # %% tags=["remove-input"]
 plan = tomllib.loads(Path("book/runplan.toml").read_text())
-report.table(pd.DataFrame([{"parameter": k, "value": str(v)} for k, v in plan["defaults"].items()]),
-             caption="Default parameters of every page of the run plan (book/runplan.toml).")
+display(report.table(pd.DataFrame([{"parameter": k, "value": str(v)} for k, v in plan["defaults"].items()]),
+                     caption="Default parameters of every page of the run plan (book/runplan.toml)."))
+if data != plan["defaults"].get("data"):
+    display(Markdown(f"This build ran its data pages with `data = \"{data}\"` (`mrkit book --data {data}`) instead of the "
+                     "plan's default."))
 
 # %% tags=["remove-input"]
 runs = []
@@ -81,6 +84,15 @@ if study.folder is not None:
     display(report.table(pd.DataFrame(rows), caption=f"Files of the synthetic panel (size {panel_size}, seed "
                          f"{manifest.get('seed', seed)}): name, size in bytes and SHA-256 checksum. The same seed "
                          "gives the same bytes."))
+elif data == "opengwas":
+    queries = opengwas_data.queries_table(results_dir)
+    display(Markdown(f"This build was computed on data from the OpenGWAS API ({len(queries)} answers). Each answer is "
+                     "kept in the data cache (`opengwas/responses/<key>.json`) with its request, the time it was "
+                     "retrieved and its SHA-256, so a second build asks nothing and gets the same bytes; "
+                     "`mrkit book --data opengwas --refresh` asks again."))
+    display(report.table(queries, caption="OpenGWAS API queries of this build, in the order the pages first used them: "
+                         "endpoint, dataset ids, request parameters, when the answer was retrieved (UTC), its size in "
+                         "bytes, its SHA-256 checksum and the start of its cache key."))
 else:
     rows = [{"trait": t, "OpenGWAS id": s.opengwas_id, "url": s.url, "sha256": s.sha256 or "not published"}
             for t, s in study.sources.items()]
@@ -111,4 +123,12 @@ else:
 # ```sh
 # .venv/bin/mrkit fetch
 # make book
+# ```
+#
+# Or run on OpenGWAS API data, with a free token from <https://api.opengwas.io/profile/> (answers are cached; a
+# second build asks nothing):
+#
+# ```sh
+# export OPENGWAS_JWT=<your token>
+# .venv/bin/mrkit book --data opengwas
 # ```

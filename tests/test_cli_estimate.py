@@ -39,11 +39,14 @@ def test_csv_and_table_formats(lipids, capsys):
     assert "Cochran Q 99.5304" in capsys.readouterr().out
 
 
-def test_bad_input_exits_2_naming_file_line_and_column(tmp_path, capsys):
+def test_bad_row_is_dropped_and_counted_or_with_strict_exits_2_naming_file_line_and_column(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("SNP,bx,bxse,by,byse\nrs1,0.1,0.01,0.2,0.1\nrs2,0.1,0.01,0.2,inf\n"
                    "rs3,0.2,0.01,0.2,0.1\n")
-    assert main(["estimate", str(bad)]) == 2
+    assert main(["estimate", str(bad), "--methods", "ivw", "--presso-n", "10"]) == 0
+    out = capsys.readouterr().out
+    assert f"{bad}: dropped 1 row(s): se not finite" in out and ": 2 SNPs" in out
+    assert main(["estimate", str(bad), "--strict"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert f"{bad}, line 3, column 'byse'" in err and "rs2" in err
+    assert f"{bad}, line 3, column 'byse': se not finite (value inf)" in err

@@ -77,7 +77,7 @@ def test_clump_and_proxies_from_the_command_line(tmp_path, capsys):
 def test_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
     assert main(["harmonise", str(tmp_path / "nope.csv"), str(tmp_path / "nope2.csv"), "-o",
                  str(tmp_path / "x.csv")]) == 2
-    assert "nope.csv: file not found" in capsys.readouterr().err
+    assert "nope.csv: no such file" in capsys.readouterr().err
     (tmp_path / "a.csv").write_text("SNP,beta.exposure\nrs1,0.1\n")
     assert main(["harmonise", str(tmp_path / "a.csv"), str(tmp_path / "a.csv"), "-o", str(tmp_path / "x.csv"),
                  "--clump"]) == 2

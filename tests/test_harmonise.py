@@ -142,12 +142,17 @@ def test_output_columns_and_exposure_order():
     assert mr_input(out).columns.tolist() == ["SNP", "bx", "bxse", "by", "byse"]
 
 
-def test_outcome_duplicates_are_resolved_by_alleles_and_exposure_duplicates_refused():
+def test_outcome_duplicates_are_resolved_by_alleles_and_exposure_duplicates_dropped():
     exposure = sumstats(["v"], ["A"], ["G"], [0.3], [0.1])
     outcome = sumstats(["v", "v"], ["A", "A"], ["C", "G"], [0.3, 0.3], [9.0, 0.3])
-    assert harmonise(exposure, outcome)["beta.outcome"].tolist() == [0.3]
-    with pytest.raises(InputError, match=r"row 1, column 'SNP'.*more than once in the exposure"):
-        harmonise(sumstats(["v", "v"], ["A", "A"], ["G", "G"], [0.3, 0.3], [0.1, 0.1]), outcome)
+    out = harmonise(exposure, outcome)
+    assert out["beta.outcome"].tolist() == [0.3] and out.attrs["log"]["multiallelic_resolved"] == 1
+    twice = sumstats(["v", "v", "w"], ["A", "A", "A"], ["G", "G", "G"], [0.3] * 3, [0.1, 0.1, 0.2])
+    twice["pos"] = [100, 100, 300]
+    log = harmonise(twice, sumstats(["w"], ["A"], ["G"], [0.3], [0.3])).attrs["log"]
+    assert log["exposure_dropped: duplicated variant"] == 2 and log["candidate_instruments"] == 1
+    with pytest.raises(InputError, match=r"^row 0, column 'SNP': duplicated variant \(value 'v'\)"):
+        harmonise(twice, outcome, strict=True)
 
 
 def test_twosamplemr_text_eaf_nr_is_missing_and_other_text_is_located():

@@ -165,12 +165,14 @@ def test_ssf_neg_log10_p(tmp_path):
     assert read_sumstats(path, p_max=5e-8)["snp"].tolist() == ["rs1"]
 
 
-def test_generic_twosamplemr_csv_is_recognised(validation_dir):
+def test_twosamplemr_csv_is_recognised(validation_dir):
     # TwoSampleMR vignette outcome data (ieu-a-7), columns SNP, chr, pos, beta.outcome, ...
     path = validation_dir / "chd_ieu-a-7_outcome.csv"
     raw = pd.read_csv(path)
     df = read_sumstats(path)
-    assert df.attrs["format"] == "generic" and len(df) == len(raw)
+    assert df.attrs["format"] == "twosamplemr" and len(df) == len(raw)
+    assert df.attrs["trait"] == raw["outcome"][0]
+    assert df["pos"].tolist() == raw["pos"].tolist() and df["chrom"].tolist() == raw["chr"].astype(str).tolist()
     assert df["snp"].tolist() == raw["SNP"].tolist()
     np.testing.assert_array_equal(df["beta"], raw["beta.outcome"])
     np.testing.assert_array_equal(df["se"], raw["se.outcome"])
@@ -224,6 +226,8 @@ def test_gwasvcf_continuous_study_header_is_a_sample_size(tmp_path):
     assert df.attrs["dropped"] == {}
 
 
-def test_header_only_file_gives_an_empty_schema_frame(tmp_path):
-    df = read_sumstats(write(tmp_path / "empty.tsv", FINNGEN_HEADER + "\n"))
-    assert len(df) == 0 and list(df.columns) == list(SCHEMA_COLUMNS) and df["pos"].dtype == np.int64
+def test_header_only_file_is_refused(tmp_path):
+    # a file with no data row is a structural problem (refused), not an empty result (issue 11, kind 1)
+    path = write(tmp_path / "empty.tsv", FINNGEN_HEADER + "\n")
+    with pytest.raises(InputError, match=r"empty.tsv: no data rows"):
+        read_sumstats(path)

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from mrkit.errors import InputError
-from mrkit.methods.mrdata import as_mrdata, read_harmonised, split_pairs
+from mrkit.gwas.io.harmonised import read_harmonised
+from mrkit.methods.mrdata import as_mrdata, split_pairs
 
 
 def frame(**over):
@@ -68,12 +69,17 @@ def test_pairs_are_split_and_labelled():
         as_mrdata(f)
 
 
-def test_file_errors_name_file_line_and_column(tmp_path):
+def test_file_rows_are_dropped_and_counted_or_refused_naming_file_line_and_column(tmp_path):
     path = tmp_path / "h.csv"
-    path.write_text("SNP,bx,bxse,by,byse\nrs1,0.1,0.01,0.2,0.1\nrs2,0.1,0.01,NA,0.1\n")
+    path.write_text("SNP,bx,bxse,by,byse\nrs1,0.1,0.01,0.2,0.1\nrs2,0.1,0.01,NA,0.1\nrs3,0.2,0.01,0.3,0.1\n")
+    data = as_mrdata(read_harmonised(path))
+    assert list(data.snp) == ["rs1", "rs3"] and data.source == str(path)
+    assert read_harmonised(path).attrs["dropped"] == {"missing beta": 1}
     with pytest.raises(InputError) as err:
-        as_mrdata(read_harmonised(path))
-    assert str(err.value).startswith(f"{path}, line 3, column 'by'")
+        read_harmonised(path, strict=True)
+    assert str(err.value).startswith(f"{path}, line 3, column 'by': missing beta")
+    with pytest.raises(InputError, match="read a harmonised file with"):
+        as_mrdata(path)
 
 
 def test_canonical_sorts_by_snp_and_orients_exposure_positive():

@@ -2,13 +2,19 @@
 
 Each module there defines ``register(subparsers)`` which adds its parser and sets ``func``; this
 file only discovers them, so features can be added without touching a shared list.
+
+Exit codes: 0 success; 2 bad input or usage, with one line naming file, line and column (an
+:class:`~mrkit.errors.MRKitError`, or a file the system cannot read or write); 1 an unexpected
+error, a bug: one line asking for a report, the traceback only with ``--debug``.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
+import traceback
 
 from . import commands
 from .errors import MRKitError
@@ -16,6 +22,7 @@ from .errors import MRKitError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mrkit", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of unexpected errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"{commands.__name__}.{info.name}").register(sub)
@@ -29,6 +36,24 @@ def main(argv: list[str] | None = None) -> int:
     except MRKitError as exc:  # expected failures: one clear line, no traceback
         print(f"mrkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a command that stopped reading (| head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # a file the system cannot read or write (permissions, disk full...)
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"mrkit {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"mrkit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 (a bug: say so in one line; the traceback only when asked)
+        if args.debug:
+            traceback.print_exc()
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"mrkit {args.command}: internal error ({type(exc).__name__}: {first}); this is a bug in mrkit: "
+              f"please report it with the command line{'' if args.debug else ' and the output of --debug'}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -30,3 +30,9 @@ class InputError(MRKitError, ValueError):
 
 class NotEstimable(MRKitError):
     """A method cannot be estimated on this input (too few SNPs, no variation...); carries the reason."""
+
+
+def shown(value, limit: int = 40) -> str:
+    """``repr(value)`` for a message, cut to about ``limit`` characters (a cell may hold a whole line)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 5]}...{text[-2:]} ({len(str(value))} characters)"

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from ..paths import PROJECT_ROOT
 from .execute import RunFailed, execute_run
 from .fingerprint import analysis_code_hash, run_key
-from .runplan import Plan, Run, load_plan, resolve_needs
+from .runplan import Plan, Run, load_plan, resolve_needs, with_data
 from .site import render, stage_source
 
 DEFAULT_PLAN = PROJECT_ROOT / "book" / "runplan.toml"
@@ -67,11 +67,13 @@ def default_data_fingerprint(params: dict[str, Any]) -> str:
 def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: Layout | None = None,
                jobs: int | None = None, render_site: bool = True, strict: bool = True,
                data_fingerprint: Callable[[dict[str, Any]], str] = default_data_fingerprint,
-               progress: bool = True) -> Report:
-    """Execute what changed in the plan, then render and publish the site."""
+               progress: bool = True, data: str | None = None) -> Report:
+    """Execute what changed in the plan, then render and publish the site (``data``: override the plan's data)."""
     start = time.perf_counter()
     layout = layout or Layout.default()
     plan = load_plan(plan_path, profile, root=layout.root)
+    if data is not None:
+        plan = with_data(plan, data)
     jobs = max(1, jobs or os.cpu_count() or 1)
     needs = resolve_needs(plan)
     code_hash = analysis_code_hash()
@@ -102,7 +104,7 @@ def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: La
     if render_site:
         stage = layout.build / "source"
         data_params = next((r.parameters for r in plan.runs if r.parameters.get("data") != "none"), {})
-        stage_source(layout.root, stage, outputs, data_params)
+        stage_source(layout.root, stage, outputs, data_params, results=layout.results)
         t0 = time.perf_counter()
         render(stage, layout.build / "sphinx", layout.build / "html", strict=strict)
         if progress:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import string
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,13 @@ def load_plan(path: Path, profile: str = "full", root: Path | None = None) -> Pl
             raise PlanError(f"{path}: profile {profile!r} names runs that do not exist: {unknown}")
         runs = [r for r in runs if any(fnmatch.fnmatchcase(r.id, w) for w in wanted)]
     return Plan(runs=runs, profile=profile, source=path, labels=labels)
+
+
+def with_data(plan: Plan, data: str) -> Plan:
+    """The plan with ``data`` set for every run that reads GWAS data (runs with ``data = "none"`` keep it)."""
+    runs = [r if r.parameters.get("data", "synthetic") == "none" else replace(r, parameters={**r.parameters, "data": data})
+            for r in plan.runs]
+    return Plan(runs=runs, profile=plan.profile, source=plan.source, labels=plan.labels)
 
 
 def resolve_needs(plan: Plan) -> dict[str, list[str]]:

@@ -29,10 +29,33 @@ class SiteBuildError(MRKitError):
     """Jupyter Book failed; the previously published site is untouched."""
 
 
-def data_banner(params: dict[str, Any]) -> str:
-    """The admonition every generated page carries, saying which data it was computed on."""
+#: Cell tags: shown only when the page was computed on genome-wide files (synthetic panel, real files),
+#: or only on OpenGWAS API data (top hits and chosen associations).
+GENOME_WIDE_ONLY, OPENGWAS_ONLY = "genome-wide-only", "opengwas-only"
+
+
+def _opengwas_words(api: dict[str, Any] | None) -> str:
+    api = api or {}
+    dates = api.get("dates") or []
+    when = "" if not dates else (f", queried on {dates[0]} (UTC)" if dates[0] == dates[-1]
+                                 else f", queried from {dates[0]} to {dates[-1]} (UTC)")
+    ids = api.get("datasets") or []
+    return "**OpenGWAS API**" + when + (f", datasets {', '.join(f'`{i}`' for i in ids)}" if ids else "")
+
+
+def data_banner(params: dict[str, Any], api: dict[str, Any] | None = None) -> str:
+    """The admonition every generated page carries, saying which data it was computed on.
+
+    ``api``: for ``data="opengwas"``, the dates and dataset ids of the build's answers
+    (:func:`mrkit.paper.opengwas_data.provenance`).
+    """
     if params.get("data", "synthetic") == "none":
         return ""
+    if params.get("data") == "opengwas":
+        return (":::{admonition} OpenGWAS API data\n:class: note\n"
+                f"This page was computed on data from the {_opengwas_words(api)}: top hits clumped "
+                "on the server and the instruments' associations with the outcome (with LD proxies), not "
+                "genome-wide summary statistics. See {doc}`/book/data`.\n:::")
     if params.get("data", "synthetic") == "synthetic":
         return (":::{admonition} Synthetic data\n:class: warning\n"
                 f"This page was computed on the **synthetic default panel** (size `{params.get('panel_size', 'full')}`, "
@@ -43,8 +66,12 @@ def data_banner(params: dict[str, Any]) -> str:
             "This page was computed on the real GWAS summary statistics listed in `data/sources.toml`.\n:::")
 
 
-def data_statement(params: dict[str, Any]) -> str:
+def data_statement(params: dict[str, Any], api: dict[str, Any] | None = None) -> str:
     """One admonition for the landing page saying which data the whole build used."""
+    if params.get("data") == "opengwas":
+        return (":::{note}\nThis build was computed on data from the " + _opengwas_words(api) + ": "
+                "the published study's GWAS, through the top hits and associations the API gives. The pages "
+                "that need whole GWAS files say what they show instead. See {doc}`/book/data`.\n:::")
     if params.get("data", "synthetic") == "real":
         return (":::{note}\nThis build was computed on the **real GWAS summary statistics** listed in "
                 "`data/sources.toml`.\n:::")
@@ -54,16 +81,19 @@ def data_statement(params: dict[str, Any]) -> str:
             "the pipeline, they are not the study's results. See {doc}`/book/data`.\n:::")
 
 
-def presentable(executed: Path, run: Run) -> nbformat.NotebookNode:
-    """The executed notebook as the reader sees it: title, data banner, hidden defaults, collapsed parameters."""
+def presentable(executed: Path, run: Run, api: dict[str, Any] | None = None) -> nbformat.NotebookNode:
+    """The executed notebook as the reader sees it: title, data banner, hidden defaults, collapsed parameters,
+    and only the cells meant for its data (tags :data:`GENOME_WIDE_ONLY`, :data:`OPENGWAS_ONLY`)."""
     nb = nbformat.read(executed, as_version=4)
+    hidden = GENOME_WIDE_ONLY if run.parameters.get("data") == "opengwas" else OPENGWAS_ONLY
+    nb.cells = [c for c in nb.cells if hidden not in c.metadata.get("tags", [])]
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
         if "parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
         if "injected-parameters" in tags and "hide-input" not in tags:
             tags.append("hide-input")
-    banner = data_banner(run.parameters)
+    banner = data_banner(run.parameters, api)
     header = [nbformat.v4.new_markdown_cell(f"# {run.title}")] + ([nbformat.v4.new_markdown_cell(banner)] if banner else [])
     nb.cells = header + nb.cells
     return nb
@@ -122,13 +152,20 @@ def filter_toc(toc: dict, produced: set[str]) -> tuple[dict, list[str]]:
     return out, listed
 
 
-def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params: dict[str, Any]) -> list[str]:
-    """Write the book source into ``stage``; return the pages of the staged toc."""
+def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params: dict[str, Any],
+                 results: Path | None = None) -> list[str]:
+    """Write the book source into ``stage``; return the pages of the staged toc (``results``: the build's results
+    folder, where OpenGWAS pages record the answers they used)."""
     stage.mkdir(parents=True, exist_ok=True)
+    api = None
+    if data_params.get("data") == "opengwas" and results is not None:
+        from ..paper.opengwas_data import provenance
+
+        api = provenance(results)
     keep = _sync_tree(root / "book", stage / "book", skip={"generated"})
     for run, path in executed.items():
         target = stage / f"{run.page}.ipynb"
-        _write_if_changed(nbformat.writes(presentable(path, run)).encode(), target)
+        _write_if_changed(nbformat.writes(presentable(path, run, api)).encode(), target)
         keep.add(target)
     mathjax = root / MATHJAX_SOURCE
     if not (mathjax / "tex-mml-chtml.js").is_file():
@@ -136,11 +173,14 @@ def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params
     keep |= _sync_tree(mathjax, stage / "_vendor" / "mathjax")
 
     config = yaml.safe_load((root / "_config.yml").read_text())
-    real = data_params.get("data", "synthetic") != "synthetic"
+    data = data_params.get("data", "synthetic")
     config.setdefault("html", {})["extra_footer"] = (
-        "Computed on the real GWAS files of data/sources.toml." if real else
+        "Computed on the real GWAS files of data/sources.toml." if data == "real" else
+        "Computed on OpenGWAS API data (top hits and associations of the datasets of data/sources.toml)."
+        if data == "opengwas" else
         "Computed on the synthetic default panel: simulated data calibrated to the study, not the real GWAS.")
-    config.setdefault("parse", {}).setdefault("myst_substitutions", {})["data_statement"] = data_statement(data_params)
+    statement = data_statement(data_params, api)
+    config.setdefault("parse", {}).setdefault("myst_substitutions", {})["data_statement"] = statement
     _write_if_changed(yaml.safe_dump(config, sort_keys=False).encode(), stage / "_config.yml")
     toc, pages = filter_toc(yaml.safe_load((root / "_toc.yml").read_text()),
                             {run.page for run in executed})

@@ -14,6 +14,11 @@ def register(subparsers) -> None:
     p.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run at once (default: all cores)")
     p.add_argument("--no-render", action="store_true", help="execute notebooks only, do not build the site")
     p.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+    p.add_argument("--data", choices=("synthetic", "real", "opengwas"), default=None,
+                   help="the data of every page that reads GWAS data, instead of the plan's: synthetic, real "
+                        "(data/sources.toml files) or opengwas (the OpenGWAS API; token in $OPENGWAS_JWT)")
+    p.add_argument("--refresh", action="store_true",
+                   help="with --data opengwas: ask the API again instead of using cached answers")
     p.set_defaults(func=run)
 
 
@@ -22,8 +27,12 @@ def run(args) -> int:
 
     plan = (args.plan or DEFAULT_PLAN).resolve()
     root = plan.parents[1]  # the plan lives in <project>/book/
+    if args.refresh:  # every cached OpenGWAS answer is stale from now on: the pages using them re-execute
+        from ..gwas.opengwas import mark_refresh
+
+        mark_refresh()
     report = build_book(plan, profile=args.profile, layout=Layout.default(root, build=args.build_dir), jobs=args.jobs,
-                        render_site=not args.no_render, strict=not args.no_strict)
+                        render_site=not args.no_render, strict=not args.no_strict, data=args.data)
     print(f"mrkit book: {len(report.executed)} executed, {len(report.skipped)} unchanged, "
           f"{report.seconds:.1f} s in all")
     return 0

@@ -1,8 +1,11 @@
-"""``mrkit estimate``: MR estimates, heterogeneity, pleiotropy and MR-PRESSO for a harmonised CSV."""
+"""``mrkit estimate``: MR estimates, heterogeneity, pleiotropy, MR-PRESSO and (with sample sizes) Steiger
+directionality for a harmonised CSV."""
 from __future__ import annotations
 
+import argparse
 import json
 import math
+import re
 import sys
 from typing import Any
 
@@ -13,10 +16,15 @@ _FORMATS = ("table", "csv", "json")
 
 
 def register(subparsers) -> None:
+    from ..gwas.schema import policy_help
+
     p = subparsers.add_parser(
         "estimate", help="MR estimates of a harmonised exposure-outcome table (CSV)",
         description=__doc__ + " Columns: SNP, bx, bxse, by, byse or TwoSampleMR's "
-                              "beta.exposure, se.exposure, beta.outcome, se.outcome (mr_keep honoured).")
+                              "beta.exposure, se.exposure, beta.outcome, se.outcome (mr_keep honoured); "
+                              "Steiger directionality needs samplesize.exposure and samplesize.outcome "
+                              "(and pval.* or beta/se).",
+        epilog=policy_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", help="harmonised CSV file")
     p.add_argument("--convention", default="twosamplemr",
                    choices=("twosamplemr", "mendelianrandomization"),
@@ -29,6 +37,9 @@ def register(subparsers) -> None:
     p.add_argument("--format", default="table", choices=_FORMATS, help="output format")
     p.add_argument("--methods", default=None, help="comma-separated method ids (default: "
                    "TwoSampleMR's defaults plus ml and raps)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse a file with an invalid row (exit 2, naming file, line and column) instead of "
+                        "dropping and counting the row")
     p.set_defaults(func=run)
 
 
@@ -64,7 +75,39 @@ def _presso_summary(pair, seed: int, n: int) -> dict:
             "n_distributions": res.n_distributions, "seed": res.seed}
 
 
-def _pair_report(pair, args, conv_name: str, seed: int) -> dict:
+def _not_estimable(note: str) -> str:
+    """'not estimable (needs >= 3 SNPs)' from a NotEstimable message such as '... needs at least 3 SNPs, got 2'."""
+    match = re.search(r"needs at least (\d+) (SNPs|instruments)", note or "")
+    return f"not estimable (needs >= {match.group(1)} SNPs)" if match else f"not estimable: {note}"
+
+
+def _steiger(frame: pd.DataFrame, pair) -> dict | None:
+    """Steiger directionality of one pair's rows when the table has both sample sizes, else None."""
+    from ..errors import MRKitError
+    from ..methods.steiger import steiger_directionality
+
+    if not {"samplesize.exposure", "samplesize.outcome"} <= set(frame.columns):
+        return None
+    snp_column = next((c for c in ("SNP", "snp") if c in frame.columns), None)
+    rows = frame[frame[snp_column].astype(str).isin(set(pair.snp))] if snp_column else frame
+    for column, value in pair.labels.items():
+        rows = rows[rows[column] == value]
+    if "mr_keep" in rows.columns:
+        rows = rows[rows["mr_keep"].astype(bool)]
+    sizes = rows[["samplesize.exposure", "samplesize.outcome"]].apply(pd.to_numeric, errors="coerce")
+    if sizes.isna().all().any():  # a harmonised table with empty sample-size columns: nothing to test
+        return None
+    if sizes.isna().any().any():
+        return {"note": f"not computed: sample size missing for {int(sizes.isna().any(axis=1).sum())} SNP(s)"}
+    try:
+        res = steiger_directionality(rows)
+    except MRKitError as exc:
+        return {"note": f"not computed: {exc}"}
+    return {k: res[k] for k in ("r2_exposure", "r2_outcome", "z", "steiger_pval", "correct_causal_direction",
+                                "n_snps", "rule")} | ({"note": res["note"]} if "note" in res else {})
+
+
+def _pair_report(pair, args, conv_name: str, seed: int, frame: pd.DataFrame) -> dict:
     from ..methods.estimate import mr
     from ..methods.heterogeneity import heterogeneity, pleiotropy
 
@@ -75,30 +118,37 @@ def _pair_report(pair, args, conv_name: str, seed: int) -> dict:
     return {
         **pair.labels,
         "methods": table.to_dict(orient="records"),
-        "heterogeneity": {m: {"q": het.loc[m, "q"], "df": het.loc[m, "df"], "p": het.loc[m, "p"]}
+        "heterogeneity": {m: {"q": het.loc[m, "q"], "df": het.loc[m, "df"], "p": het.loc[m, "p"],
+                              **({"note": _not_estimable(het.loc[m, "note"])} if het.loc[m, "note"] else {})}
                           for m in ("ivw", "egger")},
         "pleiotropy": {"intercept": ple["intercept"], "se": ple["se"], "p": ple["p"],
-                       "distribution": ple["distribution"], "i2gx": ple["i2gx"]},
+                       "distribution": ple["distribution"], "i2gx": ple["i2gx"],
+                       **({"note": _not_estimable(ple["note"])} if ple["note"] else {})},
         "presso": _presso_summary(pair, seed, args.presso_n),
+        "steiger": _steiger(frame, pair),
         "table": table,
     }
 
 
 def run(args) -> int:
+    from ..gwas.io.harmonised import read_harmonised
     from ..methods.conventions import get_convention
-    from ..methods.mrdata import read_harmonised, split_pairs
+    from ..methods.mrdata import split_pairs
     from ..rng import resolve_seed
 
     conv = get_convention(args.convention)
     seed = resolve_seed(args.seed)
-    pairs = split_pairs(read_harmonised(args.file))
+    frame = read_harmonised(args.file, strict=args.strict)
     reports = []
-    for pair in pairs:
-        rep = _pair_report(pair, args, conv.name, seed)
-        rep["input"] = {"file": str(args.file), "nsnp": pair.k, "n_excluded": pair.n_excluded}
+    for pair in split_pairs(frame):
+        rep = _pair_report(pair, args, conv.name, seed, frame)
+        rep["input"] = {"file": str(args.file), "nsnp": pair.k, "n_excluded": pair.n_excluded,
+                        "rows_read": frame.attrs["rows_read"], "dropped": frame.attrs["dropped"],
+                        "flagged": frame.attrs["flagged"]}
         reports.append(rep)
     if args.format == "csv":
         pd.concat([r["table"] for r in reports]).to_csv(sys.stdout, index=False)
+        _print_drops(frame, sys.stderr)
         return 0
     if args.format == "json":
         body = [{"convention": conv.name, "seed": seed,
@@ -106,30 +156,60 @@ def run(args) -> int:
         out = body[0] if len(body) == 1 else {"convention": conv.name, "seed": seed, "pairs": body}
         print(json.dumps(_clean(out), indent=2))
         return 0
+    _print_drops(frame, sys.stdout)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         for rep in reports:
-            what = " -> ".join(str(rep[c]) for c in ("exposure", "outcome") if c in rep)
-            inp = rep["input"]
-            print(f"{what or inp['file']}: {inp['nsnp']} SNPs ({inp['n_excluded']} excluded by "
-                  f"mr_keep), convention {conv.name}, seed {seed}")
-            cols = ["method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model",
-                    "distribution", "note"]
-            print(rep["table"][cols].to_string(index=False))
-            h = rep["heterogeneity"]
-            print(f"Heterogeneity: Cochran Q {h['ivw']['q']:.4f} on {h['ivw']['df']} df "
-                  f"(p {h['ivw']['p']:.3g}); Rucker Q' {h['egger']['q']:.4f} on "
-                  f"{h['egger']['df']} df (p {h['egger']['p']:.3g})")
-            pl = rep["pleiotropy"]
-            print(f"Egger intercept {pl['intercept']:.6g} (SE {pl['se']:.4g}, p {pl['p']:.3g}, "
-                  f"{pl['distribution']}); I2_GX {pl['i2gx']:.4f}")
-            pr = rep["presso"]
-            if "note" in pr:
-                print(f"MR-PRESSO: {pr['note']}")
-            else:
-                corr = pr["corrected"]
-                print(f"MR-PRESSO: global RSS {pr['global_rss']:.4f}, p {pr['global_p_text']}; "
-                      f"outliers: {', '.join(pr['outliers']) or 'none'}"
-                      + (f"; corrected {corr['estimate']:.6g} (SE {corr['se']:.4g})"
-                         if corr else ""))
-            print()
+            _print_report(rep, conv.name, seed)
     return 0
+
+
+def _print_drops(frame: pd.DataFrame, stream) -> None:
+    a = frame.attrs
+    for reason, count in sorted(a["dropped"].items()):
+        print(f"{a['source']}: dropped {count} row(s): {reason}", file=stream)
+    for reason, count in sorted(a["flagged"].items()):
+        print(f"{a['source']}: flagged {count} row(s): {reason}", file=stream)
+
+
+def _number(value: float, fmt: str) -> str:
+    return format(value, fmt) if value is not None and np.isfinite(value) else "not estimable"
+
+
+def _print_report(rep: dict, convention: str, seed: int) -> None:
+    what = " -> ".join(str(rep[c]) for c in ("exposure", "outcome") if c in rep)
+    inp = rep["input"]
+    print(f"{what or inp['file']}: {inp['nsnp']} SNPs ({inp['n_excluded']} excluded by "
+          f"mr_keep), convention {convention}, seed {seed}")
+    cols = ["method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model", "distribution", "note"]
+    print(rep["table"][cols].to_string(index=False))
+    h = rep["heterogeneity"]
+    parts = []
+    for key, name in (("ivw", "Cochran Q"), ("egger", "Rucker Q'")):
+        if "note" in h[key]:
+            parts.append(f"{name} {h[key]['note']}")
+        else:
+            parts.append(f"{name} {h[key]['q']:.4f} on {int(h[key]['df'])} df (p {h[key]['p']:.3g})")
+    print("Heterogeneity: " + "; ".join(parts))
+    pl = rep["pleiotropy"]
+    if "note" in pl:
+        print(f"Egger intercept {pl['note']}")
+    else:
+        print(f"Egger intercept {pl['intercept']:.6g} (SE {pl['se']:.4g}, p {pl['p']:.3g}, "
+              f"{pl['distribution']}); I2_GX {_number(pl['i2gx'], '.4f')}")
+    pr = rep["presso"]
+    if "note" in pr:
+        print(f"MR-PRESSO: {_not_estimable(pr['note'])}")
+    else:
+        corr = pr["corrected"]
+        print(f"MR-PRESSO: global RSS {pr['global_rss']:.4f}, p {pr['global_p_text']}; "
+              f"outliers: {', '.join(pr['outliers']) or 'none'}"
+              + (f"; corrected {corr['estimate']:.6g} (SE {corr['se']:.4g})" if corr else ""))
+    st = rep["steiger"]
+    if st is not None and "z" in st:
+        direction = "exposure -> outcome" if st["correct_causal_direction"] else "outcome -> exposure"
+        print(f"Steiger directionality: r2 exposure {st['r2_exposure']:.6g}, r2 outcome {st['r2_outcome']:.6g}, "
+              f"z {st['z']:.3f}, p {st['steiger_pval']:.3g}: {direction} (r2 rule {st['rule']})"
+              + (f"; {st['note']}" if st.get("note") else ""))
+    elif st is not None:
+        print(f"Steiger directionality: {st['note']}")
+    print()

@@ -1,16 +1,15 @@
 """``mrkit harmonise``: align an exposure and an outcome GWAS to the same effect alleles (TwoSampleMR rules).
 
-Reads both files with :func:`mrkit.gwas.io.read_sumstats` (GWAS-VCF, FinnGen, Neale, GWAS-SSF, generic) or as
-TwoSampleMR CSVs (``SNP, beta.exposure, ...``), optionally selects and LD-clumps the exposure
-instruments and finds LD proxies for instruments missing from the outcome, then writes the
-TwoSampleMR-style harmonised table (with ``mr_keep``, ``palindromic``, ``ambiguous``, ``remove``) and
-prints the STROBE-MR flow counts.
+Reads both files with :func:`mrkit.gwas.io.read_sumstats` (GWAS-VCF, FinnGen, Neale, GWAS-SSF, TwoSampleMR
+CSVs ``SNP, beta.exposure, ...``, generic), all through one validation layer, optionally selects and
+LD-clumps the exposure instruments and finds LD proxies for instruments missing from the outcome, then
+writes the TwoSampleMR-style harmonised table (with ``mr_keep``, ``palindromic``, ``ambiguous``,
+``remove``) and prints what each reader kept, dropped and flagged and the STROBE-MR flow counts.
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
-
-import pandas as pd
 
 from ..errors import InputError
 
@@ -18,8 +17,11 @@ FORMATS = ("auto", "twosamplemr", "gwasvcf", "finngen", "neale", "ssf", "generic
 
 
 def register(subparsers) -> None:
+    from ..gwas.schema import policy_help
+
     p = subparsers.add_parser("harmonise", help="harmonise exposure and outcome alleles (TwoSampleMR rules)",
-                              description=__doc__)
+                              description=__doc__, epilog=policy_help(),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("exposure", type=Path, help="exposure summary statistics (or TwoSampleMR exposure CSV)")
     p.add_argument("outcome", type=Path, help="outcome summary statistics (or TwoSampleMR outcome CSV)")
     p.add_argument("-o", "--output", type=Path, required=True, help="harmonised table to write (CSV)")
@@ -40,37 +42,29 @@ def register(subparsers) -> None:
     p.add_argument("--proxies", action="store_true", help="replace instruments missing in the outcome by LD proxies")
     p.add_argument("--proxy-r2", type=float, default=0.8)
     p.add_argument("--proxy-kb", type=float, default=500)
+    p.add_argument("--strict", action="store_true",
+                   help="refuse a file with an invalid row (exit 2, naming file, line and column) instead of "
+                        "dropping and counting the row")
     p.set_defaults(func=run)
 
 
-def _is_twosamplemr(path: Path, role: str) -> bool:
-    try:
-        header = pd.read_csv(path, nrows=0, sep=None, engine="python").columns
-    except Exception:  # not a delimited text table pandas can sniff: leave it to read_sumstats
-        return False
-    return "SNP" in header and (f"beta.{role}" in header or f"pval.{role}" in header)
+def _read(path: Path, fmt: str, role: str, p_max: float | None, strict: bool):
+    from ..gwas.io import ReadReport, read_sumstats
 
-
-def _read(path: Path, fmt: str, role: str, p_max: float | None) -> pd.DataFrame:
-    if not path.exists():
-        raise InputError("file not found", file=str(path))
-    if fmt == "twosamplemr" or (fmt == "auto" and _is_twosamplemr(path, role)):
-        frame = pd.read_csv(path, sep=None, engine="python")
-        frame.attrs["source"] = str(path)
-        return frame
-    from ..gwas.io import read_sumstats
-
-    return read_sumstats(path, fmt, p_max=p_max)
+    frame = read_sumstats(path, fmt, p_max=p_max, strict=strict, role=role)
+    print(f"{role}: {ReadReport.of(frame)}")
+    return frame
 
 
 def run(args) -> int:
     from ..gwas.harmonise import harmonisation_flow, harmonise
     from ..gwas.instruments import select_instruments
+    from ..paths import atomic_output
 
     if (args.clump or args.proxies) and args.bfile is None:
         raise InputError("--clump and --proxies need a reference panel: pass --bfile")
-    exposure = _read(args.exposure, args.exposure_format, "exposure", args.p_threshold)
-    outcome = _read(args.outcome, args.outcome_format, "outcome", None)
+    exposure = _read(args.exposure, args.exposure_format, "exposure", args.p_threshold, args.strict)
+    outcome = _read(args.outcome, args.outcome_format, "outcome", None, args.strict)
     if args.p_threshold is not None:
         exposure = select_instruments(exposure, args.p_threshold)
         print(f"instruments: {len(exposure)} variants with p <= {args.p_threshold:g}")
@@ -95,9 +89,10 @@ def run(args) -> int:
         print(f"proxies: {counts['found']} of {counts['targets']} missing instruments replaced "
               f"(r2 >= {args.proxy_r2:g} within {args.proxy_kb:g} kb)")
     out = harmonise(exposure, outcome, action=args.action, tolerance=args.tolerance,
-                    exposure_name=args.exposure_name, outcome_name=args.outcome_name, proxies=proxies)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(args.output, index=False)
+                    exposure_name=args.exposure_name, outcome_name=args.outcome_name, proxies=proxies,
+                    strict=args.strict)
+    with atomic_output(args.output) as tmp:
+        out.to_csv(tmp, index=False)
     flow = harmonisation_flow(out.attrs["log"])
     width = max(len(s) for s in flow["stage"])
     for stage, n, kind in zip(flow["stage"], flow["n"], flow["kind"]):

@@ -1,19 +1,28 @@
-"""``mrkit read``: read a GWAS summary-statistics file, report what was kept and dropped, save it."""
+"""``mrkit read``: read a GWAS summary-statistics file, report what was kept, dropped and flagged, save it."""
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 
 def register(subparsers) -> None:
+    from ..gwas.schema import policy_help
+
     p = subparsers.add_parser("read", help="read and validate a GWAS summary-statistics file",
-                              description=__doc__)
+                              description=__doc__, epilog=policy_help(),
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", type=Path)
-    p.add_argument("--fmt", default="auto", help="auto (default), gwasvcf, finngen, neale, ssf or generic")
+    p.add_argument("--fmt", default="auto",
+                   help="auto (default), gwasvcf, finngen, neale, ssf, twosamplemr or generic")
+    p.add_argument("--role", choices=("exposure", "outcome"), default=None,
+                   help="TwoSampleMR files holding both: read the .exposure or the .outcome columns")
     p.add_argument("--p-max", type=float, default=None, help="keep rows with p <= P_MAX")
     p.add_argument("--column", action="append", default=[], metavar="SCHEMA=FILE",
                    help="generic format column mapping, e.g. --column beta=BETA (repeatable)")
     p.add_argument("--study", help="GWAS-VCF sample column to read")
-    p.add_argument("--strict", action="store_true", help="stop at the first bad row instead of dropping it")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse the file at its first invalid row (exit 2, naming line and column) instead of "
+                        "dropping and counting the row")
     p.add_argument("-o", "--output", type=Path, help="write the rows as a tab-separated file")
     p.set_defaults(func=run)
 
@@ -29,9 +38,12 @@ def run(args) -> int:
             raise MRKitError(f"--column {item!r}: expected SCHEMA=FILE, e.g. beta=BETA")
         columns[key] = value
     frame = read_sumstats(args.file, args.fmt, columns=columns or None, p_max=args.p_max,
-                          strict=args.strict, study=args.study)
+                          strict=args.strict, study=args.study, role=args.role)
     print(ReadReport.of(frame))
     if args.output:
-        frame.to_csv(args.output, sep="\t", index=False, na_rep="NA")
+        from ..paths import atomic_output
+
+        with atomic_output(args.output) as tmp:
+            frame.to_csv(tmp, sep="\t", index=False, na_rep="NA")
         print(f"wrote {args.output}")
     return 0

@@ -4,7 +4,10 @@ May import: the core modules (:mod:`mrkit.errors`, :mod:`mrkit.rng`, :mod:`mrkit
 :mod:`mrkit.methods` (instrument strength comes from :mod:`mrkit.methods.strength`). Imports nothing
 from :mod:`mrkit.simulate`, :mod:`mrkit.paper`, :mod:`mrkit.book` or :mod:`mrkit.commands`.
 
-* readers of every format and their validation: :mod:`.io` (``read_sumstats``)
+* the one schema of summary data and the policy of each rule (refuse, drop and count, flag), used by
+  every entry point: :mod:`.schema`
+* readers of every format (TwoSampleMR CSVs included) and of harmonised tables: :mod:`.io`
+  (``read_sumstats``, ``read_harmonised``)
 * which column holds which field (internal or TwoSampleMR names): :mod:`.columns`
 * instrument selection and strength table: :mod:`.instruments`
 * LD from a PLINK reference panel: :mod:`.ld`; clumping (plink 1.9 or numpy): :mod:`.clump`;
@@ -12,4 +15,5 @@ from :mod:`mrkit.simulate`, :mod:`mrkit.paper`, :mod:`mrkit.book` or :mod:`mrkit
 * harmonisation (TwoSampleMR ``harmonise_data``): :mod:`.harmonise`
 * genomic inflation and other whole-GWAS checks: :mod:`.qc`
 * the study's sources (``data/sources.toml``) and downloads: :mod:`.sources`, :mod:`.fetch`
+* the OpenGWAS API (top hits, associations with LD proxies) and its answer cache: :mod:`.opengwas`
 """

@@ -23,8 +23,11 @@ import numpy as np
 from scipy import stats
 
 __all__ = ["Convention", "CONVENTIONS", "get_convention", "p_value", "confidence_interval",
-           "result_row",
-           "distribution_label"]
+           "result_row", "distribution_label", "exact_fit_q", "EXACT_FIT_NOTE"]
+
+#: Note of a result row whose fit is exact (residual standard error 0).
+EXACT_FIT_NOTE = ("exact fit (residual SE 0): the SE is the fixed-effect one, as TwoSampleMR's "
+                  "se / min(1, sigma) gives")
 
 
 @dataclass(frozen=True)
@@ -135,3 +138,14 @@ def result_row(estimate: float, se: float, *, nsnp: int, df: float | None = None
            "weights": weights, "n_boot": n_boot, "seed": seed, "note": note}
     row.update(extra)
     return row
+
+
+def exact_fit_q(q: float, w: np.ndarray, y: np.ndarray) -> float:
+    """A residual sum of squares, 0 when it is rounding error (an exact fit), else unchanged.
+
+    ``q = sum(w r^2)`` of a weighted fit of ``y``; residuals within about 100 machine epsilons of
+    ``y`` are rounding, so ``q <= (100 eps)^2 sum(w y^2)`` is an exact fit (R's ``lm`` would give a
+    residual SE of ~1e-17 there, and SEs that are ratios of two such numbers).
+    """
+    scale = float(np.sum(w * np.asarray(y, dtype=float) ** 2))
+    return 0.0 if q <= (100 * np.finfo(float).eps) ** 2 * scale else q

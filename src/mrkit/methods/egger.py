@@ -3,7 +3,9 @@
 As in both R packages, each variant is first oriented so that ``bx > 0`` (``bx -> |bx|``,
 ``by -> by * sign(bx)``, sign(0) = +1), then ``by`` is regressed on ``bx`` with an intercept,
 weights ``1/byse^2``. The slope and intercept standard errors are the ``lm`` ones divided by
-``min(1, sigma)`` (residual-SE floor). TwoSampleMR takes their p-values from t(k - 2);
+``min(1, sigma)`` (residual-SE floor), computed as the unit-variance SEs times ``max(1, sigma)``:
+the same numbers, and an exact fit (sigma = 0, where ``lm``'s SE is 0 too and R's ratio is 0/0 up to
+rounding) gets the fixed-effect SEs instead of a division by zero. TwoSampleMR takes their p-values from t(k - 2);
 MendelianRandomization's default uses the normal. Rucker's Q' = sigma^2 (k - 2) on k - 2
 degrees of freedom.
 
@@ -20,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import NotEstimable
-from .conventions import confidence_interval, distribution_label, p_value, result_row
+from .conventions import EXACT_FIT_NOTE, confidence_interval, distribution_label, exact_fit_q, p_value, result_row
 
 __all__ = ["egger_fit", "mr_egger"]
 
@@ -28,8 +30,9 @@ __all__ = ["egger_fit", "mr_egger"]
 def egger_fit(bx: np.ndarray, by: np.ndarray, byse: np.ndarray) -> dict:
     """Oriented weighted regression with intercept; ``lm`` SEs before the sigma floor.
 
-    Returns ``slope``, ``intercept``, ``se_slope``, ``se_intercept`` (lm), ``sigma``, ``q``
-    (Rucker's Q'), ``q_df``, ``q_p``.
+    Returns ``slope``, ``intercept``, ``se_slope``, ``se_intercept`` (lm), ``se_slope_unit``,
+    ``se_intercept_unit`` (the same with sigma = 1, i.e. sqrt of the diagonal of (X'WX)^-1),
+    ``sigma``, ``q`` (Rucker's Q'; exactly 0 for a fit exact to rounding), ``q_df``, ``q_p``.
     """
     k = bx.size
     if k < 3:
@@ -45,13 +48,14 @@ def egger_fit(bx: np.ndarray, by: np.ndarray, byse: np.ndarray) -> dict:
                            "the intercept)")
     slope = np.sum(w * (x - xbar) * (y - ybar)) / sxx
     intercept = ybar - slope * xbar
-    q = float(np.sum(w * (y - intercept - slope * x) ** 2))
+    q = exact_fit_q(float(np.sum(w * (y - intercept - slope * x) ** 2)), w, y)
     df = k - 2
     sigma = np.sqrt(q / df)
-    se_slope = sigma / np.sqrt(sxx)
-    se_intercept = sigma * np.sqrt(1.0 / sw + xbar ** 2 / sxx)
-    return {"slope": float(slope), "intercept": float(intercept), "se_slope": float(se_slope),
-            "se_intercept": float(se_intercept), "sigma": float(sigma), "q": q, "q_df": df,
+    unit_slope = 1.0 / np.sqrt(sxx)
+    unit_intercept = np.sqrt(1.0 / sw + xbar ** 2 / sxx)
+    return {"slope": float(slope), "intercept": float(intercept), "se_slope": float(sigma * unit_slope),
+            "se_intercept": float(sigma * unit_intercept), "se_slope_unit": float(unit_slope),
+            "se_intercept_unit": float(unit_intercept), "sigma": float(sigma), "q": q, "q_df": df,
             "q_p": float(stats.chi2.sf(q, df))}
 
 
@@ -76,11 +80,12 @@ def mr_egger(bx, bxse, by, byse, *, t_dist: bool = True) -> dict:
     """
     fit = egger_fit(bx, by, byse)
     k = bx.size
-    floor = min(1.0, fit["sigma"])
+    scale = max(1.0, fit["sigma"])  # lm SE / min(1, sigma), without dividing by sigma
     df = k - 2 if t_dist else None
-    se_int = fit["se_intercept"] / floor
+    se_int = fit["se_intercept_unit"] * scale
     lo, hi = confidence_interval(fit["intercept"], se_int, df)
-    return result_row(fit["slope"], fit["se_slope"] / floor, nsnp=k, df=df,
+    note = EXACT_FIT_NOTE if fit["q"] == 0 else ""
+    return result_row(fit["slope"], fit["se_slope_unit"] * scale, nsnp=k, df=df, note=note,
                       se_model="random_floored", weights="first_order",
                       intercept=fit["intercept"], intercept_se=se_int,
                       intercept_p=p_value(fit["intercept"], se_int, df),

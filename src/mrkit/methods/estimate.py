@@ -30,7 +30,7 @@ from ..errors import InputError, NotEstimable
 from ..rng import resolve_seed
 from .conventions import Convention, confidence_interval, get_convention, result_row
 from .egger import mr_egger
-from .ivw import mr_ivw
+from .ivw import UNFLOORED_EXACT_FIT_NOTE, mr_ivw
 from .median import mr_penalised_weighted_median, mr_simple_median, mr_weighted_median
 from .ml import mr_ml
 from .mode import mr_mode
@@ -52,7 +52,7 @@ TABLE_COLUMNS = ("method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp"
 def _nan_row(k: int, reason: str) -> dict:
     return {"estimate": np.nan, "se": np.nan, "ci_lower": np.nan, "ci_upper": np.nan,
             "p": np.nan, "nsnp": k, "se_model": "", "distribution": "", "ci_distribution": "",
-            "weights": "", "n_boot": None, "seed": None, "note": reason}
+            "weights": "", "n_boot": None, "seed": None, "note": f"not estimable: {reason}"}
 
 
 def _raps(data: MRData) -> dict:
@@ -83,6 +83,8 @@ def _presso(data: MRData, seed: int, n_distributions: int) -> dict:
     what = "outlier-corrected" if res.corrected is not None else "raw (no outliers)"
     row["note"] = (f"MR-PRESSO {what}; global test RSS {res.global_rss:.4g}, p "
                    f"{res.global_p_text}; outliers: {', '.join(map(str, res.outliers)) or 'none'}")
+    if use["sd"] == 0:
+        row["note"] += "; " + UNFLOORED_EXACT_FIT_NOTE
     return row
 
 
@@ -163,7 +165,7 @@ def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = 
 
     Parameters
     ----------
-    data : pandas.DataFrame, dict of arrays, MRData or path
+    data : pandas.DataFrame, dict of arrays or MRData
         Harmonised input with TwoSampleMR (``SNP, beta.exposure, se.exposure, beta.outcome,
         se.outcome``, optional ``mr_keep``, ``exposure``, ``outcome``) or short names
         (``SNP, bx, bxse, by, byse``); rows with ``mr_keep == False`` are excluded.

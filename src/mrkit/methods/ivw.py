@@ -25,10 +25,13 @@ import numpy as np
 from scipy import stats
 
 from ..errors import NotEstimable
-from .conventions import result_row
+from .conventions import exact_fit_q, result_row
 
 __all__ = ["ivw_fit", "mr_ivw", "SE_MODELS"]
 
+#: Note of an unfloored random-effects row on an exact fit.
+UNFLOORED_EXACT_FIT_NOTE = ("exact fit: residual SE 0, so the unfloored random-effects SE is 0, the interval "
+                            "has zero width and the p-value is undefined; use the fixed-effect or floored SE")
 #: IVW standard-error models: name -> (TwoSampleMR function it reproduces).
 SE_MODELS = {"fixed": "mr_ivw_fe", "random_floored": "mr_ivw",
              "random_unfloored": "mr_ivw_mre"}
@@ -44,7 +47,7 @@ def ivw_fit(bx: np.ndarray, by: np.ndarray, byse: np.ndarray) -> dict:
     sxx = np.sum(w * bx * bx)
     estimate = np.sum(w * bx * by) / sxx
     k = bx.size
-    q = float(np.sum(w * (by - estimate * bx) ** 2)) if k > 1 else np.nan
+    q = exact_fit_q(float(np.sum(w * (by - estimate * bx) ** 2)), w, by) if k > 1 else np.nan
     sigma = np.sqrt(q / (k - 1)) if k > 1 else np.nan
     q_p = float(stats.chi2.sf(q, k - 1)) if k > 1 else np.nan
     return {"estimate": float(estimate), "se_fixed": float(1.0 / np.sqrt(sxx)),
@@ -88,6 +91,10 @@ def mr_ivw(bx, bxse, by, byse, *, se_model: str = "random_floored", t_dist: bool
         se = fit["se_fixed"] * fit["sigma"]
     else:
         raise ValueError(f"unknown IVW se_model {se_model!r}")
+    note = ""
+    if fit["q"] == 0:
+        note = (UNFLOORED_EXACT_FIT_NOTE if se_model == "random_unfloored"
+                else "exact fit: residual SE 0 (Cochran's Q = 0)")
     return result_row(fit["estimate"], se, nsnp=k, df=k - 1 if t_dist else None,
-                      se_model=se_model, weights="first_order", q=fit["q"],
+                      se_model=se_model, weights="first_order", q=fit["q"], note=note,
                       q_df=fit["q_df"], q_p=fit["q_p"], sigma=fit["sigma"])

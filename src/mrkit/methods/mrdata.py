@@ -2,12 +2,13 @@
 
 Users hand mrkit what TwoSampleMR's ``harmonise_data`` returns (``SNP, beta.exposure,
 se.exposure, beta.outcome, se.outcome`` plus optional ``mr_keep``, ``exposure``, ``outcome``,
-...), the short names ``SNP, bx, bxse, by, byse``, a dict of arrays, or a CSV file with either.
+...), the short names ``SNP, bx, bxse, by, byse`` or a dict of arrays, in memory (files are read,
+checked and their bad rows dropped and counted by :func:`mrkit.gwas.io.harmonised.read_harmonised`).
 This module turns any of them into :class:`MRData`, refusing bad input with an
 :class:`~mrkit.errors.InputError` that names the column and the row (0-based position and SNP id)
-or, for a file, the file, line and column, so that no estimator ever returns a number computed
-from NaN, infinite values, non-positive standard errors, a zero SNP-exposure effect or a
-duplicated SNP.
+or, for a table read from a file (``attrs["source"]`` and ``attrs["lines"]``), the file, line and
+column, so that no estimator ever returns a number computed from NaN, infinite values,
+non-positive standard errors, a zero SNP-exposure effect or a duplicated SNP.
 
 Rows with ``mr_keep == FALSE`` (TwoSampleMR's flag for palindromic-ambiguous or incompatible
 variants) are excluded, as ``TwoSampleMR::mr`` does, and counted in ``n_excluded``. A table
@@ -25,14 +26,16 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["MRData", "read_harmonised", "split_pairs", "as_mrdata", "PAIR_COLUMNS",
-           "TWOSAMPLEMR_NAMES"]
+__all__ = ["MRData", "split_pairs", "as_mrdata", "PAIR_COLUMNS", "TWOSAMPLEMR_NAMES"]
 
 #: TwoSampleMR column -> short name.
 TWOSAMPLEMR_NAMES = {"SNP": "snp", "beta.exposure": "bx", "se.exposure": "bxse",
                      "beta.outcome": "by", "se.outcome": "byse"}
 _SHORT_NAMES = {"SNP": "snp", "snp": "snp", "bx": "bx", "bxse": "bxse", "by": "by", "byse": "byse"}
 _NUMERIC = ("bx", "bxse", "by", "byse")
+#: Effects and SEs must lie within (1/MAGNITUDE, MAGNITUDE) in absolute value (0 allowed for by):
+#: beyond, their squares and ratios under- or overflow double precision.
+MAGNITUDE = 1e150
 #: Columns that identify one exposure-outcome pair, in TwoSampleMR's grouping order.
 PAIR_COLUMNS = ("id.exposure", "id.outcome", "exposure", "outcome")
 
@@ -46,7 +49,8 @@ class MRData:
     snp : numpy.ndarray of str
         Variant ids, unique.
     bx, bxse, by, byse : numpy.ndarray
-        SNP-exposure and SNP-outcome effects and standard errors: finite, SEs > 0, bx != 0.
+        SNP-exposure and SNP-outcome effects and standard errors: finite, SEs > 0, bx != 0,
+        all within :data:`MAGNITUDE` (|x| < 1e150, SEs and |bx| > 1e-150).
     labels : dict
         ``exposure``/``outcome``/``id.*`` values of the pair, carried into result tables.
     n_excluded : int
@@ -90,34 +94,6 @@ class MRData:
                        bxse=self.bxse[order], by=self.by[order] * sign, byse=self.byse[order])
 
 
-def _data_lines(path: Path) -> np.ndarray:
-    """1-based physical line of each data row (non-blank lines after the header)."""
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        lines = [i + 1 for i, text in enumerate(handle) if text.strip()]
-    return np.asarray(lines[1:], dtype=np.int64)
-
-
-def read_harmonised(path: str | Path) -> pd.DataFrame:
-    """Read a harmonised CSV (TwoSampleMR or short column names) for :func:`split_pairs`.
-
-    The returned frame carries ``attrs["source"]`` (the path) and ``attrs["lines"]`` (the physical
-    line of each row) so that later errors can name the file line.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", file=str(path))
-    try:
-        frame = pd.read_csv(path, dtype={"SNP": str, "snp": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV table ({str(exc).strip()})", file=str(path)) from None
-    lines = _data_lines(path)
-    if lines.size != len(frame):  # quoted newlines: fall back to header + position
-        lines = np.arange(len(frame), dtype=np.int64) + 2
-    frame.attrs["source"] = str(path)
-    frame.attrs["lines"] = lines
-    return frame
-
-
 class _Locator:
     """Turns a row position into the most precise location the input allows."""
 
@@ -140,7 +116,8 @@ def _as_frame(data: Any) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, (str, Path)):
-        return read_harmonised(data)
+        raise InputError("MR input is a table in memory: read a harmonised file with "
+                         "mrkit.gwas.io.harmonised.read_harmonised (it checks and counts bad rows)", file=str(data))
     if isinstance(data, Mapping):
         sizes = {}
         for name, values in data.items():
@@ -156,8 +133,7 @@ def _as_frame(data: Any) -> pd.DataFrame:
                                      "all columns must have the same length", column=str(name))
         return pd.DataFrame({name: list(np.atleast_1d(np.asarray(v, dtype=object)))
                              for name, v in data.items()})
-    raise InputError(f"MR input must be a DataFrame, a dict of arrays or a CSV path, "
-                     f"got {type(data).__name__}")
+    raise InputError(f"MR input must be a DataFrame or a dict of arrays, got {type(data).__name__}")
 
 
 def _column_map(frame: pd.DataFrame) -> dict[str, str]:
@@ -210,6 +186,11 @@ def _numeric(frame: pd.DataFrame, short: str, loc: _Locator, rows: np.ndarray,
     if short == "bx":
         checks.append((values == 0, lambda i: "SNP-exposure effect is 0: the ratio by/bx "
                                               "is undefined"))
+    tiny = values <= 1 / MAGNITUDE if short in ("bxse", "byse") else (np.abs(values) <= 1 / MAGNITUDE) & (
+        values != 0) if short == "bx" else np.zeros(values.size, dtype=bool)
+    checks.append((tiny | (np.abs(values) >= MAGNITUDE),
+                   lambda i: f"{float(values[i]):g} is outside the range where squares and ratios are "
+                             f"computable ({1 / MAGNITUDE:g} < |x| < {MAGNITUDE:g})"))
     for bad, describe in checks:
         with np.errstate(invalid="ignore"):
             hits = np.flatnonzero(bad)
@@ -246,8 +227,9 @@ def split_pairs(data: Any) -> list[MRData]:
 
     Parameters
     ----------
-    data : pandas.DataFrame, dict of arrays, MRData, str or Path
-        TwoSampleMR-named or short-named columns; a path is read with :func:`read_harmonised`.
+    data : pandas.DataFrame, dict of arrays or MRData
+        TwoSampleMR-named or short-named columns (read files with
+        :func:`mrkit.gwas.io.harmonised.read_harmonised`).
 
     Raises
     ------

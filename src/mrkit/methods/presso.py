@@ -36,6 +36,7 @@ from scipy import stats
 
 from ..errors import InputError, NotEstimable
 from ..rng import make_rng, resolve_seed
+from .conventions import exact_fit_q
 from .strength import summary_arrays
 
 __all__ = ["PressoResult", "mr_presso", "loo_ivw_slopes", "rss_loo"]
@@ -104,8 +105,10 @@ def _wls_no_intercept(bx: np.ndarray, by: np.ndarray, w: np.ndarray) -> dict[str
     df = k - 1
     if df < 1:
         return {"estimate": float(est), "sd": np.nan, "t_stat": np.nan, "p": np.nan, "df": df}
-    sigma2 = np.sum(w * (by - est * bx) ** 2) / df
+    sigma2 = exact_fit_q(float(np.sum(w * (by - est * bx) ** 2)), w, by) / df
     sd = np.sqrt(sigma2 / sxx)
+    if sd == 0:  # exact fit: lm's SE is 0 (R: ~1e-17, p ~ 0); the t statistic is undefined
+        return {"estimate": float(est), "sd": 0.0, "t_stat": np.nan, "p": np.nan, "df": df}
     t = est / sd
     return {"estimate": float(est), "sd": float(sd), "t_stat": float(t),
             "p": float(2.0 * stats.t.sf(abs(t), df)), "df": df}

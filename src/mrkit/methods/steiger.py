@@ -13,7 +13,14 @@ Which R2 rule reproduces the TwoSampleMR vignette (BMI -> CHD, r2 exposure 0.015
 ``directionality_test`` uses ``get_r_from_pn`` when ``r.exposure``/``r.outcome`` are absent; that is
 the default rule here (``rule="pn"``). ``rule="add_rsq"`` follows ``add_rsq`` (Steiger filtering):
 liability scale for "log odds" units, ``2 b^2 f (1 - f)`` for SD units with EAF, else
-``F/(n - 2 + F)`` from b and se.
+``F/(n - 2 + F)`` from b and se. ``rule="bsen"`` takes ``F = (b/se)^2`` for every SNP
+(``get_r_from_bsen``).
+
+p-values stored as 0 (underflow in large GWAS, common for strong hits) cannot give r2 by the "pn"
+rule: TwoSampleMR floors p at 1e-300, which caps F near 1366 and can reverse the direction (a SNP
+with z = 100 counts as z = 37). When a p-value of the data lies below 1e-300, the test takes r2
+from beta and SE on both sides (``rule="bsen"``, the same rule for exposure and outcome so that the
+comparison stays fair) and says so in ``note``.
 
 References
 ----------
@@ -32,7 +39,10 @@ from scipy import stats
 from ..errors import InputError
 from .strength import as_vector, r2_from_bsen, r2_from_eaf, r2_from_lor, r_from_pn
 
-__all__ = ["steiger", "steiger_directionality", "snp_r2"]
+__all__ = ["steiger", "steiger_directionality", "snp_r2", "P_FLOOR"]
+
+#: TwoSampleMR's floor of p-values before turning them into F statistics.
+P_FLOOR = 1e-300
 
 
 def steiger(r2_exposure: float, r2_outcome: float, n_exposure: float, n_outcome: float
@@ -87,7 +97,8 @@ def snp_r2(data: pd.DataFrame, what: str = "exposure", *, rule: str = "pn") -> n
     """Per-SNP r2 for ``what`` ("exposure" or "outcome") of a TwoSampleMR-style table.
 
     A ``r.<what>`` column, when present, is used as given (squared), as in TwoSampleMR.
-    ``rule="pn"``: ``get_r_from_pn(pval, samplesize)^2``. ``rule="add_rsq"``: TwoSampleMR
+    ``rule="pn"``: ``get_r_from_pn(pval, samplesize)^2``. ``rule="bsen"``: ``get_r_from_bsen(beta,
+    se, samplesize)^2``. ``rule="add_rsq"``: TwoSampleMR
     ``add_rsq`` (``units.<what>`` "log odds" -> liability r2 with ``ncase``/``ncontrol``/
     ``prevalence`` columns; "SD" units with EAF -> 2 b^2 f (1-f); otherwise F/(n-2+F)).
 
@@ -102,8 +113,11 @@ def snp_r2(data: pd.DataFrame, what: str = "exposure", *, rule: str = "pn") -> n
     if rule == "pn":
         p = _checked(data, f"pval.{what}", lower=0.0, upper=1.0)
         n = _checked(data, f"samplesize.{what}", lower=2.0, open_interval=True)
-        r = r_from_pn(np.maximum(p, 1e-300), n)  # TwoSampleMR floors p at 1e-300
+        r = r_from_pn(np.maximum(p, P_FLOOR), n)  # TwoSampleMR floors p at 1e-300
         return r ** 2
+    if rule == "bsen":
+        return r2_from_bsen(_checked(data, f"beta.{what}"), _checked(data, f"se.{what}", positive=True),
+                            _checked(data, f"samplesize.{what}", lower=2.0, open_interval=True))
     if rule == "add_rsq":
         units = data[f"units.{what}"].astype("string") if f"units.{what}" in data.columns else None
         beta = _checked(data, f"beta.{what}")
@@ -121,7 +135,7 @@ def snp_r2(data: pd.DataFrame, what: str = "exposure", *, rule: str = "pn") -> n
             return r2_from_eaf(beta, eaf)
         return r2_from_bsen(beta, _checked(data, f"se.{what}", positive=True),
                             _checked(data, f"samplesize.{what}", lower=2.0, open_interval=True))
-    raise InputError(f"rule must be 'pn' or 'add_rsq', got {rule!r}", column="rule")
+    raise InputError(f"rule must be 'pn', 'bsen' or 'add_rsq', got {rule!r}", column="rule")
 
 
 def steiger_directionality(data: pd.DataFrame, *, rule: str = "pn") -> dict[str, Any]:
@@ -131,11 +145,14 @@ def steiger_directionality(data: pd.DataFrame, *, rule: str = "pn") -> dict[str,
     sample sizes, like R's ``r.test(n = mean(samplesize.exposure), n2 = mean(samplesize.outcome),
     r12 = sqrt(sum(rsq.exposure)), r34 = sqrt(sum(rsq.outcome)))``.
 
+    With ``rule="pn"``, a p-value below 1e-300 (stored as 0: underflow) switches both sides to
+    ``rule="bsen"`` (r2 from beta and SE) when the table has them; ``note`` says so.
+
     Returns
     -------
     dict
         Keys of :func:`steiger` plus ``snp_r2_exposure``/``snp_r2_outcome`` (per-SNP arrays),
-        ``n_snps`` and ``rule``.
+        ``n_snps``, ``rule`` (the rule used) and, when the rule was switched, ``note``.
 
     References
     ----------
@@ -147,10 +164,23 @@ def steiger_directionality(data: pd.DataFrame, *, rule: str = "pn") -> dict[str,
         data = data.loc[data["mr_keep"].astype(bool)]
     if data.empty:
         raise InputError("no SNPs left (all mr_keep False?)", column="mr_keep")
+    note = ""
+    if rule == "pn" and "r.exposure" not in data.columns and "r.outcome" not in data.columns:
+        underflow = sum(int((_checked(data, f"pval.{w}", lower=0.0, upper=1.0) < P_FLOOR).sum())
+                        for w in ("exposure", "outcome"))
+        if underflow and all(f"{f}.{w}" in data.columns for f in ("beta", "se") for w in ("exposure", "outcome")):
+            rule = "bsen"
+            note = (f"{underflow} p-value(s) below 1e-300 (underflow, stored as 0): r2 from beta and SE on both "
+                    f"sides, F = (b/se)^2, r2 = F/(n - 2 + F), instead of from p and n")
+        elif underflow:
+            note = (f"{underflow} p-value(s) below 1e-300 floored at 1e-300 as TwoSampleMR does (no beta and SE "
+                    f"columns): their r2 is underestimated")
     r2x = snp_r2(data, "exposure", rule=rule)
     r2y = snp_r2(data, "outcome", rule=rule)
     nx = _checked(data, "samplesize.exposure", lower=3.0, open_interval=True).mean()
     ny = _checked(data, "samplesize.outcome", lower=3.0, open_interval=True).mean()
     out = steiger(r2x.sum(), r2y.sum(), nx, ny)
     out.update(snp_r2_exposure=r2x, snp_r2_outcome=r2y, n_snps=int(r2x.size), rule=rule)
+    if note:
+        out["note"] = note
     return out

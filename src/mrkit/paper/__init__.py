@@ -5,7 +5,8 @@ Imports nothing from :mod:`mrkit.book` or :mod:`mrkit.commands`. The notebooks c
 holds what they would otherwise repeat, so that the notebooks only narrate and plot.
 
 * the traits, their labels and units; the method labels: :mod:`.labels`
-* which data a build uses (synthetic panel or real files) and its fingerprint: :mod:`.datasets`
+* which data a build uses (synthetic panel, real files or the OpenGWAS API) and its fingerprint:
+  :mod:`.datasets`; the OpenGWAS side of the analysis and its provenance: :mod:`.opengwas_data`
 * the analysis path, trait file -> harmonised instruments: :mod:`.study`
 * tables, numbers in prose, saved results of each direction: :mod:`.report`; figures: :mod:`.plots`
 * the limitations analysis (sample overlap, power): :mod:`.limitations`

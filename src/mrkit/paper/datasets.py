@@ -2,8 +2,9 @@
 
 ``data="synthetic"`` is the embedded default: the simulated panel (:mod:`mrkit.simulate`), generated
 into the cache on first use. ``data="real"`` reads the GWAS files of ``data/sources.toml`` (downloaded
-with ``mrkit fetch`` or pointed at local copies). ``data="none"`` is for pages that use no GWAS data
-(teaching simulations, the validation appendix).
+with ``mrkit fetch`` or pointed at local copies). ``data="opengwas"`` asks the OpenGWAS API for top hits
+and associations of the datasets named in ``data/sources.toml`` (:mod:`mrkit.paper.opengwas_data`).
+``data="none"`` is for pages that use no GWAS data (teaching simulations, the validation appendix).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import json
 
 from ..errors import MRKitError
 
-DATA_CHOICES = ("synthetic", "real", "none")
+DATA_CHOICES = ("synthetic", "real", "opengwas", "none")
 
 
 def prepare(data: str = "synthetic", panel_size: str = "full", seed: int | None = None) -> str:
@@ -33,4 +34,8 @@ def prepare(data: str = "synthetic", panel_size: str = "full", seed: int | None 
             stat = path.stat()
             h.update(json.dumps([trait, str(path), fmt, stat.st_size, stat.st_mtime_ns]).encode())
         return h.hexdigest()
+    if data == "opengwas":  # the datasets' gwasinfo (asked once, then cached) and the cache's refresh mark
+        from .opengwas_data import fingerprint
+
+        return fingerprint()
     raise MRKitError(f"unknown data choice {data!r}; expected one of {DATA_CHOICES}")

@@ -122,6 +122,40 @@ def manhattan(sumstats: pd.DataFrame, *, title: str, threshold: float = 5e-8,
     return fig
 
 
+def top_hits(hits: dict[str, pd.DataFrame], thresholds: dict[str, float]) -> plt.Figure:
+    """One strip per trait: -log10 p of the variants below its threshold along the genome (top hits only).
+
+    ``hits``: label -> frame with ``chrom, pos, p``; chromosomes are laid end to end by the largest position
+    seen in any trait, so the strips share their x axis.
+    """
+    frames = dict(hits)
+    chrom_of = {k: pd.to_numeric(v["chrom"], errors="coerce").fillna(23).astype(int) for k, v in frames.items()}
+    every = pd.concat([pd.DataFrame({"chrom": chrom_of[k], "pos": v["pos"].astype(float)}) for k, v in frames.items()]
+                      or [pd.DataFrame({"chrom": [1], "pos": [0.0]})])
+    order = np.sort(every["chrom"].unique())
+    lengths = every.groupby("chrom")["pos"].max().reindex(order).fillna(0).to_numpy(float) * 1.02
+    offsets = dict(zip(order, np.concatenate([[0.0], np.cumsum(lengths)[:-1]])))
+    fig, axes = plt.subplots(len(frames), 1, figsize=(_W, 1.25 * len(frames) + 0.8), sharex=True, squeeze=False)
+    for ax, (label, d) in zip(axes[:, 0], frames.items()):
+        threshold = thresholds[label]
+        if len(d):
+            x = d["pos"].to_numpy(float) + chrom_of[label].map(offsets).to_numpy(float)
+            y = -np.log10(np.clip(d["p"].to_numpy(float), 1e-300, 1))
+            ax.scatter(x, y, s=5, c=np.where(chrom_of[label].to_numpy() % 2 == 0, "#2166ac", "#67a9cf"))
+        else:
+            ax.text(0.5, 0.5, f"no variant with p < {threshold:.0e}", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=8, color="0.4")
+        ax.axhline(-np.log10(threshold), color="#b2182b", lw=0.8, ls="--")
+        ax.set_ylabel(r"$-\log_{10}(p)$", fontsize=8)
+        ax.set_title(f"{label}: {len(d):,} variants with p < {threshold:.0e}", fontsize=9, loc="left")
+    mids = [offsets[c] + lengths[i] / 2 for i, c in enumerate(order)]
+    axes[-1, 0].set_xticks(mids)
+    axes[-1, 0].set_xticklabels([str(c) for c in order], fontsize=6)
+    axes[-1, 0].set_xlabel("chromosome")
+    fig.tight_layout()
+    return fig
+
+
 def qq(p: np.ndarray, *, title: str) -> plt.Figure:
     """Observed against expected -log10 p under the null, with lambda_GC in the legend."""
     p = np.sort(np.asarray(p, float)[np.isfinite(p)])

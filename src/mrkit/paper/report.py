@@ -230,6 +230,7 @@ def save_direction(path: Path, *, results: pd.DataFrame, het: pd.DataFrame, plei
                         if "samplesize.outcome" in kept else None},
         "harmonisation_log": {str(k): int(v) for k, v in dict(harmonised.attrs.get("log", {})).items()},
         "planted": planted_effect(getattr(study, "truth", None), exposure, outcome),
+        "opengwas_queries": list(study.api.queries) if getattr(study, "data", None) == "opengwas" else [],
     }
     path.write_text(json.dumps(doc, indent=1, default=str))
 

@@ -50,6 +50,9 @@ class Study:
             from ..simulate import panel_files
 
             return panel_files(self.folder)
+        if self.data == "opengwas":
+            raise MRKitError("data='opengwas' has no GWAS files: the OpenGWAS API gives top hits and the "
+                             "associations of chosen variants, not genome-wide summary statistics")
         if self.data == "real":
             from ..gwas.sources import load_sources, reference_panel, resolve
 
@@ -57,6 +60,13 @@ class Study:
             out["ref"] = reference_panel()
             return out
         raise MRKitError(f"data must be 'synthetic' or 'real', not {self.data!r}")
+
+    @cached_property
+    def api(self) -> Any:
+        """The OpenGWAS API side of ``data="opengwas"`` (:class:`mrkit.paper.opengwas_data.OpenGWASData`)."""
+        from .opengwas_data import OpenGWASData
+
+        return OpenGWASData(self.sources, clump_r2=self.clump_r2, clump_kb=self.clump_kb, proxy_r2=self.proxy_r2)
 
     @cached_property
     def sources(self) -> dict[str, Any]:
@@ -100,6 +110,9 @@ class Study:
     def instruments(self, exposure: str, p_threshold: float = 5e-8) -> "InstrumentSet":
         """Significant, LD-clumped instruments of ``exposure`` with their strength and selection log."""
         key = (exposure, p_threshold)
+        if key not in self._instruments and self.data == "opengwas":  # top hits clumped by the OpenGWAS server
+            table, log, engine = self.api.instruments(exposure, p_threshold)
+            self._instruments[key] = InstrumentSet(table, log, engine, dict(table.attrs.get("strength", {})))
         if key not in self._instruments:
             from ..gwas.instruments import build_instruments
 
@@ -108,6 +121,7 @@ class Study:
                                       kb=self.clump_kb)
             clump = table.attrs.get("clump", {})
             log = {"variants in the GWAS": int(gwas.attrs.get("rows_read", len(gwas))),
+                   **{f"dropped as invalid: {r}": n for r, n in sorted(gwas.attrs.get("dropped", {}).items())},
                    "below the p-value threshold": int(table.attrs["selection"]["selected"]),
                    "absent from the LD reference panel": len(clump.get("absent_from_panel", [])),
                    "independent instruments after clumping": int(len(table))}
@@ -126,6 +140,9 @@ class Study:
         from ..gwas.proxies import find_proxies
 
         inst = self.instruments(exposure, p_threshold).table
+        if self.data == "opengwas":  # outcome associations from the API, proxies already standing in
+            return harmonise(inst, self.api.outcome(outcome, inst["snp"]), action=self.harmonise_action,
+                             exposure_name=self.label(exposure), outcome_name=self.label(outcome))
         out = self.gwas(outcome)
         missing = sorted(set(inst["snp"]) - set(out["snp"]))
         proxies = (find_proxies(missing, out["snp"], self.files["ref"], r2=self.proxy_r2)

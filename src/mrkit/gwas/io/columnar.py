@@ -23,6 +23,7 @@ import csv
 import gzip
 import io
 import itertools
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,13 +35,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ...errors import InputError
+from ...errors import InputError, shown
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: The 28-byte empty block every BGZF writer (bgzip, htslib, Biopython) appends at the end of a file.
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 #: Text that means "no value" in summary-statistics files (pyarrow's defaults plus GWAS-SSF "#NA").
 NULL_VALUES = ["", "NA", "N/A", "n/a", "NaN", "nan", "-nan", "-NaN", "NULL", "null", "None", "#NA", "#N/A"]
+DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 DEFAULT_BLOCK_SIZE = 2 << 20  # bytes of text per batch (~20k FinnGen rows): as fast as larger, far less memory
 
 
@@ -69,10 +71,29 @@ class TextLayout:
         return self.delimiter != "\t"
 
 
+#: Compressions recognised by their magic bytes but not read (decompress or re-compress with bgzip).
+OTHER_COMPRESSIONS = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"\x28\xb5\x2f\xfd": "zstd",
+                      b"PK\x03\x04": "zip"}
+
+
 def compression_of(path: Path) -> str | None:
-    """``"gzip"`` when the file starts with the gzip magic bytes (whatever its extension), else None."""
-    with open(path, "rb") as fh:
-        return "gzip" if fh.read(2) == GZIP_MAGIC else None
+    """``"gzip"`` when the file starts with the gzip magic bytes (whatever its extension), else None.
+
+    Other compressions are refused with a message saying which (a zip or bzip2 file would otherwise
+    be parsed as text and fail with a confusing error).
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=str(path)) from None
+    if head[:2] == GZIP_MAGIC:
+        return "gzip"
+    for magic, name in OTHER_COMPRESSIONS.items():
+        if head.startswith(magic):
+            raise InputError(f"{name}-compressed files are not read: decompress it, or re-compress it with "
+                             f"gzip or bgzip", file=str(path))
+    return None
 
 
 def _is_bgzf(path: Path) -> bool:
@@ -82,8 +103,9 @@ def _is_bgzf(path: Path) -> bool:
     return len(head) == 18 and head[:2] == GZIP_MAGIC and head[3] & 4 and head[12:14] == b"BC"
 
 
-def _corrupt(path: Path, detail: str) -> InputError:
-    return InputError(f"truncated or corrupt gzip ({detail}); download the file again", file=str(path))
+def _corrupt(path: Path, detail: str, line: int | None = None) -> InputError:
+    where = f" after line {line}" if line is not None else ""
+    return InputError(f"truncated or corrupt gzip ({detail}){where}; download the file again", file=str(path))
 
 
 def check_complete(path: Path) -> None:
@@ -110,14 +132,34 @@ def _is_decompression_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and any(w in text for w in ("compress", "zlib", "gzip", "inflate"))
 
 
+def readable_lines(path: Path) -> int:
+    """Complete lines that decompress before a damaged gzip stream fails (error path only)."""
+    count, inflate = 0, zlib.decompressobj(31)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 16):
+            try:
+                count += inflate.decompress(chunk).count(b"\n")
+                while inflate.eof and inflate.unused_data:  # next member (BGZF block)
+                    rest, inflate = inflate.unused_data, zlib.decompressobj(31)
+                    count += inflate.decompress(rest).count(b"\n")
+            except zlib.error:
+                break
+    return count
+
+
 @contextmanager
 def gzip_errors(path: Path):
-    """Turn the many ways a damaged gzip stream fails (EOFError, zlib.error, arrow OSError) into one."""
+    """Turn the many ways a damaged gzip stream fails (EOFError, zlib.error, arrow OSError) into one
+    :class:`InputError` naming the last physical line that could be read whole."""
     try:
         yield
+    except InputError:
+        raise
     except Exception as exc:
         if _is_decompression_error(exc):
-            raise _corrupt(path, f"{type(exc).__name__}: {exc}") from exc
+            raise _corrupt(path, f"{type(exc).__name__}: {exc}", readable_lines(path)) from exc
+        if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+            raise InputError(f"cannot read the file ({exc})", file=str(path)) from exc
         raise
 
 
@@ -130,6 +172,8 @@ def open_text(path: Path, compression: str | None) -> io.TextIOBase:
 def sniff(path: str | Path, meta_prefix: str = "##") -> TextLayout:
     """Read the lines up to the header: meta lines (``##``), the header itself and its delimiter."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", file=str(path))
     if not path.is_file():
         raise InputError("no such file", file=str(path))
     compression = compression_of(path)
@@ -138,7 +182,7 @@ def sniff(path: str | Path, meta_prefix: str = "##") -> TextLayout:
     meta: list[str] = []
     with gzip_errors(path), open_text(path, compression) as fh:
         for raw in fh:
-            line = raw.rstrip("\r\n")
+            line = raw.rstrip("\r\n").lstrip("\ufeff")  # a byte-order mark is not part of the first name
             if line.startswith(meta_prefix):
                 meta.append(line)
                 continue
@@ -241,10 +285,15 @@ def locate_bad_row(layout: TextLayout, column_types: dict[str, pa.DataType], sta
     ncol = len(layout.header)
     checks = [(layout.header.index(name), name, kind) for name, kind in column_types.items()
               if not (pa.types.is_string(kind) or pa.types.is_large_string(kind))]
-    with gzip_errors(layout.path), open_text(layout.path, layout.compression) as fh:
+    raw_file = gzip.open(layout.path, "rb") if layout.compression == "gzip" else open(layout.path, "rb")
+    with gzip_errors(layout.path), raw_file as fh:
         lines = itertools.islice(fh, len(layout.meta_lines) + 1 + start_row, None)
         for lineno, raw in enumerate(lines, start=layout.first_data_line + start_row):
-            text = raw.rstrip("\r\n")
+            try:
+                text = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as err:
+                return InputError(f"not UTF-8 text (byte {raw[err.start:err.start + 1]!r} at character "
+                                  f"{err.start + 1}); save the file as UTF-8", file=str(layout.path), line=lineno)
             if not text:
                 continue
             fields = (next(csv.reader([text], delimiter=layout.delimiter)) if layout.quoted
@@ -254,9 +303,10 @@ def locate_bad_row(layout: TextLayout, column_types: dict[str, pa.DataType], sta
                                   file=str(layout.path), line=lineno)
             for index, name, kind in checks:
                 if not _parses(fields[index], kind):
-                    return InputError(f"value {fields[index]!r} is not a valid {kind} number"
+                    hint = " (a decimal comma? numbers need a decimal point)" if DECIMAL_COMMA.match(fields[index]) else ""
+                    return InputError(f"value {shown(fields[index])} is not a valid {kind} number{hint}"
                                       if not pa.types.is_boolean(kind) else
-                                      f"value {fields[index]!r} is not true/false",
+                                      f"value {shown(fields[index])} is not true/false",
                                       file=str(layout.path), line=lineno, column=name)
     return InputError(f"could not parse the file after line {layout.first_data_line + start_row - 1}: {exc}",
                       file=str(layout.path))
@@ -285,7 +335,7 @@ def to_float(values: pa.Array, column: str, layout: TextLayout, lines: np.ndarra
     except pa.ArrowInvalid:
         parsed = np.array([v is None or _parses(v, pa.float64()) for v in values.to_pylist()])
         bad = int(np.flatnonzero(~parsed)[0])
-        raise InputError(f"value {values[bad].as_py()!r} is not a number", file=str(layout.path),
+        raise InputError(f"value {shown(values[bad].as_py())} is not a number", file=str(layout.path),
                          line=int(lines[bad]), column=column) from None
 
 

@@ -9,6 +9,13 @@ gives study-wide counts used where SS/NC are missing.
 The fast path parses only the needed columns with pyarrow, then splits the sample field on ``:``
 vectorised, once per distinct FORMAT string (a file normally has one).
 
+A multi-allelic record (``ALT = T,G`` with ``ES = 0.04,0.09``: Number=A fields hold one value per ALT
+allele) is split into one biallelic record per ALT allele, all on the record's line, and counted in
+``attrs["flagged"]``; a sample size (SS, NC) given once is shared by the alleles. A record whose
+ES, SE, LP or AF has another number of values is dropped and counted as "malformed multi-allelic
+record". The records of
+the split site share the VCF ID: harmonisation keeps the one whose alleles match the exposure's.
+
 References
 ----------
 Lyon MS et al. (2021) The variant call format provides efficient and robust storage of GWAS summary
@@ -22,7 +29,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...errors import InputError
+from ...errors import InputError, shown
+from ..schema import MULTIALLELIC_SPLIT
 from .columnar import Batch, TextLayout, list_field, require_columns, to_float
 from .plan import ReadOptions, ReadPlan, renamed
 
@@ -112,8 +120,17 @@ def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
         return 10.0 ** -to_float(lp, origin["p"], layout, lines)
 
     def p_values(batch: Batch) -> np.ndarray:
+        """p of each record for the p_max filter; a multi-allelic record: its smallest p."""
         lines = batch.lines()
-        return p_from(format_fields(batch.data, study, ("LP",), layout, lines)["LP"], lines)
+        lp = format_fields(batch.data, study, ("LP",), layout, lines)["LP"]
+        several = pc.fill_null(pc.match_substring(lp, ","), False).to_numpy(zero_copy_only=False)
+        if several.any():
+            text = lp.to_pylist()
+            for i in np.flatnonzero(several):
+                values = [v for v in text[i].split(",") if v not in (".", "")]
+                text[i] = max(values, key=lambda v: _number(v, origin["p"], layout, lines[i])) if values else None
+            lp = pa.array(text, pa.string())
+        return p_from(lp, lines)
 
     def variant_ids(table: pa.Table | pa.RecordBatch, study_ids: pa.Array) -> pa.Array:
         """The ID column, or the study's FORMAT ID where ID is "."."""
@@ -130,6 +147,8 @@ def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
     def to_frame(table: pa.Table, log) -> object:
         lines = table.column("_line").to_numpy()
         fields = format_fields(table, study, FIELDS, layout, lines)
+        table, fields = split_multiallelic(table, fields, log)
+        lines = table.column("_line").to_numpy()
         num = {key: to_float(fields[key], f"{study}[{key}]", layout, lines) for key in ("ES", "SE", "AF", "SS", "NC")}
         ncase = np.where(np.isnan(num["NC"]), totals.get("ncase", np.nan), num["NC"])
         ncontrol = np.where(np.isnan(num["SS"]) | np.isnan(num["NC"]), totals.get("ncontrol", np.nan),
@@ -142,3 +161,60 @@ def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
         return renamed(table, mapping)
 
     return ReadPlan(types, origin, to_frame, p_values=p_values, snp_values=snp_values)
+
+
+def _number(text: str, column: str, layout: TextLayout, line: int) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"value {shown(text)} is not a number", file=str(layout.path), line=int(line),
+                         column=column) from None
+
+
+#: FORMAT fields with one value per ALT allele (GWAS-VCF specification, Number=A); the sample sizes
+#: may also be given once for the site (shared by its alleles).
+PER_ALLELE = ("ES", "SE", "LP", "AF", "SS", "NC")
+SHARED = ("SS", "NC")
+
+
+def split_multiallelic(table: pa.Table, fields: dict[str, pa.Array], log) -> tuple[pa.Table, dict[str, pa.Array]]:
+    """One biallelic record per ALT allele of each multi-allelic record (see the module docstring)."""
+    alt = table.column("ALT").combine_chunks()
+    several = pc.fill_null(pc.match_substring(alt, ","), False).to_numpy(zero_copy_only=False)
+    if not several.any():
+        return table, fields
+    lines = table.column("_line").to_numpy()
+    rows = np.flatnonzero(several)
+    alts = alt.take(pa.array(rows)).to_pylist()
+    values = {key: fields[key].take(pa.array(rows)).to_pylist() for key in PER_ALLELE if key in fields}
+    take, new_alt, new_values, malformed = [], [], {key: [] for key in values}, np.zeros(len(table), dtype=bool)
+    for j, row in enumerate(rows):
+        alleles = alts[j].split(",")
+        split = {}
+        for key, column in values.items():
+            parts = [None if v in (".", "") else v for v in column[j].split(",")] if column[j] is not None else [None]
+            if len(parts) == 1 and key in SHARED:
+                parts = parts * len(alleles)
+            split[key] = parts
+        if any(len(parts) != len(alleles) for parts in split.values()):
+            malformed[row] = True
+            continue
+        for k, allele in enumerate(alleles):
+            take.append(row)
+            new_alt.append(allele.strip())
+            for key in values:
+                new_values[key].append(split[key][k])
+    log.drop("malformed multi-allelic record", malformed, lines, "ALT", alt.to_numpy(zero_copy_only=False))
+    log.flag(MULTIALLELIC_SPLIT, np.ones(len(take), dtype=bool))
+    single = np.flatnonzero(~several)
+    order = np.argsort(np.concatenate([single, np.asarray(take, dtype=np.int64)]), kind="stable")
+    parts = table.take(pa.array(single)), table.take(pa.array(take, type=pa.int64()))
+    expanded = parts[1].set_column(parts[1].schema.get_field_index("ALT"), "ALT", pa.array(new_alt, pa.string()))
+    out = pa.concat_tables([parts[0], expanded.cast(parts[0].schema)]).take(pa.array(order))
+    new_fields = {}
+    for key, column in fields.items():
+        tail = (pa.array(new_values[key], pa.string()) if key in new_values
+                else column.take(pa.array(take, type=pa.int64())))
+        new_fields[key] = pa.concat_arrays([column.take(pa.array(single)).cast(pa.string()),
+                                            tail.cast(pa.string())]).take(pa.array(order))
+    return out, new_fields

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...errors import InputError
+from ...errors import InputError, shown
 from .columnar import TextLayout, require_columns
 from .plan import ReadOptions, ReadPlan, as_float, renamed
 
@@ -40,7 +40,7 @@ def split_variant(variant: pa.Array, lines: np.ndarray, layout: TextLayout) -> l
     ok = pc.fill_null(pc.equal(pc.list_value_length(parts), 4), True).to_numpy(zero_copy_only=False)
     if not ok.all():
         bad = int(np.flatnonzero(~ok)[0])
-        raise InputError(f"variant {variant[bad].as_py()!r} is not chrom:pos:ref:alt",
+        raise InputError(f"variant {shown(variant[bad].as_py())} is not chrom:pos:ref:alt",
                          file=str(layout.path), line=int(lines[bad]), column="variant")
     return [pc.list_element(parts, i) for i in range(4)]
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..schema import DropLog
 from .columnar import Batch
-from .validate import DropLog
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class ReadOptions:
     columns: dict[str, str] | None = None  # generic: schema column -> file column
     study: str | None = None  # gwasvcf: which sample column (study) to read
     keep_low_confidence: bool = False  # neale: keep rows flagged low_confidence_variant
+    role: str | None = None  # twosamplemr: "exposure" or "outcome" columns
 
 
 @dataclass
@@ -43,6 +44,7 @@ class ReadPlan:
     to_frame: Callable[[pa.Table, DropLog], pd.DataFrame]
     p_values: Callable[[Batch], np.ndarray] | None = None
     defaults: dict[str, float] = field(default_factory=dict)  # e.g. n from a VCF header
+    attrs: dict[str, object] = field(default_factory=dict)  # added to the frame's attrs (e.g. trait)
     snp_values: Callable[[Batch], pa.Array] | None = None
 
     def p_of(self, batch: Batch) -> np.ndarray:

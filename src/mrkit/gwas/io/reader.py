@@ -22,13 +22,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InputError
-from . import finngen, generic, gwasvcf, neale, ssf
+from ..schema import DropLog, check_p_values
+from . import finngen, generic, gwasvcf, neale, ssf, twosamplemr
 from .columnar import DEFAULT_BLOCK_SIZE, Batch, TextLayout, scan_filtered, sniff
 from .plan import ReadOptions
-from .validate import DropLog, check_p_values, validate
+from .validate import validate
 
 #: Recognised formats, in the order auto-detection tries them (generic last: it matches loosely).
-FORMATS = {m.NAME: m for m in (gwasvcf, finngen, neale, ssf, generic)}
+FORMATS = {m.NAME: m for m in (gwasvcf, finngen, neale, ssf, twosamplemr, generic)}
 
 
 def detect_format(layout: TextLayout) -> str:
@@ -43,7 +44,7 @@ def detect_format(layout: TextLayout) -> str:
 
 @dataclass(frozen=True)
 class ReadReport:
-    """What a read did: rows read, kept, dropped by reason and left out by the p filter."""
+    """What a read did: rows read, kept, dropped by reason, flagged and left out by the p filter."""
 
     source: str
     format: str
@@ -52,33 +53,35 @@ class ReadReport:
     dropped: dict[str, int]
     above_p_max: int
     p_max: float | None
+    flagged: dict[str, int]
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> ReadReport:
         a = frame.attrs
         return cls(a["source"], a["format"], a["rows_read"], len(frame), dict(a["dropped"]),
-                   a["above_p_max"], a["p_max"])
+                   a["above_p_max"], a["p_max"], dict(a.get("flagged", {})))
 
     def __str__(self) -> str:
         lines = [f"{self.source} ({self.format}): {self.rows_read} rows read, {self.rows_kept} kept"]
         if self.p_max is not None:
             lines.append(f"  {self.above_p_max} rows with p > {self.p_max:g} left out")
         lines += [f"  dropped {count}: {reason}" for reason, count in sorted(self.dropped.items())]
+        lines += [f"  flagged {count}: {reason}" for reason, count in sorted(self.flagged.items())]
         return "\n".join(lines)
 
 
 def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str] | None = None,
                   p_max: float | None = None, strict: bool = False, n: float | None = None,
                   ncase: float | None = None, ncontrol: float | None = None, study: str | None = None,
-                  keep_low_confidence: bool = False, block_size: int = DEFAULT_BLOCK_SIZE,
-                  snps: Collection[str] | None = None) -> pd.DataFrame:
+                  keep_low_confidence: bool = False, role: str | None = None,
+                  block_size: int = DEFAULT_BLOCK_SIZE, snps: Collection[str] | None = None) -> pd.DataFrame:
     """Read GWAS summary statistics into the internal schema (see :data:`SCHEMA_COLUMNS`).
 
     Parameters
     ----------
     path : file, plain text, gzip or bgzip (recognised by content, not by name).
-    fmt : ``"auto"`` (from the header), ``"gwasvcf"``, ``"finngen"``, ``"neale"``, ``"ssf"`` or
-        ``"generic"``.
+    fmt : ``"auto"`` (from the header), ``"gwasvcf"``, ``"finngen"``, ``"neale"``, ``"ssf"``,
+        ``"twosamplemr"`` (``SNP, beta.exposure, ...`` CSVs) or ``"generic"``.
     columns : generic format: schema column -> file column, e.g. ``{"beta": "BETA"}``; implies
         ``fmt="generic"`` when fmt is "auto".
     p_max : keep only rows with ``p <= p_max`` (filtered while streaming; rows with a missing or
@@ -87,6 +90,7 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
     n, ncase, ncontrol : sample sizes to fill where the file has none (FinnGen has no counts).
     study : GWAS-VCF sample column to read when the file holds several studies.
     keep_low_confidence : Neale lab tables: keep rows flagged ``low_confidence_variant``.
+    role : TwoSampleMR files: read the ``.exposure`` or ``.outcome`` columns (needed when both are there).
     block_size : bytes of text parsed per batch.
     snps : keep only these variant ids (an outcome lookup: the union of the instruments of every
         exposure paired with it), filtered while streaming like ``p_max``; rows left out are counted
@@ -95,14 +99,17 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
     Returns
     -------
     DataFrame with the schema columns; ``attrs``: ``source``, ``format``, ``dropped`` ({reason:
-    count}), ``rows_read``, ``above_p_max``, ``p_max`` (see :class:`ReadReport`) and, with ``snps``,
-    ``snps_requested`` and ``not_requested``.
+    count}), ``flagged`` ({reason: count} of kept rows: p = 0, multi-allelic sites), ``rows_read``,
+    ``above_p_max``, ``p_max`` (see :class:`ReadReport`), ``invalid`` (the ids and reasons of dropped
+    rows, :class:`~mrkit.gwas.schema.DroppedVariants`) and, for TwoSampleMR files, ``trait``;
+    with ``snps``, ``snps_requested`` and ``not_requested``.
 
     Raises
     ------
     InputError
-        Naming file, line and column: missing columns, non-numeric values, wrong field counts, a
-        truncated or corrupt gzip, and with ``strict`` every dropped-row problem.
+        Naming file, line and column (the rules and their policies: :data:`mrkit.gwas.schema.RULES`):
+        missing columns, non-numeric values, wrong field counts, a truncated or corrupt gzip, a file
+        with no data row or no valid row, and with ``strict`` every dropped-row problem.
 
     References
     ----------
@@ -115,7 +122,7 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
         raise InputError(f"unknown format {fmt!r}; choose one of {['auto', *FORMATS]}", file=str(path))
     if columns and fmt != "generic":
         raise InputError(f"columns= applies to the generic format, not {fmt!r}", file=str(path))
-    plan = FORMATS[fmt].plan(layout, ReadOptions(columns, study, keep_low_confidence))
+    plan = FORMATS[fmt].plan(layout, ReadOptions(columns, study, keep_low_confidence, role))
     log = DropLog(str(layout.path), strict)
     above = 0
     wanted_ids = None if snps is None else pa.array(sorted({str(s) for s in snps}), pa.string())
@@ -139,13 +146,21 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
     filtering = p_max is not None or snps is not None
     table, rows_read = scan_filtered(layout, plan.column_types, keep if filtering else None, block_size)
     frame = validate(plan.to_frame(table, log), plan.origin, log)
-    if wanted_ids is not None:
-        frame = frame[frame["snp"].isin(wanted_ids.to_pylist())].reset_index(drop=True)
-        frame.attrs["snps_requested"] = len(wanted_ids)
-        frame.attrs["not_requested"] = rows_read - len(frame) - sum(log.counts.values()) - above
+    if p_max is not None:  # split multi-allelic records: each allele has its own p
+        wanted = frame["p"].to_numpy(float) <= p_max
+        above += int((~wanted).sum())
+        frame = frame.loc[wanted].reset_index(drop=True)
+    not_requested = 0
+    if wanted_ids is not None:  # ids made in validation (formats without an id column) are filtered here
+        frame = frame.loc[frame["snp"].isin(wanted_ids.to_pylist()).to_numpy()].reset_index(drop=True)
+        not_requested = max(0, rows_read - len(frame) - sum(log.counts.values()) - above)
+    log.refuse_if_empty(rows_read, len(frame) + above + not_requested)
     _fill_sample_sizes(frame, n, ncase, ncontrol)
     frame.attrs.update(source=str(layout.path), format=fmt, dropped=dict(log.counts), rows_read=rows_read,
-                       above_p_max=above, p_max=p_max)
+                       above_p_max=above, p_max=p_max, flagged=dict(log.flags),
+                       invalid=log.dropped_variants(), **plan.attrs)
+    if wanted_ids is not None:
+        frame.attrs.update(snps_requested=len(wanted_ids), not_requested=not_requested)
     return frame
 
 

@@ -1,10 +1,14 @@
-"""Checks shared by every summary-statistics reader, and the internal schema they all return.
+"""A reader's raw rows to the schema of :mod:`mrkit.gwas.schema`, with its rules applied.
 
-Two kinds of problems are told apart. A malformed file (a missing column, text in a numeric column,
-a truncated gzip) stops the read with an :class:`~mrkit.errors.InputError`. Per-row data problems that
-real GWAS files do contain (a few ``se = 0`` rows, NA p-values, ``N`` alleles, a duplicated variant)
-drop the row and are counted by reason in ``df.attrs["dropped"]``; ``strict=True`` turns the first of
-them into an error naming the file, line and column instead. Nothing is dropped silently.
+Two kinds of problems are told apart (the policy of each rule is in :data:`mrkit.gwas.schema.RULES`).
+A malformed file (a missing column, text in a numeric column, a truncated gzip, no data row, no valid
+row) stops the read with an :class:`~mrkit.errors.InputError`. Per-row data problems that real GWAS
+files do contain (a few ``se = 0`` rows, NA p-values, ``N`` alleles, a duplicated variant) drop the
+row and are counted by reason in ``df.attrs["dropped"]``; ``strict=True`` turns the first of them into
+an error naming the file, line and column instead. Nothing is dropped silently. Valid rows worth a
+note are counted in ``df.attrs["flagged"]``: p = 0 (underflow), and the records of a multi-allelic
+site (one id, several allele pairs), which are all kept so that harmonisation can take the one
+matching the exposure's alleles.
 
 References
 ----------
@@ -19,69 +23,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...errors import InputError
-
-#: Columns (in order) of the data frame every reader returns; see the shared contracts.
-SCHEMA_COLUMNS = ("chrom", "pos", "snp", "effect_allele", "other_allele", "eaf", "beta", "se", "p",
-                  "n", "ncase", "ncontrol")
-FLOAT_COLUMNS = ("eaf", "beta", "se", "p", "n", "ncase", "ncontrol")
-CHROMOSOMES = tuple(str(i) for i in range(1, 23)) + ("X",)
-#: A nucleotide sequence (SNV or indel) or the D/I codes TwoSampleMR accepts for indels.
-ALLELE_PATTERN = r"[ACGT]+|[DI]"
-
-
-class DropLog:
-    """Rows dropped by reason; with ``strict`` the earliest problem in the file becomes an error.
-
-    Checks run column by column, so in strict mode the problems are collected and
-    :meth:`raise_first` reports the one on the smallest line, as a reader of the file expects.
-    """
-
-    def __init__(self, file: str, strict: bool = False):
-        self.file, self.strict, self.counts = file, strict, {}
-        self.first: InputError | None = None
-
-    def drop(self, reason: str, bad: np.ndarray, lines: np.ndarray, column: str | None,
-             values=None, detail: str = "") -> np.ndarray:
-        """Count rows flagged ``bad`` under ``reason``; return the mask of rows to keep."""
-        bad = np.asarray(bad, dtype=bool)
-        count = int(bad.sum())
-        if count:
-            self.counts[reason] = self.counts.get(reason, 0) + count
-            first = int(np.flatnonzero(bad)[np.argmin(lines[bad])])
-            if self.strict and (self.first is None or lines[first] < self.first.line):
-                shown = "" if values is None else f" (value {np.asarray(values, dtype=object)[first]!r})"
-                self.first = InputError(f"{reason}{shown}{detail}; pass strict=False to drop and count "
-                                        f"such rows", file=self.file, line=int(lines[first]), column=column)
-        return ~bad
-
-    def raise_first(self) -> None:
-        if self.first is not None:
-            raise self.first
-
-
-def normalise_chrom(chrom: pd.Series) -> pd.Series:
-    """'chr1' -> '1', '23' -> 'X', 'x' -> 'X' (FinnGen and GWAS-SSF code X as 23)."""
-    out = chrom.astype("str").str.strip().str.upper().str.removeprefix("CHR")
-    return out.where(out != "23", "X")
-
-
-def _fallback_ids(frame: pd.DataFrame) -> pd.Series:
-    """``chrom:pos:other:effect`` (= chrom:pos:ref:alt where the effect allele is ALT)."""
-    return (frame["chrom"].astype("str") + ":" + frame["pos"].astype("str") + ":"
-            + frame["other_allele"].fillna("").astype("str") + ":" + frame["effect_allele"].astype("str"))
-
-
-def check_p_values(p: np.ndarray, lines: np.ndarray, log: DropLog, column: str,
-                   keep: np.ndarray | None = None) -> np.ndarray:
-    """Drop rows whose p is missing or outside [0, 1] (p = 0 is kept: underflow in real files).
-
-    Returns ``keep`` (all rows when None) narrowed to the rows that pass.
-    """
-    keep = np.ones(len(p), dtype=bool) if keep is None else keep.copy()
-    keep &= log.drop("missing p", np.isnan(p) & keep, lines, column)
-    keep &= log.drop("p outside [0, 1]", ((p < 0) | (p > 1)) & keep, lines, column, p)
-    return keep
+from ..schema import (
+    EMPTY_LINE,
+    FLOAT_COLUMNS,
+    MULTIALLELIC,
+    PASSTHROUGH_COLUMNS,
+    SCHEMA_COLUMNS,
+    DropLog,
+    allele_pair,
+    check_rows,
+    duplicate_records,
+    fallback_ids,
+    normalise_alleles,
+    normalise_chrom,
+)
 
 
 def validate(frame: pd.DataFrame, origin: dict[str, str], log: DropLog) -> pd.DataFrame:
@@ -89,7 +44,8 @@ def validate(frame: pd.DataFrame, origin: dict[str, str], log: DropLog) -> pd.Da
 
     ``frame`` has the schema columns (raw text for chrom/alleles, possibly null) plus ``_line``;
     ``origin`` maps each schema column to the file's column name, for messages. Columns absent from
-    ``origin`` were not in the file and are not checked (e.g. eaf of a generic table).
+    ``origin`` were not in the file and are not checked (e.g. eaf of a generic table). The ids of
+    dropped rows are remembered in ``log`` (:meth:`DropLog.dropped_variants`).
     """
     frame = frame.copy()
     for column in SCHEMA_COLUMNS:
@@ -97,50 +53,28 @@ def validate(frame: pd.DataFrame, origin: dict[str, str], log: DropLog) -> pd.Da
             frame[column] = (np.nan if column in FLOAT_COLUMNS else
                              pd.array([pd.NA] * len(frame), dtype="Int64" if column == "pos" else "str"))
     lines = frame["_line"].to_numpy(dtype=np.int64)
-    keep = np.ones(len(frame), dtype=bool)
-
-    def flag(reason: str, bad, column: str, values=None) -> None:
-        """Drop rows ``bad`` not already dropped: each row is counted under its first reason only."""
-        nonlocal keep
-        if column in origin:
-            keep &= log.drop(reason, np.asarray(bad, dtype=bool) & keep, lines, origin[column], values)
-
-    for column in ("chrom", "pos", "effect_allele", "other_allele", "beta", "se"):
-        flag(f"missing {column}", frame[column].isna().to_numpy(), column)
     if "chrom" in origin:
-        frame["chrom"] = normalise_chrom(frame["chrom"])
-        flag("chromosome not 1-22 or X", ~frame["chrom"].isin(CHROMOSOMES).to_numpy(), "chrom", frame["chrom"])
+        frame["chrom"] = normalise_chrom(frame["chrom"]).where(frame["chrom"].notna())
     for column in ("effect_allele", "other_allele"):
-        if column in origin:
-            alleles = frame[column].astype("str").str.strip().str.upper()
-            frame[column] = alleles.where(frame[column].notna())
-            valid = alleles.str.fullmatch(ALLELE_PATTERN).fillna(False).to_numpy(bool)
-            flag("invalid allele", ~valid, column, frame[column])
-    if "p" in origin:
-        keep = check_p_values(frame["p"].to_numpy(float), lines, log, origin["p"], keep)
-    beta, se = frame["beta"].to_numpy(float), frame["se"].to_numpy(float)
-    flag("beta not finite", np.isinf(beta), "beta", beta)
-    flag("se not finite", np.isinf(se), "se", se)
-    flag("se <= 0", se <= 0, "se", se)
-    if "pos" in origin:
-        pos = frame["pos"].to_numpy(dtype=float, na_value=np.nan)
-        flag("position < 1", pos < 1, "pos", pos)
-    if "eaf" in origin:
-        eaf = frame["eaf"].to_numpy(float)
-        flag("eaf outside (0, 1)", (eaf <= 0) | (eaf >= 1), "eaf", eaf)
-    for column in ("n", "ncase", "ncontrol"):
-        if column in origin:
-            values = frame[column].to_numpy(float)
-            flag(f"{column} <= 0", values <= 0, column, values)
-
-    frame = frame.loc[keep]
-    lines = lines[keep]
-    frame["pos"] = frame["pos"].astype("int64" if "pos" in origin else "Int64")
+        frame[column] = normalise_alleles(frame[column])
     snp = frame["snp"].astype("str").str.strip()
     snp = snp.where(frame["snp"].notna() & ~snp.isin(["", "."]))
     if "chrom" in origin and "pos" in origin:
-        snp = snp.fillna(_fallback_ids(frame))
+        need = (snp.isna() & frame["chrom"].notna() & frame["pos"].notna()).to_numpy()
+        if need.any():
+            part = frame.loc[need]
+            snp = snp.copy()
+            snp[need] = fallback_ids(part["chrom"], part["pos"], part["effect_allele"], part["other_allele"])
     frame["snp"] = snp
+    ids = snp.to_numpy(dtype=object)
+
+    present = [c for c in SCHEMA_COLUMNS if c in origin]
+    blank = frame[present].isna().all(axis=1).to_numpy()
+    log.flag(EMPTY_LINE, blank)  # no data in it: skipped, not a dropped row (strict does not refuse)
+    not_empty = ~blank
+    keep = check_rows(frame, origin, log, lines, ids=ids, keep=not_empty)
+    frame, lines = frame.loc[keep], lines[keep]
+    frame["pos"] = frame["pos"].astype("int64" if "pos" in origin else "Int64")
     keep = log.drop("missing snp", frame["snp"].isna().to_numpy(), lines, origin.get("snp"))
     frame, lines = frame.loc[keep], lines[keep]
     frame, lines = _drop_duplicates(frame, lines, origin, log)
@@ -149,20 +83,35 @@ def validate(frame: pd.DataFrame, origin: dict[str, str], log: DropLog) -> pd.Da
 
 
 def _drop_duplicates(frame: pd.DataFrame, lines: np.ndarray, origin: dict[str, str], log: DropLog):
-    """Every copy of a variant seen twice (same id, or same position and alleles) is dropped.
+    """Every copy of a variant seen twice (same id and alleles, or same position and alleles) is dropped;
+    records of one id with different alleles (a multi-allelic site) are kept and flagged.
 
-    Keeping one copy would pick an association arbitrarily (TwoSampleMR keeps the first and warns);
-    multi-allelic sites sharing an rsid are the usual cause.
+    Keeping one copy of a duplicate would pick an association arbitrarily (TwoSampleMR keeps the first
+    and warns).
     """
-    dup = frame["snp"].duplicated(keep=False).to_numpy()
-    if "pos" in origin:
-        dup = dup | frame.duplicated(["chrom", "pos", "effect_allele", "other_allele"], keep=False).to_numpy()
+    snp = frame["snp"].to_numpy(dtype=object)
+    has_site = "pos" in origin and "chrom" in origin
+    # only rows sharing an id or a position can be duplicates: pair their alleles (few rows, fast)
+    shared = frame["snp"].duplicated(keep=False).to_numpy().copy()
+    if has_site:
+        shared |= frame.duplicated(["chrom", "pos"], keep=False).to_numpy()
+    dup, multi = np.zeros(len(frame), dtype=bool), np.zeros(len(frame), dtype=bool)
+    if shared.any():
+        sub = frame.loc[shared]
+        ea = sub["effect_allele"].to_numpy(dtype=object)
+        pair = allele_pair(ea, sub["other_allele"].to_numpy(dtype=object))
+        pair = np.where(pd.isnull(pair), ea, pair)  # no other allele: the effect allele alone
+        site = None
+        if has_site:
+            site = (sub["chrom"].astype("str") + ":" + sub["pos"].astype("str") + ":"
+                    + pd.Series(pair, index=sub.index, dtype=object).astype("str")).to_numpy(dtype=object)
+        dup[shared], multi[shared] = duplicate_records(snp[shared], pair, site)
     detail = ""
     if dup.any():
-        ids = frame["snp"].to_numpy(dtype=object)
         first = int(np.flatnonzero(dup)[0])
-        detail = f" (lines {', '.join(map(str, lines[dup & (ids == ids[first])]))})"
-    keep = log.drop("duplicated variant", dup, lines, origin.get("snp"), frame["snp"], detail)
+        detail = f" (lines {', '.join(map(str, lines[dup & (snp == snp[first])]))})"
+    keep = log.drop("duplicated variant", dup, lines, origin.get("snp"), frame["snp"], detail, ids=snp)
+    log.flag(MULTIALLELIC, multi)
     return frame.loc[keep], lines[keep]
 
 
@@ -175,4 +124,7 @@ def _to_schema(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = frame[column].array
         else:
             out[column] = pd.array(frame[column].to_numpy(), dtype="str")
+    for column in PASSTHROUGH_COLUMNS:
+        if column in frame:
+            out[column] = frame[column].to_numpy(dtype=object)
     return out

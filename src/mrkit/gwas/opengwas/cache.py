@@ -1,0 +1,143 @@
+"""The OpenGWAS answer cache: one JSON file per request key (endpoint, method, body), with the request,
+the answer, its sha256 and the time it was retrieved; see :mod:`mrkit.gwas.opengwas`."""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ...paths import cache_dir
+
+__all__ = ["CachedAnswer", "ResponseCache", "mark_refresh", "request_key"]
+
+
+def _utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def request_key(endpoint: str, method: str, body: Any) -> str:
+    """The cache key of a request: sha256 of its endpoint, method and JSON body (not the URL, not the token)."""
+    return hashlib.sha256(_canonical({"endpoint": endpoint, "method": method, "body": body})).hexdigest()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """One stored answer: what was asked, when, and what came back (text, sha256, size)."""
+
+    key: str
+    endpoint: str
+    method: str
+    request: Any
+    url: str
+    retrieved: str
+    retrieved_epoch: float
+    text: str
+    sha256: str
+    bytes: int
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+class ResponseCache:
+    """Answers of the OpenGWAS API on disk, one JSON file per request key; see the module docstring."""
+
+    def __init__(self, folder: str | Path | None = None):
+        self.folder = Path(folder) if folder is not None else cache_dir() / "opengwas"
+
+    @property
+    def responses(self) -> Path:
+        return self.folder / "responses"
+
+    def path(self, key: str) -> Path:
+        return self.responses / f"{key}.json"
+
+    def get(self, key: str) -> CachedAnswer | None:
+        """The stored answer of ``key``, or None when absent or damaged (its text no longer has its sha256)."""
+        doc = _read_json(self.path(key))
+        if not isinstance(doc, dict) or "response" not in doc:
+            return None
+        text = str(doc["response"])
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        if digest != doc.get("sha256"):
+            return None
+        return CachedAnswer(key, doc.get("endpoint", ""), doc.get("method", ""), doc.get("request"),
+                            doc.get("url", ""), doc.get("retrieved", ""), float(doc.get("retrieved_epoch", 0.0)),
+                            text, digest, len(text.encode()))
+
+    def put(self, key: str, endpoint: str, method: str, body: Any, url: str, text: str) -> CachedAnswer:
+        """Store an answer atomically (temp file + rename) and return it."""
+        now = time.time()
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        doc = {"key": key, "endpoint": endpoint, "method": method, "request": body, "url": url,
+               "retrieved": _utc(now), "retrieved_epoch": now, "sha256": digest, "bytes": len(text.encode()),
+               "response": text}
+        _write_atomic(self.path(key), json.dumps(doc, indent=1, sort_keys=True))
+        return CachedAnswer(key, endpoint, method, body, url, doc["retrieved"], now, text, digest, doc["bytes"])
+
+    @contextmanager
+    def lock(self, key: str):
+        """Hold ``key`` against other processes (the book's notebooks run in parallel): one asks, the others
+        wait and then find the answer cached, so nothing is asked twice."""
+        self.responses.mkdir(parents=True, exist_ok=True)
+        with open(self.responses / f".{key}.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def entries(self) -> list[CachedAnswer]:
+        """Every stored answer, oldest first."""
+        found = [self.get(p.stem) for p in sorted(self.responses.glob("*.json"))] if self.responses.is_dir() else []
+        return sorted((a for a in found if a is not None), key=lambda a: a.retrieved_epoch)
+
+    # -- state shared by every process using this cache -----------------------------------------------------
+    def refresh_after(self) -> float:
+        """Answers retrieved before this time (epoch seconds) are stale (0: none is)."""
+        doc = _read_json(self.folder / "refresh.json")
+        return float(doc.get("refresh_after", 0.0)) if isinstance(doc, dict) else 0.0
+
+    def mark_refresh(self, when: float | None = None) -> float:
+        when = time.time() if when is None else float(when)
+        _write_atomic(self.folder / "refresh.json", json.dumps({"refresh_after": when, "marked": _utc(when)}))
+        return when
+
+    def allowance_reset(self) -> float | None:
+        """When the allowance used up last resets (epoch seconds), or None when it is not used up."""
+        doc = _read_json(self.folder / "allowance.json")
+        reset = doc.get("reset_at") if isinstance(doc, dict) else None
+        return float(reset) if reset is not None and float(reset) > time.time() else None
+
+    def record_allowance_reset(self, reset_at: float) -> None:
+        _write_atomic(self.folder / "allowance.json", json.dumps({"reset_at": reset_at, "resets": _utc(reset_at)}))
+
+
+def mark_refresh(cache: ResponseCache | None = None) -> float:
+    """Make every answer cached so far stale, for this process and every later one (``--refresh``)."""
+    return (cache or ResponseCache()).mark_refresh()

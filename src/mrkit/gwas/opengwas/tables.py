@@ -1,0 +1,123 @@
+"""OpenGWAS answers as tables in TwoSampleMR's columns (``extract_instruments``, ``extract_outcome_data``
+with proxies) and in mrkit's internal schema; see :mod:`mrkit.gwas.opengwas`."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["EXPOSURE_COLUMNS", "OUTCOME_COLUMNS", "PROXY_COLUMNS", "exposure_table", "outcome_table",
+           "instrument_rows"]
+
+
+#: TwoSampleMR ``format_data(min_pval = 1e-200)``: smaller p-values are set to this.
+MIN_PVAL = 1e-200
+#: Columns of :func:`exposure_table` (TwoSampleMR ``extract_instruments``), in order.
+EXPOSURE_COLUMNS = ("SNP", "effect_allele.exposure", "other_allele.exposure", "eaf.exposure", "beta.exposure",
+                    "se.exposure", "pval.exposure", "samplesize.exposure", "id.exposure", "exposure",
+                    "chr.exposure", "pos.exposure", "data_source.exposure")
+#: Columns of :func:`outcome_table` (TwoSampleMR ``extract_outcome_data``), before the proxy columns.
+OUTCOME_COLUMNS = ("SNP", "chr", "pos", "beta.outcome", "se.outcome", "samplesize.outcome", "pval.outcome",
+                   "eaf.outcome", "effect_allele.outcome", "other_allele.outcome", "outcome", "id.outcome",
+                   "mr_keep.outcome", "data_source.outcome")
+#: Proxy columns of :func:`outcome_table` when proxies were asked for (TwoSampleMR ``format_d``).
+PROXY_COLUMNS = ("proxy.outcome", "target_snp.outcome", "proxy_snp.outcome", "target_a1.outcome",
+                 "target_a2.outcome", "proxy_a1.outcome", "proxy_a2.outcome")
+
+
+
+def _numbers(values: Iterable[Any]) -> np.ndarray:
+    return pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(dtype=float)
+
+
+def _alleles(values: Iterable[Any]) -> list[str | None]:
+    return [str(v).strip().upper() if v is not None and str(v).strip() else None for v in values]
+
+
+def _column(rows: list[dict], name: str) -> list[Any]:
+    return [r.get(name) for r in rows]
+
+
+def instrument_rows(rows: list[dict]) -> pd.DataFrame:
+    """``tophits`` rows in mrkit's internal schema (``snp, chrom, pos, effect_allele, other_allele, eaf, beta,
+    se, p, n``), in the server's order; p below 1e-200 is set to 1e-200 as TwoSampleMR ``format_data`` does."""
+    p = _numbers(_column(rows, "p"))
+    out = pd.DataFrame({
+        "snp": [str(v) for v in _column(rows, "rsid")],
+        "chrom": [None if v is None else str(v) for v in _column(rows, "chr")],
+        "pos": pd.array(_numbers(_column(rows, "position")), dtype="Int64") if rows else pd.array([], dtype="Int64"),
+        "effect_allele": _alleles(_column(rows, "ea")), "other_allele": _alleles(_column(rows, "nea")),
+        "eaf": _numbers(_column(rows, "eaf")), "beta": _numbers(_column(rows, "beta")),
+        "se": _numbers(_column(rows, "se")), "p": np.where(p < MIN_PVAL, MIN_PVAL, p),
+        "n": _numbers(_column(rows, "n")),
+    })
+    return out
+
+
+def exposure_table(rows: list[dict]) -> pd.DataFrame:
+    """``tophits`` rows as TwoSampleMR ``extract_instruments`` writes them (:data:`EXPOSURE_COLUMNS`).
+
+    ``exposure`` is ``"<trait> || id:<id>"``; a variant listed twice keeps its first row (``format_data``).
+    """
+    x = instrument_rows(rows)
+    ids = [str(v) for v in _column(rows, "id")]
+    trait = [str(v or "") for v in _column(rows, "trait")]
+    out = pd.DataFrame({
+        "SNP": x["snp"], "effect_allele.exposure": x["effect_allele"], "other_allele.exposure": x["other_allele"],
+        "eaf.exposure": x["eaf"], "beta.exposure": x["beta"], "se.exposure": x["se"], "pval.exposure": x["p"],
+        "samplesize.exposure": x["n"], "id.exposure": ids,
+        "exposure": [f"{t} || id:{i}" for t, i in zip(trait, ids)],
+        "chr.exposure": x["chrom"], "pos.exposure": x["pos"], "data_source.exposure": "igd",
+    }, columns=list(EXPOSURE_COLUMNS))
+    return out.drop_duplicates(subset=["id.exposure", "SNP"], keep="first").reset_index(drop=True)
+
+
+def outcome_table(rows: list[dict]) -> pd.DataFrame:
+    """``associations`` rows as TwoSampleMR ``extract_outcome_data`` / ``format_d`` makes them.
+
+    :data:`OUTCOME_COLUMNS`, plus :data:`PROXY_COLUMNS` when the rows carry proxy fields (a proxy row's
+    ``SNP`` is the target and its alleles are the target's, in phase with the proxy's). As in ``format_d``:
+    of two targets with the same proxy only the first is kept; rows without beta and p are dropped; a
+    missing or zero SE is inferred from beta and p (``get_se``); SE <= 0, EAF outside (0, 1) and beta = -9
+    become missing; ``mr_keep.outcome`` says whether beta, SE and the effect allele are all there.
+    """
+    from scipy.stats import norm
+
+    ids = [str(v) for v in _column(rows, "id")]
+    trait = [str(v or "") for v in _column(rows, "trait")]
+    out = pd.DataFrame({
+        "SNP": [str(v) for v in _column(rows, "rsid")],
+        "chr": [None if v is None else str(v) for v in _column(rows, "chr")],
+        "pos": pd.array(_numbers(_column(rows, "position")), dtype="Int64") if rows else pd.array([], dtype="Int64"),
+        "beta.outcome": _numbers(_column(rows, "beta")), "se.outcome": _numbers(_column(rows, "se")),
+        "samplesize.outcome": _numbers(_column(rows, "n")), "pval.outcome": _numbers(_column(rows, "p")),
+        "eaf.outcome": _numbers(_column(rows, "eaf")),
+        "effect_allele.outcome": _alleles(_column(rows, "ea")), "other_allele.outcome": _alleles(_column(rows, "nea")),
+        "outcome": [f"{t} || id:{i}" for t, i in zip(trait, ids)], "id.outcome": ids,
+    })
+    if any("proxy" in r for r in rows):
+        out["proxy.outcome"] = [bool(v) if v is not None else False for v in _column(rows, "proxy")]
+        out["target_snp.outcome"] = [None if v is None else str(v) for v in _column(rows, "target_snp")]
+        out["proxy_snp.outcome"] = [None if v is None else str(v) for v in _column(rows, "proxy_snp")]
+        for col in ("target_a1", "target_a2", "proxy_a1", "proxy_a2"):
+            out[f"{col}.outcome"] = _alleles(_column(rows, col))
+        key = out["proxy_snp.outcome"].fillna(out["SNP"])
+        out = out[~pd.concat([out["outcome"], key], axis=1).duplicated()].reset_index(drop=True)
+    out = out[~(out["beta.outcome"].isna() & out["pval.outcome"].isna())].reset_index(drop=True)
+    se = out["se.outcome"].to_numpy(dtype=float).copy()
+    infer = (np.isnan(se) | (se == 0)) & out["beta.outcome"].notna().to_numpy() & out["pval.outcome"].notna().to_numpy()
+    if infer.any():
+        b, p = out["beta.outcome"].to_numpy(dtype=float)[infer], out["pval.outcome"].to_numpy(dtype=float)[infer]
+        se[infer] = np.abs(b) / np.abs(norm.ppf(p / 2))
+    se[se <= 0] = np.nan
+    out["se.outcome"] = se
+    eaf = out["eaf.outcome"].to_numpy(dtype=float).copy()
+    eaf[(eaf <= 0) | (eaf >= 1)] = np.nan
+    out["eaf.outcome"] = eaf
+    out.loc[out["beta.outcome"] == -9, "beta.outcome"] = np.nan
+    out["mr_keep.outcome"] = (out["beta.outcome"].notna() & out["se.outcome"].notna()
+                              & out["effect_allele.outcome"].notna())
+    out["data_source.outcome"] = "igd"
+    proxy_cols = [c for c in PROXY_COLUMNS if c in out.columns]
+    return out[list(OUTCOME_COLUMNS) + proxy_cols]

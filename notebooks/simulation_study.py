@@ -77,9 +77,13 @@ report.table(pd.DataFrame({"scenario": [simulation_study.SCENARIO_LABELS[s] for 
              "the overlap scenario uses one sample for both GWAS with an exposure-outcome correlation of 0.4.")
 
 # %% [markdown]
-# Run it: the design, the call, and the seed. Every method is fitted to all replicates at once by the
-# vectorised estimators of `mrkit.methods.batch` (checked row by row against the one-dataset estimators); only
-# MR-PRESSO runs once per replicate.
+# Run it: the design, the call, and the seed. Every method is fitted to a block of 50 replicates at once by
+# the vectorised estimators of `mrkit.methods.batch` (checked row by row against the one-dataset estimators);
+# only MR-PRESSO runs once per replicate. The run is a Dask graph with one task per scenario, true effect
+# and chunk of replicates; here it runs in this process, and `run_simulation(..., client=client)` runs the
+# same graph on a cluster (see {doc}`/book/generated/phenome-scan`) with identical numbers, because every
+# block of replicates draws from its own seed, spawned from the chapter's seed, never from the worker that
+# happens to run it.
 
 # %%
 design = simulation_study.simulation_design(quick=quick)
@@ -95,8 +99,10 @@ beta_alt = max(design["betas"])
 mcse_cov = np.sqrt(0.95 * 0.05 / n_rep)
 display(Markdown(
     f"Each scenario was simulated {n_rep:,} times at a true effect of 0 and {n_rep:,} times at "
-    f"{beta_alt:g} SD of outcome per SD of exposure (seed {seed}; scenario *i*, effect *j* uses seed "
-    f"{seed} + 1000 *i* + *j*), {fits['method'].nunique()} methods each, in {elapsed:.0f} seconds. "
+    f"{beta_alt:g} SD of outcome per SD of exposure, {fits['method'].nunique()} methods each, in "
+    f"{elapsed:.0f} seconds (seed {seed}: `numpy.random.SeedSequence({seed})` is spawned per scenario, per "
+    f"true effect and per block of {design['seed_block']} replicates, and each block's seed is kept in the "
+    f"results as `sim_seed`). "
     f"At this size a coverage near 95 % has a Monte Carlo SE of {100 * mcse_cov:.2f} percentage points, so "
     f"coverages between {100 * (0.95 - 2 * mcse_cov):.1f} % and {100 * (0.95 + 2 * mcse_cov):.1f} % are "
     f"consistent with nominal; the Monte Carlo SE of the bias ranges from {summary['bias_mcse'].min():.4f} "

@@ -7,7 +7,8 @@ Layers, lowest first (README "Architecture"):
     methods   estimators and diagnostics            core
     gwas      readers, instruments, harmonisation   core, methods
     simulate  the synthetic panel and scenarios     core, methods, gwas
-    paper     the study's analysis and the book's   core, methods, gwas, simulate
+    scan      MR scans of many pairs, on Dask        core, methods, gwas, simulate
+    paper     the study's analysis and the book's   core, methods, gwas, simulate, scan
               tables, figures and teaching logic
     book      the book machine                      everything below
     commands  the CLI (and mrkit.cli)               everything
@@ -24,7 +25,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mrkit"
 
-LAYERS = ["core", "methods", "gwas", "simulate", "paper", "book", "commands"]
+LAYERS = ["core", "methods", "gwas", "simulate", "scan", "paper", "book", "commands"]
 CORE = {"errors", "rng", "paths"}
 
 

@@ -194,3 +194,14 @@ def test_mr_page_renders_math_and_a_visible_figure(small_build, served, tmp_path
     assert with_figures.std() > 10, "blank screenshot"
     drawn = np.abs(with_figures - without) > 40
     assert drawn.mean() > 0.005, f"figures cover only {drawn.mean():.2%} of the page"
+
+
+def test_phenome_page_has_its_manhattan_figure_and_fdr_against_the_planted_truth(small_build):
+    layout, _ = small_build
+    html = layout.build / "html" / "book" / "generated" / "phenome-scan.html"
+    text = html.read_text()
+    images = [a.get("src", "") for t, a in parse(html).tags if t == "img"]
+    assert any(s.startswith("data:image/png;base64,") or s.startswith("../../_images/") for s in images)
+    assert "false discovery proportion" in text and "planted" in text and "--scheduler" in text
+    fdr = (layout.results / "phenome_scan_fdr.csv").read_text().splitlines()
+    assert fdr[0].startswith("tests,discoveries,false_discoveries,fdp")

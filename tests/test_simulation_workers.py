@@ -17,7 +17,10 @@ def test_workers_give_the_same_table():
     alone = simulation_study.run_simulation(scenarios, TINY, seed=11, workers=1)
     pooled = simulation_study.run_simulation(scenarios, TINY, seed=11, workers=2)
     pd.testing.assert_frame_equal(alone, pooled, check_exact=True)
-    assert list(alone["sim_seed"].unique()) == [11, 12, 11 + 4000, 11 + 4001]  # scenario i, effect j: seed + 1000 i + j
+    # one seed block per arm here (12 replicates): scenario i of SCENARIOS, effect j
+    i = [simulation_study.SCENARIOS.index(s) for s in scenarios]
+    expected = [simulation_study.block_seeds(11, s, j, 1)[0] for s in i for j in range(2)]
+    assert list(alone["sim_seed"].unique()) == expected
 
 
 def test_blocked_weighted_medians_equal_one_block(monkeypatch):

@@ -1,6 +1,6 @@
 """The paper: the study's analysis path and the book's tables, figures and teaching logic.
 
-May import: the core modules, :mod:`mrkit.methods`, :mod:`mrkit.gwas` and :mod:`mrkit.simulate`.
+May import: the core modules, :mod:`mrkit.methods`, :mod:`mrkit.gwas`, :mod:`mrkit.simulate` and :mod:`mrkit.scan`.
 Imports nothing from :mod:`mrkit.book` or :mod:`mrkit.commands`. The notebooks call this layer; it
 holds what they would otherwise repeat, so that the notebooks only narrate and plot.
 
@@ -14,4 +14,5 @@ holds what they would otherwise repeat, so that the notebooks only narrate and p
 * teaching chapters: the simulation study :mod:`.simulation_study`, harmonisation by example
   :mod:`.harmonisation_examples`, the conventions compared :mod:`.convention_comparison`, the
   validation appendix against R :mod:`.validation`
+* beyond the paper: the phenome-wide scan and its false discovery rate against the truth :mod:`.phenome_scan`
 """

@@ -40,4 +40,5 @@ def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
             mapping["snp"] = first_token(table.column("rsids"))
         return renamed(table, mapping)
 
-    return ReadPlan(types, origin, to_frame)
+    snp_values = (lambda batch: first_token(batch.data.column("rsids"))) if "snp" in origin else None
+    return ReadPlan(types, origin, to_frame, snp_values=snp_values)

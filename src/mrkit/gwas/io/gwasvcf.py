@@ -132,6 +132,18 @@ def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
             lp = pa.array(text, pa.string())
         return p_from(lp, lines)
 
+    def variant_ids(table: pa.Table | pa.RecordBatch, study_ids: pa.Array) -> pa.Array:
+        """The ID column, or the study's FORMAT ID where ID is "."."""
+        dot = pa.array(["."])
+        ids = table.column("ID")
+        vcf_id = pc.if_else(pc.is_in(ids, dot), None, ids)
+        study_id = pc.if_else(pc.is_in(study_ids, dot), None, study_ids)
+        return pc.coalesce(vcf_id.combine_chunks() if isinstance(vcf_id, pa.ChunkedArray) else vcf_id, study_id)
+
+    def snp_values(batch: Batch) -> pa.Array:
+        lines = batch.lines()
+        return variant_ids(batch.data, format_fields(batch.data, study, ("ID",), layout, lines)["ID"])
+
     def to_frame(table: pa.Table, log) -> object:
         lines = table.column("_line").to_numpy()
         fields = format_fields(table, study, FIELDS, layout, lines)
@@ -142,16 +154,13 @@ def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
         ncontrol = np.where(np.isnan(num["SS"]) | np.isnan(num["NC"]), totals.get("ncontrol", np.nan),
                             num["SS"] - num["NC"])
         n = np.where(np.isnan(num["SS"]), totals.get("n", np.nan), num["SS"])
-        dot = pa.array(["."])
-        vcf_id = pc.if_else(pc.is_in(table.column("ID"), dot), None, table.column("ID"))
-        study_id = pc.if_else(pc.is_in(fields["ID"], dot), None, fields["ID"])
-        mapping = {"chrom": "#CHROM", "pos": "POS", "snp": pc.coalesce(vcf_id.combine_chunks(), study_id),
+        mapping = {"chrom": "#CHROM", "pos": "POS", "snp": variant_ids(table, fields["ID"]),
                    "effect_allele": "ALT", "other_allele": "REF", "eaf": num["AF"], "beta": num["ES"],
                    "se": num["SE"], "p": p_from(fields["LP"], lines), "n": n, "ncase": ncase,
                    "ncontrol": ncontrol}
         return renamed(table, mapping)
 
-    return ReadPlan(types, origin, to_frame, p_values=p_values)
+    return ReadPlan(types, origin, to_frame, p_values=p_values, snp_values=snp_values)
 
 
 def _number(text: str, column: str, layout: TextLayout, line: int) -> float:

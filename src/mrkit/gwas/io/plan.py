@@ -34,7 +34,8 @@ class ReadPlan:
 
     ``column_types``: file columns to parse and their arrow types. ``origin``: schema column -> name
     used in messages (a file column, or ``sample[ES]`` for a VCF FORMAT field). ``p_values(batch)``
-    gives p per row for the ``p_max`` filter (default: the ``origin["p"]`` column).
+    gives p per row for the ``p_max`` filter (default: the ``origin["p"]`` column); ``snp_values(batch)`` the
+    raw variant ids per row for the ``snps`` filter (default: the ``origin["snp"]`` column, None without one).
     ``to_frame(table, log)`` maps the kept rows (with ``_line``) to schema-named raw columns.
     """
 
@@ -44,11 +45,19 @@ class ReadPlan:
     p_values: Callable[[Batch], np.ndarray] | None = None
     defaults: dict[str, float] = field(default_factory=dict)  # e.g. n from a VCF header
     attrs: dict[str, object] = field(default_factory=dict)  # added to the frame's attrs (e.g. trait)
+    snp_values: Callable[[Batch], pa.Array] | None = None
 
     def p_of(self, batch: Batch) -> np.ndarray:
         if self.p_values is not None:
             return self.p_values(batch)
         return as_float(batch.data.column(self.origin["p"]))
+
+    def snp_of(self, batch: Batch) -> pa.Array | None:
+        """Raw variant ids of a batch (None when the format has no id column: ids are made later)."""
+        if self.snp_values is not None:
+            return self.snp_values(batch)
+        column = self.origin.get("snp")
+        return batch.data.column(column) if column in batch.data.schema.names else None
 
 
 def as_float(values: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """``read_sumstats``: any supported GWAS summary-statistics file to the one internal schema.
 
 The format is recognised from the header (``fmt="auto"``), the file is streamed in pyarrow batches
-with only the needed columns, rows with ``p > p_max`` are dropped batch by batch (so a 16-million-row
-FinnGen file needs little memory), and the kept rows are validated once (:mod:`mrkit.gwas.io.validate`).
+with only the needed columns, rows with ``p > p_max`` (or, for an outcome lookup, rows of variants not
+in ``snps``) are dropped batch by batch (so a 16-million-row FinnGen file needs little memory), and the
+kept rows are validated once (:mod:`mrkit.gwas.io.validate`).
 
 References
 ----------
@@ -11,11 +12,14 @@ phenome. eLife 7:e34408. Lyon MS et al. (2021) Genome Biology 22:32 (GWAS-VCF).
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ...errors import InputError
 from ..schema import DropLog, check_p_values
@@ -70,7 +74,7 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
                   p_max: float | None = None, strict: bool = False, n: float | None = None,
                   ncase: float | None = None, ncontrol: float | None = None, study: str | None = None,
                   keep_low_confidence: bool = False, role: str | None = None,
-                  block_size: int = DEFAULT_BLOCK_SIZE) -> pd.DataFrame:
+                  block_size: int = DEFAULT_BLOCK_SIZE, snps: Collection[str] | None = None) -> pd.DataFrame:
     """Read GWAS summary statistics into the internal schema (see :data:`SCHEMA_COLUMNS`).
 
     Parameters
@@ -88,13 +92,17 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
     keep_low_confidence : Neale lab tables: keep rows flagged ``low_confidence_variant``.
     role : TwoSampleMR files: read the ``.exposure`` or ``.outcome`` columns (needed when both are there).
     block_size : bytes of text parsed per batch.
+    snps : keep only these variant ids (an outcome lookup: the union of the instruments of every
+        exposure paired with it), filtered while streaming like ``p_max``; rows left out are counted
+        in ``attrs["not_requested"]``, never as dropped.
 
     Returns
     -------
     DataFrame with the schema columns; ``attrs``: ``source``, ``format``, ``dropped`` ({reason:
     count}), ``flagged`` ({reason: count} of kept rows: p = 0, multi-allelic sites), ``rows_read``,
     ``above_p_max``, ``p_max`` (see :class:`ReadReport`), ``invalid`` (the ids and reasons of dropped
-    rows, :class:`~mrkit.gwas.schema.DroppedVariants`) and, for TwoSampleMR files, ``trait``.
+    rows, :class:`~mrkit.gwas.schema.DroppedVariants`) and, for TwoSampleMR files, ``trait``;
+    with ``snps``, ``snps_requested`` and ``not_requested``.
 
     Raises
     ------
@@ -117,26 +125,42 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
     plan = FORMATS[fmt].plan(layout, ReadOptions(columns, study, keep_low_confidence, role))
     log = DropLog(str(layout.path), strict)
     above = 0
+    wanted_ids = None if snps is None else pa.array(sorted({str(s) for s in snps}), pa.string())
 
     def keep(batch: Batch) -> np.ndarray:
         nonlocal above
-        p = plan.p_of(batch)
-        valid = check_p_values(p, batch.lines(), log, plan.origin["p"])
-        wanted = valid & (p <= p_max)
-        above += int((valid & ~wanted).sum())
+        wanted = np.ones(batch.data.num_rows, dtype=bool)
+        if wanted_ids is not None:
+            ids = plan.snp_of(batch)
+            if ids is not None:  # else the ids are made in validation: filtered below
+                found = pc.is_in(pc.utf8_trim_whitespace(ids), value_set=wanted_ids)
+                wanted = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+        if p_max is not None:
+            p = plan.p_of(batch)
+            valid = check_p_values(p, batch.lines(), log, plan.origin["p"])
+            below = valid & (p <= p_max)
+            above += int((valid & ~below & wanted).sum())
+            wanted = wanted & below
         return wanted
 
-    table, rows_read = scan_filtered(layout, plan.column_types, keep if p_max is not None else None, block_size)
+    filtering = p_max is not None or snps is not None
+    table, rows_read = scan_filtered(layout, plan.column_types, keep if filtering else None, block_size)
     frame = validate(plan.to_frame(table, log), plan.origin, log)
     if p_max is not None:  # split multi-allelic records: each allele has its own p
         wanted = frame["p"].to_numpy(float) <= p_max
         above += int((~wanted).sum())
         frame = frame.loc[wanted].reset_index(drop=True)
-    log.refuse_if_empty(rows_read, len(frame) + above)
+    not_requested = 0
+    if wanted_ids is not None:  # ids made in validation (formats without an id column) are filtered here
+        frame = frame.loc[frame["snp"].isin(wanted_ids.to_pylist()).to_numpy()].reset_index(drop=True)
+        not_requested = max(0, rows_read - len(frame) - sum(log.counts.values()) - above)
+    log.refuse_if_empty(rows_read, len(frame) + above + not_requested)
     _fill_sample_sizes(frame, n, ncase, ncontrol)
     frame.attrs.update(source=str(layout.path), format=fmt, dropped=dict(log.counts), rows_read=rows_read,
                        above_p_max=above, p_max=p_max, flagged=dict(log.flags),
                        invalid=log.dropped_variants(), **plan.attrs)
+    if wanted_ids is not None:
+        frame.attrs.update(snps_requested=len(wanted_ids), not_requested=not_requested)
     return frame
 
 

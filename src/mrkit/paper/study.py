@@ -101,7 +101,10 @@ class Study:
         from .study_cache import StudyCache
 
         settings = {"data": self.data, "panel_size": self.panel_size, "seed": self.seed, "clump_r2": self.clump_r2,
-                    "clump_kb": self.clump_kb, "plink": plink_binary() is not None}
+                    "clump_kb": self.clump_kb, "plink": plink_binary() is not None,
+                    # the files the tables are read from (a Study pointed at other files gets other tables)
+                    "files": {k: [str(x) for x in v] if isinstance(v, tuple) else str(v)
+                              for k, v in sorted(self.files.items())} if self.data != "opengwas" else None}
         fingerprint = prepare(data=self.data, panel_size=self.panel_size, seed=self.seed) if self.cache else ""
         return StudyCache(fingerprint, settings, enabled=self.cache)
 

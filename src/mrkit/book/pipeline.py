@@ -21,6 +21,7 @@ from ..paths import PROJECT_ROOT
 from .execute import RunFailed, execute_run
 from .fingerprint import analysis_code_hash, run_key
 from .runplan import Plan, Run, load_plan, resolve_needs
+from .pdf import PDF_NAME, build_pdf, publish_pdf
 from .site import render, stage_source
 
 DEFAULT_PLAN = PROJECT_ROOT / "book" / "runplan.toml"
@@ -48,12 +49,18 @@ class Layout:
     def state(self) -> Path:
         return self.executed / ".runs"
 
+    @property
+    def downloads(self) -> Path:
+        """The data files of each page's figures and tables (``downloads/<run id>/``)."""
+        return self.executed / "downloads"
+
 
 @dataclass
 class Report:
     executed: list[tuple[str, float]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    pdf: Path | None = None
 
 
 def default_data_fingerprint(params: dict[str, Any]) -> str:
@@ -67,8 +74,9 @@ def default_data_fingerprint(params: dict[str, Any]) -> str:
 def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: Layout | None = None,
                jobs: int | None = None, render_site: bool = True, strict: bool = True,
                data_fingerprint: Callable[[dict[str, Any]], str] = default_data_fingerprint,
-               progress: bool = True) -> Report:
-    """Execute what changed in the plan, then render and publish the site."""
+               progress: bool = True, pdf: bool = False) -> Report:
+    """Execute what changed in the plan, then render and publish the site (and, with ``pdf``, the PDF edition:
+    ``<build>/pdf/<name>.pdf``, also published at the site's root and linked from the landing page)."""
     start = time.perf_counter()
     layout = layout or Layout.default()
     plan = load_plan(plan_path, profile, root=layout.root)
@@ -102,11 +110,18 @@ def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: La
     if render_site:
         stage = layout.build / "source"
         data_params = next((r.parameters for r in plan.runs if r.parameters.get("data") != "none"), {})
-        stage_source(layout.root, stage, outputs, data_params)
+        stage_source(layout.root, stage, outputs, data_params, downloads=layout.downloads,
+                     pdf_name=PDF_NAME if pdf else None)
         t0 = time.perf_counter()
         render(stage, layout.build / "sphinx", layout.build / "html", strict=strict)
         if progress:
             print(f"  site rendered in {time.perf_counter() - t0:.1f}s: {layout.build / 'html' / 'index.html'}")
+        if pdf:
+            t0 = time.perf_counter()
+            report.pdf = build_pdf(stage, layout.build, strict=strict)
+            publish_pdf(report.pdf, layout.build / "html")
+            if progress:
+                print(f"  PDF printed in {time.perf_counter() - t0:.1f}s: {report.pdf}")
     report.seconds = time.perf_counter() - start
     return report
 
@@ -174,7 +189,8 @@ def _execute_all(todo: list[Run], needs: dict[str, list[str]], layout: Layout, o
                         state = _state_file(layout, run)
                         state.unlink(missing_ok=True)  # a half-done run must never look current
                         running[pool.submit(execute_run, run, outputs[run], layout.build / "failed",
-                                            layout.root, {"results_dir": _rel(layout.results, layout.root)})] = run
+                                            layout.root, {"results_dir": _rel(layout.results, layout.root)},
+                                            layout.downloads)] = run
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -14,6 +14,8 @@ def register(subparsers) -> None:
     p.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run at once (default: all cores)")
     p.add_argument("--no-render", action="store_true", help="execute notebooks only, do not build the site")
     p.add_argument("--no-strict", action="store_true", help="do not turn Sphinx warnings into errors")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print the book to <build>/pdf/ as one PDF (needs Debian chromium)")
     p.set_defaults(func=run)
 
 
@@ -23,7 +25,7 @@ def run(args) -> int:
     plan = (args.plan or DEFAULT_PLAN).resolve()
     root = plan.parents[1]  # the plan lives in <project>/book/
     report = build_book(plan, profile=args.profile, layout=Layout.default(root, build=args.build_dir), jobs=args.jobs,
-                        render_site=not args.no_render, strict=not args.no_strict)
+                        render_site=not args.no_render, strict=not args.no_strict, pdf=args.pdf)
     print(f"mrkit book: {len(report.executed)} executed, {len(report.skipped)} unchanged, "
           f"{report.seconds:.1f} s in all")
     return 0

@@ -40,6 +40,8 @@ def test_a_value_that_would_round_away_is_written_in_scientific_notation():
     assert fmt(72.98) == "72.980" and fmt(0.907) == "0.907"
     assert fmt(0.000588) == "5.9×10⁻⁴" and fmt(-0.009) == "-9.0×10⁻³"
     assert fmt(0.0) == "0.000" and fmt(-0.0) == "0.000"
+    fmt, _ = column_format(pd.Series([1500.2, 250.7, 0.54]), "F")  # large numbers: no decimals, no 5.4×10⁻¹
+    assert [fmt(v) for v in (1500.2, 250.7, 0.54)] == ["1,500", "251", "1"]
 
 
 def test_text_left_numbers_and_numeric_text_right():
@@ -50,6 +52,7 @@ def test_text_left_numbers_and_numeric_text_right():
     html = styled(df).to_html()
     assert re.search(r"\.col0 \{\s*text-align: left;", html) and re.search(r"\.col1 \{\s*text-align: right;", html)
     assert "336,965" in html and "1.0×10⁻⁹" in html and ">yes<" in html
+    assert "&lt;0.001" in styled(pd.DataFrame({"note": ["<0.001 here"]})).to_html()
 
 
 def test_table_puts_the_caption_above_escaped_with_notes_below():

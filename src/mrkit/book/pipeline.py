@@ -112,16 +112,17 @@ def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: La
         data_params = next((r.parameters for r in plan.runs if r.parameters.get("data") != "none"), {})
         stage_source(layout.root, stage, outputs, data_params, downloads=layout.downloads,
                      pdf_name=PDF_NAME if pdf else None)
-        t0 = time.perf_counter()
-        render(stage, layout.build / "sphinx", layout.build / "html", strict=strict)
-        if progress:
-            print(f"  site rendered in {time.perf_counter() - t0:.1f}s: {layout.build / 'html' / 'index.html'}")
-        if pdf:
+        if pdf:  # first, so that a failure leaves the published site (which would link the PDF) as it was
             t0 = time.perf_counter()
             report.pdf = build_pdf(stage, layout.build, strict=strict)
-            publish_pdf(report.pdf, layout.build / "html")
             if progress:
-                print(f"  PDF printed in {time.perf_counter() - t0:.1f}s: {report.pdf}")
+                print(f"  PDF built in {time.perf_counter() - t0:.1f}s: {report.pdf}")
+        t0 = time.perf_counter()
+        render(stage, layout.build / "sphinx", layout.build / "html", strict=strict)
+        if report.pdf is not None:
+            publish_pdf(report.pdf, layout.build / "html")
+        if progress:
+            print(f"  site rendered in {time.perf_counter() - t0:.1f}s: {layout.build / 'html' / 'index.html'}")
     report.seconds = time.perf_counter() - start
     return report
 

@@ -21,7 +21,10 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..book.pipeline import DEFAULT_PLAN, Layout, build_book
+    from ..errors import MRKitError
 
+    if args.pdf and args.no_render:
+        raise MRKitError("--pdf prints the rendered book: it cannot go with --no-render")
     plan = (args.plan or DEFAULT_PLAN).resolve()
     root = plan.parents[1]  # the plan lives in <project>/book/
     report = build_book(plan, profile=args.profile, layout=Layout.default(root, build=args.build_dir), jobs=args.jobs,

@@ -6,9 +6,9 @@
   is text and left-aligned;
 * integers (and floats that are all whole numbers) get thousands separators and no decimals;
 * other floats share one number of decimals, chosen so that the column's median magnitude shows
-  ``precision`` significant digits (at most 6 decimals); a non-zero value that would keep fewer than two
-  significant digits at that many decimals is written in scientific notation (``5.9×10⁻⁴``) instead of
-  rounding it away;
+  ``precision`` significant digits (at most 6 decimals); in a column of small numbers (2 decimals or more)
+  a non-zero value that would keep fewer than two significant digits is written in scientific notation
+  (``5.9×10⁻⁴``) instead of being rounded away;
 * p-value columns (``p``, ``p Bonferroni``, ``p_tsmr``, ``pval`` ...) follow the journal convention
   instead: three decimals down to 0.001, two significant digits in scientific notation below.
 
@@ -81,13 +81,16 @@ def column_decimals(values: pd.Series | np.ndarray, precision: int = 3) -> int:
 
 
 def _fixed(v: float, decimals: int) -> str:
-    if v != 0 and abs(v) < 10.0 ** (1 - decimals):  # fewer than 2 significant digits would be left
+    if decimals >= 2 and v != 0 and abs(v) < 10.0 ** (1 - decimals):  # < 2 significant digits would be left
         return scientific(v)
     return f"{v + 0.0:,.{decimals}f}"  # + 0.0: no "-0.000"
 
 
 def column_format(values: pd.Series, name: Any = "", precision: int = 3) -> tuple[Callable[[Any], str], str]:
-    """(cell formatter, ``"left"`` or ``"right"``) for one column, by the rules of this module."""
+    """(cell formatter, ``"left"`` or ``"right"``) for one column, by the rules of this module.
+
+    The formatter returns HTML-safe text (``<`` in a text cell is escaped).
+    """
     series = pd.Series(values, dtype=object)
     present = [v for v in series if v is not None and not (isinstance(v, float) and math.isnan(v))]
     is_number = [isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
@@ -111,7 +114,7 @@ def column_format(values: pd.Series, name: Any = "", precision: int = 3) -> tupl
             if isinstance(v, (int, np.integer)):
                 return f"{int(v):,}"
             return _fixed(float(v), decimals)
-        return str(v)
+        return html.escape(str(v), quote=False)
 
     return fmt, align
 
@@ -151,7 +154,7 @@ def styled(df: pd.DataFrame, precision: int = 3,
         styles.append({"selector": f"td.col{i}", "props": "white-space: nowrap;" if align == "right" else
                        "white-space: normal; overflow-wrap: anywhere;"})
     styler = (df.style.format(formatters).hide(axis="index").set_table_styles(styles, overwrite=False)
-              .format_index(lambda c: str(c).replace("_", "_\u200b"), axis=1))
+              .format_index(lambda c: html.escape(str(c)).replace("_", "_<wbr>"), axis=1))
     size = " mrkit-dense" if chars > DENSE_CHARS else " mrkit-compact" if chars > COMPACT_CHARS else ""
     return styler.set_table_attributes(f'class="mrkit{size}"')
 

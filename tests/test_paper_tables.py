@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mrkit.paper import downloads, report
-from mrkit.paper.tables import Table, column_decimals, column_format, format_p, is_p_column, styled
+from mrkit.paper.tables import Table, breakable, column_decimals, column_format, format_p, is_p_column, styled
 
 
 def test_p_values_follow_the_journal_convention():
@@ -38,7 +38,7 @@ def test_decimals_are_shared_by_a_column():
 def test_a_value_that_would_round_away_is_written_in_scientific_notation():
     fmt, _ = column_format(pd.Series([72.98, 0.907, -0.009, 0.000588]), "value")
     assert fmt(72.98) == "72.980" and fmt(0.907) == "0.907"
-    assert fmt(0.000588) == "5.9×10⁻⁴" and fmt(-0.009) == "-9.0×10⁻³"
+    assert fmt(0.000588) == "5.88×10⁻⁴" and fmt(-0.009) == "-9.00×10⁻³"
     assert fmt(0.0) == "0.000" and fmt(-0.0) == "0.000"
     fmt, _ = column_format(pd.Series([1500.2, 250.7, 0.54]), "F")  # large numbers: no decimals, no 5.4×10⁻¹
     assert [fmt(v) for v in (1500.2, 250.7, 0.54)] == ["1,500", "251", "1"]
@@ -51,8 +51,18 @@ def test_text_left_numbers_and_numeric_text_right():
     assert aligns == {"trait": "left", "N": "right", "cell": "right", "ok": "left", "p": "right"}
     html = styled(df).to_html()
     assert re.search(r"\.col0 \{\s*text-align: left;", html) and re.search(r"\.col1 \{\s*text-align: right;", html)
-    assert "336,965" in html and "1.0×10⁻⁹" in html and ">yes<" in html
+    assert "336,965" in html and "1.0×10⁻⁹" in html and ">yes<" in html  # p: 2 significant digits
     assert "&lt;0.001" in styled(pd.DataFrame({"note": ["<0.001 here"]})).to_html()
+
+
+def test_words_are_never_split_long_tokens_get_break_opportunities():
+    assert breakable("Daytime sleepiness (UK Biobank)") == "Daytime sleepiness (UK Biobank)"
+    assert breakable("finn-b-M13_LOWBACKPAIN") == "finn-<wbr>b-<wbr>M13_<wbr>LOWBACKPAIN"
+    assert breakable("MendelianRandomization") == "Mendelian<wbr>Randomization"
+    assert breakable("sleep_duration") == "sleep_<wbr>duration" and breakable("sleepiness") == "sleepiness"
+    sha = "3f1c" * 16  # 64 hex characters: a break every 20
+    assert breakable(sha).split("<wbr>") == [sha[:20], sha[20:40], sha[40:60], sha[60:]]
+    assert breakable("a<b_" + "x" * 20) == "a&lt;b_<wbr>" + "x" * 20
 
 
 def test_table_puts_the_caption_above_escaped_with_notes_below():
@@ -77,7 +87,7 @@ def test_estimates_table_keeps_what_a_reader_needs_and_folds_the_conventions():
     assert "1.931" in html and "1.416 to 2.635" in html
     assert "Maximum likelihood: Nelder-Mead reached maxit" in html
     details = html[html.index("<details"):]
-    assert "SE model" in details and "random_floored" in details and "t(39)" in details
+    assert "SE model" in details and "random_<wbr>floored" in details and "t(39)" in details
     assert ">SE model</th>" in details and ">SE model</th>" not in html[:html.index("<details")]
     continuous = report.estimates_table(results, binary_outcome=False, exposure="LBP", outcome="Insomnia")
     assert list(continuous.data.columns) == ["method", "SNPs", "β", "95% CI", "p"]

@@ -8,7 +8,7 @@
 * other floats share one number of decimals, chosen so that the column's median magnitude shows
   ``precision`` significant digits (at most 6 decimals); in a column of small numbers (2 decimals or more)
   a non-zero value that would keep fewer than two significant digits is written in scientific notation
-  (``5.9×10⁻⁴``) instead of being rounded away;
+  with ``precision`` (at most 3) significant digits (``5.88×10⁻⁴``) instead of being rounded away;
 * p-value columns (``p``, ``p Bonferroni``, ``p_tsmr``, ``pval`` ...) follow the journal convention
   instead: three decimals down to 0.001, two significant digits in scientific notation below.
 
@@ -26,10 +26,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_DECIMALS", "COMPACT_CHARS", "DENSE_CHARS", "is_p_column", "format_p", "scientific",
-           "column_decimals", "column_format", "styled", "Table"]
+__all__ = ["MAX_DECIMALS", "LONG_TOKEN", "COMPACT_CHARS", "DENSE_CHARS", "is_p_column", "format_p", "scientific",
+           "breakable", "column_decimals", "column_format", "styled", "Table"]
 
 MAX_DECIMALS = 6
+#: Text tokens longer than this get break opportunities (:func:`breakable`).
+LONG_TOKEN = 20
 _P_NAME = re.compile(r"^(p|pval|p-value|p value)([ _(\-].*)?$|^.*[ _](p|pval|p-value)$", re.IGNORECASE)
 _NUMERIC_TEXT = re.compile(r"^\s*[-+−–]?\s*(\d|\.\d)")
 _MISSING = "–"
@@ -59,6 +61,25 @@ def format_p(p: Any) -> str:
     return f"{p:.3f}" if p >= 0.001 else scientific(p)
 
 
+def breakable(text: str, longest: int = LONG_TOKEN) -> str:
+    """``text`` as HTML in which no token runs longer than ``longest`` characters without a break opportunity.
+
+    Words wrap only between words, so a word of up to 12 letters is never split; a longer token (a file
+    name, an id, ``MendelianRandomization``) gets ``<wbr>`` after its separators (``/ _ . : - , ;``) and
+    between a lower-case and an upper-case letter, and where a run still exceeds ``longest`` (a checksum),
+    every ``longest`` characters.
+    """
+    def token(t: str) -> str:
+        if len(t) <= 12:
+            return html.escape(t, quote=False)
+        pieces = []
+        for part in re.split(r"(?<=[/_.:,;-])|(?<=[a-z])(?=[A-Z])", t):
+            pieces += [part[i:i + longest] for i in range(0, len(part), longest)]
+        return "<wbr>".join(html.escape(p, quote=False) for p in pieces)
+
+    return "".join(token(t) if not t.isspace() else t for t in re.split(r"(\s+)", text))
+
+
 def _numbers(values: pd.Series) -> np.ndarray:
     """The finite real numbers of a column (bools and text excluded)."""
     out = [float(v) for v in values
@@ -80,16 +101,16 @@ def column_decimals(values: pd.Series | np.ndarray, precision: int = 3) -> int:
     return int(min(MAX_DECIMALS, max(0, precision - 1 - math.floor(math.log10(ref)))))
 
 
-def _fixed(v: float, decimals: int) -> str:
+def _fixed(v: float, decimals: int, digits: int) -> str:
     if decimals >= 2 and v != 0 and abs(v) < 10.0 ** (1 - decimals):  # < 2 significant digits would be left
-        return scientific(v)
+        return scientific(v, digits)
     return f"{v + 0.0:,.{decimals}f}"  # + 0.0: no "-0.000"
 
 
 def column_format(values: pd.Series, name: Any = "", precision: int = 3) -> tuple[Callable[[Any], str], str]:
     """(cell formatter, ``"left"`` or ``"right"``) for one column, by the rules of this module.
 
-    The formatter returns HTML-safe text (``<`` in a text cell is escaped).
+    The formatter returns HTML: text escaped, long tokens breakable (:func:`breakable`).
     """
     series = pd.Series(values, dtype=object)
     present = [v for v in series if v is not None and not (isinstance(v, float) and math.isnan(v))]
@@ -113,8 +134,8 @@ def column_format(values: pd.Series, name: Any = "", precision: int = 3) -> tupl
                 return format_p(v)
             if isinstance(v, (int, np.integer)):
                 return f"{int(v):,}"
-            return _fixed(float(v), decimals)
-        return html.escape(str(v), quote=False)
+            return _fixed(float(v), decimals, min(precision, 3))
+        return breakable(str(v))
 
     return fmt, align
 
@@ -128,12 +149,12 @@ COMPACT_CHARS, DENSE_CHARS = 80, 104
 
 def _min_chars(cells: list[str], header: str, align: str) -> int:
     """Roughly the narrowest a column can be, in characters: numbers do not wrap, text and headers do."""
-    words = [w for w in re.split(r"[\s_]+", header) if w] or [""]
+    words = [w for w in re.split(r"[\s_.]+", header) if w] or [""]
     widest_word = max(len(w) for w in words)
     if align == "right":
         body = max((len(c) for c in cells), default=0)
     else:
-        body = min(12, max((len(w) for c in cells for w in c.split()), default=0))
+        body = max((len(w) for c in cells for w in re.sub(r"<wbr>", " ", c).split()), default=0)
     return max(widest_word, body) + 2
 
 
@@ -152,9 +173,9 @@ def styled(df: pd.DataFrame, precision: int = 3,
         chars += _min_chars([formatters[col](v) for v in df[col]], str(col), align)
         styles.append({"selector": f".col{i}", "props": f"text-align: {align};"})
         styles.append({"selector": f"td.col{i}", "props": "white-space: nowrap;" if align == "right" else
-                       "white-space: normal; overflow-wrap: anywhere;"})
+                       "white-space: normal;"})
     styler = (df.style.format(formatters).hide(axis="index").set_table_styles(styles, overwrite=False)
-              .format_index(lambda c: html.escape(str(c)).replace("_", "_<wbr>"), axis=1))
+              .format_index(lambda c: re.sub(r"([_.])", r"\1<wbr>", html.escape(str(c))), axis=1))
     size = " mrkit-dense" if chars > DENSE_CHARS else " mrkit-compact" if chars > COMPACT_CHARS else ""
     return styler.set_table_attributes(f'class="mrkit{size}"')
 

@@ -30,19 +30,20 @@ WIDTH = 1280
 MIN_PDF_PAGES = 40  # the small book prints to ~95 A4 pages, the full book to more
 
 # Measures the main column (article.bd-article, content box) and every element in it after the page's
-# scripts (MathJax) ran: its box, and for an element that scrolls, its scroll width. Elements inside
-# another offending element, MathJax's hidden assistive MathML, the theme's heading anchors (invisible
-# until hovered) and the content of closed <details> are not counted.
+# scripts (MathJax) ran, with every <details> opened (the convention table, hidden code): its box, and for
+# an element that scrolls, its scroll width. Elements inside another offending element, MathJax's hidden
+# assistive MathML and the theme's heading anchors (invisible until hovered) are not counted.
 PROBE = r"""
 const report = result => document.documentElement.setAttribute('data-mrkit-layout', JSON.stringify(result));
 const measure = () => { try { probe(); } catch (e) { report({error: String(e)}); } };
 const probe = () => {
   const col = document.querySelector('article.bd-article');
+  for (const d of col.querySelectorAll('details')) d.open = true;  // what a reader can unfold must fit too
   const cs = getComputedStyle(col), box = col.getBoundingClientRect();
   const left = box.left + parseFloat(cs.paddingLeft), right = box.right - parseFloat(cs.paddingRight);
   const found = []; let widest = 0, count = 0;
   for (const el of col.querySelectorAll('*')) {
-    if (el.closest('mjx-assistive-mml, .headerlink, details:not([open]) > :not(summary)')) continue;
+    if (el.closest('mjx-assistive-mml, .headerlink')) continue;
     const r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) continue;
     count++;
@@ -55,7 +56,9 @@ const probe = () => {
       found.push({el, tag: el.tagName.toLowerCase(), cls: String(el.className).slice(0, 50), width: Math.round(w),
                   text: (el.textContent || '').trim().slice(0, 70)});
   }
-  report({column: right - left, widest, elements: count, overflow: found.map(({el, ...f}) => f)});
+  const widestOf = sel => Math.max(0, ...[...col.querySelectorAll(sel)].map(e => e.getBoundingClientRect().width));
+  report({column: right - left, widest, table: widestOf('table'), image: widestOf('img'), elements: count,
+          overflow: found.map(({el, ...f}) => f)});
 };
 if (document.readyState === 'complete') setTimeout(measure, 300);
 else window.addEventListener('load', () => setTimeout(measure, 300));
@@ -100,8 +103,9 @@ def overflow(pages: list[Path], site: Path) -> list[str]:
     problems = []
     for page in pages:
         m = layout_of(page, site)
-        print(f"{page.stem}: column {m['column']:.0f} px, widest element {m['widest']:.0f} px "
-              f"({m['elements']} elements), {len(m['overflow'])} overflowing")
+        print(f"{page.stem}: column {m['column']:.0f} px, widest element {m['widest']:.0f} px, table "
+              f"{m['table']:.0f} px, image {m['image']:.0f} px ({m['elements']} elements), "
+              f"{len(m['overflow'])} overflowing")
         assert m["elements"] > 20, f"{page.name}: only {m['elements']} elements measured"
         problems += [f"{page.name}: <{o['tag']} class={o['cls']!r}> {o['width']} px > {m['column']:.0f} px: "
                      f"{o['text']!r}" for o in m["overflow"]]

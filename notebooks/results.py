@@ -60,6 +60,7 @@ show = pd.DataFrame({
 if data == "synthetic":
     show["planted exp(β)"] = t["exp_planted"]
 report.table(show, precision=4, csv="all-directions", data=t,
+             same_decimals=[["OR or exp(β)", "95% CI low", "95% CI high"]],
              caption=f"IVW estimates of the {n_tests} directions of this build: odds ratio (binary outcomes) "
              "or exp(β) (continuous outcomes) per unit of the exposure, 95 % CI, p-value, p adjusted for "
              f"{n_tests} tests (Bonferroni; Benjamini–Hochberg FDR), the published estimate and, on the synthetic "

@@ -196,9 +196,10 @@ def test_pdf_has_pages_title_banner_and_numbered_sections(build_dir, pdf_text):
 def test_pdf_holds_the_insomnia_to_lbp_row_of_the_results_table(build_dir, pdf_text):
     t = pd.read_csv(build_dir / "html" / "book" / "generated" / "downloads" / "results" / "all-directions.csv")
     row = t[(t["exposure"] == "insomnia") & (t["outcome"] == "lbp")].iloc[0]
-    # the numbers as the results table writes them (results.py: precision 4, each column its own decimals)
-    cells = [re.escape(column_format(t[c], c, precision=4)[0](row[c]))
-             for c in ("exp_estimate", "exp_ci_lower", "exp_ci_upper")]
+    # the numbers as the results table writes them (results.py: precision 4, OR and CI to the same decimals)
+    columns = ("exp_estimate", "exp_ci_lower", "exp_ci_upper")
+    fmt, _ = column_format(pd.concat([t[c] for c in columns], ignore_index=True), "OR", precision=4)
+    cells = [re.escape(fmt(row[c])) for c in columns]
     # a row of the table: the exposure first on its line ("Low back pain" may wrap onto the lines around)
     pattern = rf"^Insomnia\s+(?:Low back(?: pain)?\s+)?{int(row['nsnp'])}\s+" + r"\s+".join(cells) + r"\s"
     assert re.search(pattern, pdf_text, re.M), f"no results row matching {pattern!r} in the PDF"

@@ -63,6 +63,16 @@ def test_words_are_never_split_long_tokens_get_break_opportunities():
     sha = "3f1c" * 16  # 64 hex characters: a break every 20
     assert breakable(sha).split("<wbr>") == [sha[:20], sha[20:40], sha[40:60], sha[60:]]
     assert breakable("a<b_" + "x" * 20) == "a&lt;b_<wbr>" + "x" * 20
+    assert breakable("1.954 (1.119–3.411)") == "1.954 (1.119–3.411)"  # numbers stay whole
+    assert breakable("15:98911792:C:T_and_more") == "15:98911792:<wbr>C:<wbr>T_<wbr>and_<wbr>more"
+
+
+def test_an_estimate_and_its_limits_share_decimals():
+    df = pd.DataFrame({"OR": [1.5887, 0.8226], "low": [1.2295, 0.6718], "high": [2.0531, 1.0072]})
+    alone = styled(df, 4).to_html()
+    assert ">2.053<" in alone and ">1.2295<" in alone  # each column its own decimals (median 1.5 vs 0.95)
+    together = styled(df, 4, same_decimals=[["OR", "low", "high"]]).to_html()
+    assert all(f">{v}<" in together for v in ("1.589", "1.230", "2.053", "0.823", "0.672", "1.007"))
 
 
 def test_table_puts_the_caption_above_escaped_with_notes_below():

@@ -27,17 +27,18 @@ PAPER_METHODS = ["ivw", "egger", "weighted_median", "penalised_weighted_median",
 
 def table(df: pd.DataFrame, caption: str, precision: int = 3, *, csv: str | None = None,
           data: pd.DataFrame | None = None, notes: list[str] | None = None,
-          formats: Mapping[str, Any] | None = None) -> Table:
+          formats: Mapping[str, Any] | None = None, same_decimals: list[list[str]] | None = None) -> Table:
     """A captioned, index-free table: text left, numbers right and to common decimals per column.
 
     Formatting and alignment follow :mod:`.tables` (``precision`` significant digits at each column's median
     magnitude; p-value columns by the journal convention). In a book build the table's data are written as
     a CSV beside the page (:func:`.downloads.save_csv`; ``data`` if given, else ``df``) under the name
     ``csv`` (default: the caption's first words) and linked from the caption. ``notes`` are printed under
-    the table; ``formats`` overrides the formatter of named columns.
+    the table; ``formats`` overrides the formatter of named columns; ``same_decimals`` names groups of
+    columns written to one number of decimals (an estimate and its confidence limits).
     """
     link = downloads.save_csv(df if data is None else data, csv or downloads.slug(caption), unique=csv is None)
-    return Table(styled(df, precision, formats), caption, link=link, notes=list(notes or []))
+    return Table(styled(df, precision, formats, same_decimals or ()), caption, link=link, notes=list(notes or []))
 
 
 def _get(obj: Any, key: str, default: Any = np.nan) -> Any:
@@ -108,7 +109,8 @@ def estimates_table(results: pd.DataFrame, *, binary_outcome: bool, exposure: st
     out.details = [table(detail, f"Conventions of each row: β on the scale of the {scale} {per}, its standard "
                          "error, 95 % confidence interval and p-value, the model of the SE and the distribution "
                          "the p-value was taken from (the convention named with each result).",
-                         4, csv="causal-estimates-conventions")]
+                         4, csv="causal-estimates-conventions",
+                         same_decimals=[["β", "95% CI low", "95% CI high"]])]
     out.summary = "Conventions: β, SE, SE model and p-value distribution of each row"
     return out
 

@@ -21,7 +21,7 @@ import html
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -65,15 +65,15 @@ def breakable(text: str, longest: int = LONG_TOKEN) -> str:
     """``text`` as HTML in which no token runs longer than ``longest`` characters without a break opportunity.
 
     Words wrap only between words, so a word of up to 12 letters is never split; a longer token (a file
-    name, an id, ``MendelianRandomization``) gets ``<wbr>`` after its separators (``/ _ . : - , ;``) and
-    between a lower-case and an upper-case letter, and where a run still exceeds ``longest`` (a checksum),
-    every ``longest`` characters.
+    name, an id, ``MendelianRandomization``) gets ``<wbr>`` after its separators (``/ _ ;``, and
+    ``. : , -`` unless a digit follows: numbers stay whole) and between a lower-case and an upper-case
+    letter, and where a run still exceeds ``longest`` (a checksum), every ``longest`` characters.
     """
     def token(t: str) -> str:
         if len(t) <= 12:
             return html.escape(t, quote=False)
         pieces = []
-        for part in re.split(r"(?<=[/_.:,;-])|(?<=[a-z])(?=[A-Z])", t):
+        for part in re.split(r"(?<=[/_;])|(?<=[.:,-])(?!\d)|(?<=[a-z])(?=[A-Z])", t):
             pieces += [part[i:i + longest] for i in range(0, len(part), longest)]
         return "<wbr>".join(html.escape(p, quote=False) for p in pieces)
 
@@ -159,17 +159,26 @@ def _min_chars(cells: list[str], header: str, align: str) -> int:
 
 
 def styled(df: pd.DataFrame, precision: int = 3,
-           formats: Mapping[str, Callable[[Any], str]] | None = None):
+           formats: Mapping[str, Callable[[Any], str]] | None = None,
+           same_decimals: Iterable[Iterable[str]] = ()):
     """An index-free pandas Styler of ``df``: each column formatted and aligned by :func:`column_format`.
 
-    ``formats`` overrides the formatter of named columns (their alignment stays the automatic one). Numbers
-    do not wrap; text and headers do (headers also after an underscore). A table estimated wider than
-    :data:`COMPACT_CHARS` gets the class ``mrkit-compact``, wider than :data:`DENSE_CHARS` ``mrkit-dense``.
+    ``formats`` overrides the formatter of named columns (their alignment stays the automatic one);
+    ``same_decimals`` names groups of columns that share one number of decimals (an estimate and its
+    confidence limits), chosen over their values together. Numbers do not wrap; text and headers do
+    (headers also after ``_`` and ``.``). A table estimated wider than :data:`COMPACT_CHARS` gets the class
+    ``mrkit-compact``, wider than :data:`DENSE_CHARS` ``mrkit-dense``.
     """
+    shared = {}
+    for group in same_decimals:
+        group = [c for c in group if c in df]
+        if group:
+            fmt, _ = column_format(pd.concat([df[c] for c in group], ignore_index=True), group[0], precision)
+            shared.update(dict.fromkeys(group, fmt))
     formatters, styles, chars = {}, [], 0
     for i, col in enumerate(df.columns):
         fmt, align = column_format(df[col], col, precision)
-        formatters[col] = (formats or {}).get(col, fmt)
+        formatters[col] = (formats or {}).get(col, shared.get(col, fmt))
         chars += _min_chars([formatters[col](v) for v in df[col]], str(col), align)
         styles.append({"selector": f".col{i}", "props": f"text-align: {align};"})
         styles.append({"selector": f"td.col{i}", "props": "white-space: nowrap;" if align == "right" else

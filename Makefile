@@ -6,10 +6,14 @@ BIN    := $(VENV)/bin
 ENV_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: book test env bench lock clean
+.PHONY: book pdf test env bench lock clean
 
 book: env
 	$(BIN)/mrkit book
+
+# The book and its PDF edition, _build/pdf/sleep-lbp-mr.pdf (printed by Debian chromium, offline).
+pdf: env
+	$(BIN)/mrkit book --pdf
 
 test: env
 	$(BIN)/python -m pytest

@@ -31,7 +31,7 @@ from myst_nb import glue
 import mrkit
 from mrkit.methods.presso import mr_presso
 from mrkit.methods.steiger import steiger_directionality
-from mrkit.paper import plots, report
+from mrkit.paper import downloads, plots, report
 from mrkit.paper.labels import BINARY_TRAITS
 from mrkit.paper.study import Study
 
@@ -102,23 +102,24 @@ display(Markdown(report.presso_note(presso)))
 # %% tags=["remove-input"]
 single = mrkit.single_snp(h, convention=convention)
 loo = mrkit.leave_one_out(h, convention=convention)
-fig = plots.scatter(h, results, exposure=f"{X} ({study.units(exposure)})", outcome=f"{Y} ({study.units(outcome)})",
-                    egger_intercept=pleio["intercept"], methods=["ivw", "egger", "weighted_median",
-                                                                   "penalised_weighted_median", "ml"],
-                    outliers=presso.outliers)
-glue("scatter", fig, display=False)
-plt.close(fig)
-fig = plots.forest(single, label_col="snp", xlabel=f"causal estimate ({report.effect_unit(outcome, study)} per unit {X})",
-                   summary=results[results["method"].isin(["ivw", "egger", "weighted_median"])])
-glue("forest", fig, display=False)
-plt.close(fig)
-fig = plots.funnel(single, results, xlabel=f"Wald ratio ({report.effect_unit(outcome, study)} per unit {X})")
-glue("funnel", fig, display=False)
-plt.close(fig)
-fig = plots.forest(loo, label_col="snp", xlabel=f"IVW estimate without the variant ({report.effect_unit(outcome, study)})",
-                   summary=results[results["method"] == "ivw"])
-glue("loo", fig, display=False)
-plt.close(fig)
+unit = report.effect_unit(outcome, study)
+figures = {
+    "scatter": plots.scatter(h, results, exposure=f"{X} ({study.units(exposure)})",
+                             outcome=f"{Y} ({study.units(outcome)})", egger_intercept=pleio["intercept"],
+                             methods=["ivw", "egger", "weighted_median", "penalised_weighted_median", "ml"],
+                             outliers=presso.outliers),
+    "forest": plots.forest(single, label_col="snp", xlabel=f"causal estimate ({unit} per unit {X})",
+                           summary=results[results["method"].isin(["ivw", "egger", "weighted_median"])]),
+    "funnel": plots.funnel(single, results, xlabel=f"Wald ratio ({unit} per unit {X})"),
+    "loo": plots.forest(loo, label_col="snp", xlabel=f"IVW estimate without the variant ({unit})",
+                        summary=results[results["method"] == "ivw"]),
+}
+csv_names = {"scatter": "harmonised", "forest": "forest-single-snp", "funnel": "funnel-single-snp",
+             "loo": "leave-one-out"}
+for key, fig in figures.items():
+    glue(key, fig, display=False)
+    glue(f"{key}-data", downloads.figure_csv(fig, csv_names[key]), display=False)
+    plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} scatter
@@ -127,14 +128,16 @@ plt.close(fig)
 # Each point is an instrument: its association with the exposure (x, oriented so that the effect allele
 # increases the exposure) and with the outcome (y), with 95 % confidence intervals. Lines have the slopes of
 # the causal estimates; MR-Egger's line has its intercept. MR-PRESSO outliers are in red.
+# {glue}`scatter-data`
 # ```
 
 # %% [markdown]
 # ```{glue:figure} forest
 # :alt: Forest plot of single-SNP Wald ratios and summary estimates.
 #
-# Wald ratio of each instrument with its 95 % confidence interval (first-order standard error), and the IVW,
-# MR-Egger and weighted-median estimates in colour. The dashed line is no effect.
+# Wald ratio of each instrument with its 95 % confidence interval (first-order standard error), ordered by
+# estimate; below the rule, the IVW, MR-Egger and weighted-median estimates on all instruments, in colour.
+# The dashed line is no effect. {glue}`forest-data`
 # ```
 
 # %% [markdown]
@@ -143,14 +146,16 @@ plt.close(fig)
 #
 # Funnel plot: Wald ratios against their precision (1/SE). Without directional pleiotropy the points are
 # symmetric around the IVW estimate; asymmetry suggests pleiotropy or small-study-like bias.
+# {glue}`funnel-data`
 # ```
 
 # %% [markdown]
 # ```{glue:figure} loo
 # :alt: Leave-one-out IVW estimates.
 #
-# Leave-one-out analysis: the IVW estimate recomputed without each instrument in turn, with 95 % intervals.
-# One instrument that moves the estimate a lot would deserve scrutiny.
+# Leave-one-out analysis: the IVW estimate recomputed without each instrument in turn (labelled with the
+# instrument left out), ordered by estimate, with 95 % intervals; below the rule, the IVW estimate on all
+# instruments. One instrument that moves the estimate a lot would deserve scrutiny. {glue}`loo-data`
 # ```
 
 # %% [markdown]

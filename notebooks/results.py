@@ -23,7 +23,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit.paper import report
+from mrkit.paper import downloads, report
 from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, seed=seed)
@@ -59,7 +59,9 @@ show = pd.DataFrame({
     "published (Luo 2022)": t.apply(pub, axis=1)})
 if data == "synthetic":
     show["planted exp(β)"] = t["exp_planted"]
-report.table(show, caption=f"IVW estimates of the {n_tests} directions of this build: odds ratio (binary outcomes) "
+report.table(show, precision=4, csv="all-directions", data=t,
+             same_decimals=[["OR or exp(β)", "95% CI low", "95% CI high"]],
+             caption=f"IVW estimates of the {n_tests} directions of this build: odds ratio (binary outcomes) "
              "or exp(β) (continuous outcomes) per unit of the exposure, 95 % CI, p-value, p adjusted for "
              f"{n_tests} tests (Bonferroni; Benjamini–Hochberg FDR), the published estimate and, on the synthetic "
              "panel, the planted effect.")
@@ -85,6 +87,7 @@ ax.set_xlabel("OR (binary outcome) or exp(β) (continuous outcome) per unit of e
 ax.legend(frameon=False, fontsize=8, loc="best")
 fig.tight_layout()
 glue("forest-all", fig, display=False)
+glue("forest-all-data", downloads.save_csv(t, "all-directions"), display=False)
 plt.close(fig)
 
 # %% [markdown]
@@ -95,6 +98,7 @@ plt.close(fig)
 # {cite:t}`luo2022` where the paper gave numbers (orange diamonds) and, on the synthetic panel, the planted effect
 # (black ticks). The dashed line is no effect. Note the log scale: the insomnia → LBP effect is per unit of an
 # ordinal score, the reverse effects per unit of log odds of LBP liability, so their sizes are not comparable.
+# {glue}`forest-all-data`
 # ```
 
 # %% [markdown]

@@ -28,7 +28,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit.paper import labels, report, simulation_study
+from mrkit.paper import downloads, labels, report, simulation_study
 from mrkit.simulate.scenarios import SCENARIOS as SCENARIO_DESCRIPTIONS
 
 # %% [markdown]
@@ -136,6 +136,7 @@ report.table(wide("bias", beta_alt), caption=f"Bias (Monte Carlo SE) of each met
 fig = simulation_study.plot_measure(summary, "bias", xlabel="bias (SD outcome per SD exposure)", reference=0.0)
 glue("sim-bias", fig, display=False)
 plt.close(fig)
+glue("sim-summary-data", downloads.save_csv(summary, "simulation-summary"), display=False)
 
 # %% [markdown]
 # ```{glue:figure} sim-bias
@@ -146,6 +147,7 @@ plt.close(fig)
 # effect of zero (circles) and at the non-null effect (squares); bars are 95 % Monte Carlo intervals. The
 # dashed line is no bias. Notice which methods move away from zero when pleiotropy is directional or
 # violates InSIDE, and the shift towards the observational association under sample overlap.
+# {glue}`sim-summary-data`
 # ```
 
 # %% tags=["remove-input"]
@@ -219,7 +221,7 @@ plt.close(fig)
 # effect) per method and scenario, at a true effect of zero (circles) and at the non-null effect
 # (squares), with 95 % Monte Carlo intervals; the dashed line is the nominal 0.95. Biased methods lose
 # coverage; so does maximum likelihood wherever the instruments are heterogeneous, because TwoSampleMR's
-# ML standard error ignores over-dispersion.
+# ML standard error ignores over-dispersion. {glue}`sim-summary-data`
 # ```
 
 # %% tags=["remove-input"]
@@ -262,7 +264,7 @@ plt.close(fig)
 # Proportion of replicates with p < 0.05 per method and scenario: at a true effect of zero (circles)
 # this is the type-I error, whose nominal value is the dashed line at 0.05; at the non-null effect
 # (squares) it is the power. Bars are 95 % Monte Carlo intervals. Power only counts for a method whose
-# circle sits near the dashed line in the same panel.
+# circle sits near the dashed line in the same panel. {glue}`sim-summary-data`
 # ```
 
 # %% [markdown]

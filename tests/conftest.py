@@ -1,4 +1,4 @@
-"""Shared fixtures: the R validation data beside the checkout (../shared/validation)."""
+"""Shared fixtures: the R validation data beside the checkout (../shared/validation), and the small book."""
 from __future__ import annotations
 
 import os
@@ -17,3 +17,17 @@ def validation_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"validation data not found at {path} (set MRKIT_SHARED to the shared/ folder)")
     return path
+
+
+@pytest.fixture(scope="session")
+def small_build(tmp_path_factory):
+    """One build of ``mrkit book --profile small`` into a temporary folder (with its PDF where Chromium is
+    installed): (layout, report), shared by the book and browser tests."""
+    from mrkit.book.browser import find_chromium
+    from mrkit.book.pipeline import DEFAULT_PLAN, Layout, build_book
+
+    build = tmp_path_factory.mktemp("book")
+    layout = Layout.default(ROOT, build=build)
+    report = build_book(DEFAULT_PLAN, profile="small", layout=layout, progress=False,
+                        pdf=find_chromium() is not None)
+    return layout, report

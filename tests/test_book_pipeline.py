@@ -43,6 +43,9 @@ NOTEBOOK = textwrap.dedent('''\
         raise ValueError(f"deliberate failure for {trait}")
     pathlib.Path(results_dir, f"{trait}.json").write_text(json.dumps({"value": value * 2}))
     print(trait, value * 2)
+    from mrkit.paper import downloads
+    import pandas as pd
+    downloads.save_csv(pd.DataFrame({"trait": [trait], "value": [value * 2]}), "values")
     ''')
 
 PLAN = textwrap.dedent('''\
@@ -166,6 +169,22 @@ def test_failure_names_notebook_parameters_and_cell_and_keeps_old_site(toy: Path
     (toy / "book" / "runplan.toml").write_text(plan)
     again = build(toy)
     assert "toy-lbp" in [r for r, _ in again.executed]
+
+
+def test_data_files_are_published_beside_their_page_and_survive_a_failed_run(toy: Path):
+    build(toy)
+    published = toy / "_build" / "html" / "book" / "generated" / "downloads" / "toy-lbp" / "values.csv"
+    assert published.read_text().splitlines() == ["trait,value", "lbp,2.0"]
+    plan = (toy / "book" / "runplan.toml").read_text()
+    (toy / "book" / "runplan.toml").write_text(plan.replace('{trait = "lbp"}', '{trait = "lbp", fail = true}'))
+    with pytest.raises(RunFailed):
+        build(toy)
+    kept = toy / "book" / "generated" / "downloads" / "toy-lbp" / "values.csv"
+    assert kept.read_text().splitlines() == ["trait,value", "lbp,2.0"]  # the last good run's files stay
+    assert published.read_text().splitlines() == ["trait,value", "lbp,2.0"]
+    (toy / "book" / "runplan.toml").write_text(plan.replace('{trait = "lbp"}', '{trait = "lbp", value = 5.0}'))
+    build(toy)
+    assert published.read_text().splitlines() == ["trait,value", "lbp,10.0"]
 
 
 def test_cli_failure_exit_code(toy: Path, capsys):

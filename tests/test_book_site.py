@@ -1,16 +1,13 @@
 """The real book, built on its small configuration, checked as HTML and in a headless browser.
 
-One build (session fixture) of ``mrkit book --profile small`` into a temporary folder; the tests read
-the executed notebooks and the HTML, and render two pages in Debian's Chromium served from 127.0.0.1.
+One build (session fixture ``small_build`` of conftest.py) of ``mrkit book --profile small`` into a temporary
+folder; the tests read the executed notebooks and the HTML, and render two pages in Debian's Chromium served
+from 127.0.0.1 (mrkit.book.browser).
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import shutil
 import subprocess
-import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,21 +16,13 @@ import nbformat
 import pytest
 import yaml
 
+from mrkit.book import browser
 from mrkit.book.pipeline import DEFAULT_PLAN, Layout, build_book
 from mrkit.book.runplan import load_plan
 from mrkit.paper.plots import method_label
 from mrkit.paper.report import ALL_METHODS
-from mrkit.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.book
-
-
-@pytest.fixture(scope="session")
-def small_build(tmp_path_factory):
-    build = tmp_path_factory.mktemp("book")
-    layout = Layout.default(PROJECT_ROOT, build=build)
-    report = build_book(DEFAULT_PLAN, profile="small", layout=layout, progress=False)
-    return layout, report
 
 
 class _Tags(HTMLParser):
@@ -129,39 +118,26 @@ def test_no_page_loads_anything_from_another_host(small_build):
 def test_rebuild_without_changes_executes_nothing(small_build):
     layout, _ = small_build
     start = time.perf_counter()
-    report = build_book(DEFAULT_PLAN, profile="small", layout=layout, progress=False)
+    report = build_book(DEFAULT_PLAN, profile="small", layout=layout, progress=False,
+                        pdf=browser.find_chromium() is not None)  # as the fixture built it
     assert report.executed == []
     assert time.perf_counter() - start < 60
 
 
 # --- headless Chromium ---------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
 
 @pytest.fixture(scope="module")
 def served(small_build):
     layout, _ = small_build
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(layout.build / "html"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with browser.serve(layout.build / "html") as url:
+        yield url
 
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    if CHROMIUM is None:
+    if browser.find_chromium() is None:
         pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-           f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-
-
+    return browser.run_chromium(*args, timeout=120)
 
 
 @pytest.mark.browser

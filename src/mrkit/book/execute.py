@@ -26,6 +26,7 @@ import yaml
 
 from ..errors import MRKitError
 from .runplan import Run
+from .site import publish
 
 CELL_TIMEOUT_S = 3600
 
@@ -99,13 +100,20 @@ def code_cell_line(source: Path, number: int) -> int | None:
 
 
 def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
-                extra_parameters: dict[str, Any] | None = None) -> Outcome:
-    """Execute ``run`` into ``output``; raise :class:`RunFailed` naming what broke."""
+                extra_parameters: dict[str, Any] | None = None, downloads: Path | None = None) -> Outcome:
+    """Execute ``run`` into ``output``; raise :class:`RunFailed` naming what broke.
+
+    With ``downloads``, the data files the notebook writes for its figures and tables
+    (:mod:`mrkit.paper.downloads`) go to ``downloads/<run id>/``, replacing the previous run's only when
+    this one succeeds; the page links them as ``downloads/<run id>/<file>``.
+    """
     params = {**run.parameters, **(extra_parameters or {})}
     output.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"mrkit-{run.id}-") as tmp:
         tmp = Path(tmp)
+        files = tmp / "downloads"
+        files.mkdir()
         source_nb, executed = tmp / "source.ipynb", tmp / "executed.ipynb"
         nbformat.write(jupytext.read(run.notebook), source_nb)
         (tmp / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=True))
@@ -114,6 +122,8 @@ def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
                "--execution-timeout", str(CELL_TIMEOUT_S), "--no-progress-bar"]
         env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MRKIT_RUN_ID": run.id}
+        if downloads is not None:
+            env.update({"MRKIT_DOWNLOAD_DIR": str(files), "MRKIT_DOWNLOAD_URL": f"downloads/{run.id}"})
         returncode, stdout, stderr, cpu = run_measured(cmd, env)
         seconds = time.perf_counter() - start
         if returncode != 0:
@@ -137,7 +147,11 @@ def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
             keep_note = f"\n  failed notebook kept at: {kept}" if kept else ""
             raise RunFailed(f"run '{run.id}' failed after {seconds:.1f}s\n  notebook: {run.notebook}"
                             f"\n  parameters: {shown}{detail}{keep_note}", kept)
+        if downloads is not None:
+            downloads.mkdir(parents=True, exist_ok=True)
+            publish(files, downloads / run.id)
         tmp_out = output.with_name(f".{output.name}.tmp")
         shutil.copyfile(executed, tmp_out)
         os.replace(tmp_out, output)
     return Outcome(run, seconds, output, cpu)
+

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from ..paths import PROJECT_ROOT
 from .execute import RunFailed, execute_run
 from .fingerprint import analysis_code_hash, run_key
+from .pdf import PDF_NAME, build_pdf, publish_pdf
 from .runplan import Plan, Run, load_plan, resolve_needs, with_data
 from .site import render, stage_source
 
@@ -48,6 +49,11 @@ class Layout:
     def state(self) -> Path:
         return self.executed / ".runs"
 
+    @property
+    def downloads(self) -> Path:
+        """The data files of each page's figures and tables (``downloads/<run id>/``)."""
+        return self.executed / "downloads"
+
 
 @dataclass
 class Report:
@@ -62,6 +68,7 @@ class Report:
     render_seconds: float = 0.0
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at the start and at the end
     cores: int = 1
+    pdf: Path | None = None
 
     def summary(self) -> str:
         """The build's timing report: wall time of each part, CPU time of the notebooks, machine load."""
@@ -99,8 +106,10 @@ def _load() -> float:
 def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: Layout | None = None,
                jobs: int | None = None, render_site: bool = True, strict: bool = True,
                data_fingerprint: Callable[[dict[str, Any]], str] = default_data_fingerprint,
-               progress: bool = True, data: str | None = None) -> Report:
-    """Execute what changed in the plan, then render and publish the site (``data``: override the plan's data).
+               progress: bool = True, data: str | None = None, pdf: bool = False) -> Report:
+    """Execute what changed in the plan, then render and publish the site (``data``: override the plan's data;
+    with ``pdf``, also the PDF edition: ``<build>/pdf/<name>.pdf``, published at the site's root and linked
+    from the landing page).
 
     The data each run needs are made ready (the synthetic panel generated on first use) in a background
     thread, while runs that need no data (``data = "none"``) already execute; a run's key, and so whether
@@ -128,10 +137,18 @@ def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: La
     if render_site:
         stage = layout.build / "source"
         data_params = next((r.parameters for r in plan.runs if r.parameters.get("data") != "none"), {})
-        stage_source(layout.root, stage, outputs, data_params, results=layout.results)
+        stage_source(layout.root, stage, outputs, data_params, results=layout.results, downloads=layout.downloads,
+                     pdf_name=PDF_NAME if pdf else None)
+        if pdf:  # first, so that a failure leaves the published site (which would link the PDF) as it was
+            t0 = time.perf_counter()
+            report.pdf = build_pdf(stage, layout.build, strict=strict)
+            if progress:
+                print(f"  PDF built in {time.perf_counter() - t0:.1f}s: {report.pdf}")
         t0 = time.perf_counter()
         render(stage, layout.build / "sphinx", layout.build / "html", strict=strict)
         report.render_seconds = time.perf_counter() - t0
+        if report.pdf is not None:
+            publish_pdf(report.pdf, layout.build / "html")
         if progress:
             print(f"  site rendered in {report.render_seconds:.1f}s: {layout.build / 'html' / 'index.html'}")
     report.seconds = time.perf_counter() - start
@@ -256,7 +273,8 @@ def _execute_all(runs: list[Run], needs: dict[str, list[str]], layout: Layout, o
                     _state_file(layout, run).unlink(missing_ok=True)  # a half-done run must never look current
                     first_start = first_start or time.perf_counter()
                     running[pool.submit(execute_run, run, outputs[run], layout.build / "failed",
-                                        layout.root, {"results_dir": _rel(layout.results, layout.root)})] = run
+                                        layout.root, {"results_dir": _rel(layout.results, layout.root)},
+                                        layout.downloads)] = run
             waiting_on = list(running) + [f for f in data.values() if not f.done()]
             if not waiting_on:
                 if pending and failure is None:  # nothing runs and nothing can start: needs that failed

@@ -23,6 +23,8 @@ from ..errors import MRKitError
 from .runplan import Run
 
 MATHJAX_SOURCE = Path("node_modules") / "mathjax" / "es5"
+#: Folder of the staged source whose files Sphinx copies into the site as they are (html_extra_path).
+EXTRA = "_extra"
 
 
 class SiteBuildError(MRKitError):
@@ -73,9 +75,10 @@ def data_statement(params: dict[str, Any], api: dict[str, Any] | None = None) ->
                 "the published study's GWAS, through the top hits and associations the API gives. The pages "
                 "that need whole GWAS files say what they show instead. See {doc}`/book/data`.\n:::")
     if params.get("data", "synthetic") == "real":
-        return (":::{note}\nThis build was computed on the **real GWAS summary statistics** listed in "
-                "`data/sources.toml`.\n:::")
-    return (":::{warning}\nThis build was computed on the **synthetic default panel** (size "
+        return (":::{note}\n:class: mrkit-data-statement\nThis build was computed on the **real GWAS summary "
+                "statistics** listed in `data/sources.toml`.\n:::")
+    return (":::{warning}\n:class: mrkit-data-statement\nThis build was computed on the **synthetic default panel** "
+            "(size "
             f"`{params.get('panel_size', 'full')}`, seed `{params.get('seed')}`): simulated GWAS summary statistics "
             "calibrated to the study, with causal effects planted at the published estimates. Its numbers test "
             "the pipeline, they are not the study's results. See {doc}`/book/data`.\n:::")
@@ -152,10 +155,24 @@ def filter_toc(toc: dict, produced: set[str]) -> tuple[dict, list[str]]:
     return out, listed
 
 
+def pdf_statement(pdf_name: str | None) -> str:
+    """The landing page's line about the PDF edition: a link when this build publishes one."""
+    if pdf_name:
+        return (f'**PDF edition:** the whole book in one document, <a class="mrkit-pdf-link" href="../{pdf_name}" '
+                f'download>{pdf_name}</a> (figures, tables, numbered sections and references).')
+    return "A PDF edition of the whole book is built by `make pdf`."
+
+
 def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params: dict[str, Any],
-                 results: Path | None = None) -> list[str]:
-    """Write the book source into ``stage``; return the pages of the staged toc (``results``: the build's results
-    folder, where OpenGWAS pages record the answers they used)."""
+                 results: Path | None = None, downloads: Path | None = None,
+                 pdf_name: str | None = None) -> list[str]:
+    """Write the book source into ``stage``; return the pages of the staged toc.
+
+    ``results``: the build's results folder, where OpenGWAS pages record the answers they used.
+    ``downloads/<run id>/`` (the data files of each executed page, :mod:`mrkit.paper.downloads`) are staged
+    as extra files, published beside the pages as ``book/generated/downloads/<run id>/``. ``pdf_name``: the
+    PDF this build publishes at the site's root, linked from the landing page.
+    """
     stage.mkdir(parents=True, exist_ok=True)
     api = None
     if data_params.get("data") == "opengwas" and results is not None:
@@ -163,10 +180,15 @@ def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params
 
         api = provenance(results)
     keep = _sync_tree(root / "book", stage / "book", skip={"generated"})
+    extra = stage / EXTRA
+    extra.mkdir(exist_ok=True)
     for run, path in executed.items():
         target = stage / f"{run.page}.ipynb"
         _write_if_changed(nbformat.writes(presentable(path, run, api)).encode(), target)
         keep.add(target)
+        files = (downloads / run.id) if downloads is not None else None
+        if files is not None and files.is_dir():
+            keep |= _sync_tree(files, extra / Path(run.page).parent / "downloads" / run.id)
     mathjax = root / MATHJAX_SOURCE
     if not (mathjax / "tex-mml-chtml.js").is_file():
         raise SiteBuildError(f"MathJax is not installed at {mathjax}: run `npm ci` (make env does it)")
@@ -179,8 +201,10 @@ def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params
         "Computed on OpenGWAS API data (top hits and associations of the datasets of data/sources.toml)."
         if data == "opengwas" else
         "Computed on the synthetic default panel: simulated data calibrated to the study, not the real GWAS.")
-    statement = data_statement(data_params, api)
-    config.setdefault("parse", {}).setdefault("myst_substitutions", {})["data_statement"] = statement
+    substitutions = config.setdefault("parse", {}).setdefault("myst_substitutions", {})
+    substitutions["data_statement"] = data_statement(data_params, api)
+    substitutions["pdf_statement"] = pdf_statement(pdf_name)
+    config.setdefault("sphinx", {}).setdefault("config", {})["html_extra_path"] = [EXTRA]
     _write_if_changed(yaml.safe_dump(config, sort_keys=False).encode(), stage / "_config.yml")
     toc, pages = filter_toc(yaml.safe_load((root / "_toc.yml").read_text()),
                             {run.page for run in executed})
@@ -198,21 +222,32 @@ def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params
     return pages
 
 
-def render(stage: Path, sphinx_dir: Path, html_dir: Path, *, strict: bool = True) -> None:
-    """Jupyter Book ``stage`` into ``sphinx_dir``; publish to ``html_dir`` only if it succeeded."""
+def jupyter_book(stage: Path, sphinx_dir: Path, *, builder: str = "html", toc: Path | None = None,
+                 strict: bool = True) -> Path:
+    """Run Jupyter Book on ``stage`` into ``sphinx_dir`` with ``builder``; return the built folder.
+
+    Raises :class:`SiteBuildError` with the build's warnings and errors when it fails.
+    """
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(stage), "--path-output", str(sphinx_dir), "--keep-going"]
+    cmd = [str(jb), "build", str(stage), "--path-output", str(sphinx_dir), "--keep-going", "--builder", builder]
+    if toc is not None:
+        cmd += ["--toc", str(toc)]
     if strict:
         cmd.append("-W")
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    built = sphinx_dir / "_build" / "html"
+    built = sphinx_dir / "_build" / builder
     if proc.returncode != 0 or not (built / "index.html").exists():
         text = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
         lines = [ln for ln in text.splitlines()
                  if "WARNING" in ln or "ERROR" in ln or "Error" in ln] or text.splitlines()[-15:]
-        raise SiteBuildError("jupyter-book build failed; the published site was left as it was:\n  "
+        raise SiteBuildError(f"jupyter-book build ({builder}) failed; the published site was left as it was:\n  "
                              + "\n  ".join(lines[:30]))
-    publish(built, html_dir)
+    return built
+
+
+def render(stage: Path, sphinx_dir: Path, html_dir: Path, *, strict: bool = True) -> None:
+    """Jupyter Book ``stage`` into ``sphinx_dir``; publish to ``html_dir`` only if it succeeded."""
+    publish(jupyter_book(stage, sphinx_dir, strict=strict), html_dir)
 
 
 def publish(built: Path, html_dir: Path) -> None:

@@ -19,12 +19,17 @@ def register(subparsers) -> None:
                         "(data/sources.toml files) or opengwas (the OpenGWAS API; token in $OPENGWAS_JWT)")
     p.add_argument("--refresh", action="store_true",
                    help="with --data opengwas: ask the API again instead of using cached answers")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print the book to <build>/pdf/ as one PDF (needs Debian chromium)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..book.pipeline import DEFAULT_PLAN, Layout, build_book
+    from ..errors import MRKitError
 
+    if args.pdf and args.no_render:
+        raise MRKitError("--pdf prints the rendered book: it cannot go with --no-render")
     plan = (args.plan or DEFAULT_PLAN).resolve()
     root = plan.parents[1]  # the plan lives in <project>/book/
     if args.refresh:  # every cached OpenGWAS answer is stale from now on: the pages using them re-execute
@@ -32,6 +37,6 @@ def run(args) -> int:
 
         mark_refresh()
     report = build_book(plan, profile=args.profile, layout=Layout.default(root, build=args.build_dir), jobs=args.jobs,
-                        render_site=not args.no_render, strict=not args.no_strict, data=args.data)
+                        render_site=not args.no_render, strict=not args.no_strict, data=args.data, pdf=args.pdf)
     print(report.summary())
     return 0

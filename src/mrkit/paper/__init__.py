@@ -10,6 +10,8 @@ holds what they would otherwise repeat, so that the notebooks only narrate and p
 * the analysis path, trait file -> harmonised instruments: :mod:`.study`; its per-trait tables kept on disk
   across pages and builds (Parquet, keyed by the data fingerprint and the code): :mod:`.study_cache`
 * tables, numbers in prose, saved results of each direction: :mod:`.report`; figures: :mod:`.plots`
+* how a table reads (alignment, decimals, caption and notes): :mod:`.tables`; the data behind each
+  figure and table as CSV files beside the page: :mod:`.downloads`
 * the limitations analysis (sample overlap, power): :mod:`.limitations`
 * teaching chapters: the simulation study :mod:`.simulation_study`, harmonisation by example
   :mod:`.harmonisation_examples`, the conventions compared :mod:`.convention_comparison`, the

@@ -1,12 +1,14 @@
 """What readers see for each key: the study's traits (order, labels, units) and the MR methods' names.
 
 One map each, used by the notebooks, the tables and figures and the run plan's page titles
-(``{exposure_label}`` in ``book/runplan.toml``).
+(``{exposure_label}`` in ``book/runplan.toml``), and how a variant is named (:func:`variant_label`).
 """
 from __future__ import annotations
 
+import re
+
 __all__ = ["TRAITS", "SLEEP_TRAITS", "BINARY_TRAITS", "TRAIT_LABELS", "SHORT_UNITS", "METHOD_LABELS",
-           "trait_label", "method_label", "method_labels"]
+           "trait_label", "method_label", "method_labels", "variant_label"]
 
 #: The study's traits in the paper's order: five sleep traits, then low back pain.
 TRAITS = ("insomnia", "sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness", "lbp")
@@ -57,3 +59,25 @@ def method_label(method: str, short: bool = False) -> str:
 def method_labels(short: bool = False) -> dict[str, str]:
     """id -> name for every method, for ``Series.map``."""
     return {m: method_label(m, short) for m in METHOD_LABELS}
+
+
+_RSID = re.compile(r"^rs\d+$")
+_MAX_ALLELE = 6
+
+
+def variant_label(snp: object, rsid: object = None) -> str:
+    """How a variant is named in figures and tables: its rsid where there is one, else ``chr:pos:A1:A2``.
+
+    ``rsid`` (e.g. a reader's ``rsid`` column) wins when it looks like one (``rs`` + digits); otherwise the
+    variant id is shown as it is (real files with rsids already use them as ids; the synthetic panel and
+    the Neale lab files use ``chrom:pos:ref:alt``), with alleles longer than 6 bases shortened to
+    ``ACGTAC…`` so that indels do not widen a figure's margin.
+    """
+    if rsid is not None and _RSID.match(str(rsid).strip()):
+        return str(rsid).strip()
+    text = str(snp)
+    parts = text.split(":")
+    if len(parts) == 4 and not _RSID.match(text):
+        parts[2:] = [a if len(a) <= _MAX_ALLELE else a[:_MAX_ALLELE] + "…" for a in parts[2:]]
+        return ":".join(parts)
+    return text

@@ -6,6 +6,7 @@ notebook only narrates and captions.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 import matplotlib.pyplot as plt
@@ -14,7 +15,7 @@ import pandas as pd
 
 from ..gwas.qc import genomic_inflation
 from ..methods.mrdata import as_mrdata
-from .labels import method_label
+from .labels import method_label, variant_label
 
 _COLOURS = dict(zip(["ivw", "egger", "weighted_median", "penalised_weighted_median", "ml", "weighted_mode",
                      "simple_median", "simple_mode", "raps", "ivw_fe", "ivw_mre", "wald_ratio"],
@@ -26,9 +27,10 @@ def scatter(data: pd.DataFrame, results: pd.DataFrame, *, exposure: str, outcome
             egger_intercept: float | None = None, methods: Iterable[str] | None = None,
             outliers: Iterable[str] = ()) -> plt.Figure:
     """SNP-outcome against SNP-exposure associations with one line per method (Egger with its intercept)."""
+    outliers = [str(o) for o in outliers]
     d = as_mrdata(data).canonical()  # checked, mr_keep rows only, oriented so that bx > 0
     fig, ax = plt.subplots(figsize=(_W, 5.2))
-    is_out = np.isin(d.snp, list(map(str, outliers)))
+    is_out = np.isin(d.snp, outliers)
     for mask, style, label in ((~is_out, dict(color="0.25"), "variant"),
                                (is_out, dict(color="#b2182b"), "MR-PRESSO outlier")):
         if mask.any():
@@ -48,37 +50,107 @@ def scatter(data: pd.DataFrame, results: pd.DataFrame, *, exposure: str, outcome
     ax.set_ylabel(f"SNP effect on {outcome}")
     ax.legend(fontsize=8, frameon=False, loc="best")
     fig.tight_layout()
+    if isinstance(data, pd.DataFrame):  # the harmonised data as given: every variant, with its mr_keep flag
+        snp = next((c for c in ("SNP", "snp") if c in data), None)
+        attach_data(fig, data.assign(presso_outlier=data[snp].astype(str).isin(outliers)) if snp else data)
     return fig
 
 
-def forest(table: pd.DataFrame, *, label_col: str = "SNP", xlabel: str, summary: pd.DataFrame | None = None,
+#: Row labels of mrkit's single-SNP and leave-one-out tables that are summaries, not variants
+#: (TwoSampleMR's ``mr_singlesnp``/``mr_leaveoneout`` convention: ``All - <method>`` and ``All``).
+SUMMARY_LABEL = re.compile(r"^All( - .*)?$")
+DATA_ATTR = "mrkit_data"
+
+
+def attach_data(fig: plt.Figure, data: pd.DataFrame) -> plt.Figure:
+    """Keep the data a figure was drawn from on the figure (read by :func:`figure_data`)."""
+    setattr(fig, DATA_ATTR, data.reset_index(drop=True))
+    return fig
+
+
+def figure_data(fig: plt.Figure) -> pd.DataFrame | None:
+    """The data ``fig`` was drawn from, in display order, or None if its function attaches none."""
+    return getattr(fig, DATA_ATTR, None)
+
+
+def forest_rows(table: pd.DataFrame, *, label_col: str = "snp", summary: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rows of a forest plot in display order, top to bottom (as TwoSampleMR's ``mr_forest_plot`` and
+    ``mr_leaveoneout_plot`` draw them): the variants ordered by estimate, largest first, then the summary
+    rows once, below them.
+
+    ``table`` has one row per variant with ``label_col``, ``estimate``, ``ci_lower``, ``ci_upper`` (mrkit's
+    ``single_snp`` or ``leave_one_out`` output). Its own summary rows (label ``All`` or ``All - <method>``)
+    are the summary unless ``summary`` is given: then ``summary``'s rows (``mr()`` results: ``method``,
+    ``estimate``, ``ci_lower``, ``ci_upper``) are, in their order, and the table's ``All`` rows are dropped.
+    Rows without a finite estimate are left out.
+
+    Returns columns ``label`` (as drawn: :func:`~mrkit.paper.labels.variant_label` or the method's
+    name), ``kind`` (``"variant"`` or ``"summary"``), ``id`` (the variant id or method id), ``estimate``,
+    ``ci_lower``, ``ci_upper`` and, where the input has them, ``se``, ``p``.
+    """
+    is_summary = table[label_col].astype(str).str.match(SUMMARY_LABEL)
+    extra = [c for c in ("se", "p") if c in table]
+    variants = table[~is_summary & np.isfinite(table["estimate"].astype(float))]
+    variants = variants.sort_values("estimate", ascending=False, kind="mergesort")
+    rows = [{"label": variant_label(r[label_col], r.get("rsid")), "kind": "variant", "id": str(r[label_col]),
+             **{c: r[c] for c in ("estimate", "ci_lower", "ci_upper", *extra)}} for _, r in variants.iterrows()]
+    if summary is None:
+        own = table[is_summary]
+        summary_rows = [{"label": str(r[label_col]), "id": str(r[label_col]), **r.to_dict()}
+                        for _, r in own.iterrows()]
+    else:
+        summary_rows = [{"label": method_label(r["method"]), "id": r["method"], **r.to_dict()}
+                        for _, r in summary.iterrows()]
+    rows += [{"label": r["label"], "kind": "summary", "id": r["id"],
+              **{c: r.get(c, np.nan) for c in ("estimate", "ci_lower", "ci_upper", *extra)}}
+             for r in summary_rows if np.isfinite(float(r["estimate"]))]
+    return pd.DataFrame(rows, columns=["label", "kind", "id", "estimate", "ci_lower", "ci_upper", *extra])
+
+
+def forest(table: pd.DataFrame, *, label_col: str = "snp", xlabel: str, summary: pd.DataFrame | None = None,
            null: float = 0.0, log_scale: bool = False) -> plt.Figure:
-    """Point estimates with 95 % intervals, one row per SNP (or direction), summary rows in colour at the bottom."""
-    t = table.dropna(subset=["estimate"]).sort_values("estimate")
-    rows = [(str(r[label_col]), r["estimate"], r["ci_lower"], r["ci_upper"], "0.2") for _, r in t.iterrows()]
-    if summary is not None:
-        rows += [(method_label(r["method"]), r["estimate"], r["ci_lower"], r["ci_upper"],
-                  _COLOURS.get(r["method"], "k")) for _, r in summary.iterrows() if np.isfinite(r["estimate"])]
-    n = len(rows)
-    fig, ax = plt.subplots(figsize=(_W, max(2.5, 0.22 * n + 1.2)))
-    for i, (lab, est, lo, hi, col) in enumerate(rows):
-        y = n - 1 - i
-        ax.plot([lo, hi], [y, y], color=col, lw=1.2)
-        ax.plot(est, y, "s" if col != "0.2" else "o", color=col, ms=5 if col != "0.2" else 3.5)
+    """Point estimates with 95 % intervals: the variants ordered by estimate, then the summary rows below a rule.
+
+    Rows as :func:`forest_rows` orders them (its frame is attached to the figure, see :func:`figure_data`);
+    summary rows are drawn as squares in the method's colour with bold labels, the variants in grey.
+    """
+    rows = forest_rows(table, label_col=label_col, summary=summary)
+    n_var = int((rows["kind"] == "variant").sum())
+    n_sum = len(rows) - n_var
+    # y from the top: variants 0..n_var-1, a blank row, then the summaries
+    ys = [i if k == "variant" else i + 1 for i, k in enumerate(rows["kind"])]
+    n = (ys[-1] + 1) if ys else 1
+    fig, ax = plt.subplots(figsize=(_W, max(2.5, 0.2 * n + 1.2)))
+    for y, (_, r) in zip(ys, rows.iterrows()):
+        y = n - 1 - y
+        if r["kind"] == "variant":
+            ax.plot([r["ci_lower"], r["ci_upper"]], [y, y], color="0.35", lw=0.9)
+            ax.plot(r["estimate"], y, "o", color="0.15", ms=3.2)
+        else:
+            colour = _COLOURS.get(r["id"], "#b2182b")
+            ax.plot([r["ci_lower"], r["ci_upper"]], [y, y], color=colour, lw=2.0)
+            ax.plot(r["estimate"], y, "D", color=colour, ms=6)
+    if n_var and n_sum:
+        ax.axhline(n - 1 - n_var, color="0.6", lw=0.8, gid="summary-rule")  # between variants and summaries
     ax.axvline(null, color="0.5", lw=0.8, ls="--")
-    ax.set_yticks(range(n))
-    ax.set_yticklabels([r[0] for r in rows][::-1], fontsize=7 if n > 30 else 8)
+    ax.set_yticks([n - 1 - y for y in ys])
+    ax.set_yticklabels(rows["label"], fontsize=7 if n > 30 else 8)
+    for tick, kind in zip(ax.get_yticklabels(), rows["kind"]):
+        if kind == "summary":
+            tick.set_fontweight("bold")
     if log_scale:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylim(-0.7, n - 0.3)
     fig.tight_layout()
-    return fig
+    return attach_data(fig, rows)
 
 
 def funnel(single: pd.DataFrame, results: pd.DataFrame, *, xlabel: str) -> plt.Figure:
     """Per-SNP Wald ratios against their precision 1/SE, with the IVW and Egger estimates as lines."""
     s = single.dropna(subset=["estimate", "se"])
+    if "snp" in s:
+        s = s[~s["snp"].astype(str).str.match(SUMMARY_LABEL)]
     fig, ax = plt.subplots(figsize=(_W, 4.6))
     ax.scatter(s["estimate"], 1.0 / s["se"], s=14, color="0.25")
     for m in ("ivw", "egger", "weighted_median"):
@@ -89,7 +161,7 @@ def funnel(single: pd.DataFrame, results: pd.DataFrame, *, xlabel: str) -> plt.F
     ax.set_ylabel("precision of the Wald ratio, 1/SE")
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
-    return fig
+    return attach_data(fig, s.assign(precision=1.0 / s["se"]))
 
 
 def manhattan(sumstats: pd.DataFrame, *, title: str, threshold: float = 5e-8,

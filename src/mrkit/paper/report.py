@@ -1,6 +1,6 @@
 """Tables and sentences of the book's pages, computed from results so no number is typed by hand.
 
-Each function turns mrkit results into what a reader sees: a captioned table (a pandas Styler) or a
+Each function turns mrkit results into what a reader sees: a captioned table (:class:`.tables.Table`) or a
 Markdown sentence with the numbers in it. The MR pages save a JSON summary per direction
 (:func:`save_direction`) that the results and limitations pages read back (:func:`load_directions`).
 """
@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..methods.estimate import odds_ratios
+from . import downloads
 from .labels import TRAITS, method_label
+from .tables import Table, column_format, styled
 
 ALL_METHODS = ["ivw", "ivw_fe", "ivw_mre", "egger", "simple_median", "weighted_median",
                "penalised_weighted_median", "simple_mode", "weighted_mode", "ml", "raps"]
@@ -23,19 +25,20 @@ ALL_METHODS = ["ivw", "ivw_fe", "ivw_mre", "egger", "simple_median", "weighted_m
 PAPER_METHODS = ["ivw", "egger", "weighted_median", "penalised_weighted_median", "ml"]
 
 
-def table(df: pd.DataFrame, caption: str, precision: int = 3):
-    """A captioned, index-free Styler with numbers to ``precision`` significant places."""
-    def fmt(v: Any) -> str:
-        if isinstance(v, (bool, np.bool_)):
-            return "yes" if v else "no"
-        if isinstance(v, (int, np.integer)):
-            return f"{v:,}"
-        if isinstance(v, (float, np.floating)):
-            if not math.isfinite(v):
-                return "–"
-            return f"{v:.{precision}g}" if (abs(v) < 1e-3 and v != 0) or abs(v) >= 1e5 else f"{v:.{precision}f}"
-        return "" if v is None else str(v)
-    return df.style.format(fmt).hide(axis="index").set_caption(caption)
+def table(df: pd.DataFrame, caption: str, precision: int = 3, *, csv: str | None = None,
+          data: pd.DataFrame | None = None, notes: list[str] | None = None,
+          formats: Mapping[str, Any] | None = None, same_decimals: list[list[str]] | None = None) -> Table:
+    """A captioned, index-free table: text left, numbers right and to common decimals per column.
+
+    Formatting and alignment follow :mod:`.tables` (``precision`` significant digits at each column's median
+    magnitude; p-value columns by the journal convention). In a book build the table's data are written as
+    a CSV beside the page (:func:`.downloads.save_csv`; ``data`` if given, else ``df``) under the name
+    ``csv`` (default: the caption's first words) and linked from the caption. ``notes`` are printed under
+    the table; ``formats`` overrides the formatter of named columns; ``same_decimals`` names groups of
+    columns written to one number of decimals (an estimate and its confidence limits).
+    """
+    link = downloads.save_csv(df if data is None else data, csv or downloads.slug(caption), unique=csv is None)
+    return Table(styled(df, precision, formats, same_decimals or ()), caption, link=link, notes=list(notes or []))
 
 
 def _get(obj: Any, key: str, default: Any = np.nan) -> Any:
@@ -72,23 +75,44 @@ def exposure_scale(trait: str, study: Any) -> str:
     return f"per unit of {study.label(trait).lower()}" + (f" ({units})" if units else "")
 
 
-def estimates_table(results: pd.DataFrame, *, binary_outcome: bool, exposure: str, outcome: str, units: str = ""):
-    """The causal-estimates table of an MR page, on the outcome's scale."""
+def estimates_table(results: pd.DataFrame, *, binary_outcome: bool, exposure: str, outcome: str,
+                    units: str = "") -> Table:
+    """The causal-estimates table of an MR page, on the outcome's scale.
+
+    The table a reader needs: method, SNPs, the estimate (the odds ratio for a binary outcome, else β) with
+    its 95 % CI, and p. What each row's convention chose (SE model, distribution of the p-value, β and SE
+    on the log scale) is in a second table in a collapsed details block below it, notes (e.g. a
+    non-converged optimiser) under the first. The CSV beside the table holds every column of ``results``.
+    """
     r = odds_ratios(results, ci="table")  # the OR interval is the row's own CI, exponentiated
-    cols = {"method": "method", "nsnp": "SNPs", "estimate": "β", "se": "SE", "ci_lower": "95% CI low",
-            "ci_upper": "95% CI high", "p": "p"}
-    if binary_outcome:
-        cols.update({"or": "OR", "or_lci95": "OR 95% low", "or_uci95": "OR 95% high"})
-    cols.update({"se_model": "SE model", "distribution": "p from"})
-    t = r[[c for c in cols if c in r]].rename(columns=cols)
-    t["method"] = t["method"].map(method_label)
-    if "note" in r and r["note"].fillna("").astype(str).str.len().any():
-        t["note"] = r["note"].fillna("")
+    est, lo, hi = ("or", "or_lci95", "or_uci95") if binary_outcome else ("estimate", "ci_lower", "ci_upper")
+    head = "OR" if binary_outcome else "β"
+    main = pd.DataFrame({"method": r["method"].map(method_label), "SNPs": r["nsnp"], head: r[est]})
+    fmt, _ = column_format(pd.concat([r[est], r[lo], r[hi]]), head, precision=4)
+    main["95% CI"] = [f"{fmt(a)} to {fmt(b)}" if np.isfinite(a) and np.isfinite(b) else "–"
+                      for a, b in zip(r[lo].astype(float), r[hi].astype(float))]
+    main["p"] = r["p"]
+    notes = [f"{method_label(m)}: {n}" for m, n in zip(r["method"], r.get("note", pd.Series("", index=r.index)))
+             if isinstance(n, str) and n.strip()]
+    cols = {"method": "method", "estimate": "β", "se": "SE", "ci_lower": "95% CI low", "ci_upper": "95% CI high",
+            "p": "p", "se_model": "SE model", "distribution": "p from"}
+    detail = r[[c for c in cols if c in r]].rename(columns=cols)
+    detail["method"] = detail["method"].map(method_label)
     scale = "log odds ratio of " + outcome.lower() if binary_outcome else outcome.lower()
-    return table(t, caption=f"Causal estimates of {exposure} on {outcome}: β on the scale of {scale} per unit of "
-                 f"the exposure{' (' + units + ')' if units else ''}, its standard error, 95 % confidence interval"
-                 + (", odds ratio (OR = exp β) with its interval" if binary_outcome else "")
-                 + "; the SE model and the distribution of the p-value follow the convention of each row.")
+    per = f"per unit of the exposure{' (' + units + ')' if units else ''}"
+    caption = (f"Causal estimates of {exposure} on {outcome}: "
+               + (f"odds ratio (OR = exp β) {per} with its 95 % confidence interval" if binary_outcome
+                  else f"β on the scale of {outcome.lower()} {per} with its 95 % confidence interval")
+               + ", and the p-value. The SE model and the p-value's distribution of each row are under "
+                 "'Conventions' below.")
+    out = table(main, caption, 4, csv="causal-estimates", data=results, notes=notes, formats={head: fmt})
+    out.details = [table(detail, f"Conventions of each row: β on the scale of the {scale} {per}, its standard "
+                         "error, 95 % confidence interval and p-value, the model of the SE and the distribution "
+                         "the p-value was taken from (the convention named with each result).",
+                         4, csv="causal-estimates-conventions",
+                         same_decimals=[["β", "95% CI low", "95% CI high"]])]
+    out.summary = "Conventions: β, SE, SE model and p-value distribution of each row"
+    return out
 
 
 def scale_note(exposure: str, outcome: str, study: Any) -> str:

@@ -130,8 +130,10 @@ pd.DataFrame([summary]).to_csv(out / "phenome_scan_fdr.csv", index=False)
 # in any mix), the thresholds and methods under `[settings]`, and a PLINK reference panel to clump against:
 #
 # ```sh
-# mrkit scan finngen_endpoints.toml -o scan-out            # a LocalCluster with one worker per CPU
-# mrkit scan finngen_endpoints.toml -o scan-out --scheduler tcp://10.0.0.5:8786   # an existing cluster
+# # on a LocalCluster with one worker per CPU:
+# mrkit scan finngen_endpoints.toml -o scan-out
+# # on an existing cluster:
+# mrkit scan finngen_endpoints.toml -o scan-out --scheduler tcp://10.0.0.5:8786
 # ```
 #
 # Each file is read once, streaming, so a 16-million-row FinnGen file needs little memory on its worker;

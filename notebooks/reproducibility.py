@@ -79,7 +79,7 @@ report.table(pd.DataFrame(runs), caption="The run plan: each executed page of th
 if study.folder is not None:
     manifest = json.loads((study.folder / "manifest.json").read_text())
     files = manifest.get("files", {})
-    rows = [{"file": name, "bytes": info.get("size"), "sha256": info.get("sha256")}
+    rows = [{"file": name, "bytes": info.get("bytes"), "sha256": info.get("sha256")}
             for name, info in (files.items() if isinstance(files, dict) else ((f["name"], f) for f in files))]
     display(report.table(pd.DataFrame(rows), caption=f"Files of the synthetic panel (size {panel_size}, seed "
                          f"{manifest.get('seed', seed)}): name, size in bytes and SHA-256 checksum. The same seed "

@@ -181,3 +181,18 @@ def test_phenome_page_has_its_manhattan_figure_and_fdr_against_the_planted_truth
     assert "false discovery proportion" in text and "planted" in text and "--scheduler" in text
     fdr = (layout.results / "phenome_scan_fdr.csv").read_text().splitlines()
     assert fdr[0].startswith("tests,discoveries,false_discoveries,fdp")
+
+
+def test_reproducibility_page_lists_the_panel_files_with_size_and_checksum(small_build):
+    """Each file of the synthetic panel's manifest appears with its size in bytes and its SHA-256."""
+    import json
+
+    from mrkit.simulate import ensure_panel
+
+    layout, _ = small_build
+    text = (layout.build / "html" / "book" / "generated" / "reproducibility.html").read_text().replace("<wbr>", "")
+    files = json.loads((ensure_panel(size="small") / "manifest.json").read_text())["files"]
+    assert files
+    for name, info in files.items():
+        assert info["sha256"] in text, name
+        assert f">{info['bytes']:,}<" in text or f">{info['bytes']}<" in text, f"{name}: size {info['bytes']} missing"

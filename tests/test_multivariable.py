@@ -20,10 +20,10 @@ from scipy import optimize, stats
 
 sm = pytest.importorskip("statsmodels.api")
 
-from mrkit.errors import InputError, NotEstimable  # noqa: E402
-from mrkit.methods import multivariable as mvm  # noqa: E402
-from mrkit.methods.ivw import mr_ivw  # noqa: E402
-from mrkit.methods.mvdata import as_mvdata  # noqa: E402
+from mrkit.errors import InputError, NotEstimable
+from mrkit.methods import multivariable as mvm
+from mrkit.methods.ivw import mr_ivw
+from mrkit.methods.mvdata import as_mvdata
 
 LIPIDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "validation" / "lipids_chd_waterworth2010_28snps.csv"
 REL = 1e-9
@@ -149,7 +149,7 @@ def test_median_regression_is_the_l1_optimum(lipids):
     bx, _, by, byse = lipids
     w = byse ** -2.0
     theta = mvm.lad_fit(bx, by, w)
-    obj = lambda t: np.sum(w * np.abs(by - bx @ t))  # noqa: E731
+    obj = lambda t: np.sum(w * np.abs(by - bx @ t))
     # an interior-point LP (another algorithm) reaches the same objective value
     n, p = bx.shape
     res = optimize.linprog(np.concatenate([np.zeros(p), w, w]), A_eq=np.hstack([bx, np.eye(n), -np.eye(n)]),

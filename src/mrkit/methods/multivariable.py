@@ -44,7 +44,8 @@ randomization in the single-sample and two-sample summary data settings. Int J E
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,8 +57,19 @@ from .conventions import Convention, confidence_interval, distribution_label, ge
 from .estimate import TABLE_COLUMNS
 from .mvdata import MVData, as_mvdata
 
-__all__ = ["MV_METHODS", "MV_DEFAULT_METHODS", "mv_ivw_fit", "mr_mvivw", "mr_mvegger", "lad_fit", "mr_mvmedian",
-           "conditional_f", "q_a", "mv_mr", "mv_diagnostics"]
+__all__ = [
+    "MV_DEFAULT_METHODS",
+    "MV_METHODS",
+    "conditional_f",
+    "lad_fit",
+    "mr_mvegger",
+    "mr_mvivw",
+    "mr_mvmedian",
+    "mv_diagnostics",
+    "mv_ivw_fit",
+    "mv_mr",
+    "q_a",
+]
 
 MV_METHODS = ("mv_ivw", "mv_ivw_fe", "mv_egger", "mv_median")
 MV_DEFAULT_METHODS = MV_METHODS
@@ -247,13 +259,14 @@ def _polish(x: np.ndarray, y: np.ndarray, w: np.ndarray, theta: np.ndarray) -> n
 def _lad_batch(x: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 60) -> np.ndarray:
     """Exact weighted LAD fits of B data sets at once: IRLS to near the optimum, snapped to the optimal
     vertex (checked by the subgradient condition), :func:`lad_fit` for any replicate that fails."""
-    b, j, p = x.shape
-    theta = np.linalg.solve(np.einsum("bjk,j,bjl->bkl", x, w, x), np.einsum("bjk,j,bj->bk", x, w, y)[..., None])[..., 0]
+    theta = np.linalg.solve(np.einsum("bjk,j,bjl->bkl", x, w, x),
+                            np.einsum("bjk,j,bj->bk", x, w, y)[..., None])[..., 0]
     scale = np.abs(y).mean(axis=1, keepdims=True) + 1e-300
     for _ in range(iterations):
         r = y - np.einsum("bjk,bk->bj", x, theta)
         a = w / np.maximum(np.abs(r), 1e-10 * scale)
-        theta = np.linalg.solve(np.einsum("bjk,bj,bjl->bkl", x, a, x), np.einsum("bjk,bj,bj->bk", x, a, y)[..., None])[..., 0]
+        theta = np.linalg.solve(np.einsum("bjk,bj,bjl->bkl", x, a, x),
+                                np.einsum("bjk,bj,bj->bk", x, a, y)[..., None])[..., 0]
     out = _polish(x, y, w, theta)
     for i in np.flatnonzero(np.isnan(out).any(axis=1)):
         out[i] = lad_fit(x[i], y[i], w)

@@ -22,9 +22,10 @@ Hemani G et al. (2018). eLife 7:e34408 (TwoSampleMR ``mv_harmonise_data``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,18 +73,18 @@ class MVData:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return self.bx, self.bxse, self.by, self.byse
 
-    def select(self, exposures) -> "MVData":
+    def select(self, exposures) -> MVData:
         """The same variants with only the named (or indexed) exposures, in the order given."""
         idx = [self.exposures.index(e) if isinstance(e, str) else int(e) for e in exposures]
         return replace(self, bx=self.bx[:, idx], bxse=self.bxse[:, idx],
                        exposures=tuple(self.exposures[i] for i in idx))
 
-    def subset(self, keep) -> "MVData":
+    def subset(self, keep) -> MVData:
         """The variants selected by a mask or index, order kept."""
         return replace(self, snp=self.snp[keep], bx=self.bx[keep], bxse=self.bxse[keep], by=self.by[keep],
                        byse=self.byse[keep])
 
-    def canonical(self) -> "MVData":
+    def canonical(self) -> MVData:
         """Sorted by variant id and oriented so that the first exposure's effect is >= 0.
 
         Bootstrap estimators draw in this order, so a result depends neither on the row order nor on

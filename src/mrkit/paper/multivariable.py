@@ -17,10 +17,9 @@ from ..gwas.multivariable import mv_extract_exposures, mv_harmonise
 from ..methods.estimate import mr
 from ..methods.mediation import mediation_table
 from ..methods.multivariable import mv_mr
-from ..methods.mvdata import as_mvdata
 from .labels import trait_label
 
-__all__ = ["MVAnalysis", "mv_analysis", "comparison_table", "mediation", "weak_conditional", "forest_figure"]
+__all__ = ["MVAnalysis", "comparison_table", "forest_figure", "mediation", "mv_analysis", "weak_conditional"]
 
 
 @dataclass

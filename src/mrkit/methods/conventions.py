@@ -22,15 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = [
-    "CONVENTIONS",
-    "Convention",
-    "confidence_interval",
-    "distribution_label",
-    "get_convention",
-    "p_value",
-    "result_row",
-]
+__all__ = ["Convention", "CONVENTIONS", "get_convention", "p_value", "confidence_interval",
+           "result_row",
+           "distribution_label"]
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bin_dist", "density", "density_mode", "density_modes", "r_seq"]
+__all__ = ["r_seq", "bin_dist", "density", "density_mode", "density_modes"]
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 _CHUNK = 2048  # rows per FFT batch: bounds memory at about 2048 x 1024 complex numbers

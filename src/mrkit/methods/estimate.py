@@ -21,8 +21,7 @@ Yavorska OO, Burgess S (2017). Int J Epidemiol 46:1734-1739 (MendelianRandomizat
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -38,7 +37,7 @@ from .mode import mr_mode
 from .mrdata import MRData, split_pairs
 from .wald import wald_ratio
 
-__all__ = ["DEFAULT_METHODS", "METHODS", "TABLE_COLUMNS", "method_rows", "mr", "odds_ratios"]
+__all__ = ["METHODS", "DEFAULT_METHODS", "TABLE_COLUMNS", "mr", "odds_ratios", "method_rows"]
 
 #: Method ids, in TwoSampleMR's output order where it has one.
 METHODS = ("wald_ratio", "egger", "weighted_median", "ivw", "simple_mode", "weighted_mode", "ml",

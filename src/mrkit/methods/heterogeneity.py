@@ -33,7 +33,7 @@ from .egger import egger_fit, mr_egger
 from .ivw import ivw_fit
 from .mrdata import MRData, split_pairs
 
-__all__ = ["cochran_q", "heterogeneity", "i2_gx", "pleiotropy", "rucker_q"]
+__all__ = ["i2_gx", "cochran_q", "rucker_q", "heterogeneity", "pleiotropy"]
 
 
 def i2_gx(bx, bxse, byse=None) -> float:

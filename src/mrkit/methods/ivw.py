@@ -27,7 +27,7 @@ from scipy import stats
 from ..errors import NotEstimable
 from .conventions import result_row
 
-__all__ = ["SE_MODELS", "ivw_fit", "mr_ivw"]
+__all__ = ["ivw_fit", "mr_ivw", "SE_MODELS"]
 
 #: IVW standard-error models: name -> (TwoSampleMR function it reproduces).
 SE_MODELS = {"fixed": "mr_ivw_fe", "random_floored": "mr_ivw",

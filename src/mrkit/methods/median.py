@@ -31,15 +31,8 @@ from ..rng import make_rng, resolve_seed
 from .conventions import result_row
 from .wald import ratio_se
 
-__all__ = [
-    "bootstrap_median_se",
-    "median_weights",
-    "mr_penalised_weighted_median",
-    "mr_simple_median",
-    "mr_weighted_median",
-    "penalised_weights",
-    "weighted_median",
-]
+__all__ = ["weighted_median", "median_weights", "penalised_weights", "bootstrap_median_se",
+           "mr_simple_median", "mr_weighted_median", "mr_penalised_weighted_median"]
 
 PENALTY_FACTOR = 20.0  # TwoSampleMR penk, MendelianRandomization's fixed 20
 

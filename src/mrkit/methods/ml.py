@@ -35,7 +35,7 @@ from scipy import optimize, stats
 from ..errors import NotEstimable
 from .conventions import result_row
 
-__all__ = ["ml_objective", "mr_ml", "nelder_mead_r"]
+__all__ = ["nelder_mead_r", "ml_objective", "mr_ml"]
 
 _BIG = 1.0e35
 _RELTOL = float(np.sqrt(np.finfo(float).eps))

@@ -33,7 +33,7 @@ from .conventions import result_row
 from .density import density_mode, density_modes
 from .wald import ratio_se
 
-__all__ = ["mbe_bandwidth", "mode_estimate", "mr_mode", "r_mad"]
+__all__ = ["r_mad", "mbe_bandwidth", "mode_estimate", "mr_mode"]
 
 MAD_CONSTANT = 1.4826
 

@@ -16,24 +16,17 @@ holding several exposure-outcome pairs is split by ``id.exposure``/``id.outcome`
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 
-__all__ = [
-    "PAIR_COLUMNS",
-    "TWOSAMPLEMR_NAMES",
-    "MRData",
-    "as_mrdata",
-    "read_harmonised",
-    "split_pairs",
-]
+__all__ = ["MRData", "read_harmonised", "split_pairs", "as_mrdata", "PAIR_COLUMNS",
+           "TWOSAMPLEMR_NAMES"]
 
 #: TwoSampleMR column -> short name.
 TWOSAMPLEMR_NAMES = {"SNP": "snp", "beta.exposure": "bx", "se.exposure": "bxse",
@@ -80,12 +73,12 @@ class MRData:
         """``(bx, bxse, by, byse)``."""
         return self.bx, self.bxse, self.by, self.byse
 
-    def subset(self, keep: np.ndarray) -> MRData:
+    def subset(self, keep: np.ndarray) -> "MRData":
         """The SNPs selected by a boolean mask or integer index, order kept."""
         return replace(self, snp=self.snp[keep], bx=self.bx[keep], bxse=self.bxse[keep],
                        by=self.by[keep], byse=self.byse[keep])
 
-    def canonical(self) -> MRData:
+    def canonical(self) -> "MRData":
         """Sorted by SNP id and oriented so that every ``bx > 0`` (``by`` negated with it).
 
         Bootstrap estimators draw in this order, so their results do not depend on the row
@@ -195,7 +188,8 @@ def _keep_mask(frame: pd.DataFrame, loc: _Locator) -> np.ndarray:
     keep = np.empty(len(frame), dtype=bool)
     for pos, value in enumerate(values.tolist()):
         key = str(value).strip().lower() if not isinstance(value, bool) else str(value).lower()
-        key = key.removesuffix(".0")
+        if key.endswith(".0"):
+            key = key[:-2]
         if key not in truth:
             raise loc.error(f"mr_keep must be TRUE or FALSE, got {value!r}", pos, "mr_keep")
         keep[pos] = truth[key]

@@ -32,7 +32,7 @@ from scipy import optimize, stats
 
 from ..errors import InputError
 
-__all__ = ["mr_min_detectable_effect", "mr_power"]
+__all__ = ["mr_power", "mr_min_detectable_effect"]
 
 
 def _arr(name: str, value: Any, *, low: float | None = None, high: float | None = None,

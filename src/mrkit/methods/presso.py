@@ -27,9 +27,8 @@ Nat Genet 50:693-698.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,7 +38,7 @@ from ..errors import InputError, NotEstimable
 from ..rng import make_rng, resolve_seed
 from .strength import summary_arrays
 
-__all__ = ["PressoResult", "loo_ivw_slopes", "mr_presso", "rss_loo"]
+__all__ = ["PressoResult", "mr_presso", "loo_ivw_slopes", "rss_loo"]
 
 
 @dataclass

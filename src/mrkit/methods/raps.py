@@ -43,7 +43,7 @@ from scipy import integrate, optimize, stats
 from ..errors import InputError, NotEstimable
 from .strength import summary_arrays
 
-__all__ = ["loss_constants", "mr_raps", "raps_estimating_equations"]
+__all__ = ["mr_raps", "loss_constants", "raps_estimating_equations"]
 
 _DEFAULT_K = {"l2": 2.0, "huber": 1.345, "tukey": 4.685}
 

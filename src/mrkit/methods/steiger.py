@@ -32,7 +32,7 @@ from scipy import stats
 from ..errors import InputError
 from .strength import as_vector, r2_from_bsen, r2_from_eaf, r2_from_lor, r_from_pn
 
-__all__ = ["snp_r2", "steiger", "steiger_directionality"]
+__all__ = ["steiger", "steiger_directionality", "snp_r2"]
 
 
 def steiger(r2_exposure: float, r2_outcome: float, n_exposure: float, n_outcome: float

@@ -28,21 +28,9 @@ from scipy import special, stats
 from ..errors import InputError
 
 __all__ = [
-    "as_vector",
-    "f_from_r2",
-    "f_statistic",
-    "instrument_strength",
-    "mean_f",
-    "p_from_r2n",
-    "r2_from_bsen",
-    "r2_from_eaf",
-    "r2_from_lor",
-    "r_from_bsen",
-    "r_from_lor",
-    "r_from_pn",
-    "summary_arrays",
-    "total_r2",
-    "weak_instrument_flags",
+    "as_vector", "summary_arrays", "f_statistic", "r2_from_eaf", "r_from_bsen", "r2_from_bsen",
+    "r_from_pn", "p_from_r2n", "r_from_lor", "r2_from_lor", "mean_f", "total_r2",
+    "f_from_r2", "weak_instrument_flags", "instrument_strength",
 ]
 
 

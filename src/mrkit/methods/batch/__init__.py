@@ -47,7 +47,7 @@ Modules: input checks :mod:`.common`; IVW and MR-Egger :mod:`.regression`; media
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -66,21 +66,9 @@ from .robust import (
     weighted_median_rows,
 )
 
-__all__ = [
-    "BATCH_METHODS",
-    "as_batch",
-    "egger",
-    "fit_methods",
-    "ivw",
-    "median_weights",
-    "ml",
-    "mode",
-    "penalised_weighted_median",
-    "raps",
-    "simple_median",
-    "weighted_median",
-    "weighted_median_rows",
-]
+__all__ = ["as_batch", "ivw", "egger", "weighted_median_rows", "median_weights", "simple_median",
+           "weighted_median", "penalised_weighted_median", "mode", "ml", "raps", "fit_methods",
+           "BATCH_METHODS"]
 
 #: Methods :func:`fit_methods` knows, in display order.
 BATCH_METHODS = ("ivw", "ivw_fe", "egger", "simple_median", "weighted_median",

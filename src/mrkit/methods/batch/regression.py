@@ -7,7 +7,7 @@ from scipy import stats
 from ...errors import InputError
 from .common import as_batch, normal_summary
 
-__all__ = ["egger", "ivw"]
+__all__ = ["ivw", "egger"]
 
 
 def ivw(bx, bxse, by, byse, *, se_model: str = "random_floored") -> dict[str, np.ndarray]:

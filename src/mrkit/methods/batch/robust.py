@@ -13,14 +13,8 @@ from ..median import weighted_median as _weighted_median
 from ..mode import mbe_bandwidth, r_mad
 from .common import as_batch, normal_summary
 
-__all__ = [
-    "median_weights",
-    "mode",
-    "penalised_weighted_median",
-    "simple_median",
-    "weighted_median",
-    "weighted_median_rows",
-]
+__all__ = ["weighted_median_rows", "median_weights", "simple_median", "weighted_median",
+           "penalised_weighted_median", "mode"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -197,17 +197,24 @@ def _keep_mask(frame: pd.DataFrame, loc: _Locator) -> np.ndarray:
 
 
 def _numeric(frame: pd.DataFrame, short: str, loc: _Locator, rows: np.ndarray,
-             snp: np.ndarray) -> np.ndarray:
+             snp: np.ndarray, *, positive: bool | None = None, nonzero: bool | None = None) -> np.ndarray:
+    """The column ``loc.columns[short]`` at ``rows`` as floats, or the located error of the first bad value.
+
+    ``positive`` (default: ``short`` is a standard error) refuses values <= 0; ``nonzero`` (default:
+    ``short == "bx"``) refuses 0.
+    """
+    positive = short in ("bxse", "byse") if positive is None else positive
+    nonzero = short == "bx" if nonzero is None else nonzero
     raw = frame[loc.columns[short]].iloc[rows]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     notnum = np.isnan(values) & raw.notna().to_numpy()
     checks = [(notnum, lambda i: f"not a number: {raw.iloc[i]!r}"),
               (np.isnan(values) & ~notnum, lambda i: "missing value (NaN)"),
               (np.isinf(values), lambda i: f"infinite value ({float(values[i])})")]
-    if short in ("bxse", "byse"):
+    if positive:
         checks.append((values <= 0,
                        lambda i: f"standard error must be > 0, got {float(values[i])}"))
-    if short == "bx":
+    if nonzero:
         checks.append((values == 0, lambda i: "SNP-exposure effect is 0: the ratio by/bx "
                                               "is undefined"))
     for bad, describe in checks:

@@ -22,16 +22,14 @@ Hemani G et al. (2018). eLife 7:e34408 (TwoSampleMR ``mv_harmonise_data``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .mrdata import read_harmonised
+from .mrdata import _as_frame, _keep_mask, _Locator, _numeric
 
 __all__ = ["MVData", "as_mvdata"]
 
@@ -71,10 +69,15 @@ class MVData:
         return int(self.bx.shape[1])
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(bx, bxse, by, byse)``: shapes (J, K), (J, K), (J,), (J,)."""
         return self.bx, self.bxse, self.by, self.byse
 
     def select(self, exposures) -> MVData:
         """The same variants with only the named (or indexed) exposures, in the order given."""
+        unknown = [e for e in exposures if isinstance(e, str) and e not in self.exposures]
+        if unknown:
+            raise InputError(f"unknown exposure(s) {', '.join(unknown)}; the input has {', '.join(self.exposures)}",
+                             file=self.source, column="exposures")
         idx = [self.exposures.index(e) if isinstance(e, str) else int(e) for e in exposures]
         return replace(self, bx=self.bx[:, idx], bxse=self.bxse[:, idx],
                        exposures=tuple(self.exposures[i] for i in idx))
@@ -85,13 +88,16 @@ class MVData:
                        byse=self.byse[keep])
 
     def canonical(self) -> MVData:
-        """Sorted by variant id and oriented so that the first exposure's effect is >= 0.
+        """Sorted by variant id and oriented so that each variant's first non-zero exposure effect is > 0.
 
         Bootstrap estimators draw in this order, so a result depends neither on the row order nor on
-        the coded allele (flipping an allele negates a variant's every effect).
+        the coded allele (flipping an allele negates a variant's every effect). Usually the first exposure
+        orients every variant; a variant with no effect on it is oriented by the next exposure.
         """
         order = np.argsort(self.snp, kind="stable")
-        sign = np.where(self.bx[order, 0] < 0, -1.0, 1.0)
+        bx = self.bx[order]
+        lead = bx[np.arange(bx.shape[0]), np.argmax(bx != 0, axis=1)]  # every variant has a non-zero effect
+        sign = np.where(lead < 0, -1.0, 1.0)
         return replace(self, snp=self.snp[order], bx=self.bx[order] * sign[:, None], bxse=self.bxse[order],
                        by=self.by[order] * sign, byse=self.byse[order])
 
@@ -100,136 +106,129 @@ _NUM = re.compile(r"^bx(\d+)$")
 _NAMED = re.compile(r"^bx_(.+)$")
 
 
-def _frame(data: Any) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
-    if isinstance(data, (str, Path)):
-        return read_harmonised(data)
-    if isinstance(data, Mapping):
-        return pd.DataFrame({k: list(np.asarray(v, dtype=object).ravel()) for k, v in data.items()})
-    raise InputError(f"multivariable MR input must be a DataFrame, a dict of arrays or a CSV path, "
-                     f"got {type(data).__name__}")
+def _values(frame: pd.DataFrame, column: str, loc: _Locator, rows: np.ndarray, snp: np.ndarray,
+            positive: bool = False) -> np.ndarray:
+    """``column`` at ``rows`` as finite floats (> 0 if ``positive``), else the located error of the first bad one."""
+    loc.columns[column] = column
+    return _numeric(frame, column, loc, rows, snp, positive=positive, nonzero=False)
 
 
-def _where(frame: pd.DataFrame, position: int, column: str, message: str) -> InputError:
-    source = frame.attrs.get("source")
-    if source is not None:
-        lines = frame.attrs.get("lines")
-        line = int(lines[position]) if lines is not None and position < len(lines) else position + 2
-        return InputError(message, file=source, line=line, column=column)
-    return InputError(message, row=int(position), column=column)
+def _snp_ids(frame: pd.DataFrame, snp_col: str, loc: _Locator, rows: np.ndarray) -> np.ndarray:
+    raw = frame[snp_col].iloc[rows]
+    missing = np.flatnonzero(raw.isna().to_numpy())
+    if missing.size:
+        raise loc.error("missing SNP id", int(rows[missing[0]]), snp_col)
+    return np.asarray([str(v) for v in raw.tolist()], dtype=object)
 
 
-def _numbers(frame: pd.DataFrame, column: str, positive: bool = False, rows: np.ndarray | None = None) -> np.ndarray:
-    raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    positions = np.arange(len(frame)) if rows is None else rows
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise _where(frame, int(positions[i]), column, f"{raw.iloc[i]!r} is not a finite number")
-    if positive and (values <= 0).any():
-        i = int(np.flatnonzero(values <= 0)[0])
-        raise _where(frame, int(positions[i]), column, f"standard error {values[i]!r} must be > 0")
-    return values
-
-
-def _wide(frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
+def _wide(frame: pd.DataFrame, snp_col: str, loc: _Locator, rows: np.ndarray) -> tuple:
     cols = list(frame.columns)
     numbered = sorted((int(m.group(1)), c) for c in cols if (m := _NUM.match(c)))
     named = [(m.group(1), c) for c in cols if (m := _NAMED.match(c))]
     if numbered and named:
-        raise InputError("mixes numbered (bx1) and named (bx_name) exposure columns", file=frame.attrs.get("source"),
+        raise InputError("mixes numbered (bx1) and named (bx_name) exposure columns", file=loc.source,
                          column=named[0][1])
     if numbered:
         keys = [n for n, _ in numbered]
         if keys != list(range(1, len(keys) + 1)):
             raise InputError(f"exposure columns must be bx1..bxK without gaps, found {[c for _, c in numbered]}",
-                             file=frame.attrs.get("source"), column=numbered[0][1])
+                             file=loc.source, column=numbered[0][1])
         names = tuple(f"exposure{n}" for n in keys)
-        bx_cols = [f"bx{n}" for n in keys]
-        se_cols = [f"bxse{n}" for n in keys]
+        bx_cols, se_cols = [f"bx{n}" for n in keys], [f"bxse{n}" for n in keys]
     else:
         names = tuple(n for n, _ in named)
-        bx_cols = [f"bx_{n}" for n in names]
-        se_cols = [f"bxse_{n}" for n in names]
+        bx_cols, se_cols = [f"bx_{n}" for n in names], [f"bxse_{n}" for n in names]
+    if not names:
+        raise InputError("no exposure columns (bx1.. or bx_<name>, or TwoSampleMR's beta.exposure)", file=loc.source)
     for c in [*se_cols, "by", "byse"]:
         if c not in frame.columns:
-            raise InputError(f"missing column {c!r}", file=frame.attrs.get("source"), column=c)
-    bx = np.column_stack([_numbers(frame, c) for c in bx_cols])
-    bxse = np.column_stack([_numbers(frame, c, positive=True) for c in se_cols])
-    return names, bx, bxse, _numbers(frame, "by"), _numbers(frame, "byse", positive=True)
+            raise InputError(f"missing column {c!r}", file=loc.source, column=c)
+    snp = _snp_ids(frame, snp_col, loc, rows)
+    seen: dict[str, int] = {}
+    for i, s in enumerate(snp):
+        if s in seen:
+            raise loc.error("variant appears more than once", int(rows[i]), snp_col, s)
+        seen[s] = i
+    bx = np.column_stack([_values(frame, c, loc, rows, snp) for c in bx_cols])
+    bxse = np.column_stack([_values(frame, c, loc, rows, snp, positive=True) for c in se_cols])
+    by, byse = _values(frame, "by", loc, rows, snp), _values(frame, "byse", loc, rows, snp, positive=True)
+    outcome = str(frame["outcome"].iloc[rows[0]]) if "outcome" in frame.columns else "outcome"
+    return names, bx, bxse, by, byse, snp, outcome, rows
 
 
-def _long(frame: pd.DataFrame, snp_col: str) -> tuple:
+def _long(frame: pd.DataFrame, snp_col: str, loc: _Locator, rows: np.ndarray) -> tuple:
     name_col = "exposure" if "exposure" in frame.columns else "id.exposure"
-    if "mr_keep" in frame.columns:
-        keep = frame["mr_keep"].astype(str).str.upper().isin(["TRUE", "1", "T"]).to_numpy()
-        frame = frame.loc[keep]
-    names = tuple(dict.fromkeys(frame[name_col].astype(str)))
-    snps = list(dict.fromkeys(frame[snp_col].astype(str)))
+    if name_col not in frame.columns:
+        raise InputError("TwoSampleMR's long format needs an 'exposure' or 'id.exposure' column", file=loc.source,
+                         column="exposure")
+    for c in ("se.exposure", "beta.outcome", "se.outcome"):
+        if c not in frame.columns:
+            raise InputError(f"missing column {c!r}", file=loc.source, column=c)
+    ids = _snp_ids(frame, snp_col, loc, rows)
+    exposure_of = frame[name_col].iloc[rows].astype(str).to_numpy()
+    names = tuple(dict.fromkeys(exposure_of))
+    snps = list(dict.fromkeys(ids))
     j, k = len(snps), len(names)
     bx, bxse = np.full((j, k), np.nan), np.full((j, k), np.nan)
     by, byse = np.full(j, np.nan), np.full(j, np.nan)
+    first_row = np.full(j, -1, dtype=np.int64)  # position in the file's frame of each variant's first row
     row_of = {s: i for i, s in enumerate(snps)}
     col_of = {n: i for i, n in enumerate(names)}
-    positions = np.arange(len(frame))
-    full = frame.reset_index(drop=True)
-    full.attrs = frame.attrs
-    b = _numbers(full, "beta.exposure")
-    s = _numbers(full, "se.exposure", positive=True)
-    yb = _numbers(full, "beta.outcome")
-    ys = _numbers(full, "se.outcome", positive=True)
-    seen = set()
-    for p, snp, name in zip(positions, full[snp_col].astype(str), full[name_col].astype(str)):
-        key = (snp, name)
-        if key in seen:
-            raise _where(full, int(p), snp_col, f"variant {snp} appears twice for exposure {name}")
-        seen.add(key)
+    b = _values(frame, "beta.exposure", loc, rows, ids)
+    s = _values(frame, "se.exposure", loc, rows, ids, positive=True)
+    yb = _values(frame, "beta.outcome", loc, rows, ids)
+    ys = _values(frame, "se.outcome", loc, rows, ids, positive=True)
+    for n, (pos, snp, name) in enumerate(zip(rows, ids, exposure_of)):
         i, c = row_of[snp], col_of[name]
-        bx[i, c], bxse[i, c] = b[p], s[p]
-        if np.isnan(by[i]):
-            by[i], byse[i] = yb[p], ys[p]
-        elif not (np.isclose(by[i], yb[p], rtol=0, atol=1e-12) and np.isclose(byse[i], ys[p], rtol=0, atol=1e-12)):
-            raise _where(full, int(p), "beta.outcome", f"variant {snp} has different outcome effects on its rows")
+        if not np.isnan(bx[i, c]):
+            raise loc.error(f"appears twice for exposure {name}", int(pos), snp_col, snp)
+        bx[i, c], bxse[i, c] = b[n], s[n]
+        if first_row[i] < 0:
+            first_row[i] = pos
+            by[i], byse[i] = yb[n], ys[n]
+        elif not (np.isclose(by[i], yb[n], rtol=0, atol=1e-12) and np.isclose(byse[i], ys[n], rtol=0, atol=1e-12)):
+            raise loc.error("different outcome effects on the rows of one variant", int(pos), "beta.outcome", snp)
     missing = np.isnan(bx)
     if missing.any():
         i, c = np.argwhere(missing)[0]
-        raise InputError(f"variant {snps[i]} has no effect on exposure {names[c]} (every variant needs every "
-                         f"exposure, as mv_harmonise_data keeps)", file=frame.attrs.get("source"), column="beta.exposure")
-    outcome = str(full["outcome"].iloc[0]) if "outcome" in full.columns and len(full) else "outcome"
-    return names, bx, bxse, by, byse, np.array(snps, dtype=object), outcome
+        raise loc.error(f"no effect on exposure {names[c]} (every variant needs every exposure, as "
+                        "mv_harmonise_data keeps)", int(first_row[i]), name_col, snps[i])
+    outcome = str(frame["outcome"].iloc[rows[0]]) if "outcome" in frame.columns else "outcome"
+    return names, bx, bxse, by, byse, np.array(snps, dtype=object), outcome, first_row
 
 
 def as_mvdata(data: Any, exposures: list[str] | None = None) -> MVData:
-    """Any accepted input as :class:`MVData` (see the module docstring), optionally only ``exposures``."""
+    """Any accepted input as :class:`MVData` (see the module docstring), optionally only ``exposures``.
+
+    Raises
+    ------
+    InputError
+        Naming the file, line and column (or row and column in memory) of the first bad value: a missing,
+        non-numeric or infinite number, a standard error <= 0, a duplicated variant, a variant without an effect
+        on some exposure (long format) or with a zero effect on every exposure; or no SNP column, no exposure
+        columns, no rows left after ``mr_keep``, fewer variants than exposures, an unknown exposure name.
+    """
     if isinstance(data, MVData):
         return data.select(exposures) if exposures else data
-    frame = _frame(data)
+    frame = _as_frame(data)
+    loc = _Locator(frame, {})
     snp_col = "SNP" if "SNP" in frame.columns else "snp" if "snp" in frame.columns else None
     if snp_col is None:
-        raise InputError("no SNP column", file=frame.attrs.get("source"), column="SNP")
+        raise InputError("no SNP column", file=loc.source, column="SNP")
+    rows = np.flatnonzero(_keep_mask(frame, loc))
+    if rows.size == 0:
+        raise InputError(f"no rows{' left after mr_keep' if len(frame) else ''}", file=loc.source)
     if "beta.exposure" in frame.columns:
-        names, bx, bxse, by, byse, snp, outcome = _long(frame, snp_col)
+        names, bx, bxse, by, byse, snp, outcome, where = _long(frame, snp_col, loc, rows)
     else:
-        names, bx, bxse, by, byse = _wide(frame)
-        snp = frame[snp_col].astype(str).to_numpy(dtype=object)
-        outcome = str(frame["outcome"].iloc[0]) if "outcome" in frame.columns and len(frame) else "outcome"
-        dup = pd.Series(snp).duplicated().to_numpy()
-        if dup.any():
-            i = int(np.flatnonzero(dup)[0])
-            raise _where(frame, i, snp_col, f"variant {snp[i]} appears more than once")
-    if not names:
-        raise InputError("no exposure columns (bx1.. or bx_<name>, or TwoSampleMR's beta.exposure)",
-                         file=frame.attrs.get("source"))
+        names, bx, bxse, by, byse, snp, outcome, where = _wide(frame, snp_col, loc, rows)
     zero = np.all(bx == 0, axis=1)
     if zero.any():
         i = int(np.flatnonzero(zero)[0])
-        raise InputError(f"variant {snp[i]} has zero effect on every exposure", file=frame.attrs.get("source"),
-                         column="bx")
+        raise loc.error("zero effect on every exposure", int(where[i]), snp_col, snp[i])
     if len(by) <= len(names):
         raise InputError(f"{len(by)} variants for {len(names)} exposures: multivariable MR needs more variants "
-                         "than exposures", file=frame.attrs.get("source"))
+                         "than exposures", file=loc.source)
     out = MVData(snp=np.asarray(snp, dtype=object), bx=bx, bxse=bxse, by=by, byse=byse, exposures=tuple(names),
-                 outcome=outcome, source=frame.attrs.get("source"))
+                 outcome=outcome, source=loc.source)
     return out.select(exposures) if exposures else out

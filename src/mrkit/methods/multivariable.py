@@ -55,11 +55,13 @@ from ..errors import InputError, NotEstimable
 from ..rng import make_rng, resolve_seed
 from .conventions import Convention, confidence_interval, distribution_label, get_convention, p_value, result_row
 from .estimate import TABLE_COLUMNS
+from .ivw import resolve_se_model, se_multiplier
 from .mvdata import MVData, as_mvdata
 
 __all__ = [
     "MV_DEFAULT_METHODS",
     "MV_METHODS",
+    "MV_NOT_IMPLEMENTED",
     "conditional_f",
     "lad_fit",
     "mr_mvegger",
@@ -72,6 +74,11 @@ __all__ = [
 ]
 
 MV_METHODS = ("mv_ivw", "mv_ivw_fe", "mv_egger", "mv_median")
+#: methods of the R packages mrkit does not provide, and why (reported by the CLI and by the error asking for one)
+MV_NOT_IMPLEMENTED = {
+    "mv_lasso": "MV-LASSO is not implemented (MendelianRandomization mr_mvlasso): its tuning walks glmnet's own "
+                "lambda path and stops at the first heterogeneity jump, which cannot be matched to 1e-6 without "
+                "glmnet (see mrkit.methods.multivariable)"}
 MV_DEFAULT_METHODS = MV_METHODS
 #: which MV-IVW SE model the default ``mv_ivw`` row uses under each convention
 MV_IVW_SE = {"twosamplemr": "random_unfloored", "mendelianrandomization": "auto"}
@@ -124,14 +131,6 @@ def mv_ivw_fit(bx, by, byse) -> dict:
             "q": float(q), "q_df": int(fit["df"]), "q_p": float(stats.chi2.sf(q, fit["df"]))}
 
 
-def _se_model(se_model: str, j: int) -> str:
-    if se_model == "auto":
-        return "fixed" if j < 4 else "random_floored"
-    if se_model not in ("fixed", "random_floored", "random_unfloored"):
-        raise InputError(f"unknown MV-IVW se_model {se_model!r}", column="se_model")
-    return se_model
-
-
 def mr_mvivw(bx, bxse, by, byse, *, se_model: str = "auto", t_dist: bool = False) -> list[dict]:
     """MV-IVW estimate of each exposure (one result row per exposure, in column order).
 
@@ -156,8 +155,8 @@ def mr_mvivw(bx, bxse, by, byse, *, se_model: str = "auto", t_dist: bool = False
     bx, bxse, by, byse = _check(bx, bxse, by, byse)
     j, k = bx.shape
     fit = mv_ivw_fit(bx, by, byse)
-    model = _se_model(se_model, j)
-    scale = {"fixed": 1.0, "random_floored": max(1.0, fit["sigma"]), "random_unfloored": fit["sigma"]}[model]
+    model = resolve_se_model(se_model, j)  # the same rule as the univariable IVW (mr_ivw / mr_mvivw "default")
+    scale = se_multiplier(model, fit["sigma"])
     df = j - k if t_dist else None
     return [result_row(fit["estimate"][i], fit["se_fixed"][i] * scale, nsnp=j, df=df, se_model=model,
                        weights="first_order", exposure_index=i, q=fit["q"], q_df=fit["q_df"], q_p=fit["q_p"],
@@ -182,7 +181,9 @@ def mr_mvegger(bx, bxse, by, byse, *, orientate: int = 0, t_dist: bool = False) 
         raise InputError(f"orientate must be an exposure index in 0..{k - 1}, got {orientate}", column="orientate")
     if j < k + 2:
         raise NotEstimable(f"MV-Egger needs at least {k + 2} variants for {k} exposures, got {j}")
-    sign = np.where(bx[:, orientate] < 0, -1.0, 1.0)  # R: sign(0) = 0 would drop the variant; 0 never occurs
+    # R orients by sign(bx), so a variant with bx exactly 0 on this exposure gets by = bx = 0 and stays in the fit;
+    # mrkit orients it as +1 (TwoSampleMR's sign0, as mrkit's MR-Egger). The two agree whenever no bx is exactly 0.
+    sign = np.where(bx[:, orientate] < 0, -1.0, 1.0)
     x = np.column_stack([np.ones(j), bx * sign[:, None]])
     fit = _wls(x, by * sign, 1.0 / byse ** 2)
     se = np.sqrt(np.diag(fit["xtwx_inv"])) * fit["sigma"] / min(1.0, fit["sigma"])
@@ -388,7 +389,7 @@ def _methods(methods) -> list[str]:
         methods = [m.strip() for m in methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in MV_METHODS]
     if unknown:
-        extra = " (MV-LASSO is not implemented: see mrkit.methods.multivariable)" if "mv_lasso" in unknown else ""
+        extra = "".join(f" ({MV_NOT_IMPLEMENTED[m]})" for m in unknown if m in MV_NOT_IMPLEMENTED)
         raise InputError(f"unknown multivariable method(s) {', '.join(unknown)}; choose from "
                          f"{', '.join(MV_METHODS)}{extra}", column="methods")
     return list(dict.fromkeys(methods))

@@ -26,6 +26,7 @@ def test_json_keys(mvfile, capsys):
     out = json.loads(capsys.readouterr().out)
     assert {"methods", "strength", "heterogeneity", "pleiotropy", "convention", "seed", "input"} <= set(out)
     assert {m["method"] for m in out["methods"]} == {"mv_ivw", "mv_ivw_fe", "mv_egger", "mv_median"}
+    assert "glmnet" in out["methods_not_available"]["mv_lasso"]  # absent, and the output says why
     assert {"exposure", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp"} <= set(out["methods"][0])
     assert set(out["strength"]["conditional_f"]) == {"exposure1", "exposure2", "exposure3"}
     assert out["heterogeneity"]["df"] == 25 and out["pleiotropy"]["df"] == 24

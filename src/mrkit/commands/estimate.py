@@ -88,7 +88,7 @@ def _pair_report(pair, args, conv_name: str, seed: int) -> dict:
 
 
 def _run_multivariable(args, conv_name: str, seed: int) -> int:
-    from ..methods.multivariable import mv_mr
+    from ..methods.multivariable import MV_NOT_IMPLEMENTED, mv_mr
 
     table = mv_mr(args.multivariable, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot)
     a = table.attrs
@@ -100,6 +100,7 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
         "convention": conv_name, "seed": seed,
         "input": {"file": str(args.multivariable), "nsnp": a["nsnp"], "exposures": a["exposures"]},
         "methods": table.to_dict(orient="records"),
+        "methods_not_available": MV_NOT_IMPLEMENTED,
         "strength": {"conditional_f": a["strength"], "rule": "MVMR strength_mvmr, gencov = 0"},
         "heterogeneity": {"q": a["heterogeneity"]["q"], "df": a["heterogeneity"]["df"], "p": a["heterogeneity"]["p"]},
         "pleiotropy": {"q_a": pl["q_a"], "df": pl["df"], "p": pl["p"],

@@ -259,3 +259,103 @@ def test_input_forms_agree_and_bad_input_is_located(lipids, tmp_path):
     assert err.value.line == 6 and err.value.column == "bxse_hdl" and err.value.file == str(path)
     with pytest.raises(InputError, match="no effect on exposure tg"):
         as_mvdata(long.iloc[:-1])
+
+
+# Printed by MendelianRandomization's multivariable vignette (sb452/MendelianRandomizationVignette,
+# articles/Multivariable_MR_Methods.html, package 0.9.0; mr_mvivw, mr_mvegger and mr_mvmedian are unchanged in
+# 0.10.0) for mr_mvinput(bx = cbind(ldlc, hdlc, trig), ..., by = chdlodds, byse = chdloddsse), the same 28
+# variants as LIPIDS, rounded by its show() methods to 3 decimals (Q to 4). Default arguments throughout:
+# model "default" (28 variants: random effects), orientate = 1, normal p-values, iterations = 10000,
+# seed = 314159265.
+VIGNETTE_MVIVW = {"estimate": [1.925, -0.590, 0.723], "se": [0.439, 0.555, 0.230],
+                  "ci_lower": [1.064, -1.677, 0.272], "ci_upper": [2.786, 0.498, 1.174], "p": [0.000, 0.288, 0.002]}
+VIGNETTE_MVEGGER = {"estimate": [2.829, -0.663, 0.827], "se": [0.515, 0.496, 0.209],
+                    "ci_lower": [1.819, -1.636, 0.417], "ci_upper": [3.839, 0.310, 1.237], "p": [0.000, 0.182, 0.000]}
+VIGNETTE_MVMEDIAN = {"estimate": [2.116, 0.111, 1.039], "se": [0.482, 0.656, 0.261]}
+
+
+def _printed(value, printed, decimals=3):
+    """``value`` rounds to ``printed`` (R's decimals(): round half away from zero, within float noise)."""
+    return abs(value - printed) <= 0.5 * 10 ** -decimals + 1e-12
+
+
+def test_mv_ivw_and_mv_egger_reproduce_the_mendelianrandomization_vignette(lipids):
+    rows = mvm.mr_mvivw(*lipids)  # se_model "auto" = model "default"
+    assert [r["se_model"] for r in rows] == ["random_floored"] * 3
+    for key, printed in VIGNETTE_MVIVW.items():
+        for r, v in zip(rows, printed):
+            assert _printed(r[key], v), (key, r[key], v)
+    assert _printed(rows[0]["sigma"], 1.433)  # "Residual standard error =  1.433"
+    assert _printed(rows[0]["q"], 51.3599, 4) and rows[0]["q_df"] == 25 and _printed(rows[0]["q_p"], 0.0014, 4)
+    eg = mvm.mr_mvegger(*lipids)
+    for key, printed in VIGNETTE_MVEGGER.items():
+        for r, v in zip(eg["rows"], printed):
+            assert _printed(r[key], v), (key, r[key], v)
+    icpt = eg["intercept"]  # "(intercept)   -0.028  0.010 -0.049, -0.008   0.007"
+    assert all(_printed(icpt[k], v) for k, v in
+               {"estimate": -0.028, "se": 0.010, "ci_lower": -0.049, "ci_upper": -0.008, "p": 0.007}.items())
+    assert _printed(eg["sigma"], 1.280) and _printed(eg["q"], 39.3421, 4) and eg["q_df"] == 24
+    assert _printed(eg["q_p"], 0.0251, 4)
+
+
+def test_mv_median_reproduces_the_vignette_estimate_and_its_bootstrap_se(lipids):
+    """Point estimates exactly (rq's L1 optimum); SEs within Monte Carlo error of R's 10,000 draws.
+
+    Each SD of n = 10,000 draws has relative SE about 1/sqrt(2(n - 1)) (the draws are close to normal:
+    kurtosis ~3.0-3.3 on these data); the difference of two independent ones sqrt(2) times that; 4 of those
+    (4.0 %) is the bound, as in test_mv_median_bootstrap_se_within_monte_carlo_error.
+    """
+    n = 10000
+    rows = mvm.mr_mvmedian(*lipids, n_boot=n)
+    rel = 4 * math.sqrt(2) / math.sqrt(2 * (n - 1))
+    for r, est, se in zip(rows, VIGNETTE_MVMEDIAN["estimate"], VIGNETTE_MVMEDIAN["se"]):
+        assert _printed(r["estimate"], est), (r["estimate"], est)
+        assert abs(r["se"] / se - 1) <= rel + 0.0005 / se, (r["se"], se)
+
+
+def test_mv_ivw_uses_the_univariable_se_rule(lipids):
+    """One rule for both: MendelianRandomization's "default" is fixed with <= 3 variants, else random floored."""
+    from mrkit.methods.ivw import resolve_se_model
+
+    assert [resolve_se_model("auto", j) for j in (2, 3, 4, 28)] == ["fixed", "fixed", "random_floored",
+                                                                   "random_floored"]
+    with pytest.raises(InputError, match="unknown IVW se_model"):
+        mvm.mr_mvivw(*lipids, se_model="random")
+
+
+def test_allele_coding_invariance_when_a_variant_has_no_effect_on_the_first_exposure(lipids):
+    """A variant with bx = 0 on the first exposure is oriented by the next one, so flipping it changes nothing."""
+    bx, bxse, by, byse = (a.copy() for a in lipids)
+    bx[5, 0] = 0.0
+    frame = _frame(bx, bxse, by, byse)
+    flipped = frame.copy()
+    for c in ("bx_ldl", "bx_hdl", "bx_tg", "by"):
+        flipped.loc[5, c] = -flipped.loc[5, c]
+    a = mvm.mv_mr(frame, methods=["mv_median"], n_boot=200, seed=3)
+    b = mvm.mv_mr(flipped, methods=["mv_median"], n_boot=200, seed=3)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
+
+
+def test_errors_name_the_line_of_the_file(lipids, tmp_path):
+    """Long format with mr_keep: lines count in the file, not among the kept rows; a missing exposure is located."""
+    bx, bxse, by, byse = lipids
+    long = pd.concat([pd.DataFrame({"SNP": [f"rs{j}" for j in range(28)], "exposure": name, "beta.exposure": bx[:, i],
+                                    "se.exposure": bxse[:, i], "beta.outcome": by, "se.outcome": byse,
+                                    "mr_keep": True}) for i, name in enumerate(("ldl", "hdl", "tg"))],
+                     ignore_index=True)
+    long.loc[0, "mr_keep"] = False
+    long.loc[40, "se.exposure"] = 0.0  # file line 42 (header is line 1)
+    path = tmp_path / "long.csv"
+    long.to_csv(path, index=False)
+    with pytest.raises(InputError) as err:
+        as_mvdata(path)
+    assert (err.value.file, err.value.line, err.value.column) == (str(path), 42, "se.exposure")
+    assert "rs12" in str(err.value)
+    long.loc[40, "se.exposure"] = 0.01
+    long = long.drop(index=70)  # rs14's triglyceride row: rs14 first appears on line 16
+    long.to_csv(path, index=False)
+    with pytest.raises(InputError, match="no effect on exposure tg") as err:
+        as_mvdata(path)
+    assert err.value.line == 16 and "rs14" in str(err.value)
+    with pytest.raises(InputError, match="unknown exposure"):
+        mvm.mv_mr(_frame(*lipids), exposures=["ldl", "bmi"])

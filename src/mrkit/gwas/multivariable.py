@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -150,10 +149,3 @@ def mv_harmonise(exposure_dat: pd.DataFrame, outcome: pd.DataFrame, *, outcome_n
     log["kept"] = len(wide)
     wide.attrs["log"] = log
     return wide
-
-
-def as_arrays(wide: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    """(bx, bxse, by, byse) of a :func:`mv_harmonise` table (exposures in column order)."""
-    names = [c[3:] for c in wide.columns if c.startswith("bx_")]
-    return (wide[[f"bx_{n}" for n in names]].to_numpy(float), wide[[f"bxse_{n}" for n in names]].to_numpy(float),
-            wide["by"].to_numpy(float), wide["byse"].to_numpy(float))

@@ -57,6 +57,7 @@ from .conventions import Convention, confidence_interval, distribution_label, ge
 from .estimate import TABLE_COLUMNS
 from .ivw import resolve_se_model, se_multiplier
 from .mvdata import MVData, as_mvdata
+from .strength import f_statistic, mean_f
 
 __all__ = [
     "MV_DEFAULT_METHODS",
@@ -324,14 +325,13 @@ def conditional_f(bx, bxse) -> np.ndarray:
     bx, bxse = np.atleast_2d(np.asarray(bx, float)), np.atleast_2d(np.asarray(bxse, float))
     j, k = bx.shape
     out = np.empty(k)
+    if k == 1:  # nothing to condition on: the usual mean F
+        return np.array([mean_f(f_statistic(bx[:, 0], bxse[:, 0]))])
     for i in range(k):
         others = np.delete(np.arange(k), i)
-        if others.size:
-            delta, *_ = np.linalg.lstsq(bx[:, others], bx[:, i], rcond=None)
-            resid = bx[:, i] - bx[:, others] @ delta
-            var = bxse[:, i] ** 2 + (bxse[:, others] ** 2) @ (delta ** 2)
-        else:
-            resid, var = bx[:, i], bxse[:, i] ** 2
+        delta, *_ = np.linalg.lstsq(bx[:, others], bx[:, i], rcond=None)
+        resid = bx[:, i] - bx[:, others] @ delta
+        var = bxse[:, i] ** 2 + (bxse[:, others] ** 2) @ (delta ** 2)
         out[i] = np.sum(resid ** 2 / var) / j
     return out
 

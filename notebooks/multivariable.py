@@ -50,16 +50,17 @@ synthetic = study.truth is not None
 # %% tags=["remove-input"]
 log = sleep.log
 display(Markdown(
-    f"Instruments per trait: " + ", ".join(f"{study.label(k)} {v}" for k, v in log["instruments"].items())
+    "Instruments per trait: " + ", ".join(f"{study.label(k)} {v}" for k, v in log["instruments"].items())
     + f"; union {log['union']}, after joint clumping {log['after_joint_clumping']}, harmonised in every trait "
     f"{log['in_every_exposure']}, found in the LBP GWAS and kept {log['kept']}."))
 
 # %%
 report.table(comparison, caption="Per exposure: the planted total effect on LBP (what univariable MR estimates) "
-             "and the planted direct effect (not through BMI), the univariable IVW estimate, the MV-IVW, MV-Egger and "
-             "MV weighted median estimates (log odds of LBP per unit of the exposure) with their SEs, and the "
-             "conditional F-statistic of each exposure. Insomnia's effect is not mediated by the other two sleep "
-             "traits, so here its multivariable target is its total effect.")
+             "and the planted effect not through the other two sleep traits (what this MVMR estimates), the "
+             "univariable IVW estimate, the MV-IVW, MV-Egger and MV weighted median estimates (log odds of LBP per "
+             "unit of the exposure) with their SEs, and the conditional F-statistic of each exposure. Insomnia's "
+             "effect is not mediated by the other two sleep traits, so here its MVMR target is its total effect, BMI's "
+             "share included (BMI is not in this model).")
 
 # %% tags=["remove-input"]
 fig = mvp.forest_figure(comparison)
@@ -72,7 +73,8 @@ plt.close(fig)
 #
 # Univariable IVW and multivariable (MV-IVW, MV-Egger, MV weighted median) estimates of each sleep trait's
 # effect on LBP (log odds per unit: insomnia score, hours of sleep, daytime-dozing score) with 95 % CIs. Solid
-# line: planted direct effect (not through BMI); dotted: planted total effect.
+# line: the planted effect this MVMR targets (not through the other two sleep traits); dotted: the planted total
+# effect (the univariable target). They coincide here: no sleep trait acts on LBP through another.
 # ```
 
 # %% tags=["remove-input"]
@@ -128,10 +130,13 @@ display(Markdown(
 weak = mvp.weak_conditional(study, SLEEP, analysis=sleep)
 report.table(weak, caption="MV-IVW of the three sleep traits on LBP with every joint instrument and with insomnia's "
              "instruments only: variants, conditional F of each exposure, estimate and SE (log odds per unit), and "
-             "the planted direct effect.")
+             "the planted effect the MVMR targets.")
+
+# %% tags=["remove-input"]
+display(Markdown(mvp.weak_conditional_text(weak, synthetic=synthetic)))
 
 # %% [markdown]
-# With conditional F near or below 10, sleep duration's and daytime sleepiness's estimates lose their precision
-# and can land far from the truth; insomnia's, still strongly instrumented, barely moves. Weak conditional
-# instruments bias two-sample MVMR towards the null in expectation and make its confidence intervals unreliable;
-# `qhet_mvmr` in MVMR offers a weak-instrument-robust estimator when that happens.
+# Weak conditional instruments bias two-sample MVMR estimates, and unlike univariable two-sample MR not
+# necessarily towards the null (the estimation error of one exposure's associations leaks into the others'
+# estimates), and make their confidence intervals unreliable {cite:p}`sanderson2021`; `qhet_mvmr` in MVMR
+# offers a weak-instrument-robust estimator when that happens.

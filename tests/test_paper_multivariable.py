@@ -23,10 +23,12 @@ def page():
 
 def test_sleep_traits_together_recover_the_truth(page):
     study, sleep = page
+    target = mvp.planted_target(study.truth, SLEEP, "lbp")
+    # no sleep trait reaches LBP through another, so each MVMR target is the total effect (BMI's share included)
+    assert target == pytest.approx({e: study.truth["causal_effects"][f"{e}->lbp"]["beta"] for e in SLEEP})
     for e in SLEEP:
         row = sleep.estimate(e, "mv_ivw")
-        truth = study.truth["causal_effects"][f"{e}->lbp"]["beta"]
-        assert row["ci_lower"] <= truth <= row["ci_upper"], (e, row["estimate"], truth)
+        assert row["ci_lower"] <= target[e] <= row["ci_upper"], (e, row["estimate"], target[e])
     assert sleep.estimate("insomnia")["p"] < 0.05
     assert all(f > 10 for f in sleep.strength.values())
     table = mvp.comparison_table(sleep, study)
@@ -37,6 +39,8 @@ def test_mediation_table_carries_the_planted_share(page):
     study, _ = page
     med = mvp.mediation(study, analysis=mvp.mv_analysis(study, ["insomnia", "bmi"], "lbp", n_boot=200))
     t = med["table"]
+    direct = t[t["quantity"] == "direct"].iloc[0]  # the MVMR of insomnia and BMI targets the direct edge
+    assert direct["planted"] == pytest.approx(mvp.planted_target(study.truth, ["insomnia", "bmi"], "lbp")["insomnia"])
     prop = t[(t["quantity"] == "proportion") & (t["method"] == "product")].iloc[0]
     assert prop["planted"] == pytest.approx(0.0712, abs=1e-4)
     assert prop["ci_lower"] <= 0.0712 <= prop["ci_upper"]
@@ -51,3 +55,6 @@ def test_weak_conditional_instruments(page):
     assert (only.loc[["Sleep duration", "Daytime sleepiness"], "conditional F"] < 10).all()
     full = weak[weak["instruments"] == "all joint instruments"].set_index("exposure")
     assert (only["SE"] > full["SE"]).all()
+    text = mvp.weak_conditional_text(weak)
+    assert text.startswith("With insomnia's instruments only, the conditional F of sleep duration and daytime")
+    assert f"to {only.loc['Sleep duration', 'conditional F']:.1f} and {only.loc['Daytime sleepiness', 'conditional F']:.1f}" in text

@@ -146,3 +146,18 @@ def test_old_outlier_form_still_reads_as_against(tmp_path):
 def test_calibration_hash_tracks_the_file(tmp_path, cal):
     other = load_calibration(_edited(tmp_path, "sd_se = 1.5", "sd_se = 1.0"))
     assert other.sha256 != cal.sha256 and len(cal.sha256) == 64
+
+
+def test_mv_estimand_removes_the_paths_through_the_exposures_in_the_model(cal):
+    """By hand on the planted graph: with BMI in the model insomnia's target is its direct edge (the
+    insomnia <-> LBP loop cancels: a / (1 - ac) over 1 / (1 - ac)) and BMI's is log(1.18); without BMI the target
+    is the total effect; the other sleep traits, which reach LBP by no path, have target 0."""
+    from mrkit.simulate.calibration import mv_estimand, ratio_estimand
+
+    b = cal.effect_matrix()
+    i = {k: n for n, k in enumerate(cal.trait_order)}
+    ins_bmi = mv_estimand(b, [i["insomnia"], i["bmi"]], i["lbp"])
+    assert ins_bmi == pytest.approx([b[i["lbp"], i["insomnia"]], math.log(1.18)], rel=1e-12)
+    sleep = mv_estimand(b, [i["insomnia"], i["sleep_duration"], i["daytime_sleepiness"]], i["lbp"])
+    assert sleep == pytest.approx([math.log(1.954), 0.0, 0.0], abs=1e-12)
+    assert mv_estimand(b, [i["insomnia"]], i["lbp"])[0] == pytest.approx(ratio_estimand(b)[i["lbp"], i["insomnia"]])

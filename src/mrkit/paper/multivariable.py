@@ -19,7 +19,8 @@ from ..methods.mediation import mediation_table
 from ..methods.multivariable import mv_mr
 from .labels import trait_label
 
-__all__ = ["MVAnalysis", "comparison_table", "forest_figure", "mediation", "mv_analysis", "weak_conditional"]
+__all__ = ["MVAnalysis", "comparison_table", "forest_figure", "mediation", "mv_analysis", "planted_target",
+           "weak_conditional", "weak_conditional_text"]
 
 
 @dataclass
@@ -62,17 +63,33 @@ def _planted(truth: dict | None, exposure: str, outcome: str, key: str) -> float
     return float(truth["causal_effects"][f"{exposure}->{outcome}"][key])
 
 
+def planted_target(truth: dict | None, exposures: list[str], outcome: str) -> dict[str, float]:
+    """The planted value each exposure's MVMR estimate targets: its effect on ``outcome`` not through the other
+    exposures of the model (:func:`mrkit.simulate.calibration.mv_estimand` on truth.json's ``b_matrix``); NaN
+    without a truth (real data)."""
+    if not truth:
+        return {e: float("nan") for e in exposures}
+    from ..simulate.calibration import mv_estimand
+
+    traits = truth["b_matrix"]["traits"]
+    b = np.asarray(truth["b_matrix"]["values"], dtype=float)
+    values = mv_estimand(b, [traits.index(e) for e in exposures], traits.index(outcome))
+    return {e: float(v) for e, v in zip(exposures, values)}
+
+
 def comparison_table(analysis: MVAnalysis, study: Any, *, univariable: dict[str, pd.Series] | None = None,
                      p_threshold: float = 5e-8) -> pd.DataFrame:
-    """Per exposure: univariable IVW and every MV estimate, with the planted total and direct effects."""
+    """Per exposure: univariable IVW and every MV estimate, with the planted total effect (the univariable target)
+    and the planted effect not through the model's other exposures (the MVMR target, :func:`planted_target`)."""
     truth = study.truth
+    target = planted_target(truth, analysis.exposures, analysis.outcome)
     rows = []
     for e in analysis.exposures:
         uni = (univariable or {}).get(e)
         if uni is None:
             uni = mr(study.harmonised(e, analysis.outcome, p_threshold), methods=["ivw"]).iloc[0]
         row = {"exposure": trait_label(e), "planted total": _planted(truth, e, analysis.outcome, "beta"),
-               "planted direct": _planted(truth, e, analysis.outcome, "direct"),
+               "planted MVMR target": target[e],
                "univariable IVW": uni["estimate"], "univariable SE": uni["se"]}
         for method, label in (("mv_ivw", "MV-IVW"), ("mv_egger", "MV-Egger"), ("mv_median", "MV median")):
             est = analysis.estimate(e, method)
@@ -106,14 +123,15 @@ def weak_conditional(study: Any, exposures: list[str], outcome: str = "lbp", *, 
     """The same MV-IVW with every joint instrument and with only ``keep_only``'s own instruments.
 
     With one exposure's instruments alone, the others are predicted only through the shared variants: their
-    conditional F falls and their estimates become imprecise (and, in finite samples, biased towards the
-    confounded or null values: Sanderson, Spiller & Bowden 2021).
+    conditional F falls and their estimates become imprecise and biased, in a direction that is not necessarily
+    towards the null (Sanderson, Spiller & Bowden 2021, Stat Med 40:5434-5452).
     """
     full = analysis or mv_analysis(study, exposures, outcome, p_threshold=p_threshold)
     keep_only = keep_only or exposures[0]
     own = set(study.instruments(keep_only, p_threshold).table["snp"])
     sub = full.data[full.data["SNP"].isin(own)].reset_index(drop=True)
     restricted = mv_mr(sub, methods=["mv_ivw"])
+    target = planted_target(study.truth, full.exposures, outcome)
     rows = []
     for label, table in (("all joint instruments", full.table), (f"{trait_label(keep_only)} instruments only",
                                                                   restricted)):
@@ -121,12 +139,40 @@ def weak_conditional(study: Any, exposures: list[str], outcome: str = "lbp", *, 
         for r in t.itertuples():
             rows.append({"instruments": label, "nsnp": r.nsnp, "exposure": trait_label(r.exposure),
                          "conditional F": table.attrs["strength"][r.exposure], "MV-IVW": r.estimate, "SE": r.se,
-                         "planted direct": _planted(study.truth, r.exposure, outcome, "direct")})
+                         "planted MVMR target": target[r.exposure]})
     return pd.DataFrame(rows)
 
 
+def weak_conditional_text(weak: pd.DataFrame, *, synthetic: bool = True) -> str:
+    """One paragraph on a :func:`weak_conditional` table: how far the conditional F falls for the exposures that
+    lose their own instruments, how much their SEs grow, where their estimates move (with the planted targets on
+    synthetic data), and what happens to the exposure that keeps its instruments."""
+    def low(label):  # mid-sentence: "sleep duration", but "BMI"
+        return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+    labels = list(dict.fromkeys(weak["instruments"]))
+    every, alone = labels[0], labels[1]
+    w = weak.set_index(["instruments", "exposure"])
+    exposures = list(dict.fromkeys(weak["exposure"]))
+    kept, others = exposures[0], exposures[1:]
+
+    def join(values, fmt):
+        return " and ".join(format(v, fmt) for v in values)
+
+    def col(which, name):
+        return [w.loc[(which, o), name] for o in others]
+
+    planted = f" (planted {join(col(every, 'planted MVMR target'), '.2f')})" if synthetic else ""
+    return (f"With {low(kept)}'s instruments only, the conditional F of {' and '.join(map(low, others))} falls from "
+            f"{join(col(every, 'conditional F'), '.1f')} to {join(col(alone, 'conditional F'), '.1f')}; their SEs grow "
+            f"{join(np.divide(col(alone, 'SE'), col(every, 'SE')), '.1f')}-fold and their estimates move from "
+            f"{join(col(every, 'MV-IVW'), '.2f')} to {join(col(alone, 'MV-IVW'), '.2f')}{planted}. {kept}, still "
+            f"instrumented by its own variants (conditional F {w.loc[(alone, kept), 'conditional F']:.0f}), moves from "
+            f"{w.loc[(every, kept), 'MV-IVW']:.2f} to {w.loc[(alone, kept), 'MV-IVW']:.2f}.")
+
+
 def forest_figure(table: pd.DataFrame, *, title: str = "") -> plt.Figure:
-    """Estimates with 95 % CIs per exposure: univariable IVW and each MV method, planted direct and total."""
+    """Estimates with 95 % CIs per exposure: univariable IVW and each MV method, the planted MVMR target and total."""
     methods = [("univariable IVW", "univariable SE", "o"), ("MV-IVW", "MV-IVW SE", "s"),
                ("MV-Egger", "MV-Egger SE", "^"), ("MV median", "MV median SE", "D")]
     fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.9 * len(table)))
@@ -137,8 +183,8 @@ def forest_figure(table: pd.DataFrame, *, title: str = "") -> plt.Figure:
             est, se = rec[col], rec[se_col]
             ax.errorbar(est, y, xerr=1.96 * se, fmt=marker, capsize=2, label=col if i == 0 else None,
                         color=f"C{k}")
-        ax.plot([rec["planted direct"]] * 2, [i - 0.4, i + 0.4], color="k", lw=1.5, ls="-",
-                label="planted direct effect" if i == 0 else None)
+        ax.plot([rec["planted MVMR target"]] * 2, [i - 0.4, i + 0.4], color="k", lw=1.5, ls="-",
+                label="planted MVMR target" if i == 0 else None)
         ax.plot([rec["planted total"]] * 2, [i - 0.4, i + 0.4], color="grey", lw=1.5, ls=":",
                 label="planted total effect" if i == 0 else None)
     ax.axvline(0, color="0.8", lw=0.8, zorder=0)

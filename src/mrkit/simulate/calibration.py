@@ -154,6 +154,25 @@ def ratio_estimand(b: np.ndarray) -> np.ndarray:
     return m / np.diag(m)[None, :]
 
 
+def mv_estimand(b: np.ndarray, exposures: list[int], outcome: int) -> np.ndarray:
+    """What multivariable MR of ``exposures`` (indices into B) on ``outcome`` estimates for each exposure, shape (K,).
+
+    The effect of exposure e on the outcome with the other exposures of the model held fixed: the ratio estimand
+    (:func:`ratio_estimand`) in the graph where every edge into the other exposures is cut. A mediator in the
+    model removes its path; one left out of the model stays in (so with one exposure this is the total effect,
+    and with every mediator included the direct edge B[outcome, e], as in Sanderson et al. 2019, Int J Epidemiol
+    48:713-727).
+    """
+    out = np.empty(len(exposures))
+    for k, e in enumerate(exposures):
+        cut = b.copy()
+        for other in exposures:
+            if other != e:
+                cut[other, :] = 0.0
+        out[k] = ratio_estimand(cut)[outcome, e]
+    return out
+
+
 def _hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -62,6 +62,11 @@ def mv_extract_exposures(gwas: dict[str, pd.DataFrame], bfile: str | Path | None
         ``exposure``, ``id.exposure``, ``effect_allele.exposure``, ``other_allele.exposure``,
         ``eaf.exposure``, ``beta.exposure``, ``se.exposure``, ``pval.exposure``, all on the first
         exposure's effect allele. ``attrs["log"]``: counts per step.
+
+    Raises
+    ------
+    InputError
+        Fewer than two exposures; bad summary statistics (from the instrument selection and harmonisation steps).
     """
     names = list(gwas)
     if len(names) < 2:

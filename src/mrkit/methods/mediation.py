@@ -10,6 +10,9 @@ Two estimators of the indirect effect (Carter et al. 2021), from MR estimates th
   the outcome and the direct effect from the multivariable MR. SE sqrt(se_total^2 + se_direct^2): the two
   estimates share the outcome data, so this ignores their (positive) covariance and is conservative.
 
+Every function raises :class:`~mrkit.errors.InputError` (naming the argument) for a non-finite number, an SE
+<= 0 or, for the proportion, a total effect of 0.
+
 The proportion mediated is indirect / total; its SE by the delta method treating indirect and total as
 independent: sqrt(se_ind^2 / total^2 + indirect^2 se_total^2 / total^4). Normal 95 % CIs throughout. Both
 are only meaningful when the total effect is clearly non-zero; the result carries a note when it is not.

@@ -146,7 +146,14 @@ def mr_mvivw(bx, bxse, by, byse, *, se_model: str = "auto", t_dist: bool = False
     -------
     list of dict
         :func:`~mrkit.methods.conventions.result_row` rows with ``exposure_index``, ``q``, ``q_df``,
-        ``q_p`` and ``sigma``.
+        ``q_p`` and ``sigma``; estimates in outcome units per exposure unit.
+
+    Raises
+    ------
+    InputError
+        Shapes that disagree, non-finite values, SEs <= 0, an unknown ``se_model``.
+    NotEstimable
+        J <= K, or collinear exposure effects.
 
     References
     ----------
@@ -167,8 +174,10 @@ def mr_mvivw(bx, bxse, by, byse, *, se_model: str = "auto", t_dist: bool = False
 def mr_mvegger(bx, bxse, by, byse, *, orientate: int = 0, t_dist: bool = False) -> dict:
     """MV-Egger: oriented to exposure ``orientate`` (0-based; default the first), with intercept.
 
-    Returns ``{"rows": [one row per exposure], "intercept": {estimate, se, ci_lower, ci_upper, p,
-    distribution}, "q", "q_df", "q_p", "sigma", "orientate"}``. SEs are lm SEs / min(1, sigma). With
+    ``bx``, ``bxse`` (J, K); ``by``, ``byse`` (J,). Returns ``{"rows": [one row per exposure], "intercept":
+    {estimate, se, ci_lower, ci_upper, p, distribution}, "q", "q_df", "q_p", "sigma", "orientate"}``; the
+    intercept is in outcome units (the mean direct effect of a variant, oriented). Raises :class:`InputError`
+    for bad input or ``orientate``, :class:`NotEstimable` when J < K + 2. SEs are lm SEs / min(1, sigma). With
     ``t_dist`` p-values and CIs use t(J - K - 1) (MendelianRandomization's t-dist CI uses J - K - 1 but
     its p-value J - K; mrkit uses J - K - 1 for both, the residual df of the fit).
 
@@ -278,8 +287,10 @@ def _lad_batch(x: np.ndarray, y: np.ndarray, w: np.ndarray, iterations: int = 60
 def mr_mvmedian(bx, bxse, by, byse, *, n_boot: int = 10000, seed: int | None = None) -> list[dict]:
     """MV weighted median: weighted median regression through the origin with bootstrap SEs.
 
-    Weights ``byse^-2`` multiply the absolute residuals (quantreg ``rq`` multiplies rows by its weights).
-    Returns one result row per exposure (normal p and CI, as MendelianRandomization's default).
+    ``bx``, ``bxse`` (J, K); ``by``, ``byse`` (J,). Weights ``byse^-2`` multiply the absolute residuals (quantreg
+    ``rq`` multiplies rows by its weights). Returns one result row per exposure (normal p and CI, as
+    MendelianRandomization's default), with ``n_boot`` and the ``seed`` used. Raises :class:`InputError` for bad
+    input or ``n_boot`` < 2, :class:`NotEstimable` when J <= K.
 
     References
     ----------
@@ -414,7 +425,16 @@ def mv_mr(data: Any, methods: Iterable[str] | str | None = None, convention: str
     -------
     pandas.DataFrame
         ``exposure``, ``outcome``, then :data:`mrkit.methods.estimate.TABLE_COLUMNS`; one row per method and
-        exposure. ``attrs`` holds ``convention``, ``seed`` and the diagnostics of :func:`mv_diagnostics`.
+        exposure. ``attrs`` holds ``convention``, ``seed`` and the diagnostics of :func:`mv_diagnostics`. A method
+        that cannot be estimated (too few variants) gives NaN rows with the reason in ``note``.
+
+    Raises
+    ------
+    InputError
+        Bad input (located: file, line, column; see :func:`mrkit.methods.mvdata.as_mvdata`), an unknown method
+        (``mv_lasso`` says why it is absent, :data:`MV_NOT_IMPLEMENTED`), convention or ``n_boot``.
+    NotEstimable
+        Collinear exposure effects (the MV-IVW fit behind the diagnostics is not identified).
     """
     conv = get_convention(convention)
     mv = as_mvdata(data, exposures)

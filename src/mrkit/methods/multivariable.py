@@ -426,7 +426,9 @@ def mv_mr(data: Any, methods: Iterable[str] | str | None = None, convention: str
     pandas.DataFrame
         ``exposure``, ``outcome``, then :data:`mrkit.methods.estimate.TABLE_COLUMNS`; one row per method and
         exposure. ``attrs`` holds ``convention``, ``seed`` and the diagnostics of :func:`mv_diagnostics`. A method
-        that cannot be estimated (too few variants) gives NaN rows with the reason in ``note``.
+        that cannot be estimated (too few variants) gives NaN rows with the reason in ``note``. ``nsnp`` is the
+        number of variants in the fit (J) for every exposure; TwoSampleMR's ``mv_multiple`` fits the same J variants
+        but reports, per exposure, how many of them reach its ``pval_threshold`` for that exposure.
 
     Raises
     ------

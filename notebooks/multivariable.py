@@ -63,6 +63,9 @@ report.table(comparison, caption="Per exposure: the planted total effect on LBP 
              "share included (BMI is not in this model).")
 
 # %% tags=["remove-input"]
+display(Markdown(mvp.recovery_text(sleep, comparison)))
+
+# %% tags=["remove-input"]
 fig = mvp.forest_figure(comparison)
 glue("mv_forest", fig, display=False)
 plt.close(fig)

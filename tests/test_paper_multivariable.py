@@ -33,6 +33,11 @@ def test_sleep_traits_together_recover_the_truth(page):
     assert all(f > 10 for f in sleep.strength.values())
     table = mvp.comparison_table(sleep, study)
     assert list(table["exposure"]) == ["Insomnia", "Sleep duration", "Daytime sleepiness"]
+    assert mvp.recovery_text(sleep, table).startswith("The MV-IVW 95 % interval covers the planted target for 3 of 3 "
+                                                      "exposures (Insomnia, Sleep duration, Daytime sleepiness).")
+    shifted = table.assign(**{"planted MVMR target": table["planted MVMR target"] + [5.0, 0.0, 0.0]})
+    text = mvp.recovery_text(sleep, shifted)
+    assert "2 of 3" in text and "misses it for Insomnia" in text and "planted 5.67" in text
 
 
 def test_mediation_table_carries_the_planted_share(page):

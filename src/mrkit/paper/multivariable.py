@@ -20,7 +20,7 @@ from ..methods.multivariable import mv_mr
 from .labels import trait_label
 
 __all__ = ["MVAnalysis", "comparison_table", "forest_figure", "mediation", "mv_analysis", "planted_target",
-           "weak_conditional", "weak_conditional_text"]
+           "recovery_text", "weak_conditional", "weak_conditional_text"]
 
 
 @dataclass
@@ -141,6 +141,31 @@ def weak_conditional(study: Any, exposures: list[str], outcome: str = "lbp", *, 
                          "conditional F": table.attrs["strength"][r.exposure], "MV-IVW": r.estimate, "SE": r.se,
                          "planted MVMR target": target[r.exposure]})
     return pd.DataFrame(rows)
+
+
+def recovery_text(analysis: MVAnalysis, comparison: pd.DataFrame, method: str = "mv_ivw") -> str:
+    """Whether each exposure's 95 % interval (``method``) covers its planted MVMR target, with the estimate, interval
+    and univariable IVW of any it misses; empty without a planted truth (real data)."""
+    targets = comparison["planted MVMR target"].to_numpy(dtype=float)
+    if np.isnan(targets).all():
+        return ""
+    covered, missed = [], []
+    for e, (_, row), target in zip(analysis.exposures, comparison.iterrows(), targets):
+        est = analysis.estimate(e, method)
+        label = row["exposure"]
+        if est["ci_lower"] <= target <= est["ci_upper"]:
+            covered.append(label)
+        else:
+            missed.append(f"{label} ({est['estimate']:.2f}, 95 % CI {est['ci_lower']:.2f} to {est['ci_upper']:.2f}; "
+                          f"planted {target:.2f}; univariable IVW {row['univariable IVW']:.2f}, SE "
+                          f"{row['univariable SE']:.2f})")
+    name = {"mv_ivw": "MV-IVW", "mv_egger": "MV-Egger", "mv_median": "MV weighted median"}.get(method, method)
+    text = f"The {name} 95 % interval covers the planted target for {len(covered)} of {len(targets)} exposures"
+    if covered:
+        text += f" ({', '.join(covered)})"
+    if missed:
+        text += "; it misses it for " + "; ".join(missed)
+    return text + "."
 
 
 def weak_conditional_text(weak: pd.DataFrame, *, synthetic: bool = True) -> str:

@@ -1,9 +1,9 @@
-"""R's Nelder-Mead (``nmmin``) in mrkit: the fast port takes exactly the path of the line-by-line port.
+"""R's Nelder-Mead (``nmmin``) in mrkit: the fast ports take exactly the path of the line-by-line port.
 
 The oracle below is :func:`mrkit.methods.ml.nelder_mead_r` and ``ml_objective`` as they were at 38b9adf (one
 point per call, R's loop order written out), validated then against R on the Waterworth lipids data
-(``tests/test_validation_r.py``). The fast port evaluates the four candidate points of a step in one call and
-must give the same parameters, value, evaluation count and failure code, bit for bit.
+(``tests/test_validation_r.py``). The numpy port (four candidate points of a step in one call) and the C port
+(``_nmmin.c``) must give the same parameters, value, evaluation count and failure code, bit for bit.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mrkit.errors import NotEstimable
-from mrkit.methods.ml import ml_objective, mr_ml, nelder_mead_r
+from mrkit.methods.ml import _compiled, ml_nelder_mead, ml_objective, mr_ml, nelder_mead_r
 
 _BIG = 1.0e35
 _RELTOL = float(np.sqrt(np.finfo(float).eps))
@@ -161,48 +161,39 @@ def test_ml_path_is_the_line_by_line_port(seed, k, scale):
     start = np.append(bx, _rsum(bx * by / byse ** 2) / _rsum(bx ** 2 / byse ** 2))
     expected = reference_nelder_mead(reference_objective(*args), start)
     same(nelder_mead_r(ml_objective(*args, vectorised=True), start, vectorised=True), expected)
+    same(ml_nelder_mead(*args, start, compiled=False), expected)
+    if _compiled() is not None:
+        same(ml_nelder_mead(*args, start, compiled=True), expected)
     if k <= 8:  # the scalar form takes the same path
         same(nelder_mead_r(ml_objective(*args), start), expected)
     res = mr_ml(*args)
     assert (res["estimate"], res["fncount"]) == (expected[0][k], expected[2])
 
 
-def test_vectorised_objective_gives_the_bits_of_the_scalar_one():
-    rng = np.random.default_rng(3)
-    for k in (1, 2, 7, 28, 100):
-        args = sample(k, k)
-        scalar, rows = ml_objective(*args), ml_objective(*args, vectorised=True)
-        points = np.append(args[0], 1.0) + rng.normal(0, 0.5, (6, k + 1)) * 10.0 ** rng.integers(-8, 3, (6, 1))
-        assert rows(points) == [scalar(p) for p in points] == [reference_objective(*args)(p) for p in points]
+needs_c = pytest.mark.skipif(_compiled() is None, reason="_nmmin.c not built (no C compiler at install)")
 
 
-def rosenbrock(p):
-    return float(np.sum(100.0 * (p[1:] - p[:-1] ** 2) ** 2 + (1 - p[:-1]) ** 2))
+@needs_c
+@pytest.mark.parametrize("options", [{"maxit": 300}, {"reltol": -0.5, "maxit": 5000},
+                                     {"alpha": 1.3, "beta": 0.4, "gamma": 2.5}, {"abstol": 50.0}])
+def test_the_c_port_follows_the_line_by_line_port_in_every_branch(options):
+    """maxit reached (fail 1), shrinks to a degenerate simplex (fail 10), other coefficients, abstol."""
+    args = sample(11, 9)
+    start = np.append(args[0], 0.3)
+    expected = reference_nelder_mead(reference_objective(*args), start, **options)
+    same(ml_nelder_mead(*args, start, compiled=True, **options), expected)
+    same(ml_nelder_mead(*args, start, compiled=False, **options), expected)
 
 
-def walled(p):  # not finite outside a box: R's big value steers the simplex back
-    return math.inf if np.any(np.abs(p) > 2) else float(np.sum((p - 0.5) ** 2) + np.prod(np.cos(3 * p)))
-
-
-def flat(p):  # constant: the simplex shrinks until its size stops falling (fail 10) or converges at once
-    return 1.0
-
-
-@pytest.mark.parametrize("fn,start,options", [
-    (rosenbrock, [-1.2, 1.0], {}),
-    (rosenbrock, [0.0, 0.0, 0.0, 0.0, 0.0], {"maxit": 700}),  # runs out of evaluations: fail 1
-    (walled, [1.5, -1.5, 0.3], {}),
-    (walled, [0.0, 0.0], {"alpha": 1.3, "beta": 0.4, "gamma": 2.5}),
-    (flat, [0.0, 0.0, 0.0], {"reltol": -0.5}),
-    (lambda p: float(np.sum(np.abs(p - [3.0, -1.0]))), [0.0, 0.0], {"abstol": 1e-3}),
-])
-def test_generic_functions_follow_the_line_by_line_port(fn, start, options):
-    start = np.array(start, dtype=float)
-    expected = reference_nelder_mead(fn, start, **options)
-    same(nelder_mead_r(fn, start, **options), expected)
-    same(nelder_mead_r(lambda points: [fn(p) for p in points], start, vectorised=True, **options), expected)
-
-
-def test_a_start_that_cannot_be_evaluated_is_refused():
+@needs_c
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_the_c_port_gives_r_s_big_value_for_a_non_finite_objective_and_refuses_a_bad_start():
+    bx, bxse, by, byse = sample(12, 5)
+    bxse = bxse.copy()
+    bxse[2] = 1e-160  # (bx - g)^2 / bxse^2 overflows as soon as g moves off bx: R's 1e35 there
+    start = np.append(bx, 0.1)
+    expected = reference_nelder_mead(reference_objective(bx, bxse, by, byse), start, maxit=3000)
+    assert expected[1] < 1e35
+    same(ml_nelder_mead(bx, bxse, by, byse, start, compiled=True, maxit=3000), expected)
     with pytest.raises(NotEstimable, match="initial parameters"):
-        nelder_mead_r(lambda p: math.nan, np.zeros(2))
+        ml_nelder_mead(bx, bxse, by, byse, np.append(bx + 1.0, 0.1), compiled=True)

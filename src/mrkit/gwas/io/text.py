@@ -19,6 +19,7 @@ import gzip
 import io
 import itertools
 import re
+import sys
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -115,7 +116,8 @@ def check_complete(path: Path) -> None:
 
 
 def is_decompression_error(exc: BaseException) -> bool:
-    if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
+    isal = sys.modules.get("isal.isal_zlib")  # ISA-L's inflate (columnar's reader) raises its own error
+    if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)) or (isal is not None and isinstance(exc, isal.error)):
         return True
     text = str(exc).lower()
     return isinstance(exc, OSError) and any(w in text for w in ("compress", "zlib", "gzip", "inflate"))

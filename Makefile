@@ -23,7 +23,7 @@ bench: env
 
 env: $(ENV_STAMP) $(NPM_STAMP)
 
-$(ENV_STAMP): requirements.lock pyproject.toml
+$(ENV_STAMP): requirements.lock pyproject.toml setup.py src/mrkit/methods/_nmmin.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .

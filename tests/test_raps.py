@@ -7,7 +7,7 @@ import pytest
 from scipy import optimize, stats
 
 from mrkit.errors import InputError, NotEstimable
-from mrkit.methods.raps import loss_constants, mr_raps, raps_estimating_equations
+from mrkit.methods.raps import _DEFAULT_K, integrate_loss_constants, loss_constants, mr_raps, raps_estimating_equations
 
 
 @pytest.fixture
@@ -57,6 +57,15 @@ def test_loss_constants_closed_forms():
     assert delta == pytest.approx(2 * Phi - 1, abs=1e-10)
     assert c1 == pytest.approx(2 * Phi - 1 - 2 * k * phi + 2 * k ** 2 * (1 - Phi), abs=1e-10)
     assert c3 == pytest.approx(2 * Phi - 1 - 2 * k * phi, abs=1e-10)
+
+
+@pytest.mark.parametrize("loss", sorted(_DEFAULT_K))
+def test_kept_loss_constants_are_the_bits_quad_gives(loss):
+    """The constants of the default thresholds are kept (no scipy.integrate at start-up): they must be
+    exactly what integrating again gives; another threshold is integrated on the spot."""
+    k = _DEFAULT_K[loss]
+    assert loss_constants(loss, k) == integrate_loss_constants(loss, k)
+    assert loss_constants(loss, k * 1.5) == integrate_loss_constants(loss, k * 1.5)
 
 
 @pytest.mark.parametrize("over_dispersion", [False, True])

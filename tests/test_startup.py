@@ -58,14 +58,36 @@ def test_unknown_attribute_is_an_attribute_error():
         mrkit.nope  # noqa: B018
 
 
-def test_estimate_runs_without_scipy_stats(validation_dir):
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_estimate_runs_without_pandas_pyarrow_or_scipy_stats(validation_dir, fmt):
+    """``mrkit estimate`` reads, checks, estimates and prints with numpy and scipy.special only: pandas and
+    pyarrow cost half a second of imports, scipy.stats a second, scipy.optimize/integrate a third."""
     lipids = validation_dir / "harmonised" / "lipids_chd_ldlc.csv"
     mods = modules_after(f"""
         import contextlib, io
         from mrkit.cli import main
         with contextlib.redirect_stdout(io.StringIO()) as out:
-            assert main(["estimate", {str(lipids)!r}, "--presso-n", "200", "--format", "json"]) == 0
-        assert '"presso"' in out.getvalue()
+            assert main(["estimate", {str(lipids)!r}, "--presso-n", "200", "--format", {fmt!r}]) == 0
+        assert "raps" in out.getvalue() and "ml" in out.getvalue()
     """)
-    assert "mrkit.methods.ml" in mods and "scipy.special" in mods
-    assert "scipy.stats" not in mods
+    assert "mrkit.methods.ml" in mods and "mrkit.methods.raps" in mods and "scipy.special" in mods
+    assert "mrkit.gwas.io.harmonised" in mods and "mrkit.gwas.schema" in mods  # the validation layer ran
+    loaded = {m.split(".")[0] for m in mods} | {".".join(m.split(".")[:2]) for m in mods}
+    assert not loaded & {"pandas", "pyarrow", "scipy.stats", "scipy.optimize", "scipy.integrate"}
+
+
+def test_estimate_with_sample_sizes_runs_steiger_without_pandas(tmp_path):
+    rows = [("SNP,beta.exposure,se.exposure,beta.outcome,se.outcome,pval.exposure,pval.outcome,"
+             "samplesize.exposure,samplesize.outcome")]
+    rows += [f"rs{i},{0.05 + 0.01 * i},0.01,{0.02 + 0.004 * i},0.02,{10.0 ** -(8 + i)},0.01,300000,200000"
+             for i in range(5)]
+    path = tmp_path / "h.csv"
+    path.write_text("\n".join(rows) + "\n")
+    mods = modules_after(f"""
+        import contextlib, io
+        from mrkit.cli import main
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            assert main(["estimate", {str(path)!r}, "--presso-n", "50", "--methods", "ivw"]) == 0
+        assert "Steiger directionality: r2 exposure" in out.getvalue()
+    """)
+    assert "mrkit.methods.steiger" in mods and "pandas" not in mods and "pyarrow" not in mods

@@ -3,6 +3,7 @@ directionality for a harmonised CSV."""
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import re
@@ -10,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from ..gwas.io.harmonised import HarmonisedTable
 
 
 _FORMATS = ("table", "csv", "json")
@@ -48,16 +49,15 @@ def register(subparsers) -> None:
 
 
 def _clean(value: Any) -> Any:
-    """JSON-safe: NaN/NA -> null, numpy scalars -> Python."""
-    import numpy as np
-    import pandas as pd
-
-    if value is None or value is pd.NA:
+    """JSON-safe: NaN -> null, numpy scalars -> Python."""
+    if value is None:
         return None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
+    if isinstance(value, bool):
+        return value
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict, str)):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -88,54 +88,86 @@ def _not_estimable(note: str) -> str:
     return f"not estimable (needs >= {match.group(1)} SNPs)" if match else f"not estimable: {note}"
 
 
-def _steiger(frame: pd.DataFrame, pair) -> dict | None:
+def _steiger(table: HarmonisedTable, pair) -> dict | None:
     """Steiger directionality of one pair's rows when the table has both sample sizes, else None."""
     from ..errors import MRKitError
     from ..methods.steiger import steiger_directionality
 
-    if not {"samplesize.exposure", "samplesize.outcome"} <= set(frame.columns):
+    sizes = ("samplesize.exposure", "samplesize.outcome")
+    if not set(sizes) <= set(table.columns):
         return None
-    snp_column = next((c for c in ("SNP", "snp") if c in frame.columns), None)
-    rows = frame[frame[snp_column].astype(str).isin(set(pair.snp))] if snp_column else frame
-    for column, value in pair.labels.items():
-        rows = rows[rows[column] == value]
-    if "mr_keep" in rows.columns:
-        rows = rows[rows["mr_keep"].astype(bool)]
-    import pandas as pd
+    import numpy as np
 
-    sizes = rows[["samplesize.exposure", "samplesize.outcome"]].apply(pd.to_numeric, errors="coerce")
-    if sizes.isna().all().any():  # a harmonised table with empty sample-size columns: nothing to test
+    snp_column = next((c for c in ("SNP", "snp") if c in table.columns), None)
+    wanted = set(pair.snp)
+    rows = np.ones(table.n_rows, dtype=bool)
+    if snp_column:
+        rows &= np.array([s is not None and s in wanted for s in table[snp_column].tolist()], dtype=bool)
+    for column, value in pair.labels.items():  # the text of the table against the pair's label
+        rows &= np.array([v is not None and v == value for v in table[column].tolist()], dtype=bool)
+    if "mr_keep" in table.columns:
+        rows &= table["mr_keep"].astype(bool)
+    missing = np.isnan(np.column_stack([table[c][rows] for c in sizes]))
+    if missing.all(axis=0).any():  # a harmonised table with empty sample-size columns: nothing to test
         return None
-    if sizes.isna().any().any():
-        return {"note": f"not computed: sample size missing for {int(sizes.isna().any(axis=1).sum())} SNP(s)"}
+    if missing.any():
+        return {"note": f"not computed: sample size missing for {int(missing.any(axis=1).sum())} SNP(s)"}
     try:
-        res = steiger_directionality(rows)
+        res = steiger_directionality({name: values[rows] for name, values in table.items()})
     except MRKitError as exc:
         return {"note": f"not computed: {exc}"}
     return {k: res[k] for k in ("r2_exposure", "r2_outcome", "z", "steiger_pval", "correct_causal_direction",
                                 "n_snps", "rule")} | ({"note": res["note"]} if "note" in res else {})
 
 
-def _pair_report(pair, args, conv_name: str, seed: int, frame: pd.DataFrame) -> dict:
-    from ..methods.estimate import mr
-    from ..methods.heterogeneity import heterogeneity, pleiotropy
+def _method_rows(rows: list[dict], labels: list[str]) -> list[dict]:
+    """The rows of :func:`mrkit.methods.estimate.mr_rows` typed and ordered as :func:`mrkit.mr`'s table has
+    them (labels, then ``TABLE_COLUMNS``; numbers as float, ``nsnp`` int, ``n_boot`` and ``seed`` int or None)."""
+    from ..methods.estimate import TABLE_COLUMNS
 
-    table = mr(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
-               presso_n=args.presso_n)
-    het = heterogeneity(pair, conv_name).set_index("method")
-    ple = pleiotropy(pair, conv_name).iloc[0]
+    out = []
+    for row in rows:
+        typed = {c: row.get(c) for c in [*labels, *TABLE_COLUMNS]}
+        for c in ("estimate", "se", "ci_lower", "ci_upper", "p"):
+            typed[c] = math.nan if typed[c] is None else float(typed[c])
+        typed["nsnp"] = int(typed["nsnp"])
+        for c in ("n_boot", "seed"):
+            value = typed[c]
+            typed[c] = None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
+        out.append(typed)
+    return out
+
+
+def _as_column(values: list) -> list:
+    """A column of numbers as a table column types it: float for all when one is a float (NaN), else int."""
+    if any(isinstance(v, float) for v in values):
+        return [float(v) for v in values]
+    return values
+
+
+def _pair_report(pair, args, conv_name: str, seed: int, table: HarmonisedTable) -> dict:
+    from ..methods.estimate import mr_rows
+    from ..methods.heterogeneity import heterogeneity_rows, pleiotropy_rows
+
+    methods = _method_rows(mr_rows(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
+                                   presso_n=args.presso_n), list(pair.labels))
+    het_rows = heterogeneity_rows(pair, conv_name)
+    het_columns = {c: _as_column([math.nan if _clean(r[c]) is None else _clean(r[c]) for r in het_rows])
+                   for c in ("q", "df", "p")}
+    het = {r["method"]: {c: het_columns[c][i] for c in ("q", "df", "p")} | {"note": r["note"]}
+           for i, r in enumerate(het_rows)}
+    ple = pleiotropy_rows(pair, conv_name)[0]
     return {
         **pair.labels,
-        "methods": table.to_dict(orient="records"),
-        "heterogeneity": {m: {"q": het.loc[m, "q"], "df": het.loc[m, "df"], "p": het.loc[m, "p"],
-                              **({"note": _not_estimable(het.loc[m, "note"])} if het.loc[m, "note"] else {})}
+        "methods": methods,
+        "heterogeneity": {m: {"q": het[m]["q"], "df": het[m]["df"], "p": het[m]["p"],
+                              **({"note": _not_estimable(het[m]["note"])} if het[m]["note"] else {})}
                           for m in ("ivw", "egger")},
         "pleiotropy": {"intercept": ple["intercept"], "se": ple["se"], "p": ple["p"],
                        "distribution": ple["distribution"], "i2gx": ple["i2gx"],
                        **({"note": _not_estimable(ple["note"])} if ple["note"] else {})},
         "presso": _presso_summary(pair, seed, args.presso_n),
-        "steiger": _steiger(frame, pair),
-        "table": table,
+        "steiger": _steiger(table, pair),
     }
 
 
@@ -179,10 +211,8 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
 
 
 def run(args) -> int:
-    import pandas as pd
-
     from ..errors import InputError
-    from ..gwas.io.harmonised import read_harmonised
+    from ..gwas.io.harmonised import read_harmonised_table
     from ..methods.conventions import get_convention
     from ..methods.mrdata import split_pairs
     from ..rng import resolve_seed
@@ -195,33 +225,93 @@ def run(args) -> int:
         return _run_multivariable(args, conv.name, seed)
     if args.file is None:
         raise InputError("no input: give a harmonised CSV FILE (or --multivariable FILE.csv)", column="file")
-    frame = read_harmonised(args.file, strict=args.strict)
+    table = read_harmonised_table(args.file, strict=args.strict)  # csv module and numpy: no pandas to start
     reports = []
-    for pair in split_pairs(frame):
-        rep = _pair_report(pair, args, conv.name, seed, frame)
+    for pair in split_pairs(table):
+        rep = _pair_report(pair, args, conv.name, seed, table)
         rep["input"] = {"file": str(args.file), "nsnp": pair.k, "n_excluded": pair.n_excluded,
-                        "rows_read": frame.attrs["rows_read"], "dropped": frame.attrs["dropped"],
-                        "flagged": frame.attrs["flagged"]}
+                        "rows_read": table.attrs["rows_read"], "dropped": table.attrs["dropped"],
+                        "flagged": table.attrs["flagged"]}
         reports.append(rep)
     if args.format == "csv":
-        pd.concat([r["table"] for r in reports]).to_csv(sys.stdout, index=False)
-        _print_drops(frame, sys.stderr)
+        write_csv([row for r in reports for row in r["methods"]], sys.stdout)
+        _print_drops(table, sys.stderr)
         return 0
     if args.format == "json":
-        body = [{"convention": conv.name, "seed": seed,
-                 **{k: v for k, v in r.items() if k != "table"}} for r in reports]
+        body = [{"convention": conv.name, "seed": seed, **rep} for rep in reports]
         out = body[0] if len(body) == 1 else {"convention": conv.name, "seed": seed, "pairs": body}
         print(json.dumps(_clean(out), indent=2))
         return 0
-    _print_drops(frame, sys.stdout)
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        for rep in reports:
-            _print_report(rep, conv.name, seed)
+    _print_drops(table, sys.stdout)
+    for rep in reports:
+        _print_report(rep, conv.name, seed)
     return 0
 
 
-def _print_drops(frame: pd.DataFrame, stream) -> None:
-    a = frame.attrs
+def _csv_cell(value: Any) -> str:
+    """A cell as pandas' ``to_csv`` writes it: empty when missing, floats in their shortest round-trip form."""
+    value = _clean(value)
+    if value is None:
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def write_csv(rows: list[dict], stream) -> None:
+    """Result rows as ``pandas.DataFrame(rows).to_csv(stream, index=False)`` writes them."""
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(c)) for c in columns])
+
+
+_DECIMAL_NUMBER = re.compile(r"^\s*[+-]?[0-9]+\.[0-9]*$")
+
+
+def _trim_zeros(cells: list[str]) -> list[str]:
+    """Trailing zeros cut equally from every decimal number of a column, one kept after the point (pandas)."""
+    numbers = [_DECIMAL_NUMBER.match(c) is not None for c in cells]
+    if not any(numbers):
+        return cells
+    while all(c.endswith("0") for c, is_number in zip(cells, numbers) if is_number):
+        cells = [c[:-1] if is_number else c for c, is_number in zip(cells, numbers)]
+    return [c + "0" if is_number and c.endswith(".") else c for c, is_number in zip(cells, numbers)]
+
+
+def _float_cells(values: list[float], digits: int = 6) -> list[str]:
+    """A float column as pandas prints it (``display.precision`` 6): fixed notation with trailing zeros
+    trimmed, or scientific for the whole column when a value is below 1e-6 or, in a column too wide,
+    above 1e6."""
+    def cells(spec: str) -> list[str]:
+        return _trim_zeros(["NaN" if math.isnan(v) else format(v, spec) for v in values])
+
+    fixed = cells(f".{digits}f")
+    finite = [abs(v) for v in values if not math.isnan(v)]
+    too_long = max(map(len, fixed), default=0) > digits + 6
+    if any(0 < v < 10 ** -digits for v in finite) or (too_long and any(v > 1e6 for v in finite)):
+        return cells(f".{digits}e")
+    return fixed
+
+
+def format_table(rows: list[dict], columns: list[str]) -> str:
+    """Rows as ``pandas.DataFrame(rows)[columns].to_string(index=False)`` prints them: right-aligned columns
+    one space apart, numeric headers with a leading space, floats as :func:`_float_cells`."""
+    out = []
+    for c in columns:
+        values = [r.get(c) for r in rows]
+        if values and all(isinstance(v, float) for v in values):
+            cells, header = _float_cells(values), " " + c
+        elif values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            cells, header = [str(v) for v in values], " " + c
+        else:
+            cells, header = ["NaN" if v is None else str(v) for v in values], c
+        width = max(len(header), *map(len, cells))
+        out.append([header.rjust(width)] + [cell.rjust(width) for cell in cells])
+    return "\n".join(" ".join(line) for line in zip(*out))
+
+
+def _print_drops(table: HarmonisedTable, stream) -> None:
+    a = table.attrs
     for reason, count in sorted(a["dropped"].items()):
         print(f"{a['source']}: dropped {count} row(s): {reason}", file=stream)
     for reason, count in sorted(a["flagged"].items()):
@@ -238,7 +328,7 @@ def _print_report(rep: dict, convention: str, seed: int) -> None:
     print(f"{what or inp['file']}: {inp['nsnp']} SNPs ({inp['n_excluded']} excluded by "
           f"mr_keep), convention {convention}, seed {seed}")
     cols = ["method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model", "distribution", "note"]
-    print(rep["table"][cols].to_string(index=False))
+    print(format_table(rep["methods"], cols))
     h = rep["heterogeneity"]
     parts = []
     for key, name in (("ivw", "Cochran Q"), ("egger", "Rucker Q'")):

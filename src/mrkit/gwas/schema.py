@@ -27,12 +27,12 @@ al. (2023) GWAS-SSF, bioRxiv 2022.07.15.500230.
 """
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import InputError, shown
 from .rules import (
@@ -42,6 +42,10 @@ from .rules import (
     OUT_OF_RANGE,
     P_UNDERFLOW,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["DropLog", "DroppedVariants", "normalise_chrom", "normalise_alleles", "check_rows",
            "check_p_values", "allele_pair", "variant_keys", "fallback_ids", "duplicate_records"]
@@ -190,21 +194,64 @@ def check_p_values(p: np.ndarray, lines: np.ndarray, log: DropLog, column: str,
     return keep
 
 
-def check_rows(frame: pd.DataFrame, origin: Mapping[str, str], log: DropLog, lines: np.ndarray,
-               ids: np.ndarray | None = None, required: tuple[str, ...] = ("chrom", "pos", "effect_allele",
-                                                                            "other_allele", "beta", "se", "p"),
-               keep: np.ndarray | None = None) -> np.ndarray:
-    """The per-row rules of the schema on a frame with schema-named columns; returns the rows to keep.
+def _missing(values) -> np.ndarray:
+    """Missing values of a column: a pandas Series, or a numpy array (float: NaN; object: None or NaN)."""
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind == "f":
+            return np.isnan(values)
+        return np.fromiter((v is None or (isinstance(v, float) and math.isnan(v)) for v in values.tolist()),
+                           dtype=bool, count=values.size)
+    return values.isna().to_numpy()
 
-    ``frame`` holds normalised values (chromosome and alleles as :func:`normalise_chrom` and
-    :func:`normalise_alleles` give them, numbers as floats); ``origin`` maps each schema field present
-    in the input to the user's column name (used in messages; fields absent from ``origin`` are not
-    checked); ``lines`` the position of each row (``log.unit``); ``required`` the fields whose missing
-    values drop the row (elsewhere a missing value is allowed); ``keep`` the rows still in play (the
-    others are neither checked nor counted). Each dropped row is counted under its first reason only;
-    p = 0 is flagged, not dropped.
+
+def _floats(values) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values.astype(float)
+    return values.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _is_one_of(values, allowed: tuple[str, ...]) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        allowed = set(allowed)
+        return np.fromiter((v in allowed for v in values.tolist()), dtype=bool, count=values.size)
+    return values.isin(allowed).to_numpy()
+
+
+_ALLELE = re.compile(ALLELE_PATTERN)
+
+
+def _alleles_valid(values) -> np.ndarray:
+    """Alleles that fully match :data:`ALLELE_PATTERN` (missing ones do not)."""
+    if isinstance(values, np.ndarray):
+        return np.fromiter((isinstance(v, str) and _ALLELE.fullmatch(v) is not None for v in values.tolist()),
+                           dtype=bool, count=values.size)
+    return values.str.fullmatch(ALLELE_PATTERN).fillna(False).to_numpy(bool)
+
+
+def _same_text(a, b) -> np.ndarray:
+    if isinstance(a, np.ndarray):
+        return np.fromiter((x is not None and x == y for x, y in zip(a.tolist(), b.tolist())), dtype=bool,
+                           count=a.size)
+    return (a == b).fillna(False).to_numpy(bool)
+
+
+def check_rows(frame: pd.DataFrame | Mapping[str, np.ndarray], origin: Mapping[str, str], log: DropLog,
+               lines: np.ndarray, ids: np.ndarray | None = None,
+               required: tuple[str, ...] = ("chrom", "pos", "effect_allele", "other_allele", "beta", "se", "p"),
+               keep: np.ndarray | None = None) -> np.ndarray:
+    """The per-row rules of the schema on a table with schema-named columns; returns the rows to keep.
+
+    ``frame`` is a DataFrame, or a mapping of field -> numpy array (float for numbers, object for text
+    with None where missing: what :mod:`mrkit.gwas.io.harmonised` reads without pandas); it holds
+    normalised values (chromosome and alleles as :func:`normalise_chrom` and :func:`normalise_alleles`
+    give them, numbers as floats); ``origin`` maps each schema field present in the input to the user's
+    column name (used in messages; fields absent from ``origin`` are not checked); ``lines`` the
+    position of each row (``log.unit``); ``required`` the fields whose missing values drop the row
+    (elsewhere a missing value is allowed); ``keep`` the rows still in play (the others are neither
+    checked nor counted). Each dropped row is counted under its first reason only; p = 0 is flagged,
+    not dropped.
     """
-    keep = np.ones(len(frame), dtype=bool) if keep is None else np.array(keep, dtype=bool)
+    keep = np.ones(len(lines), dtype=bool) if keep is None else np.array(keep, dtype=bool)
 
     def flag(reason: str, bad, field: str, values=None) -> None:
         nonlocal keep
@@ -212,24 +259,23 @@ def check_rows(frame: pd.DataFrame, origin: Mapping[str, str], log: DropLog, lin
             keep &= log.drop(reason, np.asarray(bad, dtype=bool) & keep, lines, origin[field], values, ids=ids)
 
     for field in (f for f in required if f != "p"):
-        flag(f"missing {field}", frame[field].isna().to_numpy(), field)
+        flag(f"missing {field}", _missing(frame[field]), field)
     if "chrom" in origin:
-        flag("chromosome not 1-22 or X", ~frame["chrom"].isin(CHROMOSOMES).to_numpy(), "chrom", frame["chrom"])
+        flag("chromosome not 1-22 or X", ~_is_one_of(frame["chrom"], CHROMOSOMES), "chrom", frame["chrom"])
     for field in ("effect_allele", "other_allele"):
         if field in origin:
-            valid = frame[field].str.fullmatch(ALLELE_PATTERN).fillna(False).to_numpy(bool)
-            flag("invalid allele", ~valid & frame[field].notna().to_numpy(), field, frame[field])
+            flag("invalid allele", ~_alleles_valid(frame[field]) & ~_missing(frame[field]), field, frame[field])
     if "effect_allele" in origin and "other_allele" in origin:
-        same = (frame["effect_allele"] == frame["other_allele"]).fillna(False).to_numpy(bool)
-        flag("effect allele = other allele", same, "other_allele", frame["other_allele"])
+        flag("effect allele = other allele", _same_text(frame["effect_allele"], frame["other_allele"]),
+             "other_allele", frame["other_allele"])
     if "p" in origin:
-        p = frame["p"].to_numpy(float)
+        p = _floats(frame["p"])
         if "p" in required:
             keep = check_p_values(p, lines, log, origin["p"], keep, ids=ids)
         else:
             with np.errstate(invalid="ignore"):
                 flag("p outside [0, 1]", (p < 0) | (p > 1), "p", p)
-    beta, se = frame["beta"].to_numpy(float), frame["se"].to_numpy(float)
+    beta, se = _floats(frame["beta"]), _floats(frame["se"])
     flag("beta not finite", np.isinf(beta), "beta", beta)
     flag("se not finite", np.isinf(se), "se", se)
     with np.errstate(invalid="ignore"):
@@ -237,24 +283,26 @@ def check_rows(frame: pd.DataFrame, origin: Mapping[str, str], log: DropLog, lin
         flag(OUT_OF_RANGE, np.abs(beta) >= MAGNITUDE, "beta", beta)
         flag(OUT_OF_RANGE, (se <= 1 / MAGNITUDE) | (se >= MAGNITUDE), "se", se)
     if "pos" in origin:
-        pos = frame["pos"].to_numpy(dtype=float, na_value=np.nan)
+        pos = _floats(frame["pos"])
         with np.errstate(invalid="ignore"):
             flag("position < 1", pos < 1, "pos", pos)
     if "eaf" in origin:
-        eaf = frame["eaf"].to_numpy(float)
+        eaf = _floats(frame["eaf"])
         with np.errstate(invalid="ignore"):
             flag("eaf outside (0, 1)", (eaf <= 0) | (eaf >= 1), "eaf", eaf)
     for field in ("n", "ncase", "ncontrol"):
         if field in origin:
-            values = frame[field].to_numpy(float)
+            values = _floats(frame[field])
             flag(f"{field} not > 0 and finite", _positive_finite(values), field, values)
     if "p" in origin:
-        log.flag(P_UNDERFLOW, keep & (frame["p"].to_numpy(float) == 0))
+        log.flag(P_UNDERFLOW, keep & (_floats(frame["p"]) == 0))
     return keep
 
 
 def _text(values) -> pa.Array:
     """Any sequence of str/None/NaN (or a pandas/arrow column) as an arrow string array."""
+    import pyarrow as pa
+
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if isinstance(values, pa.Array):
@@ -267,12 +315,16 @@ def _text(values) -> pa.Array:
 
 
 def _complement(values: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
     for base, lower in (("A", "t"), ("T", "a"), ("C", "g"), ("G", "c")):
         values = pc.replace_substring(values, base, lower)
     return pc.utf8_upper(values)
 
 
 def _sorted_pair(a: pa.Array, b: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
     first = pc.less_equal(a, b)
     return pc.binary_join_element_wise(pc.if_else(first, a, b), pc.if_else(first, b, a), ":")
 
@@ -287,6 +339,8 @@ def allele_pair(a1, a2, *, strand: bool = False, arrow: bool = False):
     ``strand=True`` also makes the pair strand-free: the smaller of the pair and its complement
     (A/G and C/T both give "A:G"), as rsid matching followed by TwoSampleMR's strand flip would.
     """
+    import pyarrow.compute as pc
+
     a, b = (pc.utf8_upper(pc.utf8_trim_whitespace(_text(v))) for v in (a1, a2))
     pair = _sorted_pair(a, b)
     if strand:
@@ -298,6 +352,8 @@ def allele_pair(a1, a2, *, strand: bool = False, arrow: bool = False):
 def fallback_ids(chrom: pd.Series, pos: pd.Series, a1: pd.Series, a2: pd.Series) -> pd.Series:
     """``chrom:pos:A1:A2`` with the two alleles in sorted order, so two files coding the same site
     with the effect and other alleles the other way round get the same id."""
+    import pandas as pd
+
     pair = pd.Series(allele_pair(a1, a2), index=chrom.index, dtype=object)
     pair = pair.where(pair.notna(), a1.fillna("").astype("str"))
     return chrom.astype("str") + ":" + pos.astype("str") + ":" + pair
@@ -313,6 +369,10 @@ def variant_keys(snp, chrom=None, pos=None, a1=None, a2=None) -> np.ndarray:
     ``chrom:pos:A1:A2`` (or with ``_``). Two records of one site get the same key whatever the allele
     order or strand of their files, so variants without a shared rsid can still be matched.
     """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     ids = _text(snp)
     n = len(ids)
     pair = (allele_pair(a1, a2, strand=True, arrow=True) if a1 is not None and a2 is not None
@@ -346,6 +406,8 @@ def duplicate_records(snp: np.ndarray, pair: np.ndarray, site: np.ndarray | None
     records sharing an id, with different allele pairs: several alleles of one site, each a valid
     biallelic record, kept for harmonisation to pick the one matching the exposure.
     """
+    import pandas as pd
+
     snp = np.asarray(snp, dtype=object)
     frame = pd.DataFrame({"snp": snp, "pair": np.asarray(pair, dtype=object)})
     dup = frame.duplicated(["snp", "pair"], keep=False).to_numpy().copy()

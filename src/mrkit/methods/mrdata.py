@@ -15,7 +15,9 @@ variants) are excluded, as ``TwoSampleMR::mr`` does, and counted in ``n_excluded
 holding several exposure-outcome pairs is split by ``id.exposure``/``id.outcome``/``exposure``/
 ``outcome`` (:func:`split_pairs`), the grouping ``TwoSampleMR::mr`` uses.
 
-pandas is never needed to check input: a DataFrame is taken as it is, a dict of arrays as numpy arrays.
+pandas is never needed to check input: a DataFrame is taken as it is, a dict of arrays as numpy arrays (with
+``attrs`` ``source`` and ``lines`` when it was read from a file, as
+:func:`mrkit.gwas.io.harmonised.read_harmonised_table` returns it).
 """
 from __future__ import annotations
 
@@ -189,7 +191,10 @@ def _as_table(data: Any) -> _Table:
         raise InputError("MR input is a table in memory: read a harmonised file with "
                          "mrkit.gwas.io.harmonised.read_harmonised (it checks and counts bad rows)", file=str(data))
     if isinstance(data, Mapping):
-        return _from_mapping(data)
+        table = _from_mapping(data)
+        attrs = getattr(data, "attrs", None) or {}  # a table read from a file (read_harmonised_table)
+        table.source, table.lines = attrs.get("source"), attrs.get("lines")
+        return table
     raise InputError(f"MR input must be a DataFrame or a dict of arrays, got {type(data).__name__}")
 
 

@@ -38,9 +38,9 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import integrate, optimize
 
 from ..errors import InputError, NotEstimable
+from .brent import brentq, minimize_bounded
 from .distributions import norm_pdf, norm_sf
 from .strength import summary_arrays
 
@@ -63,10 +63,33 @@ def _psi_fn(loss: str, k: float):
     raise InputError(f"loss must be 'l2', 'huber' or 'tukey', got {loss!r}", column="loss")
 
 
+#: ``loss_constants`` of the default losses, the bits ``scipy.integrate.quad`` gives (``tests/test_raps.py``
+#: integrates again and compares every bit): importing scipy.integrate would cost ``mrkit estimate`` a
+#: tenth of a second for four numbers that never change.
+_INTEGRATED = {
+    ("l2", 2.0): ("0x1.0000000000001p+0", "0x1.0000000000001p+0", "0x1.ffffffffffffep+0", "0x1.0000000000001p+0"),
+    ("huber", 1.345): ("0x1.a48b3bb6930e0p-1", "0x1.6b9ab00b3037ep-1", "0x1.9e7eecc1870aep-1",
+                       "0x1.8c50d08ad32e8p-2"),
+    ("tukey", 4.685): ("0x1.83fb348856752p-1", "0x1.357a417c07cbbp-1", "0x1.5fd7befebc81dp-1",
+                       "0x1.579fd13e97bd9p-2"),
+}
+
+
 @lru_cache(maxsize=32)
 def loss_constants(loss: str, k: float) -> tuple[float, float, float, float]:
     """``(delta, c1, c2, c3)`` of mr.raps: E[Z rho'(Z)], E[rho'(Z)^2], E[Z^2 rho'(Z)^2] - delta^2,
-    E[Z^2 rho''(Z)] for Z ~ N(0, 1), integrated numerically as mr.raps does."""
+    E[Z^2 rho''(Z)] for Z ~ N(0, 1), integrated numerically as mr.raps does (:func:`integrate_loss_constants`;
+    the values for the default ``k`` of each loss are kept from it)."""
+    known = _INTEGRATED.get((loss, float(k)))
+    if known is not None:
+        return tuple(float.fromhex(v) for v in known)
+    return integrate_loss_constants(loss, k)
+
+
+def integrate_loss_constants(loss: str, k: float) -> tuple[float, float, float, float]:
+    """:func:`loss_constants` by ``scipy.integrate.quad`` over the pieces between the kinks of rho'."""
+    from scipy import integrate
+
     d1, d2 = _psi_fn(loss, k)
     phi = norm_pdf
     # integrate over pieces split at +-k where rho' has kinks
@@ -110,10 +133,9 @@ def raps_estimating_equations(beta: float, tau2: float, bx, bxse, by, byse, *,
 def _bounded_max(f, bound: float) -> float:
     """R's ``optimize(f, c(-bound, bound), maximum = TRUE)`` with mr.raps's interval doubling."""
     for _ in range(60):
-        res = optimize.minimize_scalar(lambda b: -f(b), bounds=(-bound, bound), method="bounded",
-                                       options={"xatol": 1e-10 * max(1.0, bound)})
-        if abs(res.x) <= 0.95 * bound:
-            return float(res.x)
+        x = minimize_bounded(lambda b: -f(b), -bound, bound, xatol=1e-10 * max(1.0, bound))
+        if abs(x) <= 0.95 * bound:
+            return x
         bound *= 2.0
     raise NotEstimable("MR-RAPS: could not bracket the profile-likelihood maximum")
 
@@ -134,11 +156,10 @@ def _profile_l2_overdispersed(bx, bxse, by, byse, niter: int = 20) -> tuple[floa
     bound_tau2 = float(np.quantile(byse ** 2, 0.95) * 10)
     for _ in range(niter):
         beta_old, tau2_old = beta, tau2
-        res = optimize.minimize_scalar(
+        tau2 = minimize_bounded(
             lambda s: 0.5 * np.sum(bxse ** 2 * np.log(s + byse ** 2 + bxse ** 2 * beta ** 2))
             + 0.5 * np.sum(bxse ** 2 * (by - bx * beta) ** 2 / (s + byse ** 2 + bxse ** 2 * beta ** 2)),
-            bounds=(0.0, bound_tau2), method="bounded", options={"xatol": tol * bound_tau2})
-        tau2 = float(res.x)
+            0.0, bound_tau2, xatol=tol * bound_tau2)
         beta = _bounded_max(lambda b: -0.5 * np.sum((by - bx * b) ** 2
                                                     / (tau2 + byse ** 2 + bxse ** 2 * b ** 2)),
                             bound_beta)
@@ -167,7 +188,7 @@ def _beta_root(tau2: float, start: float, bx, bxse, by, byse, d1) -> float:
     for _ in range(80):
         for lo, hi in ((start, start + h), (start - h, start)):
             if np.sign(f(lo)) != np.sign(f(hi)):
-                return float(optimize.brentq(f, lo, hi, xtol=1e-14 * max(1.0, abs(start)),
+                return float(brentq(f, lo, hi, xtol=1e-14 * max(1.0, abs(start)),
                                              rtol=1e-13, maxiter=500))
         h *= 2.0
     raise NotEstimable("MR-RAPS: the estimating equation for beta has no root")
@@ -182,7 +203,7 @@ def _other_roots(beta: float, beta0: float, tau2: float, bx, bxse, by, byse, d1)
     change = np.flatnonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))
     other = []
     for i in change:
-        root = float(optimize.brentq(lambda b: float(_psi1_grid(np.array([b]), tau2, bx, bxse, by,
+        root = float(brentq(lambda b: float(_psi1_grid(np.array([b]), tau2, bx, bxse, by,
                                                                 byse, d1)[0]),
                                      grid[i], grid[i + 1]))
         if abs(root - beta) > 1e-4 and abs(root - beta0) < 100 * abs(beta - beta0) + 1e-12:
@@ -275,7 +296,7 @@ def mr_raps(bx: Any, bxse: Any, by: Any, byse: Any, *, over_dispersion: bool = T
             res["warnings"].insert(0, "Cannot find solution with finite over-dispersion; "
                                       "used tau2 = 0 (as mr.raps).")
             return res
-        tau2 = float(optimize.brentq(psi2, 0.0, hi, xtol=1e-15, rtol=1e-12, maxiter=500))
+        tau2 = float(brentq(psi2, 0.0, hi, xtol=1e-15, rtol=1e-12, maxiter=500))
     else:
         beta0, tau2 = _profile_l2(bx, bxse, by, byse), 0.0
     beta = _beta_root(tau2, beta0, bx, bxse, by, byse, d1)

@@ -30,14 +30,18 @@ Steiger JH (1980). Tests for comparing elements of a correlation matrix. Psychol
 """
 from __future__ import annotations
 
-from typing import Any
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import InputError
 from .distributions import norm_sf
 from .strength import as_vector, r2_from_bsen, r2_from_eaf, r2_from_lor, r_from_pn
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["steiger", "steiger_directionality", "snp_r2", "P_FLOOR"]
 
@@ -75,16 +79,36 @@ def steiger(r2_exposure: float, r2_outcome: float, n_exposure: float, n_outcome:
             "correct_causal_direction": bool(r2x > r2y)}
 
 
-def _column(data: pd.DataFrame, name: str, *, required: bool = True) -> np.ndarray | None:
-    if name not in data.columns:
+def _as_columns(data) -> dict[str, np.ndarray]:
+    """Column name -> numpy array (numbers as floats, missing NaN) of a DataFrame or of a mapping of
+    columns (:class:`~mrkit.gwas.io.harmonised.HarmonisedTable`, a dict of arrays)."""
+    if isinstance(data, Mapping):
+        return {str(name): np.asarray(values) for name, values in data.items()}
+    pd = sys.modules.get("pandas")  # a DataFrame implies pandas is imported
+    if pd is None or not isinstance(data, pd.DataFrame):
+        raise InputError("data must be a pandas DataFrame or a mapping of columns with TwoSampleMR names")
+    return {str(name): (data[name].to_numpy(dtype=float, na_value=np.nan) if data[name].dtype.kind in "iuf"
+                        else data[name].to_numpy()) for name in data.columns}
+
+
+def _is_missing(value) -> bool:
+    return value is None or value is getattr(sys.modules.get("pandas"), "NA", None) or (
+        isinstance(value, float) and np.isnan(value))
+
+
+def _column(data: dict[str, np.ndarray], name: str, *, required: bool = True) -> np.ndarray | None:
+    if name not in data:
         if required:
             raise InputError(f"column {name!r} is needed to compute r2 for the Steiger test",
                              column=name)
         return None
-    return data[name].to_numpy(dtype=float, na_value=np.nan)
+    values = data[name]
+    if values.dtype.kind in "iufb":
+        return values.astype(float)
+    return np.array([np.nan if _is_missing(v) else v for v in values.tolist()], dtype=float)
 
 
-def _checked(data: pd.DataFrame, name: str, **bounds) -> np.ndarray:
+def _checked(data: dict[str, np.ndarray], name: str, **bounds) -> np.ndarray:
     values = _column(data, name)
     missing = np.isnan(values)
     if missing.any():
@@ -93,8 +117,9 @@ def _checked(data: pd.DataFrame, name: str, **bounds) -> np.ndarray:
     return as_vector(name, values, **bounds)
 
 
-def snp_r2(data: pd.DataFrame, what: str = "exposure", *, rule: str = "pn") -> np.ndarray:
-    """Per-SNP r2 for ``what`` ("exposure" or "outcome") of a TwoSampleMR-style table.
+def snp_r2(data: pd.DataFrame | Mapping, what: str = "exposure", *, rule: str = "pn") -> np.ndarray:
+    """Per-SNP r2 for ``what`` ("exposure" or "outcome") of a TwoSampleMR-style table (a DataFrame or a
+    mapping of columns).
 
     A ``r.<what>`` column, when present, is used as given (squared), as in TwoSampleMR.
     ``rule="pn"``: ``get_r_from_pn(pval, samplesize)^2``. ``rule="bsen"``: ``get_r_from_bsen(beta,
@@ -108,7 +133,11 @@ def snp_r2(data: pd.DataFrame, what: str = "exposure", *, rule: str = "pn") -> n
     """
     if what not in ("exposure", "outcome"):
         raise InputError(f"what must be 'exposure' or 'outcome', got {what!r}")
-    if f"r.{what}" in data.columns:
+    return _snp_r2(_as_columns(data), what, rule)
+
+
+def _snp_r2(data: dict[str, np.ndarray], what: str, rule: str) -> np.ndarray:
+    if f"r.{what}" in data:
         return _checked(data, f"r.{what}", lower=-1.0, upper=1.0) ** 2
     if rule == "pn":
         p = _checked(data, f"pval.{what}", lower=0.0, upper=1.0)
@@ -119,18 +148,19 @@ def snp_r2(data: pd.DataFrame, what: str = "exposure", *, rule: str = "pn") -> n
         return r2_from_bsen(_checked(data, f"beta.{what}"), _checked(data, f"se.{what}", positive=True),
                             _checked(data, f"samplesize.{what}", lower=2.0, open_interval=True))
     if rule == "add_rsq":
-        units = data[f"units.{what}"].astype("string") if f"units.{what}" in data.columns else None
+        units = ([None if _is_missing(u) else str(u) for u in data[f"units.{what}"].tolist()]
+                 if f"units.{what}" in data else None)
         beta = _checked(data, f"beta.{what}")
-        if units is not None and units.iloc[0] == "log odds":
+        if units is not None and units[0] == "log odds":
             prevalence = (_checked(data, f"prevalence.{what}") if f"prevalence.{what}"
-                          in data.columns else None)
+                          in data else None)
             if prevalence is None:
                 raise InputError(f"units.{what} is 'log odds': give prevalence.{what} (TwoSampleMR "
                                  "would silently assume 0.1)", column=f"prevalence.{what}")
             return r2_from_lor(beta, _checked(data, f"eaf.{what}"), _checked(data, f"ncase.{what}"),
                                _checked(data, f"ncontrol.{what}"), prevalence)
         eaf = _column(data, f"eaf.{what}", required=False)
-        if (units is not None and units.str.contains("SD").fillna(False).all()
+        if (units is not None and all(u is not None and "SD" in u for u in units)
                 and eaf is not None and not np.isnan(eaf).any()):
             return r2_from_eaf(beta, eaf)
         return r2_from_bsen(beta, _checked(data, f"se.{what}", positive=True),
@@ -138,8 +168,9 @@ def snp_r2(data: pd.DataFrame, what: str = "exposure", *, rule: str = "pn") -> n
     raise InputError(f"rule must be 'pn', 'bsen' or 'add_rsq', got {rule!r}", column="rule")
 
 
-def steiger_directionality(data: pd.DataFrame, *, rule: str = "pn") -> dict[str, Any]:
-    """TwoSampleMR ``directionality_test`` on a harmonised table (rows with ``mr_keep`` False dropped).
+def steiger_directionality(data: pd.DataFrame | Mapping, *, rule: str = "pn") -> dict[str, Any]:
+    """TwoSampleMR ``directionality_test`` on a harmonised table (rows with ``mr_keep`` False dropped): a
+    DataFrame or a mapping of columns (:class:`~mrkit.gwas.io.harmonised.HarmonisedTable`; no pandas needed).
 
     Sums per-SNP r2 (see :func:`snp_r2`) on each side and applies :func:`steiger` with the mean
     sample sizes, like R's ``r.test(n = mean(samplesize.exposure), n2 = mean(samplesize.outcome),
@@ -158,25 +189,25 @@ def steiger_directionality(data: pd.DataFrame, *, rule: str = "pn") -> dict[str,
     ----------
     Hemani G, Tilling K, Davey Smith G (2017). PLoS Genet 13:e1007081.
     """
-    if not isinstance(data, pd.DataFrame):
-        raise InputError("data must be a pandas DataFrame with TwoSampleMR column names")
-    if "mr_keep" in data.columns:
-        data = data.loc[data["mr_keep"].astype(bool)]
-    if data.empty:
+    data = _as_columns(data)
+    if "mr_keep" in data:
+        keep = data["mr_keep"].astype(bool)
+        data = {name: values[keep] for name, values in data.items()}
+    if not data or not len(next(iter(data.values()))):
         raise InputError("no SNPs left (all mr_keep False?)", column="mr_keep")
     note = ""
-    if rule == "pn" and "r.exposure" not in data.columns and "r.outcome" not in data.columns:
+    if rule == "pn" and "r.exposure" not in data and "r.outcome" not in data:
         underflow = sum(int((_checked(data, f"pval.{w}", lower=0.0, upper=1.0) < P_FLOOR).sum())
                         for w in ("exposure", "outcome"))
-        if underflow and all(f"{f}.{w}" in data.columns for f in ("beta", "se") for w in ("exposure", "outcome")):
+        if underflow and all(f"{f}.{w}" in data for f in ("beta", "se") for w in ("exposure", "outcome")):
             rule = "bsen"
             note = (f"{underflow} p-value(s) below 1e-300 (underflow, stored as 0): r2 from beta and SE on both "
                     f"sides, F = (b/se)^2, r2 = F/(n - 2 + F), instead of from p and n")
         elif underflow:
             note = (f"{underflow} p-value(s) below 1e-300 floored at 1e-300 as TwoSampleMR does (no beta and SE "
                     f"columns): their r2 is underestimated")
-    r2x = snp_r2(data, "exposure", rule=rule)
-    r2y = snp_r2(data, "outcome", rule=rule)
+    r2x = _snp_r2(data, "exposure", rule)
+    r2y = _snp_r2(data, "outcome", rule)
     nx = _checked(data, "samplesize.exposure", lower=3.0, open_interval=True).mean()
     ny = _checked(data, "samplesize.outcome", lower=3.0, open_interval=True).mean()
     out = steiger(r2x.sum(), r2y.sum(), nx, ny)

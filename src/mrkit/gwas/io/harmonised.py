@@ -15,22 +15,33 @@ bxse, by, byse``. The rows go through the schema of :mod:`mrkit.gwas.schema` bef
 * flagged: p = 0 (underflow; Steiger then takes r2 from beta and SE).
 
 Rows with ``mr_keep`` FALSE are not checked: they leave the analysis anyway (counted as excluded).
+
+Harmonised tables are small (one row per instrument), and ``mrkit estimate`` must answer within a second:
+they are read with the csv module and checked on numpy arrays (:func:`read_harmonised_table`, no pandas
+or pyarrow import), with the same rules, messages and counts as the frame-based readers of the other
+formats. Text becomes a number as ``pandas.to_numeric`` reads it (ASCII digits, no ``_`` separators,
+``inf``/``infinity`` in any case); ``tests/test_harmonised_table.py`` checks that against pandas and the
+whole reader against the pyarrow/pandas reader it replaced.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
 from ...errors import InputError, shown
 from ...methods.mrdata import PAIR_COLUMNS
 from ..rules import EMPTY_LINE
-from ..schema import DropLog, check_rows, normalise_alleles
-from .columnar import scan_filtered, sniff
+from ..schema import DropLog, check_rows
+from .text import read_records, sniff
 
-__all__ = ["read_harmonised", "SHORT_NAMES"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["SHORT_NAMES", "HarmonisedTable", "parse_number", "read_harmonised", "read_harmonised_table"]
 
 #: role -> schema field -> (TwoSampleMR column, short column)
 SHORT_NAMES = {"exposure": {"beta": "bx", "se": "bxse"}, "outcome": {"beta": "by", "se": "byse"}}
@@ -38,6 +49,47 @@ _FIELDS = {"effect_allele": "effect_allele", "other_allele": "other_allele", "ea
            "se": "se", "p": "pval", "n": "samplesize"}
 _TRUE = {"true", "t", "1", "yes", "1.0"}
 _FALSE = {"false", "f", "0", "no", "0.0"}
+#: Text that reads as a missing number rather than as text in a numeric column (stripped, lower case).
+_MISSING_NUMBER = {"nan", "na", "inf", "-inf"}
+_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)[ \t\n\v\f\r]*\Z")
+_INTEGER = re.compile(r"[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*\Z")
+_SPECIAL = {"inf": np.inf, "+inf": np.inf, "-inf": -np.inf, "infinity": np.inf, "+infinity": np.inf,
+            "-infinity": -np.inf, "nan": np.nan, "+nan": np.nan, "-nan": np.nan}
+
+
+class HarmonisedTable(Mapping):
+    """A checked harmonised table: column name -> numpy array (float for numbers, bool for ``mr_keep``,
+    object holding str or None for text), in the file's column order, plus ``attrs`` (see
+    :func:`read_harmonised`). :func:`mrkit.methods.mrdata.split_pairs` takes it as it is."""
+
+    def __init__(self, columns: dict[str, np.ndarray], attrs: dict):
+        self._columns, self.attrs = columns, attrs
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._columns[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._columns)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.attrs["lines"])
+
+    def to_frame(self) -> pd.DataFrame:
+        """As a DataFrame (text columns of pandas' string dtype), with ``attrs``."""
+        import pandas as pd
+
+        frame = pd.DataFrame({name: values if values.dtype.kind in "fb" else pd.array(values, dtype="str")
+                              for name, values in self._columns.items()}, index=pd.RangeIndex(self.n_rows))
+        frame.attrs.update(self.attrs)
+        return frame
 
 
 def _columns(header: tuple[str, ...], role: str) -> dict[str, str]:
@@ -52,29 +104,130 @@ def _columns(header: tuple[str, ...], role: str) -> dict[str, str]:
     return out
 
 
-def _numbers(frame: pd.DataFrame, column: str, lines: np.ndarray, path: Path) -> np.ndarray:
-    """A text column as floats (missing values NaN); text that is not a number is refused."""
-    raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    text = raw.notna().to_numpy() & np.isnan(values) & ~raw.astype("str").str.strip().str.lower().isin(
-        ["nan", "na", "inf", "-inf"]).to_numpy()
-    if text.any():
-        i = int(np.flatnonzero(text)[0])
-        raise InputError(f"value {shown(raw.iloc[i])} is not a number", file=str(path), line=int(lines[i]),
-                         column=column)
+def _lower(text: str) -> str:
+    """Lower case as arrow's ``utf8_lower`` (which pandas string columns use) for comparisons with ASCII words:
+    Python lower-cases U+0130 to two characters, arrow to ``i``."""
+    return text.replace("\u0130", "i").lower()
+
+
+def parse_number(text: str) -> float | None:
+    """A number as ``pandas.to_numeric`` reads text, None where it gives NaN (not a number, or "nan").
+
+    Decimal and scientific notation with ASCII digits, surrounding ASCII whitespace allowed;
+    ``inf``/``infinity`` with an optional sign in any case and without surrounding space. Unlike
+    Python's ``float``, no ``_`` digit separators, no Unicode digits or spaces.
+    """
+    match = _NUMBER.match(text)
+    if match is not None:
+        return float(match.group(1))
+    value = _SPECIAL.get(_lower(text)) if text.isascii() else None
+    return None if value is None or np.isnan(value) else value
+
+
+def _numbers(raw: np.ndarray, column: str, lines: np.ndarray, path: Path) -> np.ndarray:
+    """A text column (None = missing) as floats (missing values NaN); text that is not a number is refused.
+
+    As ``pd.to_numeric(errors="coerce")``: a column of whole numbers only (no missing value) is read as
+    integers, so ``-0`` is 0.
+    """
+    values = np.full(raw.size, np.nan)
+    whole = True
+    for i, text in enumerate(raw.tolist()):
+        if text is None:
+            whole = False
+            continue
+        number = parse_number(text)
+        if number is None:
+            whole = False
+            if _lower(text.strip()) not in _MISSING_NUMBER:
+                raise InputError(f"value {shown(text)} is not a number", file=str(path), line=int(lines[i]),
+                                 column=column)
+            continue
+        values[i] = number
+        whole = whole and _INTEGER.match(text) is not None
+    if whole:
+        values += 0.0  # -0.0 + 0.0 = 0.0: an integer has no signed zero
     return values
 
 
-def _keep_flags(frame: pd.DataFrame, lines: np.ndarray, path: Path) -> np.ndarray:
-    if "mr_keep" not in frame.columns:
-        return np.ones(len(frame), dtype=bool)
-    text = frame["mr_keep"].astype("str").str.strip().str.lower()
-    bad = ~text.isin(_TRUE | _FALSE).to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"mr_keep must be TRUE or FALSE, got {shown(frame['mr_keep'].iloc[i])}", file=str(path),
-                         line=int(lines[i]), column="mr_keep")
-    return np.array(text.isin(_TRUE).to_numpy(), dtype=bool)
+def _keep_flags(raw: np.ndarray | None, lines: np.ndarray, path: Path) -> np.ndarray:
+    if raw is None:
+        return np.ones(lines.size, dtype=bool)
+    keep = np.empty(raw.size, dtype=bool)
+    for i, value in enumerate(raw.tolist()):
+        text = None if value is None else _lower(value.strip())
+        if text not in _TRUE and text not in _FALSE:
+            raise InputError(f"mr_keep must be TRUE or FALSE, got {shown(np.nan if value is None else value)}",
+                             file=str(path), line=int(lines[i]), column="mr_keep")
+        keep[i] = text in _TRUE
+    return keep
+
+
+def _alleles(values: np.ndarray) -> np.ndarray:
+    """:func:`mrkit.gwas.schema.normalise_alleles` on a text array: stripped, upper case, "" missing."""
+    out = [None if v is None else v.strip().upper() for v in values.tolist()]
+    return np.array([v if v else None for v in out], dtype=object)
+
+
+def read_harmonised_table(path: str | Path, *, strict: bool = False) -> HarmonisedTable:
+    """:func:`read_harmonised` without pandas: the checked table as numpy arrays (:class:`HarmonisedTable`).
+
+    Raises
+    ------
+    InputError
+        Naming file, line and column; see the module docstring for what is refused.
+    """
+    path = Path(path)
+    layout = sniff(path)
+    header = layout.header
+    roles = {role: _columns(header, role) for role in ("exposure", "outcome")}
+    missing = [(SHORT_NAMES[r][f], f"{f}.{r}") for r in roles for f in ("beta", "se") if f not in roles[r]]
+    if missing:
+        names = ", ".join(f"'{short}' (or '{tsmr}')" for short, tsmr in missing)
+        raise InputError(f"missing column(s) {names}; the file has {list(header)}", file=str(path),
+                         line=layout.header_line, column=missing[0][1])
+    records = read_records(layout)
+    rows_read = len(records)
+    lines = np.arange(layout.first_data_line, layout.first_data_line + rows_read, dtype=np.int64)
+    text = {name: np.array([r[j] for r in records], dtype=object) for j, name in enumerate(header)}
+    log = DropLog(str(path), strict, unit="line")
+    if rows_read == 0:
+        log.refuse_if_empty(0, 0)
+    numeric = {col for r in roles.values() for f, col in r.items() if f not in ("effect_allele", "other_allele")}
+    table: dict[str, np.ndarray] = dict(text)
+    for column in (c for c in header if c in numeric or c.startswith(("ncase.", "ncontrol.", "pos.", "proxy_r2"))):
+        table[column] = _numbers(text[column], column, lines, path)
+    blank = np.all([np.isnan(v) if v.dtype.kind == "f" else np.equal(v, None) for v in table.values()], axis=0)
+    log.flag(EMPTY_LINE, blank)  # no data in it: skipped, not a dropped row (strict does not refuse)
+    not_empty = ~blank
+    keep_text = None
+    if "mr_keep" in table:
+        keep_text = table["mr_keep"].copy()
+        keep_text[blank] = "TRUE"
+    used = _keep_flags(keep_text, lines, path)  # rows with mr_keep FALSE leave anyway: not checked
+    if "mr_keep" in table:
+        table["mr_keep"] = used
+    excluded = ~used & not_empty
+    snp_column = "SNP" if "SNP" in header else "snp" if "snp" in header else None
+    ids = table[snp_column] if snp_column else np.full(rows_read, None, dtype=object)
+
+    used &= not_empty
+    rows = np.flatnonzero(used)
+    valid = not_empty.copy()
+    for columns in roles.values():
+        fields = {field: (_alleles(table[col]) if field.endswith("allele") else table[col])[rows]
+                  for field, col in columns.items()}
+        valid[rows] &= check_rows(fields, columns, log, lines[rows], ids=ids[rows], required=("beta", "se"))
+    bx = table[roles["exposure"]["beta"]]
+    valid &= log.drop("beta.exposure = 0 (the ratio by/bx is undefined)", used & valid & (bx == 0), lines,
+                      roles["exposure"]["beta"], ids=ids)
+    if snp_column:
+        valid &= _drop_duplicates(table, used & valid, lines, snp_column, log)
+    log.raise_first()
+    log.refuse_if_empty(rows_read, int((valid & used).sum()) + int(excluded.sum()))
+    return HarmonisedTable({name: values[valid] for name, values in table.items()},
+                           {"source": str(path), "lines": lines[valid], "rows_read": rows_read,
+                            "dropped": dict(log.counts), "flagged": dict(log.flags)})
 
 
 def read_harmonised(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
@@ -92,67 +245,23 @@ def read_harmonised(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
     InputError
         Naming file, line and column; see the module docstring for what is refused.
     """
-    path = Path(path)
-    layout = sniff(path)
-    header = layout.header
-    roles = {role: _columns(header, role) for role in ("exposure", "outcome")}
-    missing = [(SHORT_NAMES[r][f], f"{f}.{r}") for r in roles for f in ("beta", "se") if f not in roles[r]]
-    if missing:
-        names = ", ".join(f"'{short}' (or '{tsmr}')" for short, tsmr in missing)
-        raise InputError(f"missing column(s) {names}; the file has {list(header)}", file=str(path),
-                         line=layout.header_line, column=missing[0][1])
-    table, rows_read = scan_filtered(layout, {name: pa.string() for name in header})
-    frame = table.to_pandas()
-    lines = frame.pop("_line").to_numpy(dtype=np.int64)
-    log = DropLog(str(path), strict, unit="line")
-    if rows_read == 0:
-        log.refuse_if_empty(0, 0)
-    numeric = {col for r in roles.values() for f, col in r.items() if f not in ("effect_allele", "other_allele")}
-    for column in (c for c in header if c in numeric or c.startswith(("ncase.", "ncontrol.", "pos.", "proxy_r2"))):
-        frame[column] = _numbers(frame, column, lines, path)
-    blank = frame.isna().all(axis=1).to_numpy()
-    log.flag(EMPTY_LINE, blank)  # no data in it: skipped, not a dropped row (strict does not refuse)
-    not_empty = ~blank
-    if "mr_keep" in frame.columns:
-        frame.loc[blank, "mr_keep"] = "TRUE"
-    used = _keep_flags(frame, lines, path)  # rows with mr_keep FALSE leave anyway: not checked
-    if "mr_keep" in frame.columns:
-        frame["mr_keep"] = used
-    excluded = ~used & not_empty
-    snp_column = "SNP" if "SNP" in header else "snp" if "snp" in header else None
-    ids = frame[snp_column].to_numpy(dtype=object) if snp_column else np.full(len(frame), None, dtype=object)
-
-    used &= not_empty
-    rows = np.flatnonzero(used)
-    valid = not_empty.copy()
-    for columns in roles.values():
-        fields = pd.DataFrame({field: (normalise_alleles(frame[col]) if field.endswith("allele") else frame[col])
-                               for field, col in columns.items()}).iloc[rows]
-        valid[rows] &= check_rows(fields, columns, log, lines[rows], ids=ids[rows], required=("beta", "se"))
-    bx = frame[roles["exposure"]["beta"]].to_numpy(dtype=float)
-    valid &= log.drop("beta.exposure = 0 (the ratio by/bx is undefined)", used & valid & (bx == 0), lines,
-                      roles["exposure"]["beta"], ids=ids)
-    if snp_column:
-        valid &= _drop_duplicates(frame, used & valid, lines, snp_column, log)
-    log.raise_first()
-    log.refuse_if_empty(rows_read, int((valid & used).sum()) + int(excluded.sum()))
-    out = frame.loc[valid].reset_index(drop=True)
-    out.attrs.update(source=str(path), lines=lines[valid], rows_read=rows_read, dropped=dict(log.counts),
-                     flagged=dict(log.flags))
-    return out
+    return read_harmonised_table(path, strict=strict).to_frame()
 
 
-def _drop_duplicates(frame: pd.DataFrame, candidates: np.ndarray, lines: np.ndarray, snp_column: str,
+def _drop_duplicates(table: dict[str, np.ndarray], candidates: np.ndarray, lines: np.ndarray, snp_column: str,
                      log: DropLog) -> np.ndarray:
     """Every copy of a variant that appears twice in one exposure-outcome pair (among rows used)."""
-    pair = [c for c in PAIR_COLUMNS if c in frame.columns]
-    keys = frame[pair + [snp_column]].astype("str").where(frame[pair + [snp_column]].notna(), "")
-    dup = np.zeros(len(frame), dtype=bool)
-    used = keys.loc[candidates]
-    dup[np.flatnonzero(candidates)] = used.duplicated(keep=False).to_numpy()
+    pair = [c for c in PAIR_COLUMNS if c in table]
+    snp = table[snp_column]
+    keys = list(zip(*(["" if v is None else v for v in table[c].tolist()] for c in [*pair, snp_column])))
+    counts: dict[tuple, int] = {}
+    for i in np.flatnonzero(candidates).tolist():
+        counts[keys[i]] = counts.get(keys[i], 0) + 1
+    dup = candidates & np.array([counts.get(key, 0) > 1 for key in keys], dtype=bool)
     detail = ""
     if dup.any():
         first = int(np.flatnonzero(dup)[0])
-        same = dup & (frame[snp_column].to_numpy(dtype=object) == frame[snp_column].iloc[first])
+        same = dup & (snp == snp[first])
         detail = f" (lines {', '.join(map(str, lines[same]))})"
-    return log.drop("duplicated variant", dup, lines, snp_column, frame[snp_column], detail)
+    shown_ids = [np.nan if v is None else v for v in snp.tolist()]  # a missing id shows as pandas shows it
+    return log.drop("duplicated variant", dup, lines, snp_column, shown_ids, detail)

@@ -171,6 +171,35 @@ def test_failure_names_notebook_parameters_and_cell_and_keeps_old_site(toy: Path
     assert "toy-lbp" in [r for r, _ in again.executed]
 
 
+def test_a_kernel_that_dies_at_start_is_started_again_but_not_forever(toy: Path, monkeypatch):
+    """Parallel runs can lose the race for a kernel's ports ("Kernel died before replying to kernel_info",
+    seen once in a full test run): the run starts again; a kernel that never starts still fails, with the
+    message papermill gave."""
+    import mrkit.book.execute as execute
+
+    real = execute.run_measured
+    calls = []
+    died = (1, "", f"RuntimeError: {execute.KERNEL_START_FAILED}\n", 0.1)
+
+    def dies_once(cmd, env):
+        calls.append(env["MRKIT_RUN_ID"])
+        return died if calls.count(env["MRKIT_RUN_ID"]) == 1 else real(cmd, env)
+
+    monkeypatch.setattr(execute, "run_measured", dies_once)
+    first = build(toy)
+    assert sorted(r for r, _ in first.executed) == ["summary", "toy-insomnia", "toy-lbp"]
+    assert sorted(calls) == sorted(["summary", "toy-insomnia", "toy-lbp"] * 2)
+    assert json.loads((toy / "book" / "generated" / "results" / "lbp.json").read_text()) == {"value": 2.0}
+
+    calls.clear()
+    monkeypatch.setattr(execute, "run_measured", lambda cmd, env: calls.append(1) or died)
+    (toy / "book" / "runplan.toml").write_text((toy / "book" / "runplan.toml").read_text()
+                                                .replace("value = 1.0\n[labels]", "value = 2.0\n[labels]"))
+    with pytest.raises(RunFailed, match=execute.KERNEL_START_FAILED):
+        build(toy)
+    assert len(calls) % execute.KERNEL_START_ATTEMPTS == 0 and calls
+
+
 def test_data_files_are_published_beside_their_page_and_survive_a_failed_run(toy: Path):
     build(toy)
     published = toy / "_build" / "html" / "book" / "generated" / "downloads" / "toy-lbp" / "values.csv"

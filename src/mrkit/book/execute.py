@@ -29,6 +29,12 @@ from .runplan import Run
 from .site import publish
 
 CELL_TIMEOUT_S = 3600
+# A kernel that dies before answering kernel_info ran no cell: it lost a race for its ZMQ ports with another
+# kernel starting at the same moment (jupyter_client picks free ports, then releases them to the kernel), which
+# happens when runs start in parallel. Such a run is started again, at most this many times; a kernel that
+# cannot start at all still fails, with papermill's message.
+KERNEL_START_ATTEMPTS = 3
+KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
 
 
 class RunFailed(MRKitError):
@@ -124,7 +130,10 @@ def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
                "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MRKIT_RUN_ID": run.id}
         if downloads is not None:
             env.update({"MRKIT_DOWNLOAD_DIR": str(files), "MRKIT_DOWNLOAD_URL": f"downloads/{run.id}"})
-        returncode, stdout, stderr, cpu = run_measured(cmd, env)
+        for _attempt in range(KERNEL_START_ATTEMPTS):
+            returncode, stdout, stderr, cpu = run_measured(cmd, env)
+            if returncode == 0 or KERNEL_START_FAILED not in stderr:
+                break
         seconds = time.perf_counter() - start
         if returncode != 0:
             kept = None

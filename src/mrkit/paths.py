@@ -1,11 +1,18 @@
-"""Where mrkit keeps data it downloads or generates.
+"""Where mrkit keeps data it downloads or generates, and how it writes them safely.
 
 The cache defaults to ``data/cache`` in the project checkout (or ``~/.cache/mrkit`` for an installed
 package) and can be moved with the ``MRKIT_CACHE`` environment variable.
+
+Every file or folder mrkit writes for a user goes through :func:`atomic_output`, :func:`write_atomic` or
+:func:`atomic_directory` (a temporary name beside the target, renamed over it only on success: a failure never
+leaves a half-written file and never destroys the previous one), and work that several processes may start at
+once (the book's notebooks run in parallel) is serialised by :func:`file_lock`.
 """
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,3 +51,54 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_atomic(path: str | Path, data: bytes | str, *, durable: bool = False) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` through :func:`atomic_output`.
+
+    ``durable=True`` also flushes the file to disk (``fsync``) before the rename, for results a resumed run
+    trusts after a crash of the machine.
+    """
+    with atomic_output(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+
+
+@contextmanager
+def atomic_directory(path: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; on success it takes the name ``path`` (a previous
+    folder of that name is moved aside first and deleted after), on failure it is deleted and ``path`` is left
+    as it was. The folder is made world-readable (``mkdtemp`` creates it 0700)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        yield tmp
+        tmp.chmod(0o755)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+            path.rename(old / path.name)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def file_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (created on demand) against other processes
+    (``fcntl.flock``; released when the block ends, or when the process dies)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -25,6 +25,7 @@ import nbformat
 import yaml
 
 from ..errors import MRKitError
+from ..paths import atomic_output
 from .runplan import Run
 from .site import publish
 
@@ -159,8 +160,7 @@ def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
         if downloads is not None:
             downloads.mkdir(parents=True, exist_ok=True)
             publish(files, downloads / run.id)
-        tmp_out = output.with_name(f".{output.name}.tmp")
-        shutil.copyfile(executed, tmp_out)
-        os.replace(tmp_out, output)
+        with atomic_output(output) as tmp_out:
+            shutil.copyfile(executed, tmp_out)
     return Outcome(run, seconds, output, cpu)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from ..paths import atomic_output
 from .browser import print_pdf
 from .site import SiteBuildError, jupyter_book
 
@@ -100,7 +101,6 @@ def _fingerprint(built: Path) -> str:
 def publish_pdf(pdf: Path, html_dir: Path) -> Path:
     """Copy the PDF to the root of the published site (where the landing page links it)."""
     dest = html_dir / pdf.name
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    shutil.copyfile(pdf, tmp)
-    tmp.replace(dest)
+    with atomic_output(dest) as tmp:
+        shutil.copyfile(pdf, tmp)
     return dest

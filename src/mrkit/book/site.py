@@ -8,7 +8,6 @@ banner and the parameter-cell tags here, so changing the presentation never forc
 from __future__ import annotations
 
 import filecmp
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import nbformat
 import yaml
 
 from ..errors import MRKitError
+from ..paths import atomic_directory, write_atomic
 from .runplan import Run
 
 MATHJAX_SOURCE = Path("node_modules") / "mathjax" / "es5"
@@ -105,10 +105,7 @@ def presentable(executed: Path, run: Run, api: dict[str, Any] | None = None) -> 
 def _write_if_changed(content: bytes, dest: Path) -> None:
     if dest.exists() and dest.read_bytes() == content:
         return
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    tmp.write_bytes(content)
-    os.replace(tmp, dest)
+    write_atomic(dest, content)
 
 
 def _sync_tree(src: Path, dest: Path, skip: Iterable[str] = ()) -> set[Path]:
@@ -251,14 +248,6 @@ def render(stage: Path, sphinx_dir: Path, html_dir: Path, *, strict: bool = True
 
 
 def publish(built: Path, html_dir: Path) -> None:
-    """Swap a finished build into ``html_dir`` (copy beside it, then two renames)."""
-    new, old = html_dir.with_name(f".{html_dir.name}.new"), html_dir.with_name(f".{html_dir.name}.old")
-    for p in (new, old):
-        if p.exists():
-            shutil.rmtree(p)
-    shutil.copytree(built, new)
-    if html_dir.exists():
-        os.replace(html_dir, old)
-    os.replace(new, html_dir)
-    if old.exists():
-        shutil.rmtree(old)
+    """Swap a finished build into ``html_dir`` (copied beside it, then renamed: :func:`mrkit.paths.atomic_directory`)."""
+    with atomic_directory(html_dir) as new:
+        shutil.copytree(built, new, dirs_exist_ok=True)

@@ -66,12 +66,10 @@ def _client(args):
 
 def _write(table, output: Path) -> None:
     """Write the CSV atomically: a half-written file never takes the name, an old one stays on failure."""
-    import os
+    from ..paths import atomic_output
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, output)
+    with atomic_output(output) as tmp:
+        table.to_csv(tmp, index=False)
 
 
 def _origin(client) -> str:

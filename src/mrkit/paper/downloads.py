@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..paths import atomic_output
+
 __all__ = ["DIR_ENV", "URL_ENV", "Target", "DataLink", "current_target", "slug", "save_csv", "figure_csv"]
 
 DIR_ENV = "MRKIT_DOWNLOAD_DIR"
@@ -97,9 +99,8 @@ def save_csv(frame: pd.DataFrame, name: str, *, target: Target | None = None, un
         stem = _unique(target, stem)
     target.folder.mkdir(parents=True, exist_ok=True)
     path = target.folder / f"{stem}.csv"
-    tmp = path.with_name(f".{path.name}.tmp")
-    pd.DataFrame(frame).to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp:
+        pd.DataFrame(frame).to_csv(tmp, index=False)
     return DataLink(path.name, f"{target.url}/{path.name}" if target.url else path.name)
 
 

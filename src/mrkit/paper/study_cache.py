@@ -18,12 +18,10 @@ and an uncached run see the same object (frame, dtypes, index and ``attrs``).
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import shutil
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -33,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..gwas.schema import DroppedVariants
-from ..paths import cache_dir
+from ..paths import atomic_output, cache_dir, file_lock
 
 __all__ = ["StudyCache", "code_version", "CODE_PARTS"]
 
@@ -75,14 +73,6 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in the study cache")
 
 
-@contextmanager
-def _locked(path: Path):
-    with open(path.with_name(path.name + ".lock"), "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class StudyCache:
@@ -119,7 +109,7 @@ class StudyCache:
         path = self.path(name)
         if not path.exists():
             self._make_folder()
-            with _locked(path):
+            with file_lock(path.with_name(path.name + ".lock")):
                 if not path.exists():  # another page may have made it while we waited
                     frame, extra = compute()
                     _write(path, frame, extra)
@@ -162,12 +152,8 @@ def _restore(value: Any) -> Any:
 
 
 def _write(path: Path, frame, extra: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         pq.write_table(_encode(frame, extra), tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _read(path: Path) -> tuple[Any, dict]:

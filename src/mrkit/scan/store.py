@@ -16,35 +16,24 @@ settings is refused rather than mixed or overwritten.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..errors import InputError
+from ..paths import write_atomic
 from .manifest import Manifest, Pair
 from .tasks import RESULT_COLUMNS, PairResult, tidy_rows
 
-__all__ = ["ScanStore", "atomic_write_bytes"]
+__all__ = ["ScanStore"]
 
 FORMAT_VERSION = 1
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` atomically and flushed to disk: a resumed scan trusts what it finds."""
+    write_atomic(path, data, durable=True)
 
 
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:

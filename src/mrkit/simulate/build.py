@@ -16,13 +16,9 @@ Luo J et al. (2022) Front Neurosci 16:1074605 (the study the panel is calibrated
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import inspect
 import json
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +26,7 @@ import numpy as np
 from .. import __version__
 from ..errors import MRKitError
 from ..gwas.io import columnar
-from ..paths import cache_dir
+from ..paths import atomic_directory, cache_dir, file_lock
 from ..rng import resolve_seed
 from . import panel as panel_mod
 from . import writers
@@ -299,22 +295,9 @@ def build_panel(out_dir: str | Path | None = None, *, size: str = "full", seed: 
     cal = calibration if isinstance(calibration, Calibration) else load_calibration(calibration)
     seed = resolve_seed(seed)
     final = Path(out_dir) if out_dir is not None else default_dir(size, seed)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    try:
+    with atomic_directory(final) as tmp:
         manifest = generate(tmp, cal, size, seed)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-        tmp.chmod(0o755)
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
-            final.rename(old / final.name)
-            tmp.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 
@@ -353,15 +336,9 @@ def panel_problems(path: str | Path, *, cal: Calibration | None = None, verify: 
     return problems
 
 
-@contextmanager
-def _lock(folder: Path):
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.parent / f".{folder.name}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def folder_lock(folder: Path):
+    """The lock that serialises building ``folder`` (a file beside it): :func:`mrkit.paths.file_lock`."""
+    return file_lock(folder.parent / f".{folder.name}.lock")
 
 
 def ensure_panel(size: str = "full", seed: int | None = None, *, verify: bool = False,
@@ -374,7 +351,7 @@ def ensure_panel(size: str = "full", seed: int | None = None, *, verify: bool = 
     folder = Path(out_dir) if out_dir is not None else default_dir(size, seed)
     if not panel_problems(folder, cal=cal, verify=verify):
         return folder
-    with _lock(folder):
+    with folder_lock(folder):
         if panel_problems(folder, cal=cal, verify=verify):
             build_panel(folder, size=size, seed=seed, calibration=cal)
     return folder

@@ -30,15 +30,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..paths import cache_dir
+from ..paths import atomic_directory, cache_dir
 from ..rng import resolve_seed
 from . import writers
 from .build import ensure_panel, generator_hash, panel_files, select_variants, stream
@@ -194,23 +192,10 @@ def build_phenome(out_dir: str | Path | None = None, *, n_traits: int = 200, n_p
     """
     seed = resolve_seed(seed)
     final = Path(out_dir) if out_dir is not None else default_phenome_dir(size, seed, n_traits)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    try:
+    with atomic_directory(final) as tmp:
         info = generate_phenome(tmp, n_traits=n_traits, n_planted=n_planted, size=size, seed=seed)
         info["n_planted_requested"] = n_planted
         (tmp / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
-        tmp.chmod(0o755)
-        if final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
-            final.rename(old / final.name)
-            tmp.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 
@@ -230,9 +215,9 @@ def ensure_phenome(n_traits: int = 200, n_planted: int = 12, *, size: str = "sma
 
     if current():
         return folder
-    from .build import _lock
+    from .build import folder_lock
 
-    with _lock(folder):
+    with folder_lock(folder):
         if not current():
             build_phenome(folder, n_traits=n_traits, n_planted=n_planted, size=size, seed=seed)
     return folder

@@ -2,18 +2,15 @@
 the answer, its sha256 and the time it was retrieved; see :mod:`mrkit.gwas.opengwas`."""
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ...paths import cache_dir
+from ...paths import cache_dir, file_lock, write_atomic
 
 __all__ = ["CachedAnswer", "ResponseCache", "mark_refresh", "request_key"]
 
@@ -29,13 +26,6 @@ def _canonical(obj: Any) -> bytes:
 def request_key(endpoint: str, method: str, body: Any) -> str:
     """The cache key of a request: sha256 of its endpoint, method and JSON body (not the URL, not the token)."""
     return hashlib.sha256(_canonical({"endpoint": endpoint, "method": method, "body": body})).hexdigest()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _read_json(path: Path) -> Any:
@@ -97,20 +87,13 @@ class ResponseCache:
         doc = {"key": key, "endpoint": endpoint, "method": method, "request": body, "url": url,
                "retrieved": _utc(now), "retrieved_epoch": now, "sha256": digest, "bytes": len(text.encode()),
                "response": text}
-        _write_atomic(self.path(key), json.dumps(doc, indent=1, sort_keys=True))
+        write_atomic(self.path(key), json.dumps(doc, indent=1, sort_keys=True))
         return CachedAnswer(key, endpoint, method, body, url, doc["retrieved"], now, text, digest, doc["bytes"])
 
-    @contextmanager
     def lock(self, key: str):
         """Hold ``key`` against other processes (the book's notebooks run in parallel): one asks, the others
         wait and then find the answer cached, so nothing is asked twice."""
-        self.responses.mkdir(parents=True, exist_ok=True)
-        with open(self.responses / f".{key}.lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        return file_lock(self.responses / f".{key}.lock")
 
     def entries(self) -> list[CachedAnswer]:
         """Every stored answer, oldest first."""
@@ -125,7 +108,7 @@ class ResponseCache:
 
     def mark_refresh(self, when: float | None = None) -> float:
         when = time.time() if when is None else float(when)
-        _write_atomic(self.folder / "refresh.json", json.dumps({"refresh_after": when, "marked": _utc(when)}))
+        write_atomic(self.folder / "refresh.json", json.dumps({"refresh_after": when, "marked": _utc(when)}))
         return when
 
     def allowance_reset(self) -> float | None:
@@ -135,7 +118,7 @@ class ResponseCache:
         return float(reset) if reset is not None and float(reset) > time.time() else None
 
     def record_allowance_reset(self, reset_at: float) -> None:
-        _write_atomic(self.folder / "allowance.json", json.dumps({"reset_at": reset_at, "resets": _utc(reset_at)}))
+        write_atomic(self.folder / "allowance.json", json.dumps({"reset_at": reset_at, "resets": _utc(reset_at)}))
 
 
 def mark_refresh(cache: ResponseCache | None = None) -> float:

@@ -25,10 +25,9 @@ def test_write_atomic_replaces_and_leaves_no_temporary(tmp_path: Path):
 def test_atomic_output_keeps_the_old_file_on_failure(tmp_path: Path):
     target = tmp_path / "table.csv"
     target.write_text("what the user had\n")
-    with pytest.raises(RuntimeError):
-        with atomic_output(target) as tmp:
-            tmp.write_text("half a tab")
-            raise RuntimeError("the writer died")
+    with pytest.raises(RuntimeError), atomic_output(target) as tmp:
+        tmp.write_text("half a tab")
+        raise RuntimeError("the writer died")
     assert target.read_text() == "what the user had\n"
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
 
@@ -38,10 +37,9 @@ def test_atomic_directory_replaces_on_success_and_keeps_the_old_folder_on_failur
     with atomic_directory(final) as tmp:
         (tmp / "a.txt").write_text("1")
     assert (final / "a.txt").read_text() == "1" and final.stat().st_mode & 0o777 == 0o755
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_directory(final) as tmp:
-            (tmp / "b.txt").write_text("2")
-            raise KeyboardInterrupt  # an interrupted build, too, leaves the old folder
+    with pytest.raises(KeyboardInterrupt), atomic_directory(final) as tmp:
+        (tmp / "b.txt").write_text("2")
+        raise KeyboardInterrupt  # an interrupted build, too, leaves the old folder
     assert sorted(p.name for p in final.iterdir()) == ["a.txt"]
     with atomic_directory(final) as tmp:
         (tmp / "c.txt").write_text("3")

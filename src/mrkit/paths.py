@@ -59,12 +59,11 @@ def write_atomic(path: str | Path, data: bytes | str, *, durable: bool = False) 
     ``durable=True`` also flushes the file to disk (``fsync``) before the rename, for results a resumed run
     trusts after a crash of the machine.
     """
-    with atomic_output(path) as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
+    with atomic_output(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data.encode() if isinstance(data, str) else data)
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 @contextmanager

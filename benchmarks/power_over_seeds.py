@@ -77,7 +77,7 @@ def one_seed_approximate(seed: int) -> list[dict]:
     from scipy import stats
 
     from mrkit.simulate.build import stream
-    from mrkit.simulate.calibration import load_calibration
+    from mrkit.simulate.calibration import load_calibration, ratio_estimand
     from mrkit.simulate.genome import make_genome
     from mrkit.simulate.sumstats import draw_sumstats, plant_effects
 
@@ -86,6 +86,7 @@ def one_seed_approximate(seed: int) -> list[dict]:
     truth = plant_effects(cal, genome, stream(seed, "effects"))
     ss = draw_sumstats(cal, genome, np.arange(len(genome)), truth, stream(seed, "noise"))
     traits = list(cal.trait_order)
+    total = ratio_estimand(truth.b_matrix)  # what univariable IVW estimates (truth.json "beta"), mediators included
     ambiguous = genome.palindromic & (np.abs(genome.alt_freq - 0.5) < 0.08)
     rows = []
     for exposure, outcome, threshold in DIRECTIONS:
@@ -97,7 +98,7 @@ def one_seed_approximate(seed: int) -> list[dict]:
         est = np.sum(w * bx * by) / np.sum(w * bx * bx)
         q = np.sum(w * (by - est * bx) ** 2)
         se = max(1.0, np.sqrt(q / (lead.size - 1))) / np.sqrt(np.sum(w * bx * bx))
-        rows.append({"seed": seed, "exposure": exposure, "outcome": outcome, "truth": truth.b_matrix[m, j],
+        rows.append({"seed": seed, "exposure": exposure, "outcome": outcome, "truth": total[m, j],
                      "estimate": est, "se": se, "p": 2 * stats.norm.sf(abs(est / se)),
                      "ci_lower": est - 1.959964 * se, "ci_upper": est + 1.959964 * se, "nsnp": lead.size})
     return rows

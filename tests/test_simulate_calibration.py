@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
 from mrkit.errors import InputError
@@ -24,19 +25,66 @@ def test_default_calibration_loads_with_the_study_sample_sizes(cal):
     assert (t["lbp"].ncase, t["lbp"].ncontrol) == (13178, 164682)
     assert {k: v.format for k, v in t.items()} == {
         "insomnia": "neale", "sleep_duration": "neale", "daytime_sleepiness": "neale",
-        "short_sleep": "gwasvcf", "long_sleep": "gwasvcf", "lbp": "finngen"}
+        "short_sleep": "gwasvcf", "long_sleep": "gwasvcf", "lbp": "finngen", "bmi": "gwasvcf"}
     assert len(cal.chromosome_lengths) == 22 and cal.chromosome_lengths[0] == 249250621  # GRCh37 chr1
 
 
 def test_planted_effects_are_the_published_estimates(cal):
-    # Luo et al. (2022), via published-results.md: insomnia -> LBP OR 1.954, LBP -> insomnia 1.015,
-    # LBP -> daytime sleepiness 1.011; every other direction null.
+    # Luo et al. (2022), via published-results.md: insomnia -> LBP OR 1.954 (the total effect, what
+    # univariable MR estimates), LBP -> insomnia 1.015, LBP -> daytime sleepiness 1.011; every other direction
+    # among the study's traits null. Issue 13: BMI -> LBP OR 1.18 and BMI mediating 7.12 % of insomnia -> LBP
+    # (Lu et al. 2024, Hereditas, doi:10.1186/s41065-024-00341-z).
+    from mrkit.simulate.calibration import ratio_estimand
+
     b = cal.effect_matrix()
+    r = ratio_estimand(b)
     i = {k: n for n, k in enumerate(cal.trait_order)}
-    assert b[i["lbp"], i["insomnia"]] == pytest.approx(math.log(1.954))
+    assert r[i["lbp"], i["insomnia"]] == pytest.approx(math.log(1.954))
     assert b[i["insomnia"], i["lbp"]] == pytest.approx(math.log(1.015))
     assert b[i["daytime_sleepiness"], i["lbp"]] == pytest.approx(math.log(1.011))
-    assert (b != 0).sum() == 3
+    assert b[i["lbp"], i["bmi"]] == pytest.approx(math.log(1.18))
+    indirect = b[i["bmi"], i["insomnia"]] * b[i["lbp"], i["bmi"]]
+    assert indirect / r[i["lbp"], i["insomnia"]] == pytest.approx(0.0712, abs=5e-6)
+    assert b[i["lbp"], i["insomnia"]] == pytest.approx(math.log(1.954) - indirect)
+    assert (b != 0).sum() == 5
+    study = [t for t in cal.trait_order if t != "bmi"]
+    for e in ("sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness"):
+        assert all(r[i[o], i[e]] == 0 for o in study if o != e)
+
+
+def test_shared_instruments_are_balanced_pairs(cal):
+    from mrkit.simulate.build import stream
+    from mrkit.simulate.genome import make_genome
+    from mrkit.simulate.sumstats import plant_effects
+
+    assert cal.shared_traits == ("insomnia", "sleep_duration", "daytime_sleepiness")
+    genome = make_genome(cal, 60_000, stream(3, "genome"))
+    truth = plant_effects(cal, genome, stream(3, "effects"))
+    traits = list(truth.traits)
+    f = genome.alt_freq[truth.variants]
+    het = np.sqrt(2 * f * (1 - f))
+    for t in cal.shared_traits:
+        j = traits.index(t)
+        rows = np.flatnonzero((truth.owner == j) & (truth.role == "shared"))
+        assert rows.size == 2 * round(cal.shared_fraction * cal.traits[t].n_causal / 2)
+        own = truth.direct[rows, j] * het[rows] / cal.traits[t].sd
+        for o in cal.shared_traits:
+            if o == t:
+                continue
+            other = truth.direct[rows, traits.index(o)] * het[rows] / cal.traits[o].sd
+            ratio = other / own
+            assert np.allclose(np.abs(ratio), cal.shared_scale)
+            pairs = _pairs_of(truth, rows, j, het)
+            assert all(np.isclose(ratio[a], -ratio[b]) for a, b in pairs)
+
+
+def _pairs_of(truth, rows, j, het):
+    """Consecutive pairs of the chooser (sorted by joint-z strength within the trait)."""
+    strength = np.abs(truth.direct[rows, j]) * het[rows]
+    order = np.argsort(-strength, kind="stable")
+    ranks = {r: n for n, r in enumerate(order)}
+    by_rank = sorted(range(rows.size), key=lambda k: ranks[k])
+    return [(by_rank[n], by_rank[n + 1]) for n in range(0, rows.size, 2)]
 
 
 def test_expected_loci_follow_from_the_architecture(cal):
@@ -98,3 +146,18 @@ def test_old_outlier_form_still_reads_as_against(tmp_path):
 def test_calibration_hash_tracks_the_file(tmp_path, cal):
     other = load_calibration(_edited(tmp_path, "sd_se = 1.5", "sd_se = 1.0"))
     assert other.sha256 != cal.sha256 and len(cal.sha256) == 64
+
+
+def test_mv_estimand_removes_the_paths_through_the_exposures_in_the_model(cal):
+    """By hand on the planted graph: with BMI in the model insomnia's target is its direct edge (the
+    insomnia <-> LBP loop cancels: a / (1 - ac) over 1 / (1 - ac)) and BMI's is log(1.18); without BMI the target
+    is the total effect; the other sleep traits, which reach LBP by no path, have target 0."""
+    from mrkit.simulate.calibration import mv_estimand, ratio_estimand
+
+    b = cal.effect_matrix()
+    i = {k: n for n, k in enumerate(cal.trait_order)}
+    ins_bmi = mv_estimand(b, [i["insomnia"], i["bmi"]], i["lbp"])
+    assert ins_bmi == pytest.approx([b[i["lbp"], i["insomnia"]], math.log(1.18)], rel=1e-12)
+    sleep = mv_estimand(b, [i["insomnia"], i["sleep_duration"], i["daytime_sleepiness"]], i["lbp"])
+    assert sleep == pytest.approx([math.log(1.954), 0.0, 0.0], abs=1e-12)
+    assert mv_estimand(b, [i["insomnia"]], i["lbp"])[0] == pytest.approx(ratio_estimand(b)[i["lbp"], i["insomnia"]])

@@ -2,7 +2,7 @@
 
 Uses the SMALL panel with the default seed (what the book's test build uses): it keeps every causal
 variant of the full panel. The full panel's own acceptance test is tests/test_study_synthetic.py
-(at the default seed insomnia -> LBP IVW 0.46 [0.21, 0.72], p 4e-4, 48 instruments).
+(at the default seed insomnia -> LBP IVW 0.37 [0.01, 0.73], p 0.04, 47 instruments; planted total 0.67).
 """
 from __future__ import annotations
 

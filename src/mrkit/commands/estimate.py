@@ -26,7 +26,10 @@ def register(subparsers) -> None:
                               "Steiger directionality needs samplesize.exposure and samplesize.outcome "
                               "(and pval.* or beta/se).",
         epilog=policy_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("file", help="harmonised CSV file")
+    p.add_argument("file", nargs="?", help="harmonised CSV file")
+    p.add_argument("--multivariable", metavar="FILE.csv", default=None,
+                   help="multivariable MR of a CSV with SNP, bx1..bxK, bxse1..bxseK, by, byse (or bx_<name>, "
+                        "bxse_<name>), or TwoSampleMR's long multivariable format")
     p.add_argument("--convention", default="twosamplemr",
                    choices=("twosamplemr", "mendelianrandomization"),
                    help="which R package's SEs, weights and p-values to reproduce")
@@ -136,9 +139,49 @@ def _pair_report(pair, args, conv_name: str, seed: int, frame: pd.DataFrame) -> 
     }
 
 
+def _run_multivariable(args, conv_name: str, seed: int) -> int:
+    import pandas as pd
+
+    from ..gwas.io.multivariable import read_multivariable
+    from ..methods.multivariable import MV_NOT_IMPLEMENTED, mv_mr
+
+    table = mv_mr(read_multivariable(args.multivariable), methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot)
+    a = table.attrs
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+        return 0
+    pl = a["pleiotropy"]
+    report = {
+        "convention": conv_name, "seed": seed,
+        "input": {"file": str(args.multivariable), "nsnp": a["nsnp"], "exposures": a["exposures"]},
+        "methods": table.to_dict(orient="records"),
+        "methods_not_available": MV_NOT_IMPLEMENTED,
+        "strength": {"conditional_f": a["strength"], "rule": "MVMR strength_mvmr, gencov = 0"},
+        "heterogeneity": {"q": a["heterogeneity"]["q"], "df": a["heterogeneity"]["df"], "p": a["heterogeneity"]["p"]},
+        "pleiotropy": {"q_a": pl["q_a"], "df": pl["df"], "p": pl["p"],
+                       "egger_intercept": {"estimate": pl["egger_intercept"], "se": pl["egger_intercept_se"],
+                                           "p": pl["egger_intercept_p"], "distribution": pl["egger_distribution"]}},
+    }
+    if args.format == "json":
+        print(json.dumps(_clean(report), indent=2))
+        return 0
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(f"{args.multivariable}: {a['nsnp']} SNPs, exposures {', '.join(a['exposures'])}; convention "
+              f"{conv_name}, seed {seed}")
+        print(table[["exposure", "method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model",
+                     "distribution"]].to_string(index=False))
+        print("Conditional F: " + ", ".join(f"{k} {v:.2f}" for k, v in a["strength"].items()))
+        h = a["heterogeneity"]
+        print(f"Heterogeneity (MV-IVW): Q {h['q']:.4f} on {h['df']} df (p {h['p']:.3g})")
+        print(f"Pleiotropy: Q_A {pl['q_a']:.4f} on {pl['df']} df (p {pl['p']:.3g}); MV-Egger intercept "
+              f"{pl['egger_intercept']:.6g} (SE {pl['egger_intercept_se']:.4g}, p {pl['egger_intercept_p']:.3g})")
+    return 0
+
+
 def run(args) -> int:
     import pandas as pd
 
+    from ..errors import InputError
     from ..gwas.io.harmonised import read_harmonised
     from ..methods.conventions import get_convention
     from ..methods.mrdata import split_pairs
@@ -146,6 +189,12 @@ def run(args) -> int:
 
     conv = get_convention(args.convention)
     seed = resolve_seed(args.seed)
+    if args.multivariable is not None:
+        if args.file is not None:
+            raise InputError("give either a harmonised FILE or --multivariable FILE, not both", column="file")
+        return _run_multivariable(args, conv.name, seed)
+    if args.file is None:
+        raise InputError("no input: give a harmonised CSV FILE (or --multivariable FILE.csv)", column="file")
     frame = read_harmonised(args.file, strict=args.strict)
     reports = []
     for pair in split_pairs(frame):

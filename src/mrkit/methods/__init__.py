@@ -19,4 +19,7 @@ Where each method is (one module per concern; R function names in each docstring
 * F statistics and variance explained: :mod:`.strength`; Steiger directionality :mod:`.steiger`;
   power and minimum detectable effects :mod:`.power`
 * many data sets at once (simulation studies): :mod:`.batch`
+* multivariable MR (MV-IVW, MV-Egger, MV median, conditional F, Q_A): :mod:`.multivariable`, its input
+  container :mod:`.mvdata`; mediation (product of coefficients, difference, proportion mediated):
+  :mod:`.mediation`
 """

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import NotEstimable
+from ..errors import InputError, NotEstimable
 from .conventions import exact_fit_q, result_row
 from .distributions import chi2_sf
 
-__all__ = ["ivw_fit", "mr_ivw", "SE_MODELS"]
+__all__ = ["ivw_fit", "mr_ivw", "SE_MODELS", "resolve_se_model", "se_multiplier"]
 
 #: Note of an unfloored random-effects row on an exact fit.
 UNFLOORED_EXACT_FIT_NOTE = ("exact fit: residual SE 0, so the unfloored random-effects SE is 0, the interval "
@@ -35,6 +35,25 @@ UNFLOORED_EXACT_FIT_NOTE = ("exact fit: residual SE 0, so the unfloored random-e
 #: IVW standard-error models: name -> (TwoSampleMR function it reproduces).
 SE_MODELS = {"fixed": "mr_ivw_fe", "random_floored": "mr_ivw",
              "random_unfloored": "mr_ivw_mre"}
+
+
+def resolve_se_model(se_model: str, nsnp: int) -> str:
+    """The SE model to use: ``auto`` is MendelianRandomization's ``model = "default"`` (``mr_ivw`` and
+    ``mr_mvivw`` alike): ``fixed`` with 3 variants or fewer, else ``random_floored``.
+
+    Raises :class:`~mrkit.errors.InputError` for a name not in :data:`SE_MODELS` or ``auto``.
+    """
+    if se_model == "auto":
+        return "fixed" if nsnp < 4 else "random_floored"
+    if se_model not in SE_MODELS:
+        raise InputError(f"unknown IVW se_model {se_model!r}; choose from auto, {', '.join(SE_MODELS)}",
+                         column="se_model")
+    return se_model
+
+
+def se_multiplier(se_model: str, sigma: float) -> float:
+    """Factor turning the fixed-effect SE into the ``se_model`` one: 1, max(1, sigma) or sigma (the residual SE)."""
+    return {"fixed": 1.0, "random_floored": max(1.0, sigma), "random_unfloored": sigma}[se_model]
 
 
 def ivw_fit(bx: np.ndarray, by: np.ndarray, byse: np.ndarray) -> dict:
@@ -81,16 +100,8 @@ def mr_ivw(bx, bxse, by, byse, *, se_model: str = "random_floored", t_dist: bool
     if k < 2:
         raise NotEstimable(f"IVW needs at least 2 SNPs, got {k} (use the Wald ratio)")
     fit = ivw_fit(bx, by, byse)
-    if se_model == "auto":
-        se_model = "fixed" if k < 4 else "random_floored"
-    if se_model == "fixed":
-        se = fit["se_fixed"]
-    elif se_model == "random_floored":
-        se = fit["se_fixed"] * max(1.0, fit["sigma"])
-    elif se_model == "random_unfloored":
-        se = fit["se_fixed"] * fit["sigma"]
-    else:
-        raise ValueError(f"unknown IVW se_model {se_model!r}")
+    se_model = resolve_se_model(se_model, k)
+    se = fit["se_fixed"] * se_multiplier(se_model, fit["sigma"])
     note = ""
     if fit["q"] == 0:
         note = (UNFLOORED_EXACT_FIT_NOTE if se_model == "random_unfloored"

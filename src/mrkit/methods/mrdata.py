@@ -248,7 +248,14 @@ def _parse_number(value: Any) -> float | None:
 
 
 def _numeric(table: _Table, short: str, loc: _Locator, rows: np.ndarray,
-             snp: np.ndarray) -> np.ndarray:
+             snp: np.ndarray, *, positive: bool | None = None, nonzero: bool | None = None) -> np.ndarray:
+    """The column ``loc.columns[short]`` at ``rows`` as floats, or the located error of the first bad value.
+
+    ``positive`` (default: ``short`` is a standard error) refuses values <= 0; ``nonzero`` (default:
+    ``short == "bx"``) refuses 0.
+    """
+    positive = short in ("bxse", "byse") if positive is None else positive
+    nonzero = short == "bx" if nonzero is None else nonzero
     raw = table.column(loc.columns[short])[rows]
     if raw.dtype.kind in "fiub":
         values = raw.astype(float)
@@ -260,14 +267,14 @@ def _numeric(table: _Table, short: str, loc: _Locator, rows: np.ndarray,
     checks = [(notnum, lambda i: f"not a number: {raw[i]!r}"),
               (np.isnan(values) & ~notnum, lambda i: "missing value (NaN)"),
               (np.isinf(values), lambda i: f"infinite value ({float(values[i])})")]
-    if short in ("bxse", "byse"):
+    if positive:
         checks.append((values <= 0,
                        lambda i: f"standard error must be > 0, got {float(values[i])}"))
-    if short == "bx":
+    if nonzero:
         checks.append((values == 0, lambda i: "SNP-exposure effect is 0: the ratio by/bx "
                                               "is undefined"))
-    tiny = values <= 1 / MAGNITUDE if short in ("bxse", "byse") else (np.abs(values) <= 1 / MAGNITUDE) & (
-        values != 0) if short == "bx" else np.zeros(values.size, dtype=bool)
+    tiny = values <= 1 / MAGNITUDE if positive else (np.abs(values) <= 1 / MAGNITUDE) & (
+        values != 0) if nonzero else np.zeros(values.size, dtype=bool)
     checks.append((tiny | (np.abs(values) >= MAGNITUDE),
                    lambda i: f"{float(values[i]):g} is outside the range where squares and ratios are "
                              f"computable ({1 / MAGNITUDE:g} < |x| < {MAGNITUDE:g})"))

@@ -17,10 +17,11 @@ SLEEP_TRAITS = TRAITS[:-1]
 BINARY_TRAITS = ("short_sleep", "long_sleep", "lbp")
 TRAIT_LABELS = {"insomnia": "Insomnia", "sleep_duration": "Sleep duration",
                 "short_sleep": "Short sleep duration", "long_sleep": "Long sleep duration",
-                "daytime_sleepiness": "Daytime sleepiness", "lbp": "Low back pain"}
+                "daytime_sleepiness": "Daytime sleepiness", "lbp": "Low back pain",
+                "bmi": "Body mass index"}  # bmi: the mediator of the multivariable chapter, not a study trait
 #: Units in a few words, for axis labels; data/sources.toml has the full description.
 SHORT_UNITS = {"insomnia": "score 1-3", "sleep_duration": "hours/day", "daytime_sleepiness": "score 0-3",
-               "short_sleep": "log odds", "long_sleep": "log odds", "lbp": "log odds"}
+               "short_sleep": "log odds", "long_sleep": "log odds", "lbp": "log odds", "bmi": "SD"}
 
 #: method id -> (name, short name or None). Names are TwoSampleMR's where it has one (they are what
 #: MR readers know); the short form is for crowded figures and tables (the simulation chapter).

@@ -34,7 +34,7 @@ from ..paths import cache_dir
 from ..rng import resolve_seed
 from . import panel as panel_mod
 from . import writers
-from .calibration import Calibration, load_calibration
+from .calibration import Calibration, load_calibration, ratio_estimand
 from .genome import Genome, block_ranges, make_genome
 from .sumstats import SummaryStats, Truth, draw_sumstats, plant_effects
 
@@ -150,17 +150,20 @@ def truth_document(cal: Calibration, genome: Genome, truth: Truth, ids: dict, si
     units = {t: cal.traits[t].units for t in traits}
     scale = {t: f"log odds of {t}" if cal.traits[t].binary else units[t] for t in traits}
     sources = {(e["exposure"], e["outcome"]): e for e in cal.causal_effects}
+    ratio = ratio_estimand(truth.b_matrix)
     effects = {}
     for e, exposure in enumerate(traits):
         for o, outcome in enumerate(traits):
             if e == o:
                 continue
-            beta = float(truth.b_matrix[o, e])
+            beta = float(ratio[o, e])
+            if abs(beta) < 1e-15:
+                beta = 0.0
             effects[f"{exposure}->{outcome}"] = {
                 "exposure": exposure, "outcome": outcome, "beta": beta, "or": float(np.exp(beta)),
+                "direct": float(truth.b_matrix[o, e]),
                 "units": f"{scale[outcome]} per unit of {scale[exposure]}",
-                "source": ("Luo et al. (2022) Front Neurosci 16:1074605, IVW estimate"
-                           if (exposure, outcome) in sources else "null (not associated in Luo et al. 2022)")}
+                "source": _effect_source(exposure, outcome, sources, truth.b_matrix[o, e])}
     roles = {}
     for k, g in enumerate(truth.variants.tolist()):
         roles.setdefault(truth.role[k], {}).setdefault(traits[truth.owner[k]], []).append(ids[g])
@@ -179,8 +182,16 @@ def truth_document(cal: Calibration, genome: Genome, truth: Truth, ids: dict, si
                        "h2_planted": cal.traits[t].h2_planted, "p_threshold": cal.traits[t].p_threshold,
                        "expected_loci": cal.traits[t].expected_loci} for t in traits},
         "causal_effects": effects,
+        "effects_note": ("beta = the total effect a variant acting only on the exposure shows, outcome / exposure "
+                         "(ratio estimand R = M[o, e] / M[e, e], M = (I - B)^-1): what univariable MR estimates; "
+                         "direct = the planted edge B[o, e], what multivariable MR with every mediator estimates"),
         "b_matrix": {"traits": list(traits), "rows": "outcome", "columns": "exposure",
                      "values": truth.b_matrix.tolist()},
+        "mediation": _mediation(cal, truth),
+        "shared_instruments": {"traits": list(cal.shared_traits), "fraction": cal.shared_fraction,
+                               "scale": cal.shared_scale, "variants": roles.get("shared", {}),
+                               "note": "each shared variant acts on the other listed traits with +/- scale times its "
+                                       "own standardised effect, in opposite-sign pairs"},
         "genetic_effects": ("per ALT allele; continuous traits in their units, binary traits in log odds; "
                             "total = direct (I - B)^-T, see causal_variants.tsv"),
         "causal_variants": CAUSAL_TABLE,
@@ -209,6 +220,39 @@ def truth_document(cal: Calibration, genome: Genome, truth: Truth, ids: dict, si
                                    f"(often an instrument of the reverse direction at 5e-6), as pleiotropic "
                                    f"outliers are in real data")}
     return doc
+
+
+_SOURCES = {
+    ("insomnia", "lbp"): "Luo et al. (2022) Front Neurosci 16:1074605, IVW estimate (the total effect; 7.12 % of it "
+                         "through BMI, Lu et al. 2024 Hereditas doi:10.1186/s41065-024-00341-z)",
+    ("lbp", "insomnia"): "Luo et al. (2022) Front Neurosci 16:1074605, IVW estimate",
+    ("lbp", "daytime_sleepiness"): "Luo et al. (2022) Front Neurosci 16:1074605, IVW estimate",
+    ("bmi", "lbp"): "Lu et al. (2024) Hereditas doi:10.1186/s41065-024-00341-z, univariable MR OR 1.18",
+    ("insomnia", "bmi"): "design: the effect that makes BMI mediate 7.12 % of insomnia -> LBP (Lu et al. 2024)",
+}
+
+
+def _mediation(cal: Calibration, truth: Truth) -> dict:
+    """insomnia -> BMI -> LBP: total, direct and indirect effects and the proportion mediated."""
+    traits = list(truth.traits)
+    if "bmi" not in traits:
+        return {}
+    b = truth.b_matrix
+    ins, bmi, lbp = traits.index("insomnia"), traits.index("bmi"), traits.index("lbp")
+    total = float(ratio_estimand(b)[lbp, ins])
+    indirect = float(b[bmi, ins] * b[lbp, bmi])
+    return {"exposure": "insomnia", "mediator": "bmi", "outcome": "lbp", "total": total,
+            "direct": float(b[lbp, ins]), "indirect": indirect, "exposure_to_mediator": float(b[bmi, ins]),
+            "mediator_to_outcome": float(b[lbp, bmi]), "proportion_mediated": indirect / total,
+            "source": "Lu et al. (2024) Hereditas doi:10.1186/s41065-024-00341-z: BMI mediates 7.12 %"}
+
+
+def _effect_source(exposure: str, outcome: str, edges: dict, direct: float) -> str:
+    if (exposure, outcome) in edges:
+        return _SOURCES.get((exposure, outcome), "data/calibration.toml")
+    if direct == 0:
+        return "no direct effect planted; any non-zero beta flows through the planted edges"
+    return "data/calibration.toml"
 
 
 def _num(v: float) -> float | None:

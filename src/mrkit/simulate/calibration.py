@@ -28,7 +28,7 @@ from ..methods.distributions import norm_cdf, norm_isf, norm_sf
 from ..paths import DATA_DIR
 
 CALIBRATION_PATH = DATA_DIR / "calibration.toml"
-TRAITS = ("insomnia", "sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness", "lbp")
+TRAITS = ("insomnia", "sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness", "lbp", "bmi")
 FORMATS = ("finngen", "neale", "gwasvcf")
 #: Variance of the standard logistic distribution: the latent scale of log-odds effects.
 LOGISTIC_VARIANCE = math.pi ** 2 / 3
@@ -117,14 +117,61 @@ class Calibration:
     outlier: dict = field(default_factory=dict)
     #: pleiotropic effects drawn in +/- pairs of like-strength variants (balanced within each trait)
     pleiotropy_pairs: bool = False
+    #: traits whose causal variants partly act on each other too (shared instruments), the share of each
+    #: trait's variants that do, and their effect on each other trait in units of their own standardised effect
+    shared_traits: tuple[str, ...] = ()
+    shared_fraction: float = 0.0
+    shared_scale: float = 0.0
 
     def effect_matrix(self) -> np.ndarray:
-        """B with ``B[outcome, exposure]`` = causal effect (log of the published OR); zero elsewhere."""
+        """B with ``B[outcome, exposure]`` = direct causal effect; zero elsewhere.
+
+        An edge with ``or`` plants log(or) as the direct effect. An edge with ``total_or`` plants the direct
+        effect that makes the exposure's *total* effect on the outcome, the ratio a variant acting only on
+        the exposure shows (:func:`ratio_estimand`, what univariable MR estimates), equal to log(total_or):
+        the rest of the total then flows through the other edges (a mediator).
+        """
         index = {t: i for i, t in enumerate(self.trait_order)}
         b = np.zeros((len(index), len(index)))
         for edge in self.causal_effects:
-            b[index[edge["outcome"]], index[edge["exposure"]]] = math.log(edge["or"])
+            if "or" in edge:
+                b[index[edge["outcome"]], index[edge["exposure"]]] = math.log(edge["or"])
+        for edge in self.causal_effects:
+            if "total_or" in edge:
+                o, e = index[edge["outcome"]], index[edge["exposure"]]
+                b[o, e] = 0.0
+                b[o, e] = math.log(edge["total_or"]) - ratio_estimand(b)[o, e]  # the ratio is linear in b[o, e]
         return b
+
+
+def ratio_estimand(b: np.ndarray) -> np.ndarray:
+    """``R[o, e]`` = ratio of the total effects on o and on e of a variant acting only on e.
+
+    With M = (I - B)^-1, R[o, e] = M[o, e] / M[e, e]: the sum over every causal path from e to o that does
+    not return to e, i.e. what univariable MR with e's own instruments estimates (the total effect,
+    mediators included). R[e, e] = 1.
+    """
+    m = np.linalg.inv(np.eye(b.shape[0]) - b)
+    return m / np.diag(m)[None, :]
+
+
+def mv_estimand(b: np.ndarray, exposures: list[int], outcome: int) -> np.ndarray:
+    """What multivariable MR of ``exposures`` (indices into B) on ``outcome`` estimates for each exposure, shape (K,).
+
+    The effect of exposure e on the outcome with the other exposures of the model held fixed: the ratio estimand
+    (:func:`ratio_estimand`) in the graph where every edge into the other exposures is cut. A mediator in the
+    model removes its path; one left out of the model stays in (so with one exposure this is the total effect,
+    and with every mediator included the direct edge B[outcome, e], as in Sanderson et al. 2019, Int J Epidemiol
+    48:713-727).
+    """
+    out = np.empty(len(exposures))
+    for k, e in enumerate(exposures):
+        cut = b.copy()
+        for other in exposures:
+            if other != e:
+                cut[other, :] = 0.0
+        out[k] = ratio_estimand(cut)[outcome, e]
+    return out
 
 
 def _hash(path: Path) -> str:
@@ -212,7 +259,11 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
         for key in ("exposure", "outcome"):
             if edge.get(key) not in traits:
                 raise InputError(f"{edge.get(key)!r} is not a trait", file=str(path), column=f"causal_effects[{i}].{key}")
-        _positive(_need(edge, "or", f"causal_effects[{i}]", path), f"causal_effects[{i}].or", path)
+        key = "total_or" if "total_or" in edge else "or"
+        if "total_or" in edge and "or" in edge:
+            raise InputError("give either 'or' (direct effect) or 'total_or', not both", file=str(path),
+                             column=f"causal_effects[{i}]")
+        _positive(_need(edge, key, f"causal_effects[{i}]", path), f"causal_effects[{i}].{key}", path)
     pleio = doc.get("pleiotropy", {})
     outlier = dict(doc.get("outlier", {}))
     for key in ("exposure", "outcome"):
@@ -227,6 +278,14 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
     pairs = pleio.get("pairs", False)
     if not isinstance(pairs, bool):
         raise InputError(f"{pairs!r} is not true or false", file=str(path), column="pleiotropy.pairs")
+    shared = doc.get("shared_instruments", {})
+    shared_traits = tuple(shared.get("traits", ()))
+    for t in shared_traits:
+        if t not in traits:
+            raise InputError(f"{t!r} is not a trait", file=str(path), column="shared_instruments.traits")
+    shared_fraction = float(shared.get("fraction", 0.0))
+    if not 0.0 <= shared_fraction < 0.5:
+        raise InputError(f"{shared_fraction!r} must be in [0, 0.5)", file=str(path), column="shared_instruments.fraction")
     cal = Calibration(
         path=path, sha256=_hash(path), trait_order=order, traits=traits, chromosome_lengths=lengths,
         n_ld_blocks=int(_need(genome, "n_ld_blocks", "genome", path, int)),
@@ -238,7 +297,8 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
         lbp_fst=float(genome.get("lbp_fst", 0.0)), sizes=sizes, causal_effects=edges,
         pleiotropy_fraction=float(_need(pleio, "fraction", "pleiotropy", path)),
         pleiotropy_sd_se=float(_need(pleio, "sd_se", "pleiotropy", path)), outlier=outlier,
-        pleiotropy_pairs=pairs)
+        pleiotropy_pairs=pairs, shared_traits=shared_traits, shared_fraction=shared_fraction,
+        shared_scale=float(shared.get("scale", 0.0)))
     _check_consistency(cal)
     return cal
 

@@ -120,6 +120,33 @@ def _pleiotropic_effects(n: int, pairs: bool, rng: np.random.Generator) -> np.nd
     return np.column_stack([d, -d]).ravel()
 
 
+def _plant_shared(cal: Calibration, owner: np.ndarray, role: np.ndarray, direct: np.ndarray, f: np.ndarray,
+                  strength: np.ndarray, rng: np.random.Generator) -> None:
+    """Shared instruments: a share of each listed trait's causal variants also acts on the other listed traits.
+
+    Effect on trait o = +/- ``shared_scale`` x the variant's own standardised effect, in pairs of neighbouring
+    strength with opposite signs (so that each trait's univariable estimates stay unbiased); role "shared".
+    """
+    if not cal.shared_traits or cal.shared_fraction <= 0:
+        return
+    traits = cal.trait_order
+    listed = [traits.index(t) for t in cal.shared_traits]
+    het = np.sqrt(2 * f * (1 - f))
+    for j in listed:
+        rows = np.flatnonzero((owner == j) & (role == "causal"))
+        chosen = _pleiotropic_variants(rows, strength[rows, j], cal.shared_fraction * cal.traits[traits[j]].n_causal,
+                                       True, rng)
+        role[chosen] = "shared"
+        own = direct[chosen, j] * het[chosen] / np.sqrt(cal.traits[traits[j]].latent_variance)
+        for o in listed:
+            if o == j:
+                continue
+            sign = np.repeat(np.where(rng.random(chosen.size // 2) < 0.5, 1.0, -1.0), 2) * np.tile([1.0, -1.0],
+                                                                                                  chosen.size // 2)
+            direct[chosen, o] = (sign * cal.shared_scale * own * np.sqrt(cal.traits[traits[o]].latent_variance)
+                                 / het[chosen])
+
+
 def plant_effects(cal: Calibration, genome: Genome, rng: np.random.Generator) -> Truth:
     """Draw the causal variants and their effects (independent of the panel size)."""
     traits = cal.trait_order
@@ -152,6 +179,7 @@ def plant_effects(cal: Calibration, genome: Genome, rng: np.random.Generator) ->
             direct[chosen, o] = _pleiotropic_effects(chosen.size, cal.pleiotropy_pairs, rng) * cal.pleiotropy_sd_se * se
             if cal.pleiotropy_pairs:  # orient by the exposure effect, so each pair's ratios deviate +d and -d
                 direct[chosen, o] *= np.sign(direct[chosen, j])
+    _plant_shared(cal, owner, role, direct, f, strength, rng)
     b_matrix = cal.effect_matrix()
     if cal.outlier:
         # the sign of the outlier's ratio deviation: "along" the causal effect, "against" it, or "random"

@@ -1,0 +1,45 @@
+"""``mrkit estimate --multivariable``: the JSON contract of issue 13, formats and located errors."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from mrkit.cli import main
+
+
+@pytest.fixture()
+def mvfile(validation_dir, tmp_path):
+    d = pd.read_csv(validation_dir / "lipids_chd_waterworth2010_28snps.csv")
+    out = pd.DataFrame({"SNP": [f"v{i}" for i in d["variant_index"]], "bx1": d["ldlc"], "bx2": d["hdlc"],
+                        "bx3": d["trig"], "bxse1": d["ldlcse"], "bxse2": d["hdlcse"], "bxse3": d["trigse"],
+                        "by": d["chdlodds"], "byse": d["chdloddsse"]})
+    path = tmp_path / "mv.csv"
+    out.to_csv(path, index=False)
+    return path
+
+
+def test_json_keys(mvfile, capsys):
+    assert main(["estimate", "--multivariable", str(mvfile), "--format", "json", "--n-boot", "200",
+                 "--convention", "mendelianrandomization"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"methods", "strength", "heterogeneity", "pleiotropy", "convention", "seed", "input"} <= set(out)
+    assert {m["method"] for m in out["methods"]} == {"mv_ivw", "mv_ivw_fe", "mv_egger", "mv_median"}
+    assert "glmnet" in out["methods_not_available"]["mv_lasso"]  # absent, and the output says why
+    assert {"exposure", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp"} <= set(out["methods"][0])
+    assert set(out["strength"]["conditional_f"]) == {"exposure1", "exposure2", "exposure3"}
+    assert out["heterogeneity"]["df"] == 25 and out["pleiotropy"]["df"] == 24
+    assert {"estimate", "se", "p"} <= set(out["pleiotropy"]["egger_intercept"])
+
+
+def test_table_and_errors(mvfile, tmp_path, capsys):
+    assert main(["estimate", "--multivariable", str(mvfile), "--methods", "mv_ivw"]) == 0
+    assert "Conditional F" in capsys.readouterr().out
+    assert main(["estimate", "--multivariable", str(mvfile), "--methods", "mv_lasso"]) == 2
+    assert "MV-LASSO is not implemented" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text(mvfile.read_text().replace("\nv1,", "\nv1,x", 1))
+    assert main(["estimate", "--multivariable", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{bad}, line 2, column 'bx1'" in err

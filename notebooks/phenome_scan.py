@@ -148,7 +148,23 @@ pd.DataFrame([summary]).to_csv(out / "phenome_scan_fdr.csv", index=False)
 # print(cluster.scheduler_address)    # pass it to mrkit scan --scheduler
 # ```
 #
-# Outcomes named by an IEU OpenGWAS id (`opengwas = "ieu-b-..."` in place of `file`) are reserved in the
-# manifest for when mrkit's OpenGWAS client exists; until then such an entry is refused with a message. The
-# cost of a scan is dominated by reading files: each outcome file is read once whatever the number of
-# exposures, so scanning a phenome against many exposures costs little more than against one.
+# A trait can also be an IEU OpenGWAS dataset id in place of a file, mixed freely with files. The scan then
+# asks the API as TwoSampleMR does: one `tophits` request per exposure id (clumped on the server), one
+# `associations` lookup per outcome id for the union of the variants its exposures need (with LD proxies, in
+# chunks of 64 variants), every answer cached, so a second run asks nothing. The token is read from
+# `OPENGWAS_JWT` and written nowhere:
+#
+# ```toml
+# [[exposure]]
+# id = "insomnia"
+# opengwas = "ukb-a-13"
+# [[outcome]]
+# id = "lbp"
+# opengwas = "finn-b-M13_LOWBACKPAIN"
+# [[outcome]]
+# id = "M13_DORSALGIA"
+# file = "finngen_R12_M13_DORSALGIA.gz"
+# ```
+#
+# The cost of a scan of files is dominated by reading them: each outcome file is read once whatever the number
+# of exposures, so scanning a phenome against many exposures costs little more than against one.

@@ -251,8 +251,6 @@ def test_manifest_defaults_pairs_and_errors(tmp_path):
     explicit = parse_manifest(text + '[[pair]]\nexposure = "b"\noutcome = "c"\n', tmp_path / "m.toml")
     assert [(p.exposure, p.outcome) for p in explicit.pairs] == [("b", "c")]
     bad = {
-        "opengwas = \"ieu-a-2\"": ("[[exposure]]\nid = \"x\"\nopengwas = \"ieu-a-2\"\n[[outcome]]\nid = \"y\"\n"
-                                   "file = \"y\"\n", "OpenGWAS client is not built yet"),
         "typo": (text.replace('file = "c.tsv"', 'flie = "c.tsv"'), r"unknown key\(s\) \['flie'\]"),
         "duplicate": (text + '[[outcome]]\nid = "c"\nfile = "d.tsv"\n', "listed twice"),
         "method": ("[settings]\nmethods = [\"ivw\", \"magic\"]\n" + text, r"unknown method\(s\) \['magic'\]"),

@@ -26,17 +26,36 @@ Example (paths are relative to the manifest's folder)::
     [[outcome]]
     id = "trait001"
     file = "phenome/trait001.tsv.gz"
+    [[outcome]]
+    id = "cad"
+    opengwas = "ieu-a-7"                             # an IEU OpenGWAS dataset id instead of a file
+
+    [opengwas]                                       # how OpenGWAS ids are read (defaults: TwoSampleMR's)
+    pop = "EUR"                                      # the server's LD reference for clumping top hits
+    clump = true                                     # clump on the server at clump_r2 / clump_kb
+    proxies = true                                   # LD proxies for outcome variants the dataset lacks
+    proxy_r2 = 0.8
+    palindromes = true                               # palindromic proxies allowed (resolved by allele frequency)
+    maf_threshold = 0.3
 
     # optional: only these pairs (default: every exposure against every outcome but itself)
     [[pair]]
     exposure = "insomnia"
     outcome = "trait001"
 
-A trait's source is one key: ``file`` (a local GWAS file) today; ``opengwas`` (an IEU OpenGWAS id, read
-through the OpenGWAS client) is reserved for when that client exists, and is refused with a clear
-message until then. Every source kind answers the same two questions (:mod:`mrkit.scan.tasks`): the
-instruments of an exposure (OpenGWAS ``tophits``) and the associations of an outcome at given variants
-(OpenGWAS ``associations``), so a new kind plugs in without changing the manifest or the engine.
+A trait's source is one key: ``file`` (a local GWAS file, read by :func:`mrkit.gwas.io.read_sumstats`) or
+``opengwas`` (an IEU OpenGWAS dataset id, read through :class:`mrkit.gwas.opengwas.Client`; files and ids
+mix freely in one manifest). Every source kind answers the same two questions: the instruments of an
+exposure (a file: selection and LD clumping against ``reference``, :mod:`mrkit.scan.tasks`; an id:
+``tophits`` at the exposure's threshold, clumped on the server at ``clump_r2`` / ``clump_kb`` with the
+``[opengwas]`` population, as TwoSampleMR's ``extract_instruments``) and the associations of an outcome at
+given variants (a file: one streaming read; an id: ``associations`` with LD proxies, as TwoSampleMR's
+``extract_outcome_data``; :mod:`mrkit.scan.opengwas`). ``format``, ``columns``, ``n``, ``ncase`` and
+``ncontrol`` describe files and are refused on ids (the API gives its own columns and sample sizes).
+
+The ``[opengwas]`` table is not part of the settings' fingerprint: it is recorded in the signature of each
+OpenGWAS source instead, so changing it makes only the pairs of OpenGWAS sources stale, and file-only
+scans are unaffected by it.
 """
 from __future__ import annotations
 
@@ -51,10 +70,13 @@ from typing import Any
 from ..errors import InputError
 from ..rng import resolve_seed
 
-__all__ = ["SOURCE_KINDS", "Manifest", "Pair", "Settings", "Source", "load_manifest", "parse_manifest"]
+__all__ = ["SOURCE_KINDS", "Manifest", "OpenGWASOptions", "Pair", "Settings", "Source", "load_manifest",
+           "parse_manifest"]
 
 #: Source kinds a trait may name, and whether this version can read them.
-SOURCE_KINDS = {"file": True, "opengwas": False}
+SOURCE_KINDS = {"file": True, "opengwas": True}
+#: LD reference populations of the OpenGWAS server (ieugwasr ``tophits(pop=)``).
+OPENGWAS_POPULATIONS = ("EUR", "SAS", "EAS", "AFR", "AMR")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 FORMATS = ("auto", "gwasvcf", "finngen", "neale", "ssf", "generic")
 
@@ -81,6 +103,28 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class OpenGWASOptions:
+    """How OpenGWAS ids are read (the manifest's ``[opengwas]`` table; defaults as TwoSampleMR / ieugwasr)."""
+
+    pop: str = "EUR"
+    clump: bool = True
+    proxies: bool = True
+    proxy_r2: float = 0.8
+    palindromes: bool = True
+    maf_threshold: float = 0.3
+
+    def request(self, role: str) -> dict[str, Any]:
+        """The parameters of a source's requests fixed by these options (``tophits`` for an exposure,
+        ``associations`` for an outcome)."""
+        if role == "exposure":
+            return {"pop": self.pop, "clump": self.clump}
+        out: dict[str, Any] = {"proxies": self.proxies}
+        if self.proxies:
+            out.update(proxy_r2=self.proxy_r2, palindromes=self.palindromes, maf_threshold=self.maf_threshold)
+        return out
+
+
+@dataclass(frozen=True)
 class Source:
     """One trait in one role: where its summary statistics are and how to read them."""
 
@@ -94,10 +138,13 @@ class Source:
     ncase: float | None = None
     ncontrol: float | None = None
     p_threshold: float | None = None  # exposure: overrides the settings' threshold
+    opengwas: dict[str, Any] | None = None  # kind "opengwas": OpenGWASOptions.request(role)
 
     def signature(self) -> dict[str, Any]:
-        """What identifies this input's content: a changed file makes its pairs stale on resume."""
+        """What identifies this input's content: a changed file (or OpenGWAS request) makes its pairs stale."""
         sig: dict[str, Any] = {"kind": self.kind, "location": self.location, "format": self.format}
+        if self.opengwas is not None:
+            sig["opengwas"] = dict(self.opengwas)
         if self.kind == "file":
             try:
                 st = Path(self.location).stat()
@@ -124,6 +171,7 @@ class Manifest:
     exposures: dict[str, Source] = field(default_factory=dict)
     outcomes: dict[str, Source] = field(default_factory=dict)
     pairs: tuple[Pair, ...] = ()
+    opengwas: OpenGWASOptions = field(default_factory=OpenGWASOptions)
 
     def exposure_threshold(self, exposure: str) -> float:
         own = self.exposures[exposure].p_threshold
@@ -134,6 +182,7 @@ _SETTING_TYPES = {"methods": list, "convention": str, "seed": int, "n_boot": int
                   "reference": str, "clump_r2": float, "clump_kb": float, "clump_engine": str,
                   "harmonise_action": int, "min_snps": int}
 _TRAIT_KEYS = {"id", "file", "opengwas", "format", "columns", "n", "ncase", "ncontrol", "p_threshold"}
+_FILE_ONLY_KEYS = ("format", "columns", "n", "ncase", "ncontrol")
 
 
 def _number(value: Any, kind: type, where: str, path: Path) -> Any:
@@ -180,11 +229,42 @@ def _settings(raw: dict, path: Path, base: Path) -> Settings:
     return Settings(**values)
 
 
-def _source(raw: Any, role: str, index: int, path: Path, base: Path) -> Source:
+def _opengwas_options(raw: Any, path: Path) -> OpenGWASOptions:
+    if not isinstance(raw, dict):
+        raise InputError("[opengwas] must be a table", file=str(path), column="opengwas")
+    known = {f.name for f in OpenGWASOptions.__dataclass_fields__.values()}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise InputError(f"unknown key(s) {unknown} in [opengwas]; known: {sorted(known)}", file=str(path),
+                         column=f"opengwas.{unknown[0]}")
+    for key in ("clump", "proxies", "palindromes"):
+        if key in raw and not isinstance(raw[key], bool):
+            raise InputError(f"{key} must be true or false, got {raw[key]!r}", file=str(path), column=f"opengwas.{key}")
+    if "pop" in raw and raw["pop"] not in OPENGWAS_POPULATIONS:
+        raise InputError(f"pop must be one of {OPENGWAS_POPULATIONS}, got {raw['pop']!r}", file=str(path),
+                         column="opengwas.pop")
+    values = dict(raw)
+    for key, ok, what in (("proxy_r2", lambda v: 0 < v <= 1, "in (0, 1]"),
+                          ("maf_threshold", lambda v: 0 <= v <= 0.5, "in [0, 0.5]")):
+        if key in values:
+            values[key] = _number(values[key], float, f"opengwas.{key}", path)
+            if not ok(values[key]):
+                raise InputError(f"{key} must be {what}, got {values[key]!r}", file=str(path),
+                                 column=f"opengwas.{key}")
+    return OpenGWASOptions(**values)
+
+
+def _source(raw: Any, role: str, index: int, path: Path, base: Path,
+            options: OpenGWASOptions | None = None) -> Source:
     where = f"{role}[{index}]"
     if not isinstance(raw, dict):
         raise InputError(f"each [[{role}]] must be a table", file=str(path), column=where)
     unknown = sorted(set(raw) - _TRAIT_KEYS)
+    if unknown and not any(k in raw for k in SOURCE_KINDS):
+        raise InputError(f"unknown key(s) {unknown} in [[{role}]], and no source: the source kinds are "
+                         "file = \"PATH\" (a local GWAS file) and opengwas = \"ID\" (an IEU OpenGWAS dataset id "
+                         "such as \"ieu-a-2\")",
+                         file=str(path), column=f"{where}.{unknown[0]}")
     if unknown:
         raise InputError(f"unknown key(s) {unknown} in [[{role}]]; known: {sorted(_TRAIT_KEYS)}",
                          file=str(path), column=f"{where}.{unknown[0]}")
@@ -198,14 +278,22 @@ def _source(raw: Any, role: str, index: int, path: Path, base: Path) -> Source:
                          file=str(path), column=where)
     kind = kinds[0]
     if not SOURCE_KINDS[kind]:
-        raise InputError(f"{role} {trait!r}: {kind} sources are not available in this version of mrkit "
-                         f"(the OpenGWAS client is not built yet); download the file and give file = \"...\"",
+        raise InputError(f"{role} {trait!r}: {kind} sources are not available in this version of mrkit",
                          file=str(path), column=f"{where}.{kind}")
     location = raw[kind]
     if not isinstance(location, str) or not location:
         raise InputError(f"{kind} must be a non-empty string", file=str(path), column=f"{where}.{kind}")
     if kind == "file":
         location = str((base / location).resolve())
+    else:
+        location = location.strip()
+        if not ID_PATTERN.match(location):
+            raise InputError(f"opengwas must be a dataset id such as \"ieu-a-2\", got {location!r}", file=str(path),
+                             column=f"{where}.opengwas")
+        misplaced = [k for k in _FILE_ONLY_KEYS if k in raw]
+        if misplaced:
+            raise InputError(f"{misplaced[0]} describes a file; {role} {trait!r} is an OpenGWAS id, whose columns "
+                             "and sample sizes come from the API", file=str(path), column=f"{where}.{misplaced[0]}")
     fmt = raw.get("format", "auto")
     if fmt not in FORMATS:
         raise InputError(f"format must be one of {FORMATS}, got {fmt!r}", file=str(path), column=f"{where}.format")
@@ -222,8 +310,9 @@ def _source(raw: Any, role: str, index: int, path: Path, base: Path) -> Source:
         if not 0 < threshold <= 1:
             raise InputError(f"p_threshold must be in (0, 1], got {threshold!r}", file=str(path),
                              column=f"{where}.p_threshold")
+    api = (options or OpenGWASOptions()).request(role) if kind == "opengwas" else None
     return Source(trait, role, kind, location, fmt, dict(columns) if columns else None, p_threshold=threshold,
-                  **sizes)
+                  opengwas=api, **sizes)
 
 
 def parse_manifest(text: str, path: str | Path = "<manifest>") -> Manifest:
@@ -242,11 +331,12 @@ def parse_manifest(text: str, path: str | Path = "<manifest>") -> Manifest:
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_of(str(exc))
         raise InputError(f"not valid TOML: {exc}", file=str(path), line=line) from None
-    unknown = sorted(set(raw) - {"settings", "exposure", "outcome", "pair"})
+    unknown = sorted(set(raw) - {"settings", "opengwas", "exposure", "outcome", "pair"})
     if unknown:
-        raise InputError(f"unknown section(s) {unknown}; expected [settings], [[exposure]], [[outcome]], [[pair]]",
-                         file=str(path), column=unknown[0])
+        raise InputError(f"unknown section(s) {unknown}; expected [settings], [opengwas], [[exposure]], [[outcome]], "
+                         "[[pair]]", file=str(path), column=unknown[0])
     settings = _settings(raw.get("settings", {}), path, base)
+    options = _opengwas_options(raw.get("opengwas", {}), path)
     groups: dict[str, dict[str, Source]] = {}
     for role in ("exposure", "outcome"):
         entries = raw.get(role, [])
@@ -254,7 +344,7 @@ def parse_manifest(text: str, path: str | Path = "<manifest>") -> Manifest:
             raise InputError(f"the manifest lists no [[{role}]]", file=str(path), column=role)
         group: dict[str, Source] = {}
         for i, entry in enumerate(entries):
-            source = _source(entry, role, i, path, base)
+            source = _source(entry, role, i, path, base, options)
             if source.id in group:
                 raise InputError(f"{role} id {source.id!r} is listed twice", file=str(path), column=f"{role}[{i}].id")
             group[source.id] = source
@@ -273,7 +363,7 @@ def parse_manifest(text: str, path: str | Path = "<manifest>") -> Manifest:
         pairs = [Pair(e, o) for e in exposures for o in outcomes if e != o]
     if not pairs:
         raise InputError("no exposure-outcome pair to analyse", file=str(path), column="pair")
-    return Manifest(path, settings, exposures, outcomes, tuple(pairs))
+    return Manifest(path, settings, exposures, outcomes, tuple(pairs), options)
 
 
 def load_manifest(path: str | Path) -> Manifest:

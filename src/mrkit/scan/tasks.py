@@ -7,6 +7,9 @@
 * :func:`estimate_pair`: harmonise (:func:`mrkit.gwas.harmonise.harmonise`) and estimate
   (:func:`mrkit.methods.estimate.mr`) one exposure-outcome pair.
 
+OpenGWAS ids are not read by tasks but by the process running the scan (:mod:`mrkit.scan.opengwas`); their
+instruments and outcome rows enter :func:`outcome_lookup` and :func:`estimate_pair` as the same values.
+
 Every task is a pure function of its arguments (plain data in, plain data out, picklable), so the same
 code runs in a serial loop and on Dask workers with identical results. Expected failures (a bad or
 missing file, no instruments, too few SNPs after harmonisation) are returned as :class:`Failure` values,
@@ -94,8 +97,8 @@ def _reason(exc: BaseException) -> str:
 
 def read_source(source: Source, *, p_max: float | None = None, snps=None) -> pd.DataFrame:
     """The source's summary statistics in the internal schema (streamed: ``p_max`` or ``snps`` filter)."""
-    if source.kind != "file":  # the manifest refuses kinds this version cannot read
-        raise MRKitError(f"{source.kind} sources cannot be read by this version")
+    if source.kind != "file":  # OpenGWAS ids are read by mrkit.scan.opengwas, in the process running the scan
+        raise MRKitError(f"{source.kind} sources are not files (see mrkit.scan.opengwas)")
     from ..gwas.io import read_sumstats
 
     return read_sumstats(source.location, source.format, columns=source.columns, p_max=p_max, snps=snps,
@@ -193,6 +196,9 @@ def estimate_pair(pair: Pair, settings: Settings, instruments: Instruments | Fai
                                exposure_name=pair.exposure, outcome_name=pair.outcome)
         log["harmonisation"] = dict(harmonised.attrs["log"])
         log["variants"] = harmonised[["SNP", "mr_keep", "remove", "palindromic", "ambiguous"]].to_dict(orient="list")
+        if "proxy" in harmonised.columns:  # an OpenGWAS outcome with LD proxies: which rows stand in, by which variant
+            stand_in = harmonised[harmonised["proxy"].astype(bool)]
+            log["by_proxy"] = {str(t): str(p) for t, p in zip(stand_in["SNP"], stand_in["proxy_snp"])}
         k = int(log["harmonisation"]["kept"])
         n_inst = len(instruments.table)
         if k < settings.min_snps:

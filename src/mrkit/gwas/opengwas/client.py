@@ -154,18 +154,26 @@ class Client:
         return rows
 
     def associations(self, variants: Iterable[str], dataset: str, *, proxies: int = 1, r2: float = 0.8,
-                     align_alleles: int = 1, palindromes: int = 1, maf_threshold: float = 0.3) -> list[dict]:
+                     align_alleles: int = 1, palindromes: int = 1, maf_threshold: float = 0.3,
+                     per_request: int | None = None) -> list[dict]:
         """``POST associations``: the associations of ``variants`` in ``dataset``, with LD proxies when ``proxies``.
 
+        ``per_request``: at most this many variants per request (the list is sent in consecutive chunks, each
+        answer cached on its own, the rows concatenated in order); None sends them all in one request.
         Raises :class:`EmptyAnswer` naming the id when none of the variants (nor a proxy) is found.
         """
         variants = list(dict.fromkeys(str(v) for v in variants))
         if not variants:
             raise OpenGWASError(f"no variants to look up in {dataset!r}")
-        body = {"variant": variants, "id": [dataset], "proxies": int(bool(proxies)), "r2": float(r2),
-                "align_alleles": int(bool(align_alleles)), "palindromes": int(bool(palindromes)),
-                "maf_threshold": float(maf_threshold)}
-        rows = self._json("associations", "POST", body, expect=list)
+        if per_request is not None and int(per_request) < 1:
+            raise ValueError(f"per_request must be at least 1, got {per_request!r}")
+        size = len(variants) if per_request is None else int(per_request)
+        rows: list[dict] = []
+        for start in range(0, len(variants), size):
+            body = {"variant": variants[start:start + size], "id": [dataset], "proxies": int(bool(proxies)),
+                    "r2": float(r2), "align_alleles": int(bool(align_alleles)), "palindromes": int(bool(palindromes)),
+                    "maf_threshold": float(maf_threshold)}
+            rows += self._json("associations", "POST", body, expect=list)
         if not rows:
             self._explain_empty(dataset, f"none of the {len(variants)} variants"
                                 + (" nor an LD proxy of them" if proxies else "") + " is in it")

@@ -31,8 +31,8 @@ __all__ = ["ScanStore"]
 FORMAT_VERSION = 1
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically and flushed to disk: a resumed scan trusts what it finds."""
+def _save(path: Path, data: bytes) -> None:
+    """Atomically and flushed to disk (``fsync``): a resumed scan trusts every file it finds."""
     write_atomic(path, data, durable=True)
 
 
@@ -98,7 +98,7 @@ class ScanStore:
 
         doc = {"format_version": FORMAT_VERSION, "manifest": str(self.manifest.path),
                "settings": asdict(self.manifest.settings), "settings_sha256": self.fingerprint}
-        atomic_write_bytes(info, (json.dumps(_json_safe(doc), indent=1, sort_keys=True) + "\n").encode())
+        _save(info, (json.dumps(_json_safe(doc), indent=1, sort_keys=True) + "\n").encode())
 
     def inputs(self, pair: Pair) -> dict:
         return {"exposure": self.manifest.exposures[pair.exposure].signature(),
@@ -121,9 +121,9 @@ class ScanStore:
 
     def write(self, result: PairResult) -> None:
         """Record one pair: its rows, then its log (the commit record), each atomically."""
-        atomic_write_bytes(self.pair_file(result.pair), _parquet_bytes(tidy_rows(result.rows)))
+        _save(self.pair_file(result.pair), _parquet_bytes(tidy_rows(result.rows)))
         doc = {**result.log, "inputs": self.inputs(result.pair)}
-        atomic_write_bytes(self.log_file(result.pair),
+        _save(self.log_file(result.pair),
                            (json.dumps(_json_safe(doc), indent=1) + "\n").encode())
 
     def assemble(self) -> pd.DataFrame:
@@ -131,5 +131,5 @@ class ScanStore:
         frames = [pd.read_parquet(self.pair_file(p)) for p in self.manifest.pairs if self.status(p) is not None]
         table = (pd.concat(frames, ignore_index=True) if frames
                  else tidy_rows(pd.DataFrame(columns=list(RESULT_COLUMNS))))
-        atomic_write_bytes(self.table_file, _parquet_bytes(table))
+        _save(self.table_file, _parquet_bytes(table))
         return table

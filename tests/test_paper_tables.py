@@ -147,3 +147,17 @@ def test_figure_csv_needs_a_figure_with_data(tmp_path):
     with pytest.raises(ValueError, match="carries no data"):
         downloads.figure_csv(fig, "nothing", target=downloads.Target(tmp_path, "d"))
     plt.close(fig)
+
+
+def test_presso_global_p_of_zero_is_shown_as_below_one_over_n():
+    """MR-PRESSO's empirical p is the share of n simulated RSS above the observed one; none above means
+    p < 1/n, which R's MR-PRESSO prints as "<1/n" (mr_presso, GlobalTest$Pvalue). Never "0"."""
+    from types import SimpleNamespace
+
+    het = pd.DataFrame({"method": ["ivw"], "q": [40.0], "df": [20], "p": [0.005]})
+    pleio = {"intercept": 0.01, "p": 0.4, "i2gx": 0.95}
+    for p, shown in ((0.0, "< 0.00033"), (0.0123, "0.012")):
+        presso = SimpleNamespace(global_rss=55.0, global_p=p, n_distributions=3000)
+        table = report.diagnostics_table(het, pleio, presso, None)
+        row = table[table["diagnostic"] == "MR-PRESSO global RSS"].iloc[0]
+        assert format_p(row["p"]) == shown

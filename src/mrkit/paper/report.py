@@ -132,14 +132,17 @@ def scale_note(exposure: str, outcome: str, study: Any) -> str:
 
 
 def diagnostics_table(het: pd.DataFrame, pleio: Any, presso: Any, steiger: Mapping | None) -> pd.DataFrame:
-    """One row per diagnostic: statistic, degrees of freedom and p-value."""
+    """One row per diagnostic: statistic, degrees of freedom and p-value (MR-PRESSO's global p as the text
+    ``"< 1/n"`` when no simulated RSS reached the observed one)."""
     rows = []
     for _, r in het.iterrows():
         name = "Cochran's Q (IVW)" if str(r["method"]).startswith("ivw") else "Rücker's Q′ (MR-Egger)"
         rows.append((name, r["q"], r.get("df", np.nan), r["p"]))
     rows.append(("MR-Egger intercept", _get(pleio, "intercept"), np.nan, _get(pleio, "p")))
     rows.append(("I²_GX", _get(pleio, "i2gx"), np.nan, np.nan))
-    rows.append(("MR-PRESSO global RSS", presso.global_rss, np.nan, presso.global_p))
+    # no simulated RSS beat the observed one: p is below 1/n, not 0 (R's MR-PRESSO prints "<1/n" too)
+    presso_p = f"< {1 / presso.n_distributions:.2g}" if presso.global_p == 0 else presso.global_p
+    rows.append(("MR-PRESSO global RSS", presso.global_rss, np.nan, presso_p))
     if steiger:
         rows.append(("Steiger: R² exposure", _get(steiger, "r2_exposure"), np.nan, np.nan))
         rows.append(("Steiger: R² outcome", _get(steiger, "r2_outcome"), np.nan, _get(steiger, "steiger_pval")))

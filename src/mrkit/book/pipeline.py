@@ -208,6 +208,11 @@ def _data_signature(params: dict[str, Any]) -> str:
     return json.dumps({k: params.get(k) for k in ("data", "panel_size", "seed")}, sort_keys=True)
 
 
+def _data_label(params: dict[str, Any]) -> str:
+    """The data set's name in the build report: ``synthetic full``, ``synthetic small``, ``opengwas``."""
+    return " ".join(str(params[k]) for k in ("data", "panel_size") if params.get(k) is not None) or "synthetic"
+
+
 def _execute_all(runs: list[Run], needs: dict[str, list[str]], layout: Layout, outputs: dict[Run, Path],
                  code_hash: str, data_fingerprint: Callable[[dict[str, Any]], str], jobs: int, bar: tqdm,
                  report: Report) -> None:
@@ -255,7 +260,7 @@ def _execute_all(runs: list[Run], needs: dict[str, list[str]], layout: Layout, o
                         continue
                     sig = _data_signature(run.parameters)
                     if sig in prep_started:  # first time this data set is seen ready
-                        report.prepare_seconds[str(run.parameters.get("data", "synthetic"))] = round(
+                        report.prepare_seconds[_data_label(run.parameters)] = round(
                             time.perf_counter() - prep_started.pop(sig), 1)
                     if run_id not in keys:
                         keys[run_id] = run_key(run.notebook, run.parameters, code_hash, data[sig].result(),

@@ -82,3 +82,41 @@ def test_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
     assert main(["harmonise", str(tmp_path / "a.csv"), str(tmp_path / "a.csv"), "-o", str(tmp_path / "x.csv"),
                  "--clump"]) == 2
     assert "--bfile" in capsys.readouterr().err
+
+
+def test_instruments_are_genome_wide_significant_by_default(tmp_path, capsys):
+    """Without --p-threshold, harmonise selects exposure variants with p <= 5e-8, as TwoSampleMR's
+    extract_instruments (p1 = 5e-8) does; it used every variant of a whole GWAS as an instrument (a newcomer's
+    trial: 19,398 'instruments' and IVW p = 1e-10). --p-threshold 1 keeps an instrument list whole."""
+    snps = [f"rs{i}" for i in range(6)]
+    p = [1e-30, 4e-8, 5e-8, 6e-8, 1e-3, 0.7]
+    pd.DataFrame({"SNP": snps, "effect_allele.exposure": "A", "other_allele.exposure": "G", "eaf.exposure": 0.3,
+                  "beta.exposure": [0.2, 0.1, 0.1, 0.1, 0.05, 0.01], "se.exposure": 0.01,
+                  "pval.exposure": p}).to_csv(tmp_path / "exp.csv", index=False)
+    pd.DataFrame({"SNP": snps, "effect_allele.outcome": "A", "other_allele.outcome": "G", "eaf.outcome": 0.3,
+                  "beta.outcome": 0.01, "se.outcome": 0.02, "pval.outcome": 0.6}).to_csv(tmp_path / "out.csv",
+                                                                                       index=False)
+    out = tmp_path / "h.csv"
+    assert main(["harmonise", str(tmp_path / "exp.csv"), str(tmp_path / "out.csv"), "-o", str(out)]) == 0
+    assert "instruments: 3 variants with p <= 5e-08" in capsys.readouterr().out
+    assert list(pd.read_csv(out)["SNP"]) == ["rs0", "rs1", "rs2"]
+    assert main(["harmonise", str(tmp_path / "exp.csv"), str(tmp_path / "out.csv"), "-o", str(out),
+                 "--p-threshold", "1"]) == 0
+    assert sorted(pd.read_csv(out)["SNP"]) == snps
+    assert main(["harmonise", str(tmp_path / "exp.csv"), str(tmp_path / "out.csv"), "-o", str(out),
+                 "--p-threshold", "1e-40"]) == 2
+    assert "5e-6" in capsys.readouterr().err  # none left: the message says what to do
+    assert main(["harmonise", str(tmp_path / "exp.csv"), str(tmp_path / "out.csv"), "-o", str(out),
+                 "--p-threshold", "0"]) == 2
+
+
+def test_an_output_that_is_a_folder_is_refused_in_one_line(tmp_path, capsys, validation_dir):
+    assert main(["harmonise", str(validation_dir / "bmi_ieu-a-2_exposure.csv"),
+                 str(validation_dir / "chd_ieu-a-7_outcome.csv"), "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: is a folder" in err and "Traceback" not in err
+
+
+def test_a_negative_seed_is_a_user_error_not_a_bug(validation_dir, capsys):
+    assert main(["estimate", str(validation_dir / "harmonised" / "bmi_chd.csv"), "--seed", "-1"]) == 2
+    assert "--seed must be a whole number >= 0" in capsys.readouterr().err

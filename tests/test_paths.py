@@ -6,6 +6,7 @@ what the user had; two processes doing the same work at once are serialised.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from pathlib import Path
 
@@ -69,3 +70,24 @@ def test_file_lock_serialises_processes(tmp_path: Path):
     # each holder's in and out are adjacent: the two critical sections never overlap
     assert sorted(lines) == ["a-in", "a-out", "b-in", "b-out"]
     assert lines[0][0] == lines[1][0] and lines[2][0] == lines[3][0]
+
+
+def test_outputs_get_the_mode_open_would_give_them_not_mkstemps_0600(tmp_path: Path):
+    """A results file on a shared server must be readable by the group, as R's write.csv makes it."""
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "a.csv", "x\n")
+        with atomic_directory(tmp_path / "d") as d:
+            (d / "f").write_text("y")
+        os.umask(0o077)
+        write_atomic(tmp_path / "private.csv", "x\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "private.csv").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_output_path_that_is_a_folder_is_refused(tmp_path: Path):
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        write_atomic(tmp_path, "x")
+    assert list(tmp_path.iterdir()) == []

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -474,3 +476,19 @@ def test_estimate_reports_steiger_when_the_table_has_sample_sizes(tmp_path, caps
     table.drop(columns=["samplesize.outcome"]).to_csv(path, index=False)
     assert main(["estimate", str(path), "--format", "json", "--methods", "ivw", "--presso-n", "10"]) == 0
     assert json.loads(capsys.readouterr().out)["steiger"] is None
+
+
+def test_read_dash_o_dash_writes_the_rows_to_standard_output(tmp_path, capsys):
+    """``-o -`` is standard output (it wrote a file named '-'); the read report goes to standard error so
+    that the rows can be piped."""
+    from mrkit.cli import main
+
+    path = tmp_path / "x.csv"
+    pd.DataFrame({"SNP": ["rs1", "rs2"], "effect_allele.exposure": ["A", "C"], "other_allele.exposure": ["G", "T"],
+                  "beta.exposure": [0.1, -0.2], "se.exposure": [0.01, 0.02],
+                  "pval.exposure": [1e-9, 1e-3]}).to_csv(path, index=False)
+    assert main(["read", str(path), "-o", "-"]) == 0
+    captured = capsys.readouterr()
+    rows = pd.read_csv(io.StringIO(captured.out), sep="\t")
+    assert list(rows["snp"]) == ["rs1", "rs2"] and rows["beta"].tolist() == [0.1, -0.2]
+    assert "rows" in captured.err and not (tmp_path / "-").exists() and not Path("-").exists()

@@ -10,6 +10,7 @@ once (the book's notebooks run in parallel) is serialised by :func:`file_lock`.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
@@ -35,15 +36,30 @@ def cache_dir() -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
 
-    A failure while writing leaves the user's existing file as it was (no half-written output).
+    A failure while writing leaves the user's existing file as it was (no half-written output). The file
+    gets the permissions a plain ``open(path, "w")`` would give it (0666 less the umask).
+
+    Raises
+    ------
+    IsADirectoryError
+        When ``path`` is an existing folder.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder: give a file name to write", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it 0600; the output gets the mode open() would give it
     os.close(fd)
     try:
         yield Path(tmp)

@@ -32,8 +32,9 @@ def register(subparsers) -> None:
     p.add_argument("--outcome-format", choices=FORMATS, default="auto")
     p.add_argument("--exposure-name", default=None, help="exposure label (default: from the file)")
     p.add_argument("--outcome-name", default=None, help="outcome label (default: from the file)")
-    p.add_argument("--p-threshold", type=float, default=None,
-                   help="keep exposure variants with p <= this (5e-8; the study's reverse direction uses 5e-6)")
+    p.add_argument("--p-threshold", type=float, default=5e-8,
+                   help="instruments: exposure variants with p <= this (default 5e-8, as TwoSampleMR "
+                        "extract_instruments; the study's reverse direction uses 5e-6; 1 keeps every variant)")
     p.add_argument("--bfile", type=Path, default=None, help="PLINK 1 reference panel for --clump / --proxies")
     p.add_argument("--clump", action="store_true", help="LD-clump the exposure instruments against --bfile")
     p.add_argument("--clump-r2", type=float, default=0.001)
@@ -63,16 +64,23 @@ def run(args) -> int:
 
     if (args.clump or args.proxies) and args.bfile is None:
         raise InputError("--clump and --proxies need a reference panel: pass --bfile")
-    exposure = _read(args.exposure, args.exposure_format, "exposure", args.p_threshold, args.strict)
+    if not 0 < args.p_threshold <= 1:
+        raise InputError(f"--p-threshold must be in (0, 1], not {args.p_threshold:g}")
+    p_max = args.p_threshold if args.p_threshold < 1 else None
+    exposure = _read(args.exposure, args.exposure_format, "exposure", p_max, args.strict)
     outcome = _read(args.outcome, args.outcome_format, "outcome", None, args.strict)
-    if args.p_threshold is not None:
+    if args.p_threshold < 1:
         exposure = select_instruments(exposure, args.p_threshold)
-        print(f"instruments: {len(exposure)} variants with p <= {args.p_threshold:g}")
+        print(f"instruments: {len(exposure)} variants with p <= {args.p_threshold:g} (--p-threshold; 1 keeps all)")
+    if not len(exposure):
+        raise InputError(f"no exposure variant with p <= {args.p_threshold:g}: nothing to harmonise (a weaker "
+                         "--p-threshold, e.g. 5e-6, or 1 for every variant of an instrument list)",
+                         file=str(args.exposure))
     if args.clump:
         from ..gwas.clump import clump
 
-        p1 = args.p_threshold if args.p_threshold is not None else 1.0
-        exposure = clump(exposure, args.bfile, r2=args.clump_r2, kb=args.clump_kb, p1=p1, engine=args.engine)
+        exposure = clump(exposure, args.bfile, r2=args.clump_r2, kb=args.clump_kb, p1=args.p_threshold,
+                         engine=args.engine)
         info = exposure.attrs["clump"]
         print(f"clumping ({info['engine']}): {info['index_variants']} independent of {info['candidates']} "
               f"candidates; {len(info['absent_from_panel'])} absent from the panel")

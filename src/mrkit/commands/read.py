@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -23,7 +24,7 @@ def register(subparsers) -> None:
     p.add_argument("--strict", action="store_true",
                    help="refuse the file at its first invalid row (exit 2, naming line and column) instead of "
                         "dropping and counting the row")
-    p.add_argument("-o", "--output", type=Path, help="write the rows as a tab-separated file")
+    p.add_argument("-o", "--output", type=Path, help="write the rows as a tab-separated file ('-': standard output)")
     p.set_defaults(func=run)
 
 
@@ -39,8 +40,11 @@ def run(args) -> int:
         columns[key] = value
     frame = read_sumstats(args.file, args.fmt, columns=columns or None, p_max=args.p_max,
                           strict=args.strict, study=args.study, role=args.role)
-    print(ReadReport.of(frame))
-    if args.output:
+    to_stdout = args.output is not None and str(args.output) == "-"
+    print(ReadReport.of(frame), file=sys.stderr if to_stdout else sys.stdout)
+    if to_stdout:  # -o -: the rows on standard output, the report on standard error
+        frame.to_csv(sys.stdout, sep="\t", index=False, na_rep="NA")
+    elif args.output:
         from ..paths import atomic_output
 
         with atomic_output(args.output) as tmp:

@@ -126,7 +126,7 @@ class DropLog:
         if not self.strict or self.earliest is None:
             return None
         position, column, message = self.earliest
-        return self.error(f"{message}; without --strict (strict=False) such rows are dropped and counted",
+        return self.error(f"{message}; without --strict (in Python strict=False) such rows are dropped and counted",
                           position, column)
 
     def record(self, ids: np.ndarray, reason: str) -> None:

@@ -50,7 +50,8 @@ def _lookup(layout: TextLayout, role: str) -> str | None:
         hits = [col for col in layout.header if col.lower() == alias]
         hits = hits or [col for col in layout.header for s in SUFFIXES if col.lower() == alias + s]
         if len(hits) > 1:
-            raise InputError(f"columns {hits} could all be {role!r}: pass columns={{{role!r}: ...}}",
+            raise InputError(f"columns {hits} could all be {role!r}: name one (--column {role}=NAME; in Python "
+                             f"columns={{{role!r}: NAME}})",
                              file=str(layout.path), line=layout.header_line)
         if hits:
             return hits[0]
@@ -96,7 +97,8 @@ def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
     missing = missing_roles(columns)
     if missing:
         raise InputError(f"cannot find column(s) for {missing}; the file has columns {list(layout.header)}; "
-                         f"pass columns={{'beta': 'BETA', ...}}", file=str(layout.path),
+                         f"name them (--column beta=BETA ...; in Python columns={{'beta': 'BETA', ...}})",
+                         file=str(layout.path),
                          line=layout.header_line)
     types = {col: ROLE_TYPES[role] for role, col in columns.items()}
     origin = {role: col for role, col in columns.items() if role != "odds_ratio"}

@@ -38,7 +38,8 @@ def detect_format(layout: TextLayout) -> str:
         if module.detect(layout):
             return name
     raise InputError(f"unrecognised summary-statistics format; the header has columns {list(layout.header)}; "
-                     f"pass fmt= one of {list(FORMATS)} (and columns= for generic)",
+                     f"give the format, one of {list(FORMATS)} (--fmt / --exposure-format; in Python fmt=), and for "
+                     f"'generic' the columns (--column beta=BETA ...; columns=)",
                      file=str(layout.path), line=layout.header_line)
 
 

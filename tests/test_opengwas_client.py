@@ -284,6 +284,16 @@ def test_status_shows_the_server_and_the_token_validity(api, capsys):
     assert [r.endpoint for r in api.requests()] == ["status", "user"]
 
 
+def test_status_answers_without_a_token(api, capsys, monkeypatch):
+    """The help promises the server's state with or without a token ("with a token, how long it stays valid");
+    it refused with "no OpenGWAS token" (a newcomer's trial)."""
+    monkeypatch.delenv(og.TOKEN_ENV)
+    code, printed, err = run(capsys, "status")
+    assert code == 0, err
+    assert "API version: fake" in printed and f"token: none (set {og.TOKEN_ENV})" in printed
+    assert [r.endpoint for r in api.requests()] == ["status"]
+
+
 def test_the_token_is_written_nowhere(api, env, tmp_path, capsys, monkeypatch):
     outputs = [tmp_path / "a.csv", tmp_path / "b.csv"]
     printed = []

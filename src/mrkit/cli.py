@@ -16,13 +16,14 @@ import pkgutil
 import sys
 import traceback
 
-from . import commands
+from . import __version__, commands
 from .errors import MRKitError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mrkit", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show the Python traceback of unexpected errors")
+    parser.add_argument("--version", action="version", version=f"mrkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"{commands.__name__}.{info.name}").register(sub)

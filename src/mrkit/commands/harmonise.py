@@ -37,12 +37,12 @@ def register(subparsers) -> None:
                         "extract_instruments; the study's reverse direction uses 5e-6; 1 keeps every variant)")
     p.add_argument("--bfile", type=Path, default=None, help="PLINK 1 reference panel for --clump / --proxies")
     p.add_argument("--clump", action="store_true", help="LD-clump the exposure instruments against --bfile")
-    p.add_argument("--clump-r2", type=float, default=0.001)
-    p.add_argument("--clump-kb", type=float, default=10000)
+    p.add_argument("--clump-r2", type=float, default=0.001, help="clumping r2 (0.001, as TwoSampleMR clump_data)")
+    p.add_argument("--clump-kb", type=float, default=10000, help="clumping window in kb (10000)")
     p.add_argument("--engine", choices=("auto", "plink", "numpy"), default="auto", help="clumping engine")
     p.add_argument("--proxies", action="store_true", help="replace instruments missing in the outcome by LD proxies")
-    p.add_argument("--proxy-r2", type=float, default=0.8)
-    p.add_argument("--proxy-kb", type=float, default=500)
+    p.add_argument("--proxy-r2", type=float, default=0.8, help="minimum r2 of an LD proxy (0.8)")
+    p.add_argument("--proxy-kb", type=float, default=500, help="proxy search window in kb (500)")
     p.add_argument("--strict", action="store_true",
                    help="refuse a file with an invalid row (exit 2, naming file, line and column) instead of "
                         "dropping and counting the row")

@@ -121,8 +121,8 @@ class Client:
 
     # -- the endpoints -------------------------------------------------------------------------------------
     def status(self) -> dict:
-        """``GET status``: the server's state (never cached)."""
-        return self._json("status", "GET", None, cache=False, expect=dict)
+        """``GET status``: the server's state (never cached; public: asked without a token when there is none)."""
+        return self._json("status", "GET", None, cache=False, need_token=False, expect=dict)
 
     def user(self) -> dict:
         """``GET user``: the token's owner and how long it stays valid (never cached, never stored)."""

@@ -42,17 +42,21 @@ def _column(rows: list[dict], name: str) -> list[Any]:
 def instrument_rows(rows: list[dict]) -> pd.DataFrame:
     """``tophits`` rows in mrkit's internal schema (``snp, chrom, pos, effect_allele, other_allele, eaf, beta,
     se, p, n``), in the server's order; p below 1e-200 is set to 1e-200 as TwoSampleMR ``format_data`` does."""
-    p = _numbers(_column(rows, "p"))
-    out = pd.DataFrame({
+    out = _association_frame(rows)
+    out["p"] = np.where(out["p"] < MIN_PVAL, MIN_PVAL, out["p"])
+    return out
+
+
+def _association_frame(rows: list[dict]) -> pd.DataFrame:
+    """The fields every OpenGWAS association row has, parsed, in the internal schema's names and order."""
+    return pd.DataFrame({
         "snp": [str(v) for v in _column(rows, "rsid")],
         "chrom": [None if v is None else str(v) for v in _column(rows, "chr")],
         "pos": pd.array(_numbers(_column(rows, "position")), dtype="Int64") if rows else pd.array([], dtype="Int64"),
         "effect_allele": _alleles(_column(rows, "ea")), "other_allele": _alleles(_column(rows, "nea")),
         "eaf": _numbers(_column(rows, "eaf")), "beta": _numbers(_column(rows, "beta")),
-        "se": _numbers(_column(rows, "se")), "p": np.where(p < MIN_PVAL, MIN_PVAL, p),
-        "n": _numbers(_column(rows, "n")),
+        "se": _numbers(_column(rows, "se")), "p": _numbers(_column(rows, "p")), "n": _numbers(_column(rows, "n")),
     })
-    return out
 
 
 def exposure_table(rows: list[dict]) -> pd.DataFrame:
@@ -86,16 +90,12 @@ def outcome_table(rows: list[dict]) -> pd.DataFrame:
 
     ids = [str(v) for v in _column(rows, "id")]
     trait = [str(v or "") for v in _column(rows, "trait")]
-    out = pd.DataFrame({
-        "SNP": [str(v) for v in _column(rows, "rsid")],
-        "chr": [None if v is None else str(v) for v in _column(rows, "chr")],
-        "pos": pd.array(_numbers(_column(rows, "position")), dtype="Int64") if rows else pd.array([], dtype="Int64"),
-        "beta.outcome": _numbers(_column(rows, "beta")), "se.outcome": _numbers(_column(rows, "se")),
-        "samplesize.outcome": _numbers(_column(rows, "n")), "pval.outcome": _numbers(_column(rows, "p")),
-        "eaf.outcome": _numbers(_column(rows, "eaf")),
-        "effect_allele.outcome": _alleles(_column(rows, "ea")), "other_allele.outcome": _alleles(_column(rows, "nea")),
-        "outcome": [f"{t} || id:{i}" for t, i in zip(trait, ids)], "id.outcome": ids,
-    })
+    out = _association_frame(rows).rename(columns={
+        "snp": "SNP", "chrom": "chr", "beta": "beta.outcome", "se": "se.outcome", "n": "samplesize.outcome",
+        "p": "pval.outcome", "eaf": "eaf.outcome", "effect_allele": "effect_allele.outcome",
+        "other_allele": "other_allele.outcome"})
+    out["outcome"] = [f"{t} || id:{i}" for t, i in zip(trait, ids)]
+    out["id.outcome"] = ids
     if any("proxy" in r for r in rows):
         out["proxy.outcome"] = [bool(v) if v is not None else False for v in _column(rows, "proxy")]
         out["target_snp.outcome"] = [None if v is None else str(v) for v in _column(rows, "target_snp")]

@@ -376,6 +376,18 @@ def gwasinfo_record(source: Any, nsnp: int | None) -> dict:
             "build": "HG19/GRCh37", "group_name": "public", "note": "served by the tests' fake OpenGWAS server"}
 
 
+def cache_with_panels(folder: Path) -> Path:
+    """``folder`` made a data cache of its own (for ``MRKIT_CACHE``) that shares this checkout's synthetic
+    panels (linked in, made once), so that only OpenGWAS answers start afresh."""
+    from mrkit.paths import cache_dir
+
+    panels = cache_dir() / "synthetic"
+    panels.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "synthetic").symlink_to(panels)
+    return folder
+
+
 def panel_datasets(size: str = "small", seed: int | None = None, hide: dict[str, set[str]] | None = None) -> dict:
     """The study's six OpenGWAS ids, each serving its trait of the synthetic panel (``hide``: per trait, variants
     the dataset lacks)."""

@@ -23,14 +23,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from fake_opengwas import FakeOpenGWAS, panel_datasets
+from fake_opengwas import FakeOpenGWAS, cache_with_panels, panel_datasets
 
 import mrkit
 import mrkit.gwas.opengwas as og
 from mrkit.book.pipeline import DEFAULT_PLAN, Layout, build_book
 from mrkit.paper.report import ALL_METHODS
 from mrkit.paper.study import Study
-from mrkit.paths import PROJECT_ROOT, cache_dir
+from mrkit.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.book
 
@@ -42,10 +42,7 @@ IDS = ["ebi-a-GCST006685", "ebi-a-GCST006686", "finn-b-M13_LOWBACKPAIN", "ukb-a-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    panels = cache_dir() / "synthetic"
-    panels.mkdir(parents=True, exist_ok=True)
-    cache = tmp_path_factory.mktemp("cache")
-    (cache / "synthetic").symlink_to(panels)
+    cache = cache_with_panels(tmp_path_factory.mktemp("cache"))
     plan_dir = tmp_path_factory.mktemp("plan")
     plan = plan_dir / "runplan.toml"
     small = tomllib.loads(DEFAULT_PLAN.read_text())["profiles"]["small"]

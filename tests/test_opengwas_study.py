@@ -13,14 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fake_opengwas import FakeOpenGWAS, panel_datasets
+from fake_opengwas import FakeOpenGWAS, cache_with_panels, panel_datasets
 
 import mrkit
 import mrkit.gwas.opengwas as og
 from mrkit.errors import MRKitError
 from mrkit.gwas.harmonise import OUTPUT_COLUMNS
 from mrkit.paper.study import Study
-from mrkit.paths import cache_dir
 
 TOKEN = "study-token-5b2f"
 SLEEP = ("insomnia", "sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness")
@@ -33,10 +32,7 @@ INSTRUMENT_COLUMNS = ["snp", "chrom", "pos", "effect_allele", "other_allele", "e
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The fake server on the small panel, a private data cache, and the two Studies."""
-    panels = cache_dir() / "synthetic"
-    panels.mkdir(parents=True, exist_ok=True)
-    cache = tmp_path_factory.mktemp("cache")
-    (cache / "synthetic").symlink_to(panels)
+    cache = cache_with_panels(tmp_path_factory.mktemp("cache"))
     mp = pytest.MonkeyPatch()
     mp.setenv("MRKIT_CACHE", str(cache))
     mp.setenv(og.TOKEN_ENV, TOKEN)

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from fake_opengwas import FakeOpenGWAS, panel_datasets
+from fake_opengwas import FakeOpenGWAS, cache_with_panels, panel_datasets
 
 import mrkit.gwas.opengwas as og
 from mrkit.errors import InputError
-from mrkit.paths import cache_dir
 from mrkit.scan.engine import ScanStopped, run_scan
 from mrkit.scan.manifest import load_manifest, parse_manifest
 from mrkit.scan.opengwas import ASSOCIATIONS_PER_REQUEST
@@ -71,10 +70,7 @@ def manifest(panel, name: str, exposures=EXPOSURES, outcomes=OUTCOMES, extra: st
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The fake server on the small panel, a private data cache (the panels linked in), the token set."""
-    panels = cache_dir() / "synthetic"
-    panels.mkdir(parents=True, exist_ok=True)
-    cache = tmp_path_factory.mktemp("cache")
-    (cache / "synthetic").symlink_to(panels)
+    cache = cache_with_panels(tmp_path_factory.mktemp("cache"))
     mp = pytest.MonkeyPatch()
     mp.setenv("MRKIT_CACHE", str(cache))
     mp.setenv(og.TOKEN_ENV, TOKEN)
@@ -106,9 +102,7 @@ def on_ids(panel, served, on_files, tmp_path_factory):
 
 def fresh_cache(tmp_path: Path, monkeypatch) -> Path:
     """An empty data cache (the panels linked in): every OpenGWAS answer must be asked for."""
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "synthetic").symlink_to(cache_dir() / "synthetic")
+    cache = cache_with_panels(tmp_path / "cache")
     monkeypatch.setenv("MRKIT_CACHE", str(cache))
     return cache
 

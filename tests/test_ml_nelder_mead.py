@@ -82,7 +82,7 @@ def reference_nelder_mead(fn, start: np.ndarray, *, maxit: int = 25000, reltol: 
         if fl != F[imin]:
             L = imin
         VL, VH = F[L], F[H]
-        if VH <= VL + convtol or VL <= abstol:
+        if VL + convtol >= VH or abstol >= VL:
             break
         buf[0] = -P[H]
         centroid = np.add.reduce(buf, axis=0) / n  # sequential, as R's loop

@@ -14,7 +14,7 @@ import json
 import math
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -199,7 +199,7 @@ def test_used_up_allowance_stops_with_the_reset_time_and_no_output(api, tmp_path
     code, _, err = run(capsys, "instruments", "ukb-x-1", "-o", out)
     assert_clean_failure(code, err)
     assert "allowance is used up (HTTP 429)" in err
-    reset = datetime.fromtimestamp(time.time() + 3600, timezone.utc)
+    reset = datetime.fromtimestamp(time.time() + 3600, UTC)
     assert reset.strftime("%Y-%m-%d %H:") in err and "UTC" in err
     assert out.read_text() == "kept\n"  # never a partial result, and what was there stays
     assert len(api.requests()) == 1  # 429 is not retried

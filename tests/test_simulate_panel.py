@@ -149,13 +149,11 @@ def test_files_are_bgzf_that_gzip_reads_whole(files, cal):
 
 def test_headers_are_exactly_the_real_formats(files):
     assert _lines(files["lbp"][0])[0].split("\t") == list(FINNGEN_HEADER)
-    assert list(FINNGEN_HEADER) == ("#chrom pos ref alt rsids nearest_genes pval mlogp beta sebeta af_alt "
-                                    "af_alt_cases af_alt_controls").split()
+    assert list(FINNGEN_HEADER) == ["#chrom", "pos", "ref", "alt", "rsids", "nearest_genes", "pval", "mlogp", "beta", "sebeta", "af_alt", "af_alt_cases", "af_alt_controls"]
     for trait in ("insomnia", "sleep_duration", "daytime_sleepiness"):
         assert files[trait][1] == "neale"
         assert _lines(files[trait][0])[0].split("\t") == list(NEALE_HEADER)
-    assert list(NEALE_HEADER) == ("variant minor_allele minor_AF low_confidence_variant n_complete_samples AC ytx "
-                                  "beta se tstat pval").split()
+    assert list(NEALE_HEADER) == ["variant", "minor_allele", "minor_AF", "low_confidence_variant", "n_complete_samples", "AC", "ytx", "beta", "se", "tstat", "pval"]
 
 
 def test_gwas_vcf_header_is_valid(files, cal):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: Parts of mrkit that drive the build but cannot change a notebook's output.

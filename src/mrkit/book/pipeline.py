@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tqdm import tqdm
 
@@ -36,7 +37,7 @@ class Layout:
     executed: Path
 
     @classmethod
-    def default(cls, root: Path = PROJECT_ROOT, build: Path | None = None) -> "Layout":
+    def default(cls, root: Path = PROJECT_ROOT, build: Path | None = None) -> Layout:
         if build is None:
             return cls(root, root / "_build", root / "book" / "generated")
         return cls(root, Path(build), Path(build) / "generated")

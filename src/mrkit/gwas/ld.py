@@ -26,9 +26,9 @@ diploid population. Mol Biol Evol 12:921-927.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd

@@ -22,8 +22,8 @@ Bioinformatics 31:3555-3557 (correlated alleles from the sign of D).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd

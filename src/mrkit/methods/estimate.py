@@ -21,7 +21,8 @@ Yavorska OO, Burgess S (2017). Int J Epidemiol 46:1734-1739 (MendelianRandomizat
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 

@@ -140,7 +140,7 @@ def nelder_mead_r(fn, start: np.ndarray, *, maxit: int = 25000, reltol: float = 
         if fl != fmin:
             L = F.index(fmin)
         VL, VH = F[L], F[H]
-        if VH <= VL + convtol or VL <= abstol:
+        if VL + convtol >= VH or abstol >= VL:
             break
         PH = vertices[H]
         negative(PH, minus_worst)

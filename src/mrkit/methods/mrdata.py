@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -82,12 +83,12 @@ class MRData:
         """``(bx, bxse, by, byse)``."""
         return self.bx, self.bxse, self.by, self.byse
 
-    def subset(self, keep: np.ndarray) -> "MRData":
+    def subset(self, keep: np.ndarray) -> MRData:
         """The SNPs selected by a boolean mask or integer index, order kept."""
         return replace(self, snp=self.snp[keep], bx=self.bx[keep], bxse=self.bxse[keep],
                        by=self.by[keep], byse=self.byse[keep])
 
-    def canonical(self) -> "MRData":
+    def canonical(self) -> MRData:
         """Sorted by SNP id and oriented so that every ``bx > 0`` (``by`` negated with it).
 
         Bootstrap estimators draw in this order, so their results do not depend on the row

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import os
 import textwrap
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd

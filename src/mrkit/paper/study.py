@@ -128,7 +128,7 @@ class Study:
         sizes = {k: getattr(src, k) for k in ("n", "ncase", "ncontrol") if getattr(src, k, None)}
         return read_sumstats(path, fmt, p_max=p_max, **sizes)
 
-    def instruments(self, exposure: str, p_threshold: float = 5e-8) -> "InstrumentSet":
+    def instruments(self, exposure: str, p_threshold: float = 5e-8) -> InstrumentSet:
         """Significant, LD-clumped instruments of ``exposure`` with their strength and selection log."""
         key = (exposure, p_threshold)
         if key not in self._instruments and self.data == "opengwas":  # top hits clumped by the OpenGWAS server

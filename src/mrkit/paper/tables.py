@@ -20,8 +20,9 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -202,7 +203,7 @@ class Table:
     caption: str
     link: Any = None
     notes: list[str] = field(default_factory=list)
-    details: list["Table"] = field(default_factory=list)
+    details: list[Table] = field(default_factory=list)
     summary: str = "Details"
 
     @property

@@ -7,8 +7,9 @@ import json
 import os
 import time
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from ...errors import MRKitError
 from .cache import ResponseCache, _canonical, _utc, request_key

@@ -2,7 +2,8 @@
 with proxies) and in mrkit's internal schema; see :mod:`mrkit.gwas.opengwas`."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -47,7 +47,7 @@ Modules: input checks :mod:`.common`; IVW and MR-Egger :mod:`.regression`; media
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from fake_opengwas import FakeOpenGWAS, cache_with_panels, panel_datasets
+from fake_opengwas import FakeOpenGWAS
+from fake_opengwas_data import cache_with_panels, panel_datasets
 
 import mrkit
 import mrkit.gwas.opengwas as og

@@ -186,9 +186,9 @@ class FakeOpenGWAS:
             if endpoint not in ARGS:
                 return 404, extra, {"message": "The requested URL was not found on the server. If you entered the URL "
                                                "manually please check your spelling and try again."}
-            if method != "POST":
+            if method != "POST" and endpoint != "gwasinfo":
                 return 405, extra, {"message": "The method is not allowed for the requested URL."}
-            args = parse_args(endpoint, fields)
+            args = parse_args(endpoint, fields) if method == "POST" else {"id": None}  # GET gwasinfo: all
             logged.cost = cost(endpoint, args)
             with self._lock:
                 allowed, extra = self.allowance.hit(logged.cost)
@@ -232,9 +232,9 @@ class FakeOpenGWAS:
             raise Refused(400, {"message": "Please make sure 0 < pval <= 0.01."})
 
     def _data(self, endpoint: str, args: dict) -> list[dict]:
-        known = [i for i in dict.fromkeys(args["id"]) if i in self.datasets]
+        known = [i for i in dict.fromkeys(args["id"] or []) if i in self.datasets]
         if endpoint == "gwasinfo":
-            return [self.datasets[i].info for i in (known if args["id"] else self.datasets)]
+            return [self.datasets[i].info for i in (known if args["id"] else self.datasets)]  # none or []: all
         rows: list[dict] = []
         for i in known:
             ds = self.datasets[i]

@@ -93,7 +93,7 @@ def cost(endpoint: str, args: dict) -> int:
         return max(len(args["id"]), len(args["variant"])) * (1 if args["proxies"] == 1 else 5)
     if endpoint == "tophits":
         return len(args["id"]) * (1 if args["preclumped"] else 10 if not args["clump"] else 30)
-    return 50 if len(args["id"]) > 100 else 1
+    return 50 if args["id"] is None or len(args["id"]) > 100 else 1  # GET (all datasets) or > 100 ids; [] costs 1
 
 
 @dataclass

@@ -103,15 +103,19 @@ def _snps(spec: str) -> list[str]:
 
     path = Path(spec)
     if path.exists():
-        frame = pd.read_csv(path, sep=None, engine="python", dtype=str)
-        column = next((c for c in ("SNP", "snp", "rsid", "variant") if c in frame.columns), None)
+        from ..gwas.io.text import sniff
+
+        layout = sniff(path)  # the readers' delimiter rule (a one-column list of rsids has none to guess)
+        column = next((c for c in ("SNP", "snp", "rsid", "variant") if c in layout.header), None)
         if column is None:
-            raise InputError(f"no SNP column (also tried snp, rsid, variant); got {list(frame.columns)}",
-                             file=str(path), column="SNP")
-        empty = frame[column].isna() | (frame[column].str.strip() == "")
+            raise InputError(f"no SNP column (also tried snp, rsid, variant); got {list(layout.header)}",
+                             file=str(path), column="SNP", line=layout.header_line)
+        frame = pd.read_csv(path, sep=layout.delimiter, dtype=str, usecols=[column], skiprows=len(layout.meta_lines),
+                            compression=layout.compression, keep_default_na=False)
+        empty = frame[column].fillna("").str.strip() == ""
         if empty.any():
             row = int(empty.to_numpy().nonzero()[0][0])
-            raise InputError("empty variant id", file=str(path), line=row + 2, column=column)
+            raise InputError("empty variant id", file=str(path), line=layout.first_data_line + row, column=column)
         snps = [s.strip() for s in frame[column]]
     else:
         if "/" in spec or spec.lower().endswith((".csv", ".tsv", ".txt")):

@@ -14,7 +14,14 @@ from ...errors import shown
 from . import auth
 from .auth import TOKEN_ENV, excerpt, redact
 from .cache import ResponseCache, _canonical, _utc, request_key, server_root
-from .contract import DATASETS_URL, association_requests, check_dataset_id, check_population, check_pval
+from .contract import (
+    ALLOWANCE_ENDPOINTS,
+    DATASETS_URL,
+    association_requests,
+    check_dataset_id,
+    check_population,
+    check_pval,
+)
 from .errors import (
     AllowanceExhausted,
     EmptyAnswer,
@@ -301,7 +308,7 @@ class Client:
                 self.exchanges.append(Exchange(request_key(endpoint, method, body, self.base_url)
                                                if body is not None else "", endpoint, False, resp.status_code,
                                                len(payload or b""), len(content)))
-                text, last, pause = self._verdict(resp, content, where, pause)
+                text, last, pause = self._verdict(resp, content, endpoint, where, pause)
                 if text is not None:
                     return text
             if attempt < self.retries:
@@ -314,10 +321,13 @@ class Client:
                                 "server may be busy or down: try again later, or allow more time (--timeout or "
                                 f"{TIMEOUT_ENV}); answers received so far are cached.")
 
-    def _verdict(self, resp, content: bytes, where: str, pause: float) -> tuple[str | None, str, float]:
+    def _verdict(self, resp, content: bytes, endpoint: str, where: str,
+                 pause: float) -> tuple[str | None, str, float]:
         """(the answer's text, '', pause) for a 2xx; (None, what went wrong, the pause before the next try) for a
         5xx; raises the error a user can act on for anything else (never retried)."""
-        self._note_allowance(resp)
+        shared = endpoint in ALLOWANCE_ENDPOINTS  # status and user have limits of their own, per address
+        if shared:
+            self._note_allowance(resp)
         text = content.decode(resp.encoding or "utf-8", errors="replace")
         status = resp.status_code
         if status < 300:
@@ -332,6 +342,10 @@ class Client:
             if after is not None:  # a front proxy's hint (the app's Retry-After is its allowance window)
                 pause = min(max(pause, after - time.time()), MAX_WAIT_S)
             return None, f"HTTP {status}{said}", pause
+        if status == 429 and not shared:
+            reset = self._reset_time(resp) or time.time() + 3600
+            raise OpenGWASError(f"{where}: too many {endpoint} requests from this address (HTTP 429; a limit of this "
+                                f"endpoint, not the data allowance): try again after {_utc(reset)}")
         if status == 429:
             reset = self._reset_time(resp) or time.time() + 600
             self.cache.record_allowance_reset(reset)

@@ -11,8 +11,8 @@ from typing import Any
 from ...errors import shown
 from .errors import OpenGWASError
 
-__all__ = ["MAX_PAIRS", "MAX_IDS_PER_REQUEST", "PVAL_MAX", "POPULATIONS", "DATASET_ID", "DATASETS_URL",
-           "check_dataset_id", "check_population", "check_pval", "association_requests"]
+__all__ = ["ALLOWANCE_ENDPOINTS", "MAX_PAIRS", "MAX_IDS_PER_REQUEST", "PVAL_MAX", "POPULATIONS", "DATASET_ID",
+           "DATASETS_URL", "check_dataset_id", "check_population", "check_pval", "association_requests"]
 
 DATASETS_URL = "https://opengwas.io/datasets/"
 #: ``associations``: N(id) x N(variant) <= 64 per request, else HTTP 400.
@@ -23,6 +23,10 @@ MAX_IDS_PER_REQUEST = 10
 PVAL_MAX = 0.01
 #: LD reference populations of ``associations`` (``population``) and ``tophits`` (``pop``).
 POPULATIONS = ("AFR", "AMR", "EAS", "EUR", "SAS")
+#: Endpoints that spend the user's allowance (100,000 units per 10 minutes) and whose ``X-Allowance-*`` headers
+#: describe it; ``status`` (300 per hour) and ``user`` (30 per hour) send the headers of their own per-address
+#: limits (``@limiter.limit`` in app/apis/status.py, user.py).
+ALLOWANCE_ENDPOINTS = frozenset({"associations", "tophits", "gwasinfo"})
 #: An OpenGWAS dataset id, matched whole (``ieu-a-2``, ``ebi-a-GCST006685``, ``finn-b-M13_LOWBACKPAIN``).
 DATASET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}")
 

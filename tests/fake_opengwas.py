@@ -357,6 +357,18 @@ class SilentServer:
         self._sock.close()
 
 
+def client_environment(monkeypatch, cache: Path, token: str) -> Path:
+    """For tests of the client: ``cache`` as the data cache, ``token`` in ``$OPENGWAS_JWT``, no time-out from the
+    environment, quick retries (``monkeypatch`` undoes it all)."""
+    import mrkit.gwas.opengwas as og
+
+    monkeypatch.setenv("MRKIT_CACHE", str(cache))
+    monkeypatch.setenv(og.TOKEN_ENV, token)
+    monkeypatch.delenv(og.TIMEOUT_ENV, raising=False)
+    monkeypatch.setattr(og.client, "BACKOFF_S", 0.01)
+    return cache
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="small", choices=("small", "full"))

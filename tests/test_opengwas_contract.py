@@ -16,7 +16,7 @@ import time
 import pandas as pd
 import pytest
 import requests
-from fake_opengwas import FakeOpenGWAS
+from fake_opengwas import FakeOpenGWAS, client_environment
 from fake_opengwas_data import RowsDataset
 
 import mrkit.gwas.opengwas as og
@@ -34,11 +34,7 @@ SNPS = [r["rsid"] for r in ROWS]
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("MRKIT_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv(og.TOKEN_ENV, TOKEN)
-    monkeypatch.delenv(og.TIMEOUT_ENV, raising=False)
-    monkeypatch.setattr(og.client, "BACKOFF_S", 0.01)
-    return tmp_path / "cache"
+    return client_environment(monkeypatch, tmp_path / "cache", TOKEN)
 
 
 @pytest.fixture
@@ -102,8 +98,9 @@ def test_tokens_are_read_as_the_server_reads_them(api):
                                                                     "1st May 2024 you must provide a token (JWT)")
     for auth in (f"Bearer  {TOKEN}", f"Bearer <{TOKEN}>", f"Bearer '{TOKEN}'", TOKEN + "x"):
         r = post(api, "tophits", {"id": [ID]}, auth=auth)
-        assert r.status_code == 401 and r.json()["message"].startswith("Invalid token. Visit https://api.opengwas.io "
-                                                                        "to obtain one and make sure there are no extra")
+        assert r.status_code == 401
+        assert r.json()["message"].startswith("Invalid token. Visit https://api.opengwas.io to obtain one and make "
+                                              "sure there are no extra")
     assert post(api, "tophits", {"id": [ID]}, auth=TOKEN).status_code == 200  # .replace("Bearer ", "") only
     api.expired.add("old-token-123456")
     r = post(api, "tophits", {"id": [ID]}, token="old-token-123456")

@@ -213,8 +213,9 @@ class Client:
         """The cleaned token ('' when none and not ``required``); remembers what must never be shown."""
         try:
             raw, token, removed = auth.read_token(self._token)
-        except ValueError as exc:
-            self._secrets = tuple(s for s in {self._token or os.environ.get(TOKEN_ENV, "")} if len(s) >= _MIN_SECRET)
+        except ValueError as exc:  # not a token; kept secret all the same, unless it is the README's placeholder
+            raw = self._token if self._token is not None else os.environ.get(TOKEN_ENV, "")
+            self._secrets = (raw,) if len(raw) >= _MIN_SECRET and auth.PLACEHOLDER not in raw.lower() else ()
             if not required:
                 return ""
             raise TokenMalformed(str(exc)) from None

@@ -201,6 +201,16 @@ def test_cli_instruments_outside_the_p_bound_is_refused_before_asking(api, tmp_p
     assert api.requests()[-1].status == 200
 
 
+def test_top_hits_for_another_population_are_clumped_afresh(api, tmp_path):
+    """tophits.py answers preclumped = 1 from its one pre-clumped table whatever pop says; ieugwasr sets
+    preclumped from the thresholds alone, so pop = "EAS" at the defaults got the EUR clumping."""
+    assert main(["opengwas", "instruments", ID, "--pop", "EAS", "-o", str(tmp_path / "o.csv")]) == 0
+    assert main(["opengwas", "instruments", ID, "-o", str(tmp_path / "o.csv")]) == 0
+    eas, eur = api.requests("tophits")
+    assert (eas.body["pop"], eas.body["preclumped"], eas.cost) == ("EAS", 0, 30)
+    assert (eur.body["pop"], eur.body["preclumped"], eur.cost) == ("EUR", 1, 1)
+
+
 def test_the_scan_s_proxies_use_the_manifest_population(api, env, tmp_path):
     from mrkit.scan.engine import run_scan
     from mrkit.scan.manifest import load_manifest

@@ -150,8 +150,9 @@ class Client:
                 pop: str = "EUR", force_server: bool = False, empty_ok: bool = False) -> list[dict]:
         """``POST tophits``: variants of ``dataset`` with p < ``pval``, LD-clumped on the server when ``clump``.
 
-        ``preclumped`` is 1 exactly as ieugwasr sets it (clump = 1, r2 = 0.001, kb = 10000, pval = 5e-8): the
-        server then answers from its table clumped at those settings, whatever else the request says.
+        ``preclumped`` is 1 as ieugwasr sets it (clump = 1, r2 = 0.001, kb = 10000, pval = 5e-8) and only for
+        pop = EUR: the server then answers from its table clumped at those settings, whatever else the request
+        says, its population included.
         Raises :class:`OpenGWASError` before asking when ``pval`` is outside the server's (0, 0.01] or ``pop`` is
         not one of :data:`POPULATIONS`, and :class:`EmptyAnswer` naming the id when nothing comes back (after
         asking ``gwasinfo`` whether the id exists, to say which), unless ``empty_ok``.
@@ -160,7 +161,10 @@ class Client:
         check_pval(pval)
         check_population(pop, "pop")
         clump = int(bool(clump))
-        preclumped = int(clump == 1 and r2 == 0.001 and kb == 10000 and pval == 5e-8 and not force_server)
+        # the pre-clumped table was clumped once, at these settings against the EUR panel (tophits.py ignores pop
+        # for it): another population must be clumped afresh, which ieugwasr does not do
+        preclumped = int(clump == 1 and r2 == 0.001 and kb == 10000 and pval == 5e-8 and pop == "EUR"
+                         and not force_server)
         body = {"id": [dataset], "pval": float(pval), "preclumped": preclumped, "clump": clump, "r2": float(r2),
                 "kb": int(kb), "pop": str(pop)}
         rows = self._json("tophits", "POST", body, expect=list)

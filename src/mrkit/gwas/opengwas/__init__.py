@@ -9,7 +9,8 @@ and move a few kilobytes instead of whole GWAS files. :class:`Client` sends the 
     ``preclumped`` is 1 exactly when clump = 1, r2 = 0.001, kb = 10000 and pval = 5e-8, the settings the
     server's pre-clumped hits were made with; with ``preclumped = 1`` the server answers from those hits
     whatever the other fields say, ``pop`` included, so mrkit sets it only for pop = EUR). The server takes
-    0 < pval <= 0.01 only: the client refuses others before asking. Rows: ``id, trait, chr, position, rsid, ea, nea, eaf, beta, se, p, n``.
+    0 < pval <= 0.01 only: the client refuses others before asking. Rows: ``id, trait, chr, position, rsid,
+    ea, nea, eaf, beta, se, p, n``, sorted by p.
 ``associations``
     POST ``{"variant", "id", "proxies", "population", "r2", "align_alleles", "palindromes", "maf_threshold"}``
     (ieugwasr ``associations``). The server refuses a request of more than 64 id x variant pairs (HTTP

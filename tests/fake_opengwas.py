@@ -1,198 +1,84 @@
-"""A fake OpenGWAS API on 127.0.0.1 (standard library only) for the tests, and for trying the book offline.
+"""A fake OpenGWAS API on 127.0.0.1 (standard library only) that holds clients to the real server's contract.
 
-It answers the endpoints mrkit's client uses in the shapes of the real API (MRCIEU/opengwas-api:
-``apis/tophits.py``, ``apis/assoc.py``, ``resources/_proxies.py``, ``middleware/limiter.py``):
+The contract is the server's own source (MRCIEU/opengwas-api at e6989a0: ``app/apis/assoc.py``,
+``tophits.py``, ``gwasinfo.py``, ``user.py``, ``status.py``, ``app/middleware/auth.py``, ``limiter.py``,
+``app/resources/jwt.py``; Flask-Limiter 4.1.1 for the headers, flask-restx 1.3.2 for argument parsing),
+summarised in ``../shared/reference/opengwas-api.md``. What it enforces, in the server's order:
 
-* ``POST /api/tophits`` and ``POST /api/associations`` return lists of rows ``id, trait, chr, position,
-  rsid, ea, nea, eaf, beta, se, p, n`` (associations with proxies add ``proxy, target_snp, proxy_snp,
-  target_a1, target_a2, proxy_a1, proxy_a2``); an unknown id gives ``[]``, as the real server does;
-* ``POST /api/gwasinfo`` returns one record per known id; ``GET /api/user`` and ``GET /api/status``;
-* a missing or wrong ``Authorization: Bearer`` token gives 401 (not for ``status``); an optional
-  allowance counts requests and answers 429 with ``Retry-After`` once used up, with
-  ``X-Allowance-Limit/-Remaining/-Reset`` on every answer; scripted faults (a status code, or a delay
-  longer than the client's time-out) can be queued per endpoint.
+1. a front proxy's faults first, when scripted: HTML 502/504 pages, delays, replaced answers;
+2. ``Authorization`` (every endpoint but ``status``): none gives 401 with the "From 1st May 2024 you must
+   provide a token" message; the header's value with ``"Bearer "`` removed must be the token exactly, else
+   401 "Invalid token. Visit https://api.opengwas.io ..." (an expired token: "Please generate a new token.");
+3. the arguments as flask-restx parses them: JSON lists (or repeated form fields), each field's type and
+   default (``associations``: proxies 0, population EUR, r2 0.8, align_alleles 1, palindromes 1,
+   maf_threshold 0.3; ``tophits``: pval 5e-8, preclumped 1, clump 1, r2 0.001, kb 5000, pop EUR); a missing
+   or empty ``id`` / ``variant`` list, a value of the wrong type or a ``pop`` outside AFR AMR EAS EUR SAS
+   legacy: 400 ``{"errors": {field: ...}, "message": "Input payload validation failed"}``;
+4. the allowance: a fixed window of 100,000 cost units per 10 minutes, charged before the endpoint's own
+   checks; ``associations`` costs max(N(id), N(variant)) x (1 with proxies, else 5), ``tophits`` N(id) (x10
+   unclumped, x30 clumped afresh), ``gwasinfo`` 1 (50 for all datasets or more than 100 ids). Every answer
+   past this point carries ``X-Allowance-Limit``, ``X-Allowance-Remaining``, ``X-Allowance-Reset`` (epoch
+   seconds) and ``Retry-After`` (seconds to the reset), as Flask-Limiter sends them; over the allowance: 429
+   "Too many requests. Allowance: 100000 per 10 minute. Please try again after <date>.". ``status`` (300 per
+   hour) and ``user`` (30 per hour) have limits of their own, per address, with the same headers;
+5. the endpoint's checks: ``associations`` with N(id) x N(variant) > 64: 400 "Please make sure N(id) *
+   N(variant) <= 64."; a population outside AFR AMR EAS EUR SAS: 400; ``tophits`` outside 0 < pval <=
+   0.01: 400 "Please make sure 0 < pval <= 0.01.";
+6. an app's fault, when scripted: 503 ``{"message": "Unable to retrieve associations.", "trace_id": ...}``
+   (``tophits``: "Unable to retrieve tophits (instruments)."), 500 ``{"message": "Internal Server Error"}``;
+7. the data: unknown ids are left out (``[]`` when none is known); ``tophits`` with ``preclumped = 1``
+   answers from the hits clumped at 5e-8, r2 0.001, 10,000 kb whatever the other fields say, keeps
+   p < pval and sorts the rows by (id, p).
 
-:class:`PanelDataset` serves one trait of the synthetic panel through mrkit's own readers; it clumps
-top hits with mrkit's own clumping (:func:`mrkit.gwas.clump.clump`, the engine the file path uses)
-against the panel's reference, and finds proxies with :func:`mrkit.gwas.proxies.find_proxies` (the
-best proxy by r^2 within 500 kb, as the file path does; the real server takes the nearest proxy with
-r^2 above the threshold). Selection keeps p <= threshold, as mrkit's file path does (the real server
-keeps p < threshold). So the instruments and outcome rows it returns are those of the file path.
-:class:`RowsDataset` serves fixed rows (real top hits from ``../shared/realdata``).
+Not modelled: p-values rounded to 6 significant digits (the server's ``_convert_lp``), the ``ukb-e`` sign
+fix of ``fix_legacy_value_errors``, the nearest-proxy rule (see :mod:`fake_opengwas_data`).
+
+Scripted faults (:meth:`FakeOpenGWAS.fail`): an int status (502/504: the front proxy's HTML page; 500/503:
+the app's JSON after the allowance), ``("delay", s)``, ``("answer", status, payload)`` (a str payload is
+sent as it is), ``("echo", status, kind)`` (an answer that quotes the request's Authorization header:
+``kind`` text, json, html or rows). :class:`SilentServer` accepts connections and never answers.
 
 Run it alone to build the book against it::
 
-    .venv/bin/python tests/fake_opengwas.py --size small --port 8765 --token x --stats /tmp/fake.json
-    OPENGWAS_JWT=x OPENGWAS_API_URL=http://127.0.0.1:8765/api/ .venv/bin/mrkit book --data opengwas
+    .venv/bin/python tests/fake_opengwas.py --size small --port 8765 --token fake-token --stats /tmp/fake.json
+    OPENGWAS_JWT=fake-token OPENGWAS_API_URL=http://127.0.0.1:8765/api/ .venv/bin/mrkit book --data opengwas
 """
 from __future__ import annotations
 
 import argparse
 import json
-import math
+import socket
 import threading
 import time
+import urllib.parse
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from fake_opengwas_contract import (
+    ALLOWANCE,
+    ARGS,
+    INVALID_TOKEN,
+    MAX_PAIRS,
+    MISSING_TOKEN,
+    POPULATIONS,
+    PROXY_PAGES,
+    WINDOW_S,
+    Refused,
+    Window,
+    app_error,
+    cost,
+    echo,
+    parse_args,
+    proxy_page,
+    status_answer,
+    user_answer,
+)
+from fake_opengwas_data import panel_datasets
 
 TOKEN = "fake-opengwas-token-3f9c1e"
-
-
-def _value(v: Any) -> Any:
-    """A JSON-safe scalar: numpy to Python, NaN to null."""
-    if v is None:
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        return None if not math.isfinite(float(v)) else float(v)
-    if v is pd.NA:
-        return None
-    return v
-
-
-def _flip(a: str | None) -> str | None:
-    return {"A": "T", "T": "A", "G": "C", "C": "G"}.get(a) if a else None
-
-
-def proxy_alleles(ea: str | None, nea: str | None, eaf: float | None, proxy: dict, maf_threshold: float) -> str:
-    """How an association's alleles map onto the proxy record: "straight", "switch", "skip" or "no_allele"
-    (the real server's ``proxy_alleles``)."""
-    a1 = ea.upper() if ea and ea.upper() in "ATGC" else None
-    a2 = nea.upper() if nea and nea.upper() in "ATGC" else None
-    p1, p2 = proxy["proxy_a1"], proxy["proxy_a2"]
-    if a1 is None:
-        return "no_allele"
-    if not proxy["palindromic"]:
-        if (a1 == p1 and a2 == p2) or (a1 == _flip(p1) and a2 == _flip(p2)):
-            return "straight"
-        if (a1 == p2 and a2 == p1) or (a1 == _flip(p2) and a2 == _flip(p1)):
-            return "switch"
-        return "skip"
-    if not eaf:
-        return "skip"
-    if eaf < maf_threshold:
-        if a1 == p1:
-            return "straight"
-        if a1 == _flip(p1):
-            return "switch"
-    if eaf > 1 - maf_threshold:
-        if a1 == p1:
-            return "switch"
-        if a1 == _flip(p1):
-            return "straight"
-    return "skip"
-
-
-class PanelDataset:
-    """One trait of the synthetic panel, served as an OpenGWAS dataset (see the module docstring)."""
-
-    def __init__(self, dataset_id: str, path: Path, fmt: str, ref: Path, sizes: dict, info: dict,
-                 hide: set[str] = frozenset()):
-        self.id, self.path, self.fmt, self.ref, self.sizes = dataset_id, Path(path), fmt, Path(ref), sizes
-        self._info = dict(info)
-        self.hide = set(hide)
-        self._frames: dict[Any, pd.DataFrame] = {}
-        self._rows_read = 0
-        self._lock = threading.RLock()
-
-    @property
-    def info(self) -> dict:
-        """The gwasinfo record, ``nsnp`` = the variants of the trait's file (read on first use)."""
-        if self._info.get("nsnp") is None:
-            self.gwas()
-            self._info["nsnp"] = self._rows_read
-        return self._info
-
-    @info.setter
-    def info(self, value: dict) -> None:
-        self._info = dict(value)
-
-    def gwas(self, p_max: float | None = None) -> pd.DataFrame:
-        from mrkit.gwas.io import read_sumstats
-
-        with self._lock:
-            if p_max not in self._frames:
-                frame = read_sumstats(self.path, self.fmt, p_max=p_max, **self.sizes)
-                if p_max is None:
-                    self._rows_read = int(frame.attrs.get("rows_read", len(frame)))
-                self._frames[p_max] = frame[~frame["snp"].isin(self.hide)].reset_index(drop=True)
-            return self._frames[p_max]
-
-    def row(self, r: Any) -> dict:
-        return {"id": self.id, "trait": self.info["trait"], "chr": str(r.chrom), "position": int(r.pos),
-                "rsid": str(r.snp), "ea": r.effect_allele, "nea": r.other_allele, "eaf": _value(r.eaf),
-                "beta": _value(r.beta), "se": _value(r.se), "p": _value(r.p), "n": _value(r.n)}
-
-    def tophits(self, pval: float, clump: int, r2: float, kb: float, pop: str) -> list[dict]:
-        from mrkit.gwas.clump import clump as ld_clump
-        from mrkit.gwas.instruments import select_instruments
-
-        selected = select_instruments(self.gwas(p_max=pval), pval)
-        if clump:
-            selected = ld_clump(selected, self.ref, r2=r2, kb=kb, p1=pval, p2=1.0)
-        return [self.row(r) for r in selected.itertuples()]
-
-    def associations(self, variants: list[str], proxies: int, r2: float, align_alleles: int, palindromes: int,
-                     maf_threshold: float) -> list[dict]:
-        from mrkit.gwas.ld import is_palindromic
-        from mrkit.gwas.proxies import find_proxies
-
-        full = self.gwas()
-        by_snp = full.drop_duplicates("snp").set_index("snp", drop=False)
-        found = {}
-        missing = [v for v in variants if v not in by_snp.index]
-        if proxies and missing:
-            table = find_proxies(missing, full["snp"], self.ref, r2=r2, palindromes=bool(palindromes))
-            for rec in table[table["status"] == "found"].itertuples():
-                found[rec.target_snp] = {
-                    "proxy": rec.proxy_snp, "target_a1": rec.target_allele_for_proxy_a1,
-                    "target_a2": rec.target_allele_for_proxy_a2, "proxy_a1": rec.proxy_a1, "proxy_a2": rec.proxy_a2,
-                    "palindromic": bool(is_palindromic(np.array([rec.proxy_a1]), np.array([rec.proxy_a2]))[0])}
-        out = []
-        for v in variants:
-            if v in by_snp.index:
-                r = self.row(by_snp.loc[v])
-                if proxies:
-                    r.update(target_snp=v, proxy_snp=v, proxy=False, target_a1=None, target_a2=None, proxy_a1=None,
-                             proxy_a2=None)
-                out.append(r)
-            elif v in found:
-                px = found[v]
-                r = self.row(by_snp.loc[px["proxy"]])
-                r.update(target_snp=v, proxy_snp=px["proxy"])
-                if align_alleles:
-                    how = proxy_alleles(r["ea"], r["nea"], r["eaf"], px, maf_threshold)
-                    if how not in ("straight", "switch"):
-                        continue
-                    ea, nea = (px["target_a1"], px["target_a2"]) if how == "straight" else (px["target_a2"], px["target_a1"])
-                    r.update(ea=ea, nea=nea)
-                r.update(proxy=True, rsid=v, target_a1=px["target_a1"], target_a2=px["target_a2"],
-                         proxy_a1=px["proxy_a1"], proxy_a2=px["proxy_a2"])
-                out.append(r)
-        return out
-
-
-class RowsDataset:
-    """A dataset answering from fixed rows (``rsid, ea, nea, eaf, beta, se, p, n``, ...)."""
-
-    def __init__(self, dataset_id: str, rows: list[dict], info: dict):
-        self.id, self.rows, self.info = dataset_id, rows, dict(info)
-
-    def tophits(self, pval: float, clump: int, r2: float, kb: float, pop: str) -> list[dict]:
-        return [dict(r) for r in self.rows if r["p"] < pval]
-
-    def associations(self, variants: list[str], proxies: int, r2: float, align_alleles: int, palindromes: int,
-                     maf_threshold: float) -> list[dict]:
-        wanted = set(variants)
-        return [dict(r) for r in self.rows if r["rsid"] in wanted]
-
 
 @dataclass
 class Logged:
@@ -203,6 +89,7 @@ class Logged:
     status: int | None
     bytes_in: int
     bytes_out: int
+    cost: int = 0
 
 
 @dataclass
@@ -211,8 +98,8 @@ class FakeOpenGWAS:
 
     datasets: dict[str, Any]
     token: str = TOKEN
-    allowance: int | None = None          # requests left before 429 (None: unlimited)
-    allowance_reset_s: int = 600
+    expired: set[str] = field(default_factory=set)  # tokens the server knows but that are out of date
+    allowance: Window = field(default_factory=lambda: Window(ALLOWANCE, WINDOW_S, "10 minute"))
     log: list[Logged] = field(default_factory=list)
     faults: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     host: str = "127.0.0.1"
@@ -221,6 +108,9 @@ class FakeOpenGWAS:
     def __post_init__(self):
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._stopped = threading.Event()
+        self.per_address = {"status": Window(300, 3600, "1 hour"), "user": Window(30, 3600, "1 hour"),
+                            "missing-token": Window(100, 60, "1 minute")}
 
     # -- control -------------------------------------------------------------------------------------------
     @property
@@ -228,14 +118,19 @@ class FakeOpenGWAS:
         return f"http://{self.host}:{self._server.server_address[1]}/api/"
 
     def fail(self, endpoint: str, *actions: Any) -> None:
-        """Queue faults for the next requests to ``endpoint``: an int status code, ("delay", seconds) before the
-        answer, or ("answer", status, payload) instead of it."""
+        """Queue faults for the next requests to ``endpoint`` (see the module docstring)."""
         self.faults[endpoint].extend(actions)
+
+    def use_up(self, leave: int = 0) -> None:
+        """Spend the allowance of this window but ``leave`` units."""
+        self.allowance.reset_at(time.time())
+        self.allowance.used = self.allowance.limit - leave
 
     def requests(self, endpoint: str | None = None) -> list[Logged]:
         return [r for r in self.log if endpoint is None or r.endpoint == endpoint]
 
     def start(self) -> FakeOpenGWAS:
+        self._stopped.clear()
         self._server = ThreadingHTTPServer((self.host, self.port), _handler(self))
         self.port = self._server.server_address[1]  # a restart serves at the same URL
         self._server.daemon_threads = True
@@ -243,6 +138,7 @@ class FakeOpenGWAS:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -255,70 +151,126 @@ class FakeOpenGWAS:
         self.stop()
 
     def stats(self) -> dict:
+        assoc = [r for r in self.log if r.endpoint == "associations" and isinstance(r.body, dict)]
         return {"requests": len(self.log), "bytes_in": sum(r.bytes_in for r in self.log),
-                "bytes_out": sum(r.bytes_out for r in self.log),
-                "by_endpoint": {e: sum(1 for r in self.log if r.endpoint == e) for e in sorted({r.endpoint for r in self.log})}}
+                "bytes_out": sum(r.bytes_out for r in self.log), "cost": sum(r.cost for r in self.log),
+                "by_endpoint": {e: sum(1 for r in self.log if r.endpoint == e)
+                                for e in sorted({r.endpoint for r in self.log})},
+                "largest_associations_request": max((len(r.body.get("variant", [])) * len(r.body.get("id", []))
+                                                     for r in assoc), default=0)}
 
     # -- answers -------------------------------------------------------------------------------------------
-    def answer(self, method: str, endpoint: str, headers: dict, body: Any) -> tuple[int, dict, Any]:
-        extra: dict[str, str] = {}
+    def answer(self, method: str, endpoint: str, headers: dict, fields: dict[str, list],
+               logged: Logged) -> tuple[int, dict, Any]:
+        """(status, headers, payload) of one request, in the server's order (module docstring)."""
         with self._lock:
             fault = self.faults[endpoint].popleft() if self.faults.get(endpoint) else None
-            if self.allowance is not None:
-                reset = int(time.time()) + self.allowance_reset_s
-                extra = {"X-Allowance-Limit": "1000", "X-Allowance-Reset": str(reset)}
-                if self.allowance <= 0:
-                    return 429, {**extra, "X-Allowance-Remaining": "0", "Retry-After": str(self.allowance_reset_s)}, {
-                        "message": f"Too many requests. Allowance: 1000 per 10 minute. Please try again after "
-                                   f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(reset))}."}
-                self.allowance -= 1
-                extra["X-Allowance-Remaining"] = str(self.allowance)
-                if self.allowance <= 0:
-                    extra["Retry-After"] = str(self.allowance_reset_s)
+        auth = headers.get("authorization")
         if isinstance(fault, tuple) and fault[0] == "delay":
-            threading.Event().wait(fault[1])
-        elif isinstance(fault, tuple) and fault[0] == "answer":  # ("answer", status, payload)
-            return fault[1], extra, fault[2]
-        elif isinstance(fault, int):
-            return fault, extra, {"message": f"Internal Server Error (scripted {fault})"}
-        if endpoint != "status" and headers.get("authorization", "") != f"Bearer {self.token}":
-            return 401, extra, {"message": "Invalid JWT header or payload."}
-        if endpoint == "status":
-            return 200, extra, {"API version": "fake", "Neo4j status": "Available", "ElasticSearch status": "Available",
-                                "LD reference panel": "Available", "PLINK executable": "Available"}
-        if endpoint == "user":
-            return 200, extra, {"user": {"uid": "tester@example.org", "first_name": "Test", "last_name": "User",
-                                         "jwt_valid_until": "2099-01-01 00:00 UTC", "roles": []},
-                                "request": {"client": headers.get("x-api-source")}}
-        if method != "POST" or not isinstance(body, dict):
-            return 400, extra, {"message": "POST a JSON body"}
-        ids = [str(i) for i in body.get("id", [])]
-        if endpoint == "gwasinfo":
-            return 200, extra, [self.datasets[i].info for i in ids if i in self.datasets]
-        if endpoint == "tophits":
-            if not ids:
-                return 400, extra, {"message": "id is required"}
-            rows = []
-            for i in ids:
-                if i in self.datasets:
-                    clump = int(body.get("clump", 1))
-                    r2, kb = (0.001, 10000) if int(body.get("preclumped", 1)) and clump else (body["r2"], body["kb"])
-                    rows += self.datasets[i].tophits(float(body.get("pval", 5e-8)), clump, float(r2), float(kb),
-                                                     str(body.get("pop", "EUR")))
-            return 200, extra, rows
+            self._stopped.wait(fault[1])
+        elif isinstance(fault, tuple) and fault[0] == "answer":
+            return fault[1], {}, fault[2]
+        elif isinstance(fault, tuple) and fault[0] == "echo":
+            return fault[1], {}, echo(fault[2], auth or "")
+        elif fault in PROXY_PAGES:
+            return fault, {}, proxy_page(fault)
+        extra: dict[str, str] = {}
+        try:
+            if endpoint == "status":
+                return self._limited("status", 1, extra) or (200, extra, status_answer())
+            if endpoint == "user":
+                self._limited("user", 1, extra, raise_breach=True)
+            self._authorise(auth, extra)
+            if endpoint == "user":
+                return 200, extra, user_answer(headers)
+            if endpoint not in ARGS:
+                return 404, extra, {"message": "The requested URL was not found on the server. If you entered the URL "
+                                               "manually please check your spelling and try again."}
+            if method != "POST" and endpoint != "gwasinfo":
+                return 405, extra, {"message": "The method is not allowed for the requested URL."}
+            args = parse_args(endpoint, fields) if method == "POST" else {"id": None}  # GET gwasinfo: all
+            logged.cost = cost(endpoint, args)
+            with self._lock:
+                allowed, extra = self.allowance.hit(logged.cost)
+                if not allowed:
+                    return 429, extra, self.allowance.breach()
+            self._check(endpoint, args)
+            if isinstance(fault, int):
+                return fault, extra, app_error(fault, endpoint, len(self.log))
+            return 200, extra, self._data(endpoint, args)
+        except Refused as refused:
+            return refused.status, extra, refused.payload
+
+    def _limited(self, name: str, units: int, extra: dict, raise_breach: bool = False):
+        with self._lock:
+            allowed, headers = self.per_address[name].hit(units)
+        extra.update(headers)
+        if not allowed:
+            if raise_breach:
+                raise Refused(429, self.per_address[name].breach())
+            return 429, extra, self.per_address[name].breach()
+        return None
+
+    def _authorise(self, auth: str | None, extra: dict) -> None:
+        if auth is None:
+            self._limited("missing-token", 1, extra, raise_breach=True)
+            raise Refused(401, {"message": MISSING_TOKEN})
+        token = auth.replace("Bearer ", "")
+        if token in self.expired:
+            raise Refused(401, {"message": "Please generate a new token."})
+        if token != self.token:
+            raise Refused(401, {"message": INVALID_TOKEN})
+
+    @staticmethod
+    def _check(endpoint: str, args: dict) -> None:
         if endpoint == "associations":
-            variants = [str(v) for v in body.get("variant", [])]
-            if not ids or not variants:
-                return 400, extra, {"message": "id and variant are required"}
-            rows = []
-            for i in ids:
-                if i in self.datasets:
-                    rows += self.datasets[i].associations(variants, int(body.get("proxies", 0)),
-                                                          float(body.get("r2", 0.8)), int(body.get("align_alleles", 1)),
-                                                          int(body.get("palindromes", 1)),
-                                                          float(body.get("maf_threshold", 0.3)))
-            return 200, extra, rows
-        return 404, extra, {"message": f"no endpoint {endpoint}"}
+            if len(args["id"]) * len(args["variant"]) > MAX_PAIRS:
+                raise Refused(400, {"message": "Please make sure N(id) * N(variant) <= 64."})
+            if args["population"] not in POPULATIONS:
+                raise Refused(400, {"message": "Please make sure the population is one of AFR, AMR, EAS, EUR, SAS."})
+        if endpoint == "tophits" and not (args["pval"] is not None and 0 < args["pval"] <= 0.01):
+            raise Refused(400, {"message": "Please make sure 0 < pval <= 0.01."})
+
+    def _data(self, endpoint: str, args: dict) -> list[dict]:
+        known = [i for i in dict.fromkeys(args["id"] or []) if i in self.datasets]
+        if endpoint == "gwasinfo":
+            return [self.datasets[i].info for i in (known if args["id"] else self.datasets)]  # none or []: all
+        rows: list[dict] = []
+        for i in known:
+            ds = self.datasets[i]
+            if endpoint == "associations":
+                rows += ds.associations(args["variant"], args["proxies"], args["r2"], args["align_alleles"],
+                                        args["palindromes"], args["maf_threshold"])
+            elif args["preclumped"]:  # the table tophits_5e-8_10000_0.001, whatever r2, kb and clump say
+                hits = ds.tophits(min(args["pval"], 5e-8), 1, 0.001, 10000, "EUR")
+                rows += [r for r in hits if r["p"] < args["pval"]]
+            else:
+                rows += [r for r in ds.tophits(args["pval"], args["clump"], args["r2"], args["kb"], args["pop"])
+                         if r["p"] < args["pval"]]
+        if endpoint == "tophits":
+            rows.sort(key=lambda r: (r["id"], r["p"]))
+        return rows
+
+
+def _fields(content_type: str, raw: bytes, query: str) -> tuple[Any, dict[str, list]]:
+    """(the JSON body, the fields) as flask-restx reads them from ``("json", "values")``: JSON lists as repeated
+    values, then the form and the query string."""
+    fields: dict[str, list] = defaultdict(list)
+    body = None
+    if "json" in content_type:
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            for k, v in body.items():
+                fields[k] += list(v) if isinstance(v, list) else [v]
+    elif raw:
+        for k, v in urllib.parse.parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+            fields[k].append(v)
+    for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        fields[k].append(v)
+    return body, fields
 
 
 def _handler(api: FakeOpenGWAS):
@@ -331,25 +283,25 @@ def _handler(api: FakeOpenGWAS):
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
-            endpoint = self.path.split("?")[0]
-            endpoint = endpoint[len("/api/"):] if endpoint.startswith("/api/") else endpoint.lstrip("/")
+            path, _, query = self.path.partition("?")
+            endpoint = path[len("/api/"):] if path.startswith("/api/") else path.lstrip("/")
             headers = {k.lower(): v for k, v in self.headers.items()}
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = None
+            body, fields = _fields(headers.get("content-type", ""), raw, query)
             logged = Logged(method, endpoint, headers, body, None, len(raw), 0)
             with api._lock:  # logged on arrival, so a request the client gave up on is counted too
                 api.log.append(logged)
             try:
-                status, extra, payload = api.answer(method, endpoint, headers, body)
+                status, extra, payload = api.answer(method, endpoint, headers, fields, logged)
             except Exception as exc:  # noqa: BLE001 - a bug in the fake must show as a 500, not hang the client
                 status, extra, payload = 500, {}, {"message": f"fake server error: {type(exc).__name__}: {exc}"}
-            data = json.dumps(payload).encode()
+            if isinstance(payload, str):
+                data, kind = payload.encode(), "text/html" if payload.lstrip().startswith("<") else "text/plain"
+            else:
+                data, kind = (json.dumps(payload) + "\n").encode(), "application/json"
             logged.status, logged.bytes_out = status, len(data)
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 for k, v in extra.items():
                     self.send_header(k, v)
@@ -367,45 +319,54 @@ def _handler(api: FakeOpenGWAS):
     return Handler
 
 
-# -- the study's datasets --------------------------------------------------------------------------------------
-def gwasinfo_record(source: Any, nsnp: int | None) -> dict:
-    """A gwasinfo record for a source of ``data/sources.toml``, in the real API's fields."""
-    return {"id": source.opengwas_id, "trait": source.description.split(",")[0], "author": "mrkit synthetic panel",
-            "year": 2024, "population": source.ancestry or "European", "sample_size": source.sample_size,
-            "ncase": source.ncase, "ncontrol": source.ncontrol, "nsnp": nsnp, "unit": source.units,
-            "build": "HG19/GRCh37", "group_name": "public", "note": "served by the tests' fake OpenGWAS server"}
+class SilentServer:
+    """A loopback server that accepts every connection and never answers (``with SilentServer() as s: s.url``)."""
+
+    def __init__(self):
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.2)
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self.accepted = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/api/"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self._held.append(conn)  # held open, never read from or written to
+            self.accepted += 1
+
+    def __enter__(self) -> SilentServer:
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        for conn in self._held:
+            conn.close()
+        self._sock.close()
 
 
-def cache_with_panels(folder: Path) -> Path:
-    """``folder`` made a data cache of its own (for ``MRKIT_CACHE``) that shares this checkout's synthetic
-    panels (linked in, made once), so that only OpenGWAS answers start afresh."""
-    from mrkit.paths import cache_dir
+def client_environment(monkeypatch, cache: Path, token: str) -> Path:
+    """For tests of the client: ``cache`` as the data cache, ``token`` in ``$OPENGWAS_JWT``, no time-out from the
+    environment, quick retries (``monkeypatch`` undoes it all)."""
+    import mrkit.gwas.opengwas as og
 
-    panels = cache_dir() / "synthetic"
-    panels.mkdir(parents=True, exist_ok=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "synthetic").symlink_to(panels)
-    return folder
-
-
-def panel_datasets(size: str = "small", seed: int | None = None, hide: dict[str, set[str]] | None = None) -> dict:
-    """The study's six OpenGWAS ids, each serving its trait of the synthetic panel (``hide``: per trait, variants
-    the dataset lacks)."""
-    from mrkit.gwas.sources import load_sources
-    from mrkit.paper.labels import TRAITS
-    from mrkit.simulate import ensure_panel, panel_files
-
-    files = panel_files(ensure_panel(size=size, seed=seed))
-    sources = load_sources()
-    out = {}
-    for trait in TRAITS:
-        src = sources[trait]
-        path, fmt = files[trait]
-        sizes = {k: getattr(src, k) for k in ("n", "ncase", "ncontrol") if getattr(src, k, None)}
-        ds = PanelDataset(src.opengwas_id, path, fmt, files["ref"], sizes, {}, hide=(hide or {}).get(trait, set()))
-        ds.info = gwasinfo_record(src, None)
-        out[src.opengwas_id] = ds
-    return out
+    monkeypatch.setenv("MRKIT_CACHE", str(cache))
+    monkeypatch.setenv(og.TOKEN_ENV, token)
+    monkeypatch.delenv(og.TIMEOUT_ENV, raising=False)
+    monkeypatch.setattr(og.client, "BACKOFF_S", 0.01)
+    return cache
 
 
 def main(argv: list[str] | None = None) -> None:

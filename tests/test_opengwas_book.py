@@ -7,11 +7,18 @@ limitations and reproducibility pages, on the small synthetic panel served throu
 so the site is rendered without turning Sphinx warnings about their absent pages into errors, and the glue
 keys of the pages built are checked here instead.
 
+The fake server holds the client to the real server's contract (tests/fake_opengwas.py: at most 64 dataset x
+variant pairs per ``associations`` request, 0 < p <= 0.01 for ``tophits``, costs and allowance headers). The
+insomnia direction runs at p < 0.01 (the server's loosest threshold) instead of 5e-8, which gives it 175
+instruments on the small panel: more than 100 instruments go through ``associations``, in requests of at most
+64 (the real server refuses one request of 175 with HTTP 400, as ``mrkit book --data opengwas`` sent it).
+
 Checked: every page says it was computed on OpenGWAS API data with the query date and datasets; the
 data-description page says the API gives top hits only and shows them; the Reproducibility page lists each
-answer with its checksum; the saved estimates equal the file path's (``Study(data="synthetic")``); the token is
-in no file of the cache or the build; a second build asks nothing, and pages re-executed with the server down
-and no token are answered from the cache.
+answer with its checksum; the saved estimates equal the file path's (``Study(data="synthetic")``) at the same
+thresholds; the requests kept within the server's limits and none was refused; the token is in no file of the
+cache or the build; a second build asks nothing, and pages re-executed with the server down and no token are
+answered from the cache.
 """
 from __future__ import annotations
 
@@ -23,7 +30,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from fake_opengwas import FakeOpenGWAS, cache_with_panels, panel_datasets
+from fake_opengwas import FakeOpenGWAS
+from fake_opengwas_data import cache_with_panels, panel_datasets
 
 import mrkit
 import mrkit.gwas.opengwas as og
@@ -38,6 +46,8 @@ TOKEN = "book-token-0e77c1d4"
 PAGES = ["data-description", "instruments-insomnia", "instruments-lbp", "mr-insomnia-to-lbp", "mr-lbp-to-insomnia",
          "results", "limitations", "reproducibility"]
 IDS = ["ebi-a-GCST006685", "ebi-a-GCST006686", "finn-b-M13_LOWBACKPAIN", "ukb-a-13", "ukb-a-15", "ukb-a-9"]
+#: (exposure, outcome, p threshold) of the two MR pages; insomnia at the server's loosest threshold (> 100 instruments)
+DIRECTIONS = (("insomnia", "lbp", 1e-2), ("lbp", "insomnia", 5e-6))
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +56,12 @@ def built(tmp_path_factory):
     plan_dir = tmp_path_factory.mktemp("plan")
     plan = plan_dir / "runplan.toml"
     small = tomllib.loads(DEFAULT_PLAN.read_text())["profiles"]["small"]
+    quick = str(small["overrides"]["limitations"]["quick"]).lower()
     plan.write_text(DEFAULT_PLAN.read_text() + "\n[profiles.opengwas-test]\n"
                     f"runs = {json.dumps(PAGES)}\nparameters = {{ panel_size = \"small\" }}\n"
-                    f"overrides = {{ \"limitations\" = {{ quick = {str(small['overrides']['limitations']['quick']).lower()} }} }}\n")
+                    f"overrides = {{ \"limitations\" = {{ quick = {quick} }}, "
+                    "\"instruments-insomnia\" = { p_threshold = 1e-2 }, "
+                    "\"mr-insomnia-to-lbp\" = { p_threshold = 1e-2 } }\n")
     mp = pytest.MonkeyPatch()
     mp.setenv("MRKIT_CACHE", str(cache))
     mp.setenv(og.TOKEN_ENV, TOKEN)
@@ -115,7 +128,7 @@ def test_estimates_are_the_file_paths(built):
     """The MR pages' saved estimates equal the synthetic file path's, computed as the page computes them."""
     on_files = Study(panel_size="small")
     results = built["layout"].results
-    for exposure, outcome, threshold in (("insomnia", "lbp", 5e-8), ("lbp", "insomnia", 5e-6)):
+    for exposure, outcome, threshold in DIRECTIONS:
         saved = json.loads((results / f"mr-{exposure}-to-{outcome}.json").read_text())
         assert saved["data"] == "opengwas" and saved["opengwas_queries"]
         h = on_files.harmonised(exposure, outcome, threshold)
@@ -126,6 +139,22 @@ def test_estimates_are_the_file_paths(built):
             for key in ("estimate", "se", "nsnp"):
                 w, g = row[key], got[row["method"]][key]
                 assert (g is None and math.isnan(w)) or g == w, (exposure, row["method"], key, g, w)
+
+
+def test_more_than_100_instruments_went_through_associations_within_the_server_s_limits(built):
+    api, results = built["api"], built["layout"].results
+    lbp = [r for r in api.requests("associations") if r.body["id"] == ["finn-b-M13_LOWBACKPAIN"]]
+    sent = [v for r in lbp for v in r.body["variant"]]
+    assert len(set(sent)) == len(sent) > 100  # insomnia's instruments, each asked once
+    assert [len(r.body["variant"]) for r in lbp] == [64, 64, len(sent) - 128]
+    saved = json.loads((results / "mr-insomnia-to-lbp.json").read_text())
+    assert max(row["nsnp"] for row in saved["methods"]) > 100  # and they reached the estimates
+    assert all(r.status == 200 for r in api.requests())  # the strict fake refused nothing
+    assert all(len(r.body["variant"]) * len(r.body["id"]) <= 64 for r in api.requests("associations"))
+    assert all(0 < r.body["pval"] <= 0.01 for r in api.requests("tophits"))
+    stats = api.stats()
+    print(f"\nopengwas book requests: {json.dumps(stats)}")  # for the record (pytest -s)
+    assert stats["largest_associations_request"] == 64
 
 
 def test_the_token_is_in_no_file(built):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fake_opengwas import FakeOpenGWAS, cache_with_panels, panel_datasets
+from fake_opengwas import FakeOpenGWAS
+from fake_opengwas_data import cache_with_panels, panel_datasets
 
 import mrkit
 import mrkit.gwas.opengwas as og

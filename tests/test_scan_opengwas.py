@@ -5,7 +5,7 @@ own clumping against the panel's reference (as the scan's file path does). So a 
 outcomes are OpenGWAS ids must give, pair by pair, the numbers of the same scan on the panel's files (as
 test_opengwas_study.py checks for the Study); the JSON moves the files' floats without loss, so the comparison
 is exact. Also: the requests a scan makes (one tophits per exposure id, associations in chunks of 64 variants
-per outcome id), none on a second run, proxies recorded in the pair's log, an unknown id recorded as failed
+per outcome id, none refused by the fake, which holds them to the real server's limits), none on a second run, proxies recorded in the pair's log, an unknown id recorded as failed
 pairs, a refused or missing token and a used-up allowance stopping the scan (exit code 2) without losing the
 pairs written, and the token written nowhere.
 """
@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from fake_opengwas import FakeOpenGWAS, cache_with_panels, panel_datasets
+from fake_opengwas import FakeOpenGWAS
+from fake_opengwas_contract import Window
+from fake_opengwas_data import cache_with_panels, panel_datasets
 
 import mrkit.gwas.opengwas as og
 from mrkit.errors import InputError
 from mrkit.scan.engine import ScanStopped, run_scan
 from mrkit.scan.manifest import load_manifest, parse_manifest
-from mrkit.scan.opengwas import ASSOCIATIONS_PER_REQUEST
 from mrkit.scan.tasks import exposure_instruments
 
 TOKEN = "scan-token-7c1d9e-secret"
@@ -143,12 +144,13 @@ def test_one_tophits_per_exposure_id_and_associations_in_chunks_of_64_per_outcom
              "ukb-a-9": set().union(*inst.values())}
     for dataset, wanted in union.items():
         asked = [r.body for r in requests if r.endpoint == "associations" and r.body["id"] == [dataset]]
-        assert len(asked) == math.ceil(len(wanted) / ASSOCIATIONS_PER_REQUEST)
-        assert all(len(b["variant"]) <= ASSOCIATIONS_PER_REQUEST and b["proxies"] == 1 for b in asked)
+        assert len(asked) == math.ceil(len(wanted) / og.MAX_PAIRS)
+        assert all(len(b["variant"]) * len(b["id"]) <= og.MAX_PAIRS and b["proxies"] == 1 for b in asked)
         assert [v for b in asked for v in b["variant"]] == sorted(wanted)  # each variant once, sorted
-    assert len(union["ukb-a-9"]) > ASSOCIATIONS_PER_REQUEST  # so the chunking is exercised
+    assert len(union["ukb-a-9"]) > og.MAX_PAIRS  # so the chunking is exercised
     assert len(requests) == report.opengwas["sent"] == 2 + sum(
-        math.ceil(len(w) / ASSOCIATIONS_PER_REQUEST) for w in union.values())
+        math.ceil(len(w) / og.MAX_PAIRS) for w in union.values())
+    assert all(r.status == 200 for r in requests)  # the strict fake refused none
     # each pair's log names the answers it used, with the checksums of the cached answers
     log = json.loads((out / "logs" / "insomnia" / "sleep_duration.json").read_text())
     store = og.ResponseCache(cache / "opengwas")
@@ -256,13 +258,17 @@ def test_a_used_up_allowance_stops_the_scan_and_a_later_run_resumes(panel, serve
                                                                    monkeypatch):
     expected, _ = on_files
     all_requests = on_ids[3]  # the mixed scan's requests on an empty cache, in the order sent
-    # enough for the 2 tophits and the LBP lookup (the first outcome id, in chunks of 64), not for sleep duration
+    # enough units for the 2 tophits and the LBP lookup (the first outcome id, in chunks of 64), not for sleep
+    # duration: the server charges each request its cost (tophits 1 preclumped, 30 clumped afresh; associations
+    # max(ids, variants) with proxies) and the answer that leaves 0 units stops the client
     allowance = 2 + sum(1 for r in all_requests if r.body["id"] == ["finn-b-M13_LOWBACKPAIN"])
+    units = sum(r.cost for r in all_requests[:allowance])
     assert [r.endpoint for r in all_requests[:2]] == ["tophits", "tophits"] and len(all_requests) > allowance
+    assert all(r.cost > 0 for r in all_requests)
     fresh_cache(tmp_path, monkeypatch)
     path = manifest(panel, "ids")
     out = tmp_path / "out"
-    with FakeOpenGWAS(panel_datasets("small"), token=TOKEN, allowance=allowance) as limited:
+    with FakeOpenGWAS(panel_datasets("small"), token=TOKEN, allowance=Window(units, 600, "10 minute")) as limited:
         monkeypatch.setenv(og.URL_ENV, limited.url)
         with pytest.raises(ScanStopped, match="allowance is used up until .* 2 of 8 pairs are written") as info:
             run_scan(load_manifest(path), out, progress=False)
@@ -272,7 +278,7 @@ def test_a_used_up_allowance_stops_the_scan_and_a_later_run_resumes(panel, serve
             "insomnia/lbp", "daytime_sleepiness/lbp"}  # the outcome whose answer came in
         # the reset time has passed: the next run resumes after the pairs written, asking only what is missing
         (tmp_path / "cache" / "opengwas" / "allowance.json").unlink()
-        limited.allowance = None
+        limited.allowance = Window(100_000, 600, "10 minute")
         report = run_scan(load_manifest(path), out, progress=False)
     assert report.already_done == 2 and report.computed == 6
     # only sleep duration's lookup is asked again
@@ -302,11 +308,13 @@ def test_manifest_opengwas_entries_and_options(tmp_path):
         "opengwas", "ieu-a-2", "ieu-a-7")
     assert m.exposures["bmi"].signature()["opengwas"] == {"pop": "EUR", "clump": True}
     assert m.outcomes["cad"].signature()["opengwas"] == {"proxies": True, "proxy_r2": 0.8, "palindromes": True,
-                                                         "maf_threshold": 0.3}
+                                                         "maf_threshold": 0.3, "pop": "EUR"}  # the proxies' LD
     assert "opengwas" not in m.outcomes["t1"].signature()
     other = parse_manifest("[opengwas]\npop = \"EAS\"\nproxies = false\n" + text, tmp_path / "m.toml")
     assert other.outcomes["cad"].signature()["opengwas"] == {"proxies": False}
     assert other.exposures["bmi"].signature()["opengwas"]["pop"] == "EAS"
+    eas_proxies = parse_manifest("[opengwas]\npop = \"EAS\"\n" + text, tmp_path / "m.toml")
+    assert eas_proxies.outcomes["cad"].signature()["opengwas"]["pop"] == "EAS"
     # (manifest text, the key the error names, what it says)
     bad = {
         "format on an id": (text.replace('opengwas = "ieu-a-2"', 'opengwas = "ieu-a-2"\nformat = "neale"'),

@@ -19,6 +19,9 @@ def register(subparsers) -> None:
                         "(data/sources.toml files) or opengwas (the OpenGWAS API; token in $OPENGWAS_JWT)")
     p.add_argument("--refresh", action="store_true",
                    help="with --data opengwas: ask the API again instead of using cached answers")
+    p.add_argument("--opengwas-timeout", type=float, default=None, dest="opengwas_timeout", metavar="SECONDS",
+                   help="with --data opengwas: longest wait for each answer, retries included (default "
+                        "$OPENGWAS_TIMEOUT, else 60)")
     p.add_argument("--pdf", action="store_true",
                    help="also print the book to <build>/pdf/ as one PDF (needs Debian chromium)")
     p.set_defaults(func=run)
@@ -32,6 +35,12 @@ def run(args) -> int:
         raise MRKitError("--pdf prints the rendered book: it cannot go with --no-render")
     plan = (args.plan or DEFAULT_PLAN).resolve()
     root = plan.parents[1]  # the plan lives in <project>/book/
+    if args.opengwas_timeout is not None:  # the notebooks' kernels inherit the environment
+        import os
+
+        from ..gwas.opengwas import TIMEOUT_ENV, timeout_seconds
+
+        os.environ[TIMEOUT_ENV] = repr(timeout_seconds(args.opengwas_timeout))
     if args.refresh:  # every cached OpenGWAS answer is stale from now on: the pages using them re-execute
         from ..gwas.opengwas import mark_refresh
 

@@ -6,9 +6,12 @@ associations of the variants, with LD proxies for those the dataset lacks (``ext
 and writes the outcome columns plus the proxy columns (alleles aligned to the target SNP). Both files go
 straight into ``mrkit harmonise``. ``status`` checks the server and the token.
 
-The token is read from $OPENGWAS_JWT (https://api.opengwas.io/profile/), the API root from
-$OPENGWAS_API_URL (default https://api.opengwas.io/api/). Answers are cached under the data cache: a
-second run asks nothing and writes the same file; --refresh asks again.
+The token is read from $OPENGWAS_JWT (https://api.opengwas.io/profile/; white space, quotes or <...>
+pasted around it are removed), the API root from $OPENGWAS_API_URL (default https://api.opengwas.io/api/).
+Look-ups go out within the server's limits (at most 64 dataset x variant pairs per associations request,
+0 < p <= 0.01 for instruments). One request, its retries included, waits at most --timeout seconds
+($OPENGWAS_TIMEOUT, default 60). Answers are cached under the data cache: a second run asks nothing and
+writes the same file; --refresh asks again.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ def register(subparsers) -> None:
 
     i = sub.add_parser("instruments", help="clumped top hits of a dataset (TwoSampleMR exposure columns)")
     i.add_argument("id", help="OpenGWAS dataset id, e.g. ukb-a-13")
-    i.add_argument("--p", type=float, default=5e-8, help="p-value threshold (5e-8)")
+    i.add_argument("--p", type=float, default=5e-8, help="p-value threshold, 0 < p <= 0.01 (5e-8)")
     i.add_argument("--r2", type=float, default=0.001, help="clumping r2 (0.001)")
     i.add_argument("--kb", type=int, default=10000, help="clumping window in kb (10000)")
     i.add_argument("--pop", default="EUR", help="LD reference population of the server: EUR, SAS, EAS, AFR, AMR (EUR)")
@@ -42,6 +45,8 @@ def register(subparsers) -> None:
                    help="allow palindromic proxies, aligned through their allele frequency (1, as TwoSampleMR)")
     a.add_argument("--maf-threshold", type=float, default=0.3,
                    help="palindromic proxies need a minor allele frequency below this (0.3)")
+    a.add_argument("--pop", default="EUR", help="LD reference population of the proxies: EUR, SAS, EAS, AFR, AMR "
+                                                "(EUR)")
     a.add_argument("-o", "--output", type=Path, required=True, help="CSV to write")
     _transport_options(a)
     a.set_defaults(func=run_associations)
@@ -54,14 +59,14 @@ def register(subparsers) -> None:
 def _transport_options(p, cache: bool = True) -> None:
     if cache:
         p.add_argument("--refresh", action="store_true", help="ask the server again instead of using the cache")
-    p.add_argument("--timeout", type=float, default=None, help="seconds to wait for an answer (300)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="longest wait for each answer, retries included (default $OPENGWAS_TIMEOUT, else 60)")
 
 
 def _client(args):
-    from ..gwas.opengwas import TIMEOUT, Client
+    from ..gwas.opengwas import Client
 
-    timeout = None if args.timeout is None else (min(TIMEOUT[0], args.timeout), args.timeout)
-    return Client(refresh=getattr(args, "refresh", False), timeout=timeout)
+    return Client(refresh=getattr(args, "refresh", False), timeout=args.timeout)
 
 
 def _write(table, output: Path) -> None:
@@ -84,7 +89,8 @@ def run_instruments(args) -> int:
     rows = client.tophits(args.id, pval=args.p, clump=0 if args.no_clump else 1, r2=args.r2, kb=args.kb, pop=args.pop)
     table = exposure_table(rows)
     _write(table, args.output)
-    how = "not clumped" if args.no_clump else f"clumped on the server at r2 < {args.r2:g} within {args.kb} kb ({args.pop})"
+    how = ("not clumped" if args.no_clump
+           else f"clumped on the server at r2 < {args.r2:g} within {args.kb} kb ({args.pop})")
     print(f"{len(table)} instruments of {args.id} with p < {args.p:g}, {how} ({_origin(client)}); "
           f"wrote {args.output}")
     return 0
@@ -97,15 +103,19 @@ def _snps(spec: str) -> list[str]:
 
     path = Path(spec)
     if path.exists():
-        frame = pd.read_csv(path, sep=None, engine="python", dtype=str)
-        column = next((c for c in ("SNP", "snp", "rsid", "variant") if c in frame.columns), None)
+        from ..gwas.io.text import sniff
+
+        layout = sniff(path)  # the readers' delimiter rule (a one-column list of rsids has none to guess)
+        column = next((c for c in ("SNP", "snp", "rsid", "variant") if c in layout.header), None)
         if column is None:
-            raise InputError(f"no SNP column (also tried snp, rsid, variant); got {list(frame.columns)}", file=str(path),
-                             column="SNP")
-        empty = frame[column].isna() | (frame[column].str.strip() == "")
+            raise InputError(f"no SNP column (also tried snp, rsid, variant); got {list(layout.header)}",
+                             file=str(path), column="SNP", line=layout.header_line)
+        frame = pd.read_csv(path, sep=layout.delimiter, dtype=str, usecols=[column], skiprows=len(layout.meta_lines),
+                            compression=layout.compression, keep_default_na=False)
+        empty = frame[column].fillna("").str.strip() == ""
         if empty.any():
             row = int(empty.to_numpy().nonzero()[0][0])
-            raise InputError("empty variant id", file=str(path), line=row + 2, column=column)
+            raise InputError("empty variant id", file=str(path), line=layout.first_data_line + row, column=column)
         snps = [s.strip() for s in frame[column]]
     else:
         if "/" in spec or spec.lower().endswith((".csv", ".tsv", ".txt")):
@@ -122,7 +132,7 @@ def run_associations(args) -> int:
     snps = _snps(args.snps)
     client = _client(args)
     rows = client.associations(snps, args.id, proxies=0 if args.no_proxies else 1, r2=args.proxy_r2,
-                               palindromes=args.palindromes, maf_threshold=args.maf_threshold)
+                               palindromes=args.palindromes, maf_threshold=args.maf_threshold, population=args.pop)
     table = outcome_table(rows)
     _write(table, args.output)
     n_proxy = int(table["proxy.outcome"].sum()) if "proxy.outcome" in table else 0
@@ -144,7 +154,8 @@ def run_status(args) -> int:
         print(f"  {key}: {value}")
     if os.environ.get(TOKEN_ENV, "").strip():
         user = client.user().get("user", {})
-        print(f"  token: accepted, valid until {user.get('jwt_valid_until', '?')}")
+        cleaned = f" ({', '.join(client.token_note)} around it removed)" if client.token_note else ""
+        print(f"  token: accepted{cleaned}, valid until {user.get('jwt_valid_until', '?')}")
     else:
         print(f"  token: none (set {TOKEN_ENV})")
     return 0

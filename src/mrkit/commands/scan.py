@@ -23,6 +23,8 @@ def register(subparsers) -> None:
     p.add_argument("--retry-failed", action="store_true", dest="retry_failed",
                    help="compute again the pairs recorded as failed")
     p.add_argument("--no-progress", action="store_false", dest="progress", help="no progress bar")
+    p.add_argument("--opengwas-timeout", type=float, default=None, dest="opengwas_timeout", metavar="SECONDS",
+                   help="longest wait for each OpenGWAS answer, retries included (default $OPENGWAS_TIMEOUT, else 60)")
     p.set_defaults(func=run)
 
 
@@ -34,13 +36,18 @@ def run(args) -> int:
     manifest = load_manifest(args.manifest)
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}", column="--workers")
+    api = None
+    if args.opengwas_timeout is not None:
+        from ..gwas.opengwas import Client
+
+        api = Client(timeout=args.opengwas_timeout)
     if args.serial:
-        report = run_scan(manifest, args.out, progress=args.progress, retry_failed=args.retry_failed)
+        report = run_scan(manifest, args.out, progress=args.progress, retry_failed=args.retry_failed, api=api)
     else:
         from ..scan.cluster import dask_client
 
         with dask_client(args.scheduler, args.workers, timeout=args.connect_timeout) as client:
             report = run_scan(manifest, args.out, client=client, progress=args.progress,
-                              retry_failed=args.retry_failed)
+                              retry_failed=args.retry_failed, api=api)
     print(report)
     return 0 if report.complete else 3

@@ -7,8 +7,9 @@ by the OpenGWAS server as TwoSampleMR users have them done:
   with the study's r^2 and window (``extract_instruments``); the strength table (F, R^2, weak) is
   computed here from the returned betas, SEs and sample sizes, as on the file path;
 * outcome associations: ``associations`` of the instruments in the outcome's dataset with LD proxies
-  (r^2 >= the study's ``proxy_r2``, alleles aligned to the target, no palindromic proxies: the file
-  path's choices), then the same harmonisation (:func:`mrkit.gwas.harmonise.harmonise`).
+  (r^2 >= the study's ``proxy_r2`` in its population, alleles aligned to the target, no palindromic
+  proxies: the file path's choices), in requests of at most 64 variants (the server's limit; the client
+  splits every look-up), then the same harmonisation (:func:`mrkit.gwas.harmonise.harmonise`).
 
 What the API cannot give is whole GWAS files: Manhattan and QQ plots, genomic inflation and the
 whole-file checks need every variant. The data-description page says so and shows the top hits
@@ -109,10 +110,11 @@ class OpenGWASData:
 
     def outcome(self, outcome: str, snps: Iterable[str], *, proxies: bool = True) -> pd.DataFrame:
         """The outcome associations of ``snps`` (TwoSampleMR outcome columns), LD proxies standing in for
-        instruments the outcome lacks (no palindromic proxies, as on the file path)."""
+        instruments the outcome lacks (no palindromic proxies, as on the file path), asked in the client's
+        requests of at most 64 variants each (the server's limit), however many instruments there are."""
         dataset = self.dataset(outcome)
         rows = self.client.associations(list(snps), dataset, proxies=int(proxies), r2=self.proxy_r2,
-                                        align_alleles=1, palindromes=0)
+                                        align_alleles=1, palindromes=0, population=self.pop)
         table = outcome_table(rows)
         table.attrs["source"] = f"OpenGWAS {dataset} associations"
         return table

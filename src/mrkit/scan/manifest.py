@@ -120,7 +120,8 @@ class OpenGWASOptions:
             return {"pop": self.pop, "clump": self.clump}
         out: dict[str, Any] = {"proxies": self.proxies}
         if self.proxies:
-            out.update(proxy_r2=self.proxy_r2, palindromes=self.palindromes, maf_threshold=self.maf_threshold)
+            out.update(proxy_r2=self.proxy_r2, palindromes=self.palindromes, maf_threshold=self.maf_threshold,
+                       pop=self.pop)  # the LD reference of the proxies
         return out
 
 

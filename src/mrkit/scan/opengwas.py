@@ -15,11 +15,12 @@ the way TwoSampleMR reads it:
   ``format_d`` keeps one target per proxy variant; done per pair, that is per exposure, as a user running
   TwoSampleMR exposure by exposure gets it).
 
-Requests per scan: one ``tophits`` per exposure id and ``ceil(variants / ASSOCIATIONS_PER_REQUEST)``
-``associations`` per outcome id (one for up to 64 variants), plus one ``gwasinfo`` only to name the cause
-of an empty answer. Every answer goes through the client's cache (keyed by endpoint and body; the
-variant list is sorted, so the same union asks the same question), so a second scan, or a resumed one,
-asks nothing it has asked before, and runs without a token.
+Requests per scan: one ``tophits`` per exposure id and ``ceil(variants / 64)`` ``associations`` per
+outcome id (the client's chunking within the server's limit of 64 id x variant pairs per request,
+:func:`mrkit.gwas.opengwas.association_requests`, the one every OpenGWAS path uses), plus one ``gwasinfo``
+only to name the cause of an empty answer. Every answer goes through the client's cache (keyed by server,
+endpoint and body; the variant list is sorted, so the same union asks the same questions), so a second scan,
+or a resumed one, asks nothing it has asked before, and runs without a token.
 
 The requests are sent by the process that runs the scan, never by Dask workers: the token stays in that
 process (never in the task graph, a worker or a log), the allowance is spent in one place, and a failure
@@ -27,20 +28,20 @@ that concerns the whole scan stops it at once. Failures follow :mod:`mrkit.gwas.
 
 * an empty answer (unknown id, no top hits, none of the variants in the dataset) or a request the server
   rejects: that source's pairs fail with the reason, and the scan goes on;
-* :data:`FATAL` (no token, a refused token, the allowance used up, the server unreachable after its
-  retries): raised, so the scan stops (``mrkit scan`` exits with code 2 and one line); the pairs already
-  written stay valid and a new run resumes after them. Recording such pairs as failed would be a wrong
-  result: nothing is known about them.
+* :data:`FATAL` (no token or one that is not a token, a refused token, the allowance used up, the server
+  unreachable or silent within the time-out, retries included): raised, so the scan stops (``mrkit scan``
+  exits with code 2 and one line); the pairs already written stay valid and a new run resumes after them.
+  Recording such pairs as failed would be a wrong result: nothing is known about them.
 
 References
 ----------
 ieugwasr ``associations(assocs_per_request = 64)`` (1.1.0): "Number of associations to request per API
 call. Default=64 to avoid query being rejected by the API" (MRCIEU/ieugwasr issue 140, pull request 141);
+MRCIEU/opengwas-api ``app/apis/assoc.py`` (the limit);
 TwoSampleMR ``extract_instruments``, ``extract_outcome_data``, ``format_d`` (``R/query.R``).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,19 +51,17 @@ from ..gwas.opengwas import (
     ServerUnavailable,
     TokenMissing,
     TokenRefused,
+    association_requests,
     instrument_rows,
     outcome_table,
 )
 from .manifest import Settings, Source
 from .tasks import _INSTRUMENT_COLUMNS, Failure, Instruments, OutcomeRows
 
-__all__ = ["ASSOCIATIONS_PER_REQUEST", "FATAL", "OpenGWASAnswer", "opengwas_associations", "opengwas_instruments",
-           "pair_outcome"]
+__all__ = ["FATAL", "OpenGWASAnswer", "opengwas_associations", "opengwas_instruments", "pair_outcome"]
 
-#: Variants per ``associations`` request for one dataset: ieugwasr's ``assocs_per_request`` default (the API
-#: rejects larger queries; with one dataset id per request, associations = variants).
-ASSOCIATIONS_PER_REQUEST = 64
-#: Failures that concern every request of the scan, not one source: they stop the scan.
+#: Failures that concern every request of the scan, not one source: they stop the scan (TokenMalformed is a
+#: TokenMissing).
 FATAL = (TokenMissing, TokenRefused, AllowanceExhausted, ServerUnavailable)
 
 
@@ -131,9 +130,9 @@ def opengwas_associations(source: Source, instrument_sets: list[Instruments | Fa
                           client) -> OpenGWASAnswer | Failure:
     """The associations of an outcome id at the union of the variants of ``instrument_sets``, read once.
 
-    The sorted union is sent in chunks of :data:`ASSOCIATIONS_PER_REQUEST`, with LD proxies unless the
-    source's options say ``proxies = false``. Returns a :class:`Failure` naming the id when nothing comes
-    back; raises the :data:`FATAL` errors.
+    The sorted union goes out in the client's requests of at most 64 pairs each, with LD proxies (from the
+    ``[opengwas]`` population) unless the source's options say ``proxies = false``. Returns a
+    :class:`Failure` naming the id when nothing comes back; raises the :data:`FATAL` errors.
     """
     wanted = sorted({s for inst in instrument_sets if isinstance(inst, Instruments) for s in inst.table["snp"]})
     if not wanted:
@@ -142,17 +141,18 @@ def opengwas_associations(source: Source, instrument_sets: list[Instruments | Fa
     proxies = bool(options.get("proxies", True))
     request = {"proxies": int(proxies), "r2": float(options.get("proxy_r2", 0.8)), "align_alleles": 1,
                "palindromes": int(bool(options.get("palindromes", True))),
-               "maf_threshold": float(options.get("maf_threshold", 0.3))}
+               "maf_threshold": float(options.get("maf_threshold", 0.3)), "population": str(options.get("pop", "EUR"))}
     since = len(client.exchanges)
     try:
-        rows = client.associations(wanted, source.location, per_request=ASSOCIATIONS_PER_REQUEST, **request)
+        rows = client.associations(wanted, source.location, **request)
     except FATAL:
         raise
     except OpenGWASError as exc:
         return Failure("outcome", source.id, str(exc))
     found = {_target(r) for r in rows}
+    chunks = association_requests([source.location], wanted)
     log = {"opengwas": source.location, "request": request, "variants_requested": len(wanted),
-           "per_request": ASSOCIATIONS_PER_REQUEST, "requests": math.ceil(len(wanted) / ASSOCIATIONS_PER_REQUEST),
+           "per_request": max(len(v) for _, v in chunks), "requests": len(chunks),
            "rows": len(rows), "found_by_proxy": sum(1 for r in rows if _is_proxy(r)),
            "not_found": len(set(wanted) - found), "answers": _answers(client, since)}
     return OpenGWASAnswer(source.id, rows, log)

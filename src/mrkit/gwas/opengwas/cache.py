@@ -1,10 +1,12 @@
-"""The OpenGWAS answer cache: one JSON file per request key (endpoint, method, body), with the request,
+"""The OpenGWAS answer cache: one JSON file per request key (server, endpoint, method, body), with the request,
 the answer, its sha256 and the time it was retrieved; see :mod:`mrkit.gwas.opengwas`."""
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
+import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +14,12 @@ from typing import Any
 
 from ...paths import cache_dir, file_lock, write_atomic
 
-__all__ = ["CachedAnswer", "ResponseCache", "mark_refresh", "request_key"]
+__all__ = ["CachedAnswer", "ResponseCache", "mark_refresh", "request_key", "server_root", "KEY"]
+
+#: A cache key: the sha256 of a request, 64 lower-case hexadecimal digits (matched whole, so no key becomes
+#: a path outside the cache).
+KEY = re.compile(r"[0-9a-f]{64}")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _utc(epoch: float) -> str:
@@ -23,9 +30,29 @@ def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
-def request_key(endpoint: str, method: str, body: Any) -> str:
-    """The cache key of a request: sha256 of its endpoint, method and JSON body (not the URL, not the token)."""
-    return hashlib.sha256(_canonical({"endpoint": endpoint, "method": method, "body": body})).hexdigest()
+def server_root(base_url: str) -> str:
+    """The API root as one spelling: scheme and host in lower case, no user or password, no default port, no
+    query or fragment, the path ending in one ``/`` (``HTTPS://API.opengwas.io:443/api`` ->
+    ``https://api.opengwas.io/api/``). It is what answers are filed under and what messages show."""
+    parts = urllib.parse.urlsplit(base_url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: keep what was written, the request will say it is unusable
+        port = None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{port}"
+    path = re.sub(r"/+", "/", parts.path or "/").rstrip("/") + "/"
+    return urllib.parse.urlunsplit((scheme, netloc, path, "", ""))
+
+
+def request_key(endpoint: str, method: str, body: Any, base_url: str) -> str:
+    """The cache key of a request: sha256 of the server (:func:`server_root` of ``base_url``), endpoint, method and
+    JSON body; never the token. Two servers' answers to the same request are two entries."""
+    return hashlib.sha256(_canonical({"server": server_root(base_url), "endpoint": endpoint, "method": method,
+                                      "body": body})).hexdigest()
 
 
 def _read_json(path: Path) -> Any:
@@ -65,16 +92,22 @@ class ResponseCache:
         return self.folder / "responses"
 
     def path(self, key: str) -> Path:
+        """Where the answer of ``key`` is kept; raises ValueError unless ``key`` is a whole :data:`KEY`."""
+        if not isinstance(key, str) or not KEY.fullmatch(key):
+            raise ValueError(f"not an OpenGWAS cache key: {key!r}")
         return self.responses / f"{key}.json"
 
     def get(self, key: str) -> CachedAnswer | None:
-        """The stored answer of ``key``, or None when absent or damaged (its text no longer has its sha256)."""
+        """The stored answer of ``key``, or None when absent, damaged (its text no longer has its sha256), filed
+        under another key, or when ``key`` is not a cache key at all (e.g. read from a damaged results file)."""
+        if not isinstance(key, str) or not KEY.fullmatch(key):
+            return None
         doc = _read_json(self.path(key))
         if not isinstance(doc, dict) or "response" not in doc:
             return None
         text = str(doc["response"])
         digest = hashlib.sha256(text.encode()).hexdigest()
-        if digest != doc.get("sha256"):
+        if digest != doc.get("sha256") or doc.get("key", key) != key:
             return None
         return CachedAnswer(key, doc.get("endpoint", ""), doc.get("method", ""), doc.get("request"),
                             doc.get("url", ""), doc.get("retrieved", ""), float(doc.get("retrieved_epoch", 0.0)),
@@ -93,7 +126,7 @@ class ResponseCache:
     def lock(self, key: str):
         """Hold ``key`` against other processes (the book's notebooks run in parallel): one asks, the others
         wait and then find the answer cached, so nothing is asked twice."""
-        return file_lock(self.responses / f".{key}.lock")
+        return file_lock(self.path(key).with_name(f".{key}.lock"))
 
     def entries(self) -> list[CachedAnswer]:
         """Every stored answer, oldest first."""

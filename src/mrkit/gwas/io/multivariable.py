@@ -4,8 +4,9 @@ The input of ``mrkit estimate --multivariable``: a CSV or tab-separated file (pl
 forms :mod:`mrkit.methods.mvdata` accepts (``SNP, bx1..bxK, bxse1..bxseK, by, byse``; ``bx_<name>`` columns;
 TwoSampleMR's long multivariable format). The file-level rules of the schema apply here (refused, naming
 the file and line: a missing, unreadable, truncated or corrupt file, an empty file, a wrong number of
-fields, no data row; see :data:`mrkit.gwas.rules.RULES`); every value is then checked by
-:func:`mrkit.methods.mvdata.as_mvdata`, which refuses the first bad one naming file, line and column.
+fields, no data row, a line or a table over the read limits of :mod:`mrkit.gwas.io.limits`; see
+:data:`mrkit.gwas.rules.RULES`); every value is then checked by :func:`mrkit.methods.mvdata.as_mvdata`, which
+refuses the first bad one naming file, line and column.
 """
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ import pyarrow as pa
 
 from ...errors import InputError
 from .columnar import scan_filtered, sniff
+from .limits import DEFAULT_LIMITS, ReadLimits
 
 __all__ = ["read_multivariable"]
 
 
-def read_multivariable(path: str | Path) -> pd.DataFrame:
+def read_multivariable(path: str | Path, *, limits: ReadLimits = DEFAULT_LIMITS) -> pd.DataFrame:
     """The table of ``path`` as text columns (missing values None).
 
     Returns
@@ -35,8 +37,9 @@ def read_multivariable(path: str | Path) -> pd.DataFrame:
         Naming the file (and line): no such file, unreadable or truncated, no data row.
     """
     path = Path(path)
-    layout = sniff(path)
-    table, rows_read = scan_filtered(layout, {name: pa.string() for name in layout.header})
+    layout = sniff(path, limits=limits)
+    table, rows_read = scan_filtered(layout, {name: pa.string() for name in layout.header},
+                                     total=limits.table_bytes)
     if rows_read == 0:
         raise InputError("no data rows: the file has a header and nothing else", file=str(path),
                          line=layout.header_line)

@@ -25,6 +25,7 @@ from ...errors import InputError
 from ..schema import DropLog, check_p_values
 from . import finngen, generic, gwasvcf, neale, ssf, twosamplemr
 from .columnar import DEFAULT_BLOCK_SIZE, Batch, TextLayout, scan_filtered, sniff
+from .limits import DEFAULT_LIMITS, ReadLimits
 from .plan import ReadOptions
 from .validate import validate
 
@@ -75,7 +76,8 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
                   p_max: float | None = None, strict: bool = False, n: float | None = None,
                   ncase: float | None = None, ncontrol: float | None = None, study: str | None = None,
                   keep_low_confidence: bool = False, role: str | None = None,
-                  block_size: int = DEFAULT_BLOCK_SIZE, snps: Collection[str] | None = None) -> pd.DataFrame:
+                  block_size: int = DEFAULT_BLOCK_SIZE, snps: Collection[str] | None = None,
+                  limits: ReadLimits = DEFAULT_LIMITS) -> pd.DataFrame:
     """Read GWAS summary statistics into the internal schema (see :data:`SCHEMA_COLUMNS`).
 
     Parameters
@@ -96,6 +98,8 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
     snps : keep only these variant ids (an outcome lookup: the union of the instruments of every
         exposure paired with it), filtered while streaming like ``p_max``; rows left out are counted
         in ``attrs["not_requested"]``, never as dropped.
+    limits : the longest line and the widest header read (:class:`~mrkit.gwas.io.limits.ReadLimits`: 1 MiB,
+        10,000 columns), refused while streaming.
 
     Returns
     -------
@@ -116,7 +120,7 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
     ----------
     Hemani G et al. (2018) eLife 7:e34408 (the TwoSampleMR data conventions this schema follows).
     """
-    layout = sniff(path)
+    layout = sniff(path, limits=limits)
     if fmt == "auto":
         fmt = "generic" if columns else detect_format(layout)
     if fmt not in FORMATS:

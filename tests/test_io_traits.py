@@ -55,6 +55,12 @@ def test_a_header_starting_with_hash_is_the_header(tmp_path, header, comments):
     assert layout.header == tuple(header.split("\t")) and layout.meta_lines == ("# a comment",)
 
 
+def test_a_comment_with_as_many_fields_as_the_header_stays_a_comment(tmp_path):
+    path = tmp_path / "c.tsv"
+    path.write_text("# made\tby\ttool\tv1\tx\ty\n" "SNP\tA1\tA2\tBETA\tSE\tP\nrs1\tA\tG\t0.1\t0.01\t1e-9\n")
+    assert sniff(path).header == ("SNP", "A1", "A2", "BETA", "SE", "P")
+
+
 def test_vcf_meta_lines_stay_meta_lines(tmp_path):
     path = tmp_path / "x.vcf"
     path.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts\n"

@@ -167,8 +167,9 @@ def sniff(path: str | Path, meta_prefix: str = "##", limits: ReadLimits = DEFAUL
 
     Lines before the header start with ``#``: VCF meta lines (``##``) and comment lines, which are skipped
     (a file exported with a ``# source: ...`` line). A header may itself start with ``#`` (FinnGen's
-    ``#chrom``, PLINK 2's ``#CHROM``, VCF's ``#CHROM``): the last ``#`` line is the header when it has as
-    many fields as the line after it, and at least two. No line longer than ``limits.line_bytes`` is
+    ``#chrom``, PLINK 2's ``#CHROM``, VCF's ``#CHROM``): the last ``#`` line is the header when a name follows
+    its ``#`` (no space: ``# note`` is a comment) and it has as many fields as the line after it, and at least
+    two. No line longer than ``limits.line_bytes`` is
     read, no header wider than ``limits.columns`` columns is kept; the duplicated-name check is linear.
     """
     path = Path(path)
@@ -191,8 +192,8 @@ def sniff(path: str | Path, meta_prefix: str = "##", limits: ReadLimits = DEFAUL
                 break
             leading.append(text)
     last = leading[-1] if leading else None
-    if last is not None and not last.startswith(meta_prefix) and (
-            following is None or _fields(last, _delimiter(last)) == _fields(following, _delimiter(last)) >= 2):
+    named = last is not None and not last.startswith(meta_prefix) and len(last) > 1 and not last[1].isspace()
+    if named and (following is None or _fields(last, _delimiter(last)) == _fields(following, _delimiter(last)) >= 2):
         line, meta = last, leading[:-1]
     elif following is not None:
         line, meta = following, leading

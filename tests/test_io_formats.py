@@ -48,7 +48,8 @@ def finngen_file(tmp_path, rows=FINNGEN_ROWS, how="bgzip", name="lbp.gz"):
 
 def test_finngen_values_alt_is_effect_and_x_is_23(tmp_path):
     df = read_sumstats(finngen_file(tmp_path))
-    assert list(df.columns) == list(SCHEMA_COLUMNS)
+    assert list(df.columns) == [*SCHEMA_COLUMNS, "snp_aliases"]  # every id of a variant that has several
+    assert df["snp_aliases"].isna().tolist() == [True, True, False] and df["snp_aliases"][2] == "rs3,rs33"
     assert df.attrs["format"] == "finngen" and df.attrs["dropped"] == {}
     assert df["chrom"].tolist() == ["1", "1", "X"]
     assert df["pos"].dtype == np.int64 and df["pos"].tolist() == [100, 200, 300]

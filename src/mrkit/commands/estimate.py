@@ -177,15 +177,18 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
     from ..gwas.io.multivariable import read_multivariable
     from ..methods.multivariable import MV_NOT_IMPLEMENTED, mv_mr
 
-    table = mv_mr(read_multivariable(args.multivariable), methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot)
+    data = read_multivariable(args.multivariable)
+    table = mv_mr(data, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot)
     a = table.attrs
+    alignment = data.attrs.get("alignment")  # a long TwoSampleMR table aligned on the first exposure's allele
     if args.format == "csv":
         table.to_csv(sys.stdout, index=False)
         return 0
     pl = a["pleiotropy"]
     report = {
         "convention": conv_name, "seed": seed,
-        "input": {"file": str(args.multivariable), "nsnp": a["nsnp"], "exposures": a["exposures"]},
+        "input": {"file": str(args.multivariable), "nsnp": a["nsnp"], "exposures": a["exposures"],
+                  **({"alignment": alignment} if alignment else {})},
         "methods": table.to_dict(orient="records"),
         "methods_not_available": MV_NOT_IMPLEMENTED,
         "strength": {"conditional_f": a["strength"], "rule": "MVMR strength_mvmr, gencov = 0"},
@@ -200,6 +203,9 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(f"{args.multivariable}: {a['nsnp']} SNPs, exposures {', '.join(a['exposures'])}; convention "
               f"{conv_name}, seed {seed}")
+        if alignment:
+            print(f"aligned on {a['exposures'][0]}'s effect allele: {alignment['kept']} of {alignment['variants']} "
+                  "variants kept; " + "; ".join(f"{k}: {v}" for k, v in alignment.items() if isinstance(v, dict) and v))
         print(table[["exposure", "method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model",
                      "distribution"]].to_string(index=False))
         print("Conditional F: " + ", ".join(f"{k} {v:.2f}" for k, v in a["strength"].items()))

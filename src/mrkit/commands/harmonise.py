@@ -1,10 +1,12 @@
-"""``mrkit harmonise``: align an exposure and an outcome GWAS to the same effect alleles (TwoSampleMR rules).
+"""mrkit harmonise: align an exposure and an outcome GWAS to the same effect alleles (TwoSampleMR rules).
 
-Reads both files with :func:`mrkit.gwas.io.read_sumstats` (GWAS-VCF, FinnGen, Neale, GWAS-SSF, TwoSampleMR
-CSVs ``SNP, beta.exposure, ...``, generic), all through one validation layer, optionally selects and
-LD-clumps the exposure instruments and finds LD proxies for instruments missing from the outcome, then
-writes the TwoSampleMR-style harmonised table (with ``mr_keep``, ``palindromic``, ``ambiguous``,
-``remove``) and prints what each reader kept, dropped and flagged and the STROBE-MR flow counts.
+Reads both files as mrkit read does (any format of its catalogue: mrkit read --help), all through one
+validation layer, optionally selects and LD-clumps the exposure instruments and finds LD proxies for
+instruments missing from the outcome, then writes the TwoSampleMR-style harmonised table (with mr_keep,
+palindromic, ambiguous, remove) and prints what each reader kept, dropped and flagged and the STROBE-MR
+flow counts. Each file has its own reading options (--exposure-format, --outcome-format, ...: mrkit read's
+--fmt, --column, --effect-allele-col, --trait, --study); a table holding several traits is refused until one
+is chosen.
 """
 from __future__ import annotations
 
@@ -13,14 +15,23 @@ from pathlib import Path
 
 from ..errors import InputError
 
-FORMATS = ("auto", "twosamplemr", "gwasvcf", "finngen", "neale", "ssf", "generic")
+
+def hints(role: str) -> dict[str, str]:
+    """How the reader's messages name the reading options of ``role``'s file (every flag named here exists)."""
+    return {"fmt": f"--{role}-format NAME", "columns": f"--{role}-column SCHEMA=COLUMN",
+            "effect_allele_col": f"--{role}-effect-allele-col COLUMN", "role": "(the file's position)",
+            "trait": f"--{role}-trait ID", "study": f"--{role}-study NAME"}
 
 
 def register(subparsers) -> None:
+    from ..gwas.io.catalogue import FORMAT_NAMES
+    from ..gwas.io.limits import DEFAULT_LIMITS
     from ..gwas.rules import policy_help
 
+    epilog = (f"formats: auto or {', '.join(FORMAT_NAMES)} (each with its allele convention: mrkit read --help).\n"
+              f"reading limits: {DEFAULT_LIMITS.describe()}.\n\n{policy_help()}")
     p = subparsers.add_parser("harmonise", help="harmonise exposure and outcome alleles (TwoSampleMR rules)",
-                              description=__doc__, epilog=policy_help(),
+                              description=__doc__, epilog=epilog,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("exposure", type=Path, help="exposure summary statistics (or TwoSampleMR exposure CSV)")
     p.add_argument("outcome", type=Path, help="outcome summary statistics (or TwoSampleMR outcome CSV)")
@@ -28,8 +39,20 @@ def register(subparsers) -> None:
     p.add_argument("--action", type=int, choices=(1, 2, 3), default=2,
                    help="1: assume forward strand; 2 (default): infer palindromes from EAF; 3: drop palindromes")
     p.add_argument("--tolerance", type=float, default=0.08, help="palindrome EAF tolerance around 0.5 (0.08)")
-    p.add_argument("--exposure-format", choices=FORMATS, default="auto")
-    p.add_argument("--outcome-format", choices=FORMATS, default="auto")
+    for role in ("exposure", "outcome"):
+        group = p.add_argument_group(f"reading the {role} file (as mrkit read's --fmt, --column, --effect-allele-col, "
+                                     f"--trait, --study)")
+        group.add_argument(f"--{role}-format", choices=("auto", *FORMAT_NAMES), default="auto", metavar="NAME",
+                           help="auto (recognised from the header; default) or a format of mrkit read --help")
+        group.add_argument(f"--{role}-column", action="append", default=[], metavar="SCHEMA=COLUMN",
+                           help="generic format column mapping (repeatable)")
+        group.add_argument(f"--{role}-effect-allele-col", metavar="COLUMN", default=None,
+                           help="generic format: the column holding the effect allele")
+        names = [f"--{role}-trait", "--trait"] if role == "exposure" else [f"--{role}-trait"]
+        group.add_argument(*names, metavar="ID", default=None, dest=f"{role}_trait",
+                           help="a table holding several traits: the one to read, by its id or its name"
+                                + (" (--trait: the exposure's)" if role == "exposure" else ""))
+        group.add_argument(f"--{role}-study", metavar="NAME", default=None, help="GWAS-VCF sample column to read")
     p.add_argument("--exposure-name", default=None, help="exposure label (default: from the file)")
     p.add_argument("--outcome-name", default=None, help="outcome label (default: from the file)")
     p.add_argument("--p-threshold", type=float, default=5e-8,
@@ -49,10 +72,15 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _read(path: Path, fmt: str, role: str, p_max: float | None, strict: bool):
+def _read(args, role: str, p_max: float | None):
     from ..gwas.io import ReadReport, read_sumstats
+    from .read import column_mapping
 
-    frame = read_sumstats(path, fmt, p_max=p_max, strict=strict, role=role)
+    option = lambda name: getattr(args, f"{role}_{name}")  # noqa: E731
+    frame = read_sumstats(getattr(args, role), option("format"), p_max=p_max, strict=args.strict, role=role,
+                          columns=column_mapping(option("column"), f"--{role}-column"),
+                          effect_allele_col=option("effect_allele_col"), trait=option("trait"),
+                          study=option("study"), hints=hints(role))
     print(f"{role}: {ReadReport.of(frame)}")
     return frame
 
@@ -67,8 +95,8 @@ def run(args) -> int:
     if not 0 < args.p_threshold <= 1:
         raise InputError(f"--p-threshold must be in (0, 1], not {args.p_threshold:g}")
     p_max = args.p_threshold if args.p_threshold < 1 else None
-    exposure = _read(args.exposure, args.exposure_format, "exposure", p_max, args.strict)
-    outcome = _read(args.outcome, args.outcome_format, "outcome", None, args.strict)
+    exposure = _read(args, "exposure", p_max)
+    outcome = _read(args, "outcome", None)
     if args.p_threshold < 1:
         exposure = select_instruments(exposure, args.p_threshold)
         print(f"instruments: {len(exposure)} variants with p <= {args.p_threshold:g} (--p-threshold; 1 keeps all)")

@@ -24,7 +24,8 @@ a row with an invalid value (SE <= 0 or infinite, p outside [0, 1], EAF outside 
 dropped and counted by reason (``strict=True`` refuses instead); drops of the files' readers (in
 ``attrs["dropped"]``) are carried into the log too. Variants are matched on the id, then, for ids not
 found, on the position and the unordered, strand-free allele pair (files without rsids build ids as
-chrom:pos:A1:A2 in their own allele order), then through LD proxies. Several outcome records of one id
+chrom:pos:A1:A2 in their own allele order), then through LD proxies; a variant with several ids (FinnGen
+``rsids``) matches under each (:mod:`mrkit.gwas.io.aliases`). Several outcome records of one id
 (a multi-allelic site) are resolved as TwoSampleMR does: the record whose alleles match the exposure's
 is used (exact before strand-flipped). An exposure instrument at a multi-allelic site keeps its most
 significant record.
@@ -50,6 +51,7 @@ import pyarrow.compute as pc
 
 from ..errors import InputError, shown
 from .columns import resolve_columns
+from .io.aliases import resolve_aliases
 from .ld import complement, is_palindromic
 from .schema import DropLog, allele_pair, check_rows, duplicate_records, normalise_chrom, variant_keys
 
@@ -412,6 +414,7 @@ def harmonise(exposure: pd.DataFrame, outcome: pd.DataFrame, *, action: int = 2,
         raise InputError(f"tolerance must be in [0, 0.5), got {tolerance!r}", column="tolerance")
     xlog = DropLog(None, strict, unit="row")
     ylog = DropLog(None, strict, unit="row")
+    exposure, outcome = resolve_aliases(exposure, outcome)  # a variant with several ids (FinnGen rsids)
     x = _exposure_records(_checked(to_twosamplemr(exposure, "exposure", exposure_name), "exposure", xlog), xlog)
     x = x.reset_index(drop=True)
     positions = _outcome_candidates(outcome, x, proxies)

@@ -32,8 +32,9 @@ SCHEMA_COLUMNS = ("chrom", "pos", "snp", "effect_allele", "other_allele", "eaf",
                   "n", "ncase", "ncontrol")
 FLOAT_COLUMNS = ("eaf", "beta", "se", "p", "n", "ncase", "ncontrol")
 #: Carried through unchecked when a reader has them: the LD-proxy labels of an outcome table whose rows
-#: already stand in for their targets (TwoSampleMR ``extract_outcome_data``, OpenGWAS ``associations``).
-PASSTHROUGH_COLUMNS = ("proxy", "target_snp", "proxy_snp")
+#: already stand in for their targets (TwoSampleMR ``extract_outcome_data``, OpenGWAS ``associations``), and
+#: every id of a variant that has several (FinnGen ``rsids``; :mod:`mrkit.gwas.io.aliases`).
+PASSTHROUGH_COLUMNS = ("proxy", "target_snp", "proxy_snp", "snp_aliases")
 CHROMOSOMES = tuple(str(i) for i in range(1, 23)) + ("X",)
 #: A nucleotide sequence (SNV or indel) or the D/I codes TwoSampleMR accepts for indels.
 ALLELE_PATTERN = r"[ACGT]+|[DI]"

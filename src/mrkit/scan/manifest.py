@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..gwas.io.catalogue import FORMAT_NAMES
 from ..rng import resolve_seed
 
 __all__ = ["SOURCE_KINDS", "Manifest", "OpenGWASOptions", "Pair", "Settings", "Source", "load_manifest",
@@ -78,7 +79,7 @@ SOURCE_KINDS = {"file": True, "opengwas": True}
 #: LD reference populations of the OpenGWAS server (ieugwasr ``tophits(pop=)``).
 OPENGWAS_POPULATIONS = ("EUR", "SAS", "EAS", "AFR", "AMR")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-FORMATS = ("auto", "gwasvcf", "finngen", "neale", "ssf", "generic")
+FORMATS = ("auto", *FORMAT_NAMES)  # every format mrkit read knows (mrkit.gwas.io.catalogue)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
-"""Reading GWAS summary statistics (GWAS-VCF, FinnGen, Neale lab UK Biobank, GWAS-SSF, TwoSampleMR, generic)
-and harmonised tables.
+"""Reading GWAS summary statistics (GWAS-VCF, FinnGen, Neale lab UK Biobank, GWAS-SSF, TwoSampleMR, the outputs
+of SAIGE, REGENIE, BOLT-LMM, PLINK 2, GCTA-COJO, fastGWA and METAL, generic) and harmonised tables.
+
+Each format is read with its tool's own meaning of each column (:mod:`.catalogue`), within bounds on what is
+held (:mod:`.limits`), one trait at a time (:mod:`.traits`).
 
 Every reader returns one schema (:data:`SCHEMA_COLUMNS`), validated by the rules of
 :mod:`mrkit.gwas.schema`, with dropped rows counted. The readers are imported on first use (module

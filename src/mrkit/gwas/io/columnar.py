@@ -11,9 +11,11 @@ fields or a non-numeric value in a numeric column raises :class:`~mrkit.errors.I
 file, line and column. pyarrow does not report row numbers for such errors, so the failing batch is
 re-read as text by :func:`locate_bad_row` (only ever on the error path).
 
-A gzip file is decompressed in a background thread (zlib releases the GIL) that feeds the parser through a
-pipe, so decompression and parsing, which cost about the same, run on two cores at once; a decompression
-error in that thread is raised by the reader as a truncated or corrupt gzip, never as a shorter table.
+The text is read (a gzip file decompressed) in a background thread that feeds the parser through a pipe, so
+decompression and parsing, which cost about the same, run on two cores at once; on the way every chunk is
+checked for a line longer than the limit (:mod:`.limits`), so that no block the parser holds exceeds it. An
+error in that thread is raised by the reader (a line over the limit; a truncated or corrupt gzip, never a
+shorter table).
 
 References
 ----------
@@ -36,6 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ...errors import InputError, shown
+from .limits import LineGuard, LongLine, TooLarge, refusal
 from .text import (  # noqa: F401 (the layout helpers are imported from here by the format readers)
     BGZF_EOF,
     DECIMAL_COMMA,
@@ -74,8 +77,10 @@ def _options(layout: TextLayout, column_types: dict[str, pa.DataType], block_siz
     return read, parse, convert
 
 
-class _Decompressor:
-    """A gzip file decompressed by a background thread into a pipe: ``reader`` yields the plain text.
+class _Pump:
+    """The file's text, decompressed when it is gzip, fed by a background thread through a pipe (``reader``)
+    and watched on the way by a :class:`~mrkit.gwas.io.limits.LineGuard`: a line longer than the limit stops
+    the pump, and the reader raises it (:meth:`finish`) before anything else.
 
     The inflate is ISA-L's (python-isal, which releases the GIL): twice as fast as zlib's on summary
     statistics, so that decompression, no longer the slower half, hides behind the parser.
@@ -83,20 +88,28 @@ class _Decompressor:
 
     CHUNK = 1 << 21
 
-    def __init__(self, path: Path):
+    def __init__(self, layout: TextLayout, total: int | None = None):
         read_fd, write_fd = os.pipe()
+        self.layout, self.total = layout, total
         self.error: BaseException | None = None
         self.reader = os.fdopen(read_fd, "rb")
-        self._thread = threading.Thread(target=self._pump, args=(path, write_fd), daemon=True)
+        self._thread = threading.Thread(target=self._pump, args=(write_fd,), daemon=True)
         self._thread.start()
 
-    def _pump(self, path: Path, write_fd: int) -> None:
+    def _open(self):
+        if self.layout.compression == "gzip":
+            from isal import igzip
+
+            return igzip.open(self.layout.path, "rb")
+        return open(self.layout.path, "rb")
+
+    def _pump(self, write_fd: int) -> None:
+        guard = LineGuard(self.layout.limits.line_bytes, self.total)
         with os.fdopen(write_fd, "wb", buffering=0) as out:
             try:
-                from isal import igzip
-
-                with igzip.open(path, "rb") as stream:
+                with self._open() as stream:
                     while chunk := stream.read(self.CHUNK):
+                        guard.feed(chunk)
                         out.write(chunk)
             except BrokenPipeError:  # the parser stopped early: nothing more is wanted
                 pass
@@ -109,8 +122,11 @@ class _Decompressor:
         self._thread.join()
 
     def finish(self) -> None:
-        """After the parser saw the end of the text: raise the decompression error, if there was one."""
+        """After the parser saw the end of the text (or failed): raise the pump's error, if there was one (a
+        line over the limit, a decompression error)."""
         self._thread.join()
+        if isinstance(self.error, (LongLine, TooLarge)):
+            raise refusal(self.error, self.layout.path, self.layout.compression) from None
         if self.error is not None:
             raise self.error
 
@@ -127,20 +143,21 @@ def _typed(batch: pa.RecordBatch, column_types: dict[str, pa.DataType]) -> pa.Re
 
 
 def scan(layout: TextLayout, column_types: dict[str, pa.DataType],
-         block_size: int = DEFAULT_BLOCK_SIZE) -> Iterator[Batch]:
+         block_size: int = DEFAULT_BLOCK_SIZE, total: int | None = None) -> Iterator[Batch]:
     """Yield the typed columns ``column_types`` batch by batch, each with its first line number.
 
     Empty lines stay rows (all values null), so that line numbers remain physical. Numeric columns are
     parsed as text and then cast (``pyarrow.compute.cast`` after trimming spaces and tabs): the same values
     and the same refusals as the CSV reader's own conversion (``tests/test_io_formats.py`` checks), at a
-    third of its cost.
+    third of its cost. ``total``: refuse a text longer than this many bytes (a small table read whole).
     """
     text_types = {name: pa.string() if _numeric(kind) else kind for name, kind in column_types.items()}
-    read, parse, convert = _options(layout, text_types, block_size)
+    # a block holds any line within the limit: pyarrow refuses a line longer than its block
+    read, parse, convert = _options(layout, text_types, max(block_size, layout.limits.line_bytes + 2))
     rows = 0
     with gzip_errors(layout.path):
-        pump = _Decompressor(layout.path) if layout.compression == "gzip" else None
-        source = pa.input_stream(pump.reader) if pump else pa.input_stream(str(layout.path))
+        pump = _Pump(layout, total)
+        source = pa.input_stream(pump.reader)
         try:
             reader = pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
             while True:
@@ -150,19 +167,17 @@ def scan(layout: TextLayout, column_types: dict[str, pa.DataType],
                     break
                 yield Batch(batch, layout.first_data_line + rows)
                 rows += batch.num_rows
-            if pump:
-                pump.finish()
+            pump.finish()
         except pa.ArrowInvalid as exc:
-            if pump:  # a stream cut by a decompression error can look like a bad row: the gzip error wins
-                pump.close()
-                pump.finish()
+            # a stream cut by the line guard or a decompression error can look like a bad row: those win
+            pump.close()
+            pump.finish()
             if is_decompression_error(exc):
                 raise
             raise locate_bad_row(layout, column_types, rows, exc) from exc
         finally:
             source.close()
-            if pump:
-                pump.close()
+            pump.close()
 
 
 def _parses(value: str, kind: pa.DataType) -> bool:
@@ -232,20 +247,20 @@ def to_float(values: pa.Array, column: str, layout: TextLayout, lines: np.ndarra
 
 def scan_filtered(layout: TextLayout, column_types: dict[str, pa.DataType],
                   keep: Callable[[Batch], np.ndarray | None] | None = None,
-                  block_size: int = DEFAULT_BLOCK_SIZE) -> tuple[pa.Table, int]:
+                  block_size: int = DEFAULT_BLOCK_SIZE, total: int | None = None) -> tuple[pa.Table, int]:
     """All batches concatenated after ``keep(batch)`` (a boolean mask, or None for all rows).
 
     Returns the table, with a ``_line`` column of physical line numbers, and the number of rows read.
     """
-    kept, total = [], 0
-    for batch in scan(layout, column_types, block_size):
-        total += batch.data.num_rows
+    kept, rows = [], 0
+    for batch in scan(layout, column_types, block_size, total):
+        rows += batch.data.num_rows
         mask = keep(batch) if keep is not None else None
         data = batch.data.append_column("_line", pa.array(batch.lines()))
         kept.append(data if mask is None else data.filter(pa.array(mask)))
     if kept:
-        return pa.Table.from_batches(kept), total
-    return pa.schema([*column_types.items(), ("_line", pa.int64())]).empty_table(), total
+        return pa.Table.from_batches(kept), rows
+    return pa.schema([*column_types.items(), ("_line", pa.int64())]).empty_table(), rows
 
 
 BGZF_BLOCK = 65280  # input bytes per BGZF block, as bgzip uses

@@ -3,7 +3,9 @@
 Header ``#chrom pos ref alt rsids nearest_genes pval mlogp beta sebeta af_alt af_alt_cases
 af_alt_controls``; bgzipped, tab-separated; the effect allele is ``alt`` and ``af_alt`` its frequency;
 chromosome X is coded 23. Case and control counts are not in the file (they are per endpoint: pass
-``ncase``/``ncontrol`` or take them from ``data/sources.toml``).
+``ncase``/``ncontrol`` or take them from ``data/sources.toml``). ``rsids`` may hold several ids ("rs1,rs2"):
+the first is the variant's id, all are kept in ``snp_aliases`` and the variant matches under each
+(:mod:`mrkit.gwas.io.aliases`).
 
 References
 ----------
@@ -14,8 +16,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from .aliases import ALIASES, split_ids
 from .columnar import TextLayout, require_columns
-from .plan import ReadOptions, ReadPlan, first_token, renamed
+from .plan import ReadOptions, ReadPlan, renamed
 
 NAME = "finngen"
 REQUIRED = {"#chrom": pa.string(), "pos": pa.int64(), "ref": pa.string(), "alt": pa.string(),
@@ -37,8 +40,9 @@ def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
     def to_frame(table: pa.Table, log) -> object:
         mapping = {role: col for role, col in origin.items() if role != "snp"}
         if "snp" in origin:
-            mapping["snp"] = first_token(table.column("rsids"))
+            mapping["snp"], aliases = split_ids(table.column("rsids"))
+            if aliases.null_count < len(aliases):
+                mapping[ALIASES] = aliases
         return renamed(table, mapping)
 
-    snp_values = (lambda batch: first_token(batch.data.column("rsids"))) if "snp" in origin else None
-    return ReadPlan(types, origin, to_frame, snp_values=snp_values)
+    return ReadPlan(types, origin, to_frame, id_separator=",")

@@ -7,7 +7,8 @@ bxse, by, byse``. The rows go through the schema of :mod:`mrkit.gwas.schema` bef
 :class:`mrkit.methods.mrdata.MRData`:
 
 * refused (InputError naming file, line and column): unreadable or truncated file, a required
-  column missing, text in a numeric column, no data row, no valid row;
+  column missing, text in a numeric column, no data row, no valid row, a line or a table over the read
+  limits (:mod:`mrkit.gwas.io.limits`: 1 MiB per line, 16 MiB per table);
 * dropped and counted by reason (``strict`` refuses instead, at the earliest line): a missing or
   infinite beta or SE, an SE <= 0, a p-value outside [0, 1], an EAF outside (0, 1), a non-positive
   sample size, a bad allele, ``beta.exposure = 0`` (the ratio by/bx is undefined), one variant twice
@@ -36,6 +37,7 @@ from ...errors import InputError, shown
 from ...methods.mrdata import PAIR_COLUMNS
 from ..rules import EMPTY_LINE
 from ..schema import DropLog, check_rows
+from .limits import DEFAULT_LIMITS, ReadLimits
 from .text import read_records, sniff
 
 if TYPE_CHECKING:
@@ -169,7 +171,8 @@ def _alleles(values: np.ndarray) -> np.ndarray:
     return np.array([v if v else None for v in out], dtype=object)
 
 
-def read_harmonised_table(path: str | Path, *, strict: bool = False) -> HarmonisedTable:
+def read_harmonised_table(path: str | Path, *, strict: bool = False,
+                          limits: ReadLimits = DEFAULT_LIMITS) -> HarmonisedTable:
     """:func:`read_harmonised` without pandas: the checked table as numpy arrays (:class:`HarmonisedTable`).
 
     Raises
@@ -178,7 +181,7 @@ def read_harmonised_table(path: str | Path, *, strict: bool = False) -> Harmonis
         Naming file, line and column; see the module docstring for what is refused.
     """
     path = Path(path)
-    layout = sniff(path)
+    layout = sniff(path, limits=limits)
     header = layout.header
     roles = {role: _columns(header, role) for role in ("exposure", "outcome")}
     missing = [(SHORT_NAMES[r][f], f"{f}.{r}") for r in roles for f in ("beta", "se") if f not in roles[r]]
@@ -230,7 +233,7 @@ def read_harmonised_table(path: str | Path, *, strict: bool = False) -> Harmonis
                             "dropped": dict(log.counts), "flagged": dict(log.flags)})
 
 
-def read_harmonised(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
+def read_harmonised(path: str | Path, *, strict: bool = False, limits: ReadLimits = DEFAULT_LIMITS) -> pd.DataFrame:
     """Read and check a harmonised table for :func:`mrkit.methods.mrdata.split_pairs`.
 
     Returns
@@ -245,7 +248,7 @@ def read_harmonised(path: str | Path, *, strict: bool = False) -> pd.DataFrame:
     InputError
         Naming file, line and column; see the module docstring for what is refused.
     """
-    return read_harmonised_table(path, strict=strict).to_frame()
+    return read_harmonised_table(path, strict=strict, limits=limits).to_frame()
 
 
 def _drop_duplicates(table: dict[str, np.ndarray], candidates: np.ndarray, lines: np.ndarray, snp_column: str,

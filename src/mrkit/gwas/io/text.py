@@ -7,6 +7,9 @@ ways a damaged gzip stream fails into one :class:`~mrkit.errors.InputError` nami
 and the location of the first malformed line (not UTF-8, wrong number of fields) once a parser refused the
 file. :mod:`.columnar` streams large tables with pyarrow on top of this.
 
+Every line is read through :mod:`.limits` (a line, a header and a small table have a bounded size, refused
+while the text streams in).
+
 References
 ----------
 SAM/BAM format specification, section 4.1 (BGZF blocks and end-of-file marker),
@@ -21,12 +24,14 @@ import itertools
 import re
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...errors import InputError
+from ...errors import InputError, shown
+from .limits import CHUNK, DEFAULT_LIMITS, ReadLimits, bounded_lines, read_bounded
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: The 28-byte empty block every BGZF writer (bgzip, htslib, Biopython) appends at the end of a file.
@@ -34,8 +39,6 @@ BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b00030000000000000000
 #: Text that means "no value" in summary-statistics files (pyarrow's defaults plus GWAS-SSF "#NA").
 NULL_VALUES = ["", "NA", "N/A", "n/a", "NaN", "nan", "-nan", "-NaN", "NULL", "null", "None", "#NA", "#N/A"]
 DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
-
-
 @dataclass(frozen=True)
 class TextLayout:
     """What the first lines of a table say about how to parse the rest."""
@@ -43,8 +46,9 @@ class TextLayout:
     path: Path
     compression: str | None  # "gzip" (gzip or bgzip) or None
     delimiter: str
-    meta_lines: tuple[str, ...]  # lines before the header line (VCF "##" lines), without newlines
+    meta_lines: tuple[str, ...]  # lines before the header line (VCF "##" lines, comments), without newlines
     header: tuple[str, ...]
+    limits: ReadLimits = DEFAULT_LIMITS
 
     @property
     def header_line(self) -> int:
@@ -124,15 +128,19 @@ def is_decompression_error(exc: BaseException) -> bool:
 
 
 def readable_lines(path: Path) -> int:
-    """Complete lines that decompress before a damaged gzip stream fails (error path only)."""
+    """Complete lines that decompress before a damaged gzip stream fails (error path only; at most 1 MiB
+    of text is held at a time, whatever the compression ratio)."""
     count, inflate = 0, zlib.decompressobj(31)
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 16):
+            pending = chunk
             try:
-                count += inflate.decompress(chunk).count(b"\n")
-                while inflate.eof and inflate.unused_data:  # next member (BGZF block)
-                    rest, inflate = inflate.unused_data, zlib.decompressobj(31)
-                    count += inflate.decompress(rest).count(b"\n")
+                while pending:
+                    count += inflate.decompress(pending, CHUNK).count(b"\n")
+                    if inflate.eof:  # next member (BGZF block)
+                        pending, inflate = inflate.unused_data, zlib.decompressobj(31)
+                    else:
+                        pending = inflate.unconsumed_tail
             except zlib.error:
                 break
     return count
@@ -154,14 +162,16 @@ def gzip_errors(path: Path):
         raise
 
 
-def open_text(path: Path, compression: str | None) -> io.TextIOBase:
-    """The file as text lines (slow path: sniffing the header and locating errors only)."""
-    raw = gzip.open(path, "rb") if compression == "gzip" else open(path, "rb")
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+def sniff(path: str | Path, meta_prefix: str = "##", limits: ReadLimits = DEFAULT_LIMITS) -> TextLayout:
+    """Read the lines up to the header: the lines before it, the header itself and its delimiter.
 
-
-def sniff(path: str | Path, meta_prefix: str = "##") -> TextLayout:
-    """Read the lines up to the header: meta lines (``##``), the header itself and its delimiter."""
+    Lines before the header start with ``#``: VCF meta lines (``##``) and comment lines, which are skipped
+    (a file exported with a ``# source: ...`` line). A header may itself start with ``#`` (FinnGen's
+    ``#chrom``, PLINK 2's ``#CHROM``, VCF's ``#CHROM``): the last ``#`` line is the header when a name follows
+    its ``#`` (no space: ``# note`` is a comment) and it has as many fields as the line after it, and at least
+    two. No line longer than ``limits.line_bytes`` is
+    read, no header wider than ``limits.columns`` columns is kept; the duplicated-name check is linear.
+    """
     path = Path(path)
     if path.is_dir():
         raise InputError("is a folder, not a file", file=str(path))
@@ -170,27 +180,52 @@ def sniff(path: str | Path, meta_prefix: str = "##") -> TextLayout:
     compression = compression_of(path)
     if compression:
         check_complete(path)
-    meta: list[str] = []
-    with gzip_errors(path), open_text(path, compression) as fh:
-        for raw in fh:
-            line = raw.rstrip("\r\n").lstrip("\ufeff")  # a byte-order mark is not part of the first name
-            if line.startswith(meta_prefix):
-                meta.append(line)
-                continue
-            break
-        else:
-            raise InputError("empty file: no header line", file=str(path))
+    leading: list[str] = []
+    following = None
+    with gzip_errors(path):
+        for raw in bounded_lines(path, compression, limits):
+            text = raw.decode("utf-8", errors="replace")
+            if not leading:
+                text = text.lstrip("\ufeff")  # a byte-order mark is not part of the first name
+            if not text.startswith("#"):
+                following = text
+                break
+            leading.append(text)
+    last = leading[-1] if leading else None
+    named = last is not None and not last.startswith(meta_prefix) and len(last) > 1 and not last[1].isspace()
+    if named and (following is None or _fields(last, _delimiter(last)) == _fields(following, _delimiter(last)) >= 2):
+        line, meta = last, leading[:-1]
+    elif following is not None:
+        line, meta = following, leading
+    else:
+        raise InputError("empty file: no header line" if not leading else
+                         f"no header line: the file holds only {len(leading)} comment or meta line(s)", file=str(path))
+    where = {"file": str(path), "line": len(meta) + 1}
     if not line.strip():
-        raise InputError("the header line is empty", file=str(path), line=len(meta) + 1)
-    delimiter = next((d for d in ("\t", ",", ";", " ") if d in line), "\t")
+        raise InputError("the header line is empty", **where)
+    delimiter = _delimiter(line)
     if delimiter == " " and "  " in line.strip():
-        raise InputError("columns are aligned with runs of spaces; convert the file to tab-separated",
-                         file=str(path), line=len(meta) + 1)
-    header = tuple(next(csv.reader([line], delimiter=delimiter)) if delimiter != "\t" else line.split("\t"))
-    dupes = sorted({h for h in header if header.count(h) > 1})
+        raise InputError("columns are aligned with runs of spaces; convert the file to tab-separated", **where)
+    header = tuple(_split(line, delimiter))
+    if len(header) > limits.columns:
+        raise InputError(f"the header has {len(header):,} columns, more than {limits.columns:,} "
+                         f"(ReadLimits.columns): not a summary-statistics table", **where)
+    dupes = sorted(name for name, count in Counter(header).items() if count > 1)
     if dupes:
-        raise InputError(f"duplicated column name(s) {dupes} in the header", file=str(path), line=len(meta) + 1)
-    return TextLayout(path, compression, delimiter, tuple(meta), header)
+        raise InputError(f"duplicated column name(s) {shown(dupes, 200)} in the header", **where)
+    return TextLayout(path, compression, delimiter, tuple(meta), header, limits)
+
+
+def _delimiter(line: str) -> str:
+    return next((d for d in ("\t", ",", ";", " ") if d in line), "\t")
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter)) if delimiter != "\t" else line.split("\t")
+
+
+def _fields(line: str, delimiter: str) -> int:
+    return len(_split(line, delimiter))
 
 
 def require_columns(layout: TextLayout, required: list[str], what: str = "") -> None:
@@ -203,28 +238,18 @@ def require_columns(layout: TextLayout, required: list[str], what: str = "") -> 
             file=str(layout.path), line=layout.header_line, column=missing[0])
 
 
-def _lines(fh) -> Iterator[bytes]:
-    """The lines of a binary file without their ends, which may be LF, CRLF or CR (as the parsers see them)."""
-    for chunk in fh:  # the file object splits at LF, so a CRLF stays within one chunk
-        if chunk.endswith(b"\n"):
-            chunk = chunk[:-2] if chunk.endswith(b"\r\n") else chunk[:-1]
-        elif chunk.endswith(b"\r"):  # the last line, ended by a CR
-            chunk = chunk[:-1]
-        yield from chunk.split(b"\r")
-
-
 def first_malformed_line(layout: TextLayout, start_row: int = 0,
                          check: Callable[[list[str], int], InputError | None] | None = None) -> InputError | None:
     """The first line at or after data row ``start_row`` that is not UTF-8 text, has another number of fields
     than the header, or fails ``check(fields, line)``; None when there is none. Empty lines are skipped.
 
     The error path of a parser that refused the file without saying where: the lines are read again one
-    by one, as physical lines.
+    by one, as physical lines (a line longer than ``layout.limits.line_bytes`` is refused as such).
     """
     ncol = len(layout.header)
-    raw_file = gzip.open(layout.path, "rb") if layout.compression == "gzip" else open(layout.path, "rb")
-    with gzip_errors(layout.path), raw_file as fh:
-        lines = itertools.islice(_lines(fh), len(layout.meta_lines) + 1 + start_row, None)
+    with gzip_errors(layout.path):
+        lines = itertools.islice(bounded_lines(layout.path, layout.compression, layout.limits),
+                                 len(layout.meta_lines) + 1 + start_row, None)
         for lineno, raw in enumerate(lines, start=layout.first_data_line + start_row):
             try:
                 text = raw.decode("utf-8")
@@ -257,20 +282,18 @@ def read_records(layout: TextLayout) -> list[list[str | None]]:
     ------
     InputError
         A damaged gzip; a line that is not UTF-8 or has another number of fields than the header
-        (named as :func:`first_malformed_line` names it).
+        (named as :func:`first_malformed_line` names it); a line or a table over ``layout.limits``.
     """
-    opened = gzip.open(layout.path, "rb") if layout.compression == "gzip" else open(layout.path, "rb")
-    with gzip_errors(layout.path), opened as fh:
-        data = fh.read()
+    with gzip_errors(layout.path):
+        data = read_bounded(layout.path, layout.compression, layout.limits)
+    data = _after_lines(data, layout.header_line)  # comment lines may hold quotes: not for the csv module
     text = data.decode("utf-8", errors="surrogateescape")  # bytes that are not UTF-8 become lone surrogates
     options = {"delimiter": layout.delimiter} if layout.quoted else {"delimiter": layout.delimiter,
                                                                       "quoting": csv.QUOTE_NONE}
     records = csv.reader(io.StringIO(text, newline=""), **options)
     ncol, nulls = len(layout.header), frozenset(NULL_VALUES)
     rows: list[list[str | None]] = []
-    for position, record in enumerate(records, start=1 - layout.header_line):
-        if position < 1:  # meta lines and the header
-            continue
+    for position, record in enumerate(records, start=1):
         if not record:
             rows.append([None] * ncol)
             continue
@@ -294,3 +317,12 @@ def _malformed(layout: TextLayout, record: list[str], line: int) -> InputError:
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
+_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def _after_lines(data: bytes, count: int) -> bytes:
+    """``data`` without its first ``count`` physical lines."""
+    if not count:
+        return data
+    ends = [match.end() for _, match in zip(range(count), _BREAK.finditer(data))]
+    return data[ends[-1]:] if len(ends) == count else b""

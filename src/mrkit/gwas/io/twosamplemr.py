@@ -8,7 +8,9 @@ role. An EAF of ``NR`` ("not reported") is missing, as in TwoSampleMR. The rows 
 schema as every other format (:mod:`mrkit.gwas.schema`): an impossible EAF, a non-positive SE or a
 p-value above 1 is dropped and counted (or refused with ``strict``), never used. The LD-proxy labels
 ``proxy.<role>``, ``target_snp.<role>`` and ``proxy_snp.<role>`` (``extract_outcome_data`` with proxies,
-``mrkit opengwas associations``) are carried through for :func:`mrkit.gwas.harmonise.harmonise`.
+``mrkit opengwas associations``) are carried through for :func:`mrkit.gwas.harmonise.harmonise`. A table of
+several traits (``exposure``/``id.exposure`` with several values: ``extract_instruments`` of several ids)
+is read one trait at a time (:mod:`mrkit.gwas.io.traits`).
 
 References
 ----------
@@ -42,7 +44,7 @@ def detect(layout: TextLayout) -> bool:
     return "SNP" in layout.header and bool(roles_in(layout.header))
 
 
-def choose_role(layout: TextLayout, role: str | None) -> str:
+def choose_role(layout: TextLayout, role: str | None, options_hint: str = "role='exposure' or 'outcome'") -> str:
     found = roles_in(layout.header)
     if role is not None:
         if role not in ROLES:
@@ -50,13 +52,12 @@ def choose_role(layout: TextLayout, role: str | None) -> str:
         return role
     if len(found) != 1:
         raise InputError(f"TwoSampleMR columns of {found or 'neither exposure nor outcome'}: say which role "
-                         f"to read (role= / --exposure-format, --outcome-format)", file=str(layout.path),
-                         line=layout.header_line)
+                         f"to read ({options_hint})", file=str(layout.path), line=layout.header_line)
     return found[0]
 
 
 def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
-    role = choose_role(layout, options.role)
+    role = choose_role(layout, options.role, options.hint("role"))
     header = set(layout.header)
     columns = {"snp": "SNP"}
     for field, (stem, _) in FIELDS.items():
@@ -71,7 +72,8 @@ def plan(layout: TextLayout, options: ReadOptions) -> ReadPlan:
     trait_column = role if role in header else None
     if trait_column:
         types[trait_column] = pa.string()
-    result = ReadPlan(types, dict(columns), lambda table, log: None)
+    trait_ids = tuple(c for c in (f"id.{role}",) if c in header)
+    result = ReadPlan(types, dict(columns), lambda table, log: None, trait_columns=(trait_column, trait_ids))
 
     def to_frame(table: pa.Table, log) -> object:
         mapping: dict = {field: col for field, col in columns.items() if field != "eaf"}

@@ -120,7 +120,7 @@ else:
 # ```
 #
 # Change one thing at a time: `-p convention mendelianrandomization` (same data and draws, the other package's
-# conventions) or `-p panel_seed 2` (other synthetic data: a new panel is generated once, about 500 MB at full
+# conventions) or `-p panel_seed 2` (other synthetic data: a new panel is generated once, about 200 MB at full
 # size).
 #
 # Run on the real GWAS files: download them (or point `data/sources.toml` at local copies), then set

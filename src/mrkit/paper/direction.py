@@ -198,7 +198,7 @@ class DirectionResult:
         try:
             values: dict[str, Any] = {}
             for f in fields(cls):
-                value = doc[f.name] if f.name in doc or f.default is not None else None
+                value = doc.get(f.name) if f.default is None else doc[f.name]  # only planted may be absent
                 if f.name in _TABLES:
                     value = _frame_from_json(value)
                 elif f.name in _RECORDS and value is not None:

@@ -48,7 +48,7 @@ def one_seed(seed: int, size: str) -> list[dict]:
     import mrkit
     from mrkit.paper.study import Study
 
-    study = Study(panel_size=size, seed=seed)
+    study = Study(panel_size=size, panel_seed=seed)
     start = time.perf_counter()
     _ = study.folder
     built = time.perf_counter() - start

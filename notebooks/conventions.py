@@ -11,9 +11,12 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 data = "none"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 
 # %% tags=["remove-cell"]
@@ -27,7 +30,6 @@ from myst_nb import glue
 
 import mrkit
 from mrkit.paper import convention_comparison, labels, report, validation
-from mrkit.simulate.scenarios import simulate_mr_summary
 
 vdir = validation.shared_validation_dir()
 
@@ -45,17 +47,12 @@ vdir = validation.shared_validation_dir()
 # (log-odds), the example dataset of MendelianRandomization (Waterworth et al. 2010).
 
 # %% tags=["remove-input"]
-if vdir is not None:
-    lipids = pd.read_csv(vdir / "harmonised" / "lipids_chd_ldlc.csv")
-    source = "the shared validation folder (harmonised/lipids_chd_ldlc.csv)"
-else:
+lipids, source = convention_comparison.example_data(vdir, seed=seed)
+if vdir is None:
     display(HTML('<div class="admonition warning"><p class="admonition-title">Validation data not found</p>'
                  "<p>The shared validation folder (set MRKIT_SHARED) is absent where this page was built, so "
                  "the comparison below runs on a simulated dataset of 28 variants with heterogeneity instead "
                  "of the LDL-c and CHD data.</p></div>"))
-    sim = simulate_mr_summary(1, 28, beta=0.5, scenario="balanced_pleiotropy", seed=seed)
-    lipids = sim.replicate(0)
-    source = f"a simulated stand-in (seed {seed})"
 display(Markdown(f"Data read from {source}: {len(lipids)} variants."))
 
 # %% [markdown]

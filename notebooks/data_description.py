@@ -11,9 +11,12 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 data = "synthetic"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 
 # %% tags=["remove-cell"]
@@ -24,12 +27,11 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit.gwas.qc import summary_checks
 from mrkit.paper import opengwas_data, plots, report
-from mrkit.paper.labels import BINARY_TRAITS, TRAITS
+from mrkit.paper.labels import TRAITS
 from mrkit.paper.study import Study
 
-study = Study(data=data, panel_size=panel_size, seed=seed)
+study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
 genome_wide = data != "opengwas"  # the OpenGWAS API gives top hits, not whole GWAS files
 
 # %% [markdown]
@@ -100,7 +102,7 @@ if not genome_wide:
 checks = {}
 for t in TRAITS if genome_wide else []:
     g = study.gwas(t)
-    checks[t] = summary_checks(g, binary=t in BINARY_TRAITS)
+    checks[t] = study.checks(t)
     fig = plots.manhattan(g, title=f"{study.label(t)}: association with each variant")
     glue(f"manhattan-{t}", fig, display=False)
     plt.close(fig)

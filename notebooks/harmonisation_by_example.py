@@ -11,22 +11,23 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 data = "none"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 
 # %% tags=["remove-cell"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 import mrkit
-from mrkit.gwas.harmonise import harmonisation_flow, harmonise, mr_input
 from mrkit.paper import harmonisation_examples, labels, report
 
 # %% [markdown]
@@ -100,8 +101,8 @@ display(Markdown(
 # {cite:p}`skrivankova2021`:
 
 # %%
-h = harmonise(exposure, outcome, action=2)
-report.table(harmonisation_flow(h.attrs["log"]), caption="Harmonisation flow of the ten worked rows with "
+h = harmonisation_examples.harmonised(exposure, outcome, action=2)
+report.table(harmonisation_examples.flow_table(h), caption="Harmonisation flow of the ten worked rows with "
              "action 2: variants remaining at each step, those excluded and why, and alignments made without loss.")
 
 # %% [markdown]
@@ -116,7 +117,7 @@ report.table(harmonisation_flow(h.attrs["log"]), caption="Harmonisation flow of 
 true_beta = 0.3
 x, y, swapped = harmonisation_examples.allele_coding_example(n_snps=30, beta=true_beta, seed=seed)
 naive = x.merge(y, on="SNP")  # betas used as reported: no allele check
-aligned = harmonise(x, y, action=2)
+aligned = harmonisation_examples.harmonised(x, y, action=2)
 fit_naive = mrkit.mr(naive, methods=["ivw", "egger", "weighted_median"], seed=seed)
 fit_aligned = mrkit.mr(aligned, methods=["ivw", "egger", "weighted_median"], seed=seed)
 
@@ -139,24 +140,7 @@ display(Markdown(
     f"turns into a wide interval: the error is not visible as a warning, only as a wrong answer."))
 
 # %% tags=["remove-input"]
-fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.4), sharey=True)
-for ax, table, fit, title in ((axes[0], mr_input(naive.assign(mr_keep=True)), fit_naive, "Not harmonised"),
-                              (axes[1], mr_input(aligned), fit_aligned, "Harmonised")):
-    flag = table["SNP"].isin(x.loc[swapped, "SNP"])
-    ax.errorbar(table["bx"][~flag], table["by"][~flag], xerr=table["bxse"][~flag], yerr=table["byse"][~flag],
-                fmt="o", ms=3, lw=0.6, label="coded on the same allele")
-    ax.errorbar(table["bx"][flag], table["by"][flag], xerr=table["bxse"][flag], yerr=table["byse"][flag],
-                fmt="s", ms=3, lw=0.6, color="tab:red", label="coded on the other allele")
-    fit = fit.set_index("method")
-    grid = np.linspace(0, table["bx"].max() * 1.05, 10)
-    ax.plot(grid, fit.loc["ivw", "estimate"] * grid, color="black", lw=1, label="IVW fit")
-    ax.plot(grid, true_beta * grid, color="grey", lw=1, ls="--", label="true effect")
-    ax.axhline(0, color="grey", lw=0.5)
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel("SNP–exposure effect (SD per allele)")
-axes[0].set_ylabel("SNP–outcome effect (SD per allele)")
-axes[1].legend(fontsize=7, loc="upper left")
-fig.tight_layout()
+fig = harmonisation_examples.coding_figure(naive, aligned, x.loc[swapped, "SNP"], fit_naive, fit_aligned, true_beta)
 glue("harm-scatter", fig, display=False)
 plt.close(fig)
 

@@ -11,11 +11,14 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 exposure = "insomnia"
 p_threshold = 5e-8
 data = "synthetic"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 
 # %% tags=["remove-cell"]
@@ -28,7 +31,7 @@ from myst_nb import glue
 from mrkit.paper import plots, report
 from mrkit.paper.study import Study
 
-study = Study(data=data, panel_size=panel_size, seed=seed)
+study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
 X = study.label(exposure)
 
 # %% [markdown]

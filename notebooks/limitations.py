@@ -11,23 +11,25 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 quick = False
 data = "synthetic"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit.paper import limitations, report
+from mrkit.paper import direction, limitations, report
 from mrkit.paper.study import Study
 
-study = Study(data=data, panel_size=panel_size, seed=seed)
-directions = report.load_directions(results_dir)
+study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
+directions = direction.load_directions(results_dir)
 published = report.published_results()
 
 # %% [markdown]
@@ -85,11 +87,8 @@ plt.close(fig)
 # ```
 
 # %% tags=["remove-input"]
-f_table = pd.DataFrame([{"direction": f"{study.label(d['exposure'])} → {study.label(d['outcome'])}",
-                         "mean F": limitations.mean_f(d), "approx. relative bias towards null (1/F)": 1 / limitations.mean_f(d)}
-                        for d in directions])
-report.table(f_table, caption="Instrument strength per direction: mean F of the instruments and the rough relative "
-             "dilution towards the null it implies without sample overlap.")
+report.table(limitations.strength_table(directions), caption="Instrument strength per direction: mean F of the "
+             "instruments and the rough relative dilution towards the null it implies without sample overlap.")
 
 # %% [markdown]
 # ## Pleiotropy
@@ -99,7 +98,7 @@ report.table(f_table, caption="Instrument strength per direction: mean F of the 
 # MR-Egger is reliable: below 0.9 its slope is diluted), and the MR-PRESSO global test with its outliers.
 
 # %% tags=["remove-input"]
-report.table(limitations.pleiotropy_table(directions, study),
+report.table(limitations.pleiotropy_table(directions),
              caption="Pleiotropy diagnostics per direction: Cochran's Q p-value, MR-Egger intercept and its p-value, "
              "I²_GX, MR-PRESSO global p-value and number of outliers.")
 
@@ -118,7 +117,7 @@ report.table(limitations.pleiotropy_table(directions, study),
 # {cite:p}`hemani2017`.
 
 # %% tags=["remove-input"]
-report.table(limitations.steiger_table(directions, study),
+report.table(limitations.steiger_table(directions),
              caption="Steiger directionality per direction: variance explained by the instruments in the exposure and "
              "in the outcome (R²), whether the direction is as assumed, and the p-value of the difference.")
 

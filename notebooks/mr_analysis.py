@@ -11,6 +11,8 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 exposure = "insomnia"
 outcome = "lbp"
 p_threshold = 5e-8
@@ -18,7 +20,8 @@ convention = "twosamplemr"
 presso_n = 3000
 data = "synthetic"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED  # which synthetic panel (the data): another value generates other data
+seed = DEFAULT_SEED  # the random draws of the analysis (bootstraps, MR-PRESSO) on the same data
 results_dir = "book/generated/results"
 
 # %% tags=["remove-cell"]
@@ -29,16 +32,11 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 import mrkit
-from mrkit.methods.presso import mr_presso
-from mrkit.methods.steiger import steiger_directionality
-from mrkit.paper import downloads, plots, report
-from mrkit.paper.labels import BINARY_TRAITS
+from mrkit.paper import direction, downloads, plots, report
 from mrkit.paper.study import Study
 
-study = Study(data=data, panel_size=panel_size, seed=seed)
+study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
 X, Y = study.label(exposure), study.label(outcome)
-page = f"mr-{exposure}-to-{outcome}"
-binary_outcome = outcome in BINARY_TRAITS
 
 # %% [markdown]
 # ## Instruments and harmonisation
@@ -49,8 +47,7 @@ binary_outcome = outcome in BINARY_TRAITS
 
 # %%
 h = study.harmonised(exposure, outcome, p_threshold=p_threshold)
-kept = h[h["mr_keep"]]
-report.table(report.harmonisation_log(h), caption=f"Harmonisation of {X} instruments with {Y}: "
+report.table(report.harmonisation_log(h.attrs["log"]), caption=f"Harmonisation of {X} instruments with {Y}: "
              "number of variants at each step (STROBE-MR item 10a).")
 
 # %% [markdown]
@@ -61,27 +58,33 @@ report.table(report.harmonisation_log(h), caption=f"Harmonisation of {X} instrum
 # inverse-variance weighted mean of the per-variant Wald ratios,
 # $\hat\theta_{IVW} = \sum_j w_j \hat\beta_{Xj}\hat\beta_{Yj} \big/ \sum_j w_j \hat\beta_{Xj}^2$ with
 # $w_j = \sigma_{Yj}^{-2}$; for a binary outcome it is a log odds ratio and $\mathrm{OR} = e^{\hat\theta}$
-# (see {doc}`/book/methods`).
+# (see {doc}`/book/methods`). On any harmonised table, yours included, one call of the toolkit gives it:
 
 # %%
-results = mrkit.mr(h, methods=report.ALL_METHODS, convention=convention, seed=seed)
-het = mrkit.heterogeneity(h, convention=convention)
-pleio = mrkit.pleiotropy(h, convention=convention)
-presso = mr_presso(kept["beta.exposure"].to_numpy(), kept["se.exposure"].to_numpy(),
-                   kept["beta.outcome"].to_numpy(), kept["se.outcome"].to_numpy(),
-                   snp=kept["SNP"].tolist(), n_distributions=presso_n, seed=seed)
-steiger = steiger_directionality(kept)
-report.estimates_table(results, binary_outcome=binary_outcome, exposure=X, outcome=Y,
-                       units=study.units(exposure))
+mrkit.mr(h, methods=["ivw"], convention=convention)[["method", "nsnp", "estimate", "se", "p"]]
+
+# %% [markdown]
+# The page runs every method and diagnostic at once with `direction.analyse`, which calls `mrkit.mr`,
+# `mrkit.heterogeneity`, `mrkit.pleiotropy`, `mrkit.leave_one_out` and `mrkit.single_snp`, MR-PRESSO and
+# Steiger's test on the same table and keeps everything in one result, saved for the results and limitations
+# pages:
+
+# %%
+result = direction.analyse(h, study.trait(exposure), study.trait(outcome), convention=convention, seed=seed,
+                           presso_n=presso_n, planted=study.planted(exposure, outcome),
+                           parameters={"p_threshold": p_threshold, "data": data, "panel_size": panel_size,
+                                       "panel_seed": panel_seed},
+                           opengwas_queries=study.opengwas_queries())
+report.estimates_table(result)
 
 # %% tags=["remove-input"]
-display(Markdown(report.scale_note(exposure, outcome, study)))
+display(Markdown(report.scale_note(result)))
 
 # %% [markdown]
 # ## Heterogeneity, pleiotropy and direction
 
 # %% tags=["remove-input"]
-report.table(report.diagnostics_table(het, pleio, presso, steiger),
+report.table(report.diagnostics_table(result),
              caption="Cochran's Q (IVW) and Rücker's Q′ (MR-Egger) with their p-values; the MR-Egger intercept "
              "(average directional pleiotropy, outcome units per effect allele); I²_GX (reliability of MR-Egger); "
              "MR-PRESSO global test; Steiger directionality (variance explained in exposure and outcome).")
@@ -90,30 +93,17 @@ report.table(report.diagnostics_table(het, pleio, presso, steiger),
 # ## MR-PRESSO: before and after removing outliers
 
 # %% tags=["remove-input"]
-report.table(report.presso_table(presso, binary_outcome=binary_outcome),
-             caption=f"MR-PRESSO with {presso_n:,} simulated distributions (seed {seed}): IVW on all instruments "
-             "(raw) and without the outliers the outlier test found (corrected); the distortion test asks "
+report.table(report.presso_table(result),
+             caption=f"MR-PRESSO with {presso_n:,} simulated distributions (seed {result.seed}): IVW on all "
+             "instruments (raw) and without the outliers the outlier test found (corrected); the distortion test asks "
              "whether removing them changed the estimate.")
-display(Markdown(report.presso_note(presso)))
+display(Markdown(report.presso_note(result)))
 
 # %% [markdown]
 # ## Plots
 
 # %% tags=["remove-input"]
-single = mrkit.single_snp(h, convention=convention)
-loo = mrkit.leave_one_out(h, convention=convention)
-unit = report.effect_unit(outcome, study)
-figures = {
-    "scatter": plots.scatter(h, results, exposure=f"{X} ({study.units(exposure)})",
-                             outcome=f"{Y} ({study.units(outcome)})", egger_intercept=pleio["intercept"],
-                             methods=["ivw", "egger", "weighted_median", "penalised_weighted_median", "ml"],
-                             outliers=presso.outliers),
-    "forest": plots.forest(single, label_col="snp", xlabel=f"causal estimate ({unit} per unit {X})",
-                           summary=results[results["method"].isin(["ivw", "egger", "weighted_median"])]),
-    "funnel": plots.funnel(single, results, xlabel=f"Wald ratio ({unit} per unit {X})"),
-    "loo": plots.forest(loo, label_col="snp", xlabel=f"IVW estimate without the variant ({unit})",
-                        summary=results[results["method"] == "ivw"]),
-}
+figures = plots.direction_figures(result)
 csv_names = {"scatter": "harmonised", "forest": "forest-single-snp", "funnel": "funnel-single-snp",
              "loo": "leave-one-out"}
 for key, fig in figures.items():
@@ -162,10 +152,5 @@ for key, fig in figures.items():
 # ## Summary
 
 # %% tags=["remove-input"]
-display(Markdown(report.direction_summary(results, het, pleio, presso, steiger, exposure=exposure,
-                                          outcome=outcome, study=study, binary_outcome=binary_outcome)))
-out = Path(results_dir)
-out.mkdir(parents=True, exist_ok=True)
-report.save_direction(out / f"{page}.json", results=results, het=het, pleio=pleio, presso=presso,
-                      steiger=steiger, harmonised=h, exposure=exposure, outcome=outcome, study=study,
-                      p_threshold=p_threshold, convention=convention)
+display(Markdown(report.direction_summary(result)))
+result.save(Path(results_dir) / f"{result.page}.json")

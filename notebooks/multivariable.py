@@ -11,9 +11,12 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 data = "synthetic"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 n_boot = 10000
 
 # %% tags=["remove-cell"]
@@ -25,7 +28,7 @@ from mrkit.paper import multivariable as mvp
 from mrkit.paper import report
 from mrkit.paper.study import Study
 
-study = Study(data=data, panel_size=panel_size, seed=seed)
+study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
 SLEEP = ["insomnia", "sleep_duration", "daytime_sleepiness"]
 sleep = mvp.mv_analysis(study, SLEEP, "lbp", n_boot=n_boot, seed=seed)
 comparison = mvp.comparison_table(sleep, study)

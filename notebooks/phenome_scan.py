@@ -11,9 +11,12 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 data = "synthetic"
 panel_size = "small"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 n_traits = 200
 n_planted = 12
@@ -49,7 +52,8 @@ from mrkit.paper import labels, phenome_scan, report
 
 # %%
 scan = phenome_scan.run_phenome_scan(Path(results_dir) / "phenome-scan", n_traits=n_traits, n_planted=n_planted,
-                                     size=panel_size, seed=seed, workers=workers)
+                                     size=panel_size, panel_seed=panel_seed, seed=seed,
+                                     workers=workers)
 print(scan["report"])
 
 # %% tags=["remove-input"]

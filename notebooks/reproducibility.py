@@ -11,26 +11,27 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 data = "synthetic"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 
 # %% tags=["remove-cell"]
-import json
 import platform
-import tomllib
 from importlib.metadata import version
-from pathlib import Path
 
 import pandas as pd
 from IPython.display import Markdown, display
 
-from mrkit.book.fingerprint import analysis_code_hash
-from mrkit.paper import opengwas_data, report
+from mrkit.paper import direction, opengwas_data, report, reproducibility
 from mrkit.paper.study import Study
 
-study = Study(data=data, panel_size=panel_size, seed=seed)
+study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
+plan = reproducibility.read_plan("book/runplan.toml")
+directions = direction.load_directions(results_dir)
 
 # %% [markdown]
 # ## Software
@@ -47,43 +48,44 @@ report.table(versions, caption="Software that executed this build: package and v
 
 # %% tags=["remove-input"]
 display(Markdown(f"The analysis code (`src/mrkit`, without the book machinery) has the SHA-256 fingerprint "
-                 f"`{analysis_code_hash()[:16]}…`; a page is re-executed whenever it changes."))
+                 f"`{reproducibility.analysis_code_hash()[:16]}…`; a page is re-executed whenever it changes."))
 
 # %% [markdown]
 # ## Seeds and settings
 #
-# Every random draw (bootstrap standard errors, MR-PRESSO's simulated distributions, the synthetic panel) is
-# seeded from the run plan's `seed` parameter, and every result row records the seed it used.
+# Two seeds, each with one default in `mrkit`: `seed` draws the random numbers of an analysis (bootstrap standard
+# errors, MR-PRESSO's simulated distributions, the teaching chapters' simulations), and `panel_seed` picks the
+# synthetic panel, i.e. the data. Changing `seed` re-uses the panel and its cached tables and changes only the
+# draws; changing `panel_seed` generates another panel. Every result row records the seed it used.
 
 # %% tags=["remove-input"]
-plan = tomllib.loads(Path("book/runplan.toml").read_text())
-display(report.table(pd.DataFrame([{"parameter": k, "value": str(v)} for k, v in plan["defaults"].items()]),
-                     caption="Default parameters of every page of the run plan (book/runplan.toml)."))
-if data != plan["defaults"].get("data"):
-    display(Markdown(f"This build ran its data pages with `data = \"{data}\"` (`mrkit book --data {data}`) instead of the "
-                     "plan's default."))
+defaults = reproducibility.plan_defaults(plan)
+display(report.table(reproducibility.defaults_table(plan),
+                     caption="Default parameters of every page of the run plan (book/runplan.toml; seed and "
+                     "panel_seed are mrkit's defaults where the plan sets none)."))
+if data != defaults.get("data"):
+    display(Markdown(f"This build ran its data pages with `data = \"{data}\"` (`mrkit book --data {data}`) instead "
+                     "of the plan's default."))
 
 # %% tags=["remove-input"]
-runs = []
-for spec in plan["run"]:
-    for params in spec.get("for_each", [{}]):
-        runs.append({"notebook": spec["notebook"], "page id": spec["id"].format(**{**spec.get("parameters", {}), **params}),
-                     "parameters": ", ".join(f"{k}={v}" for k, v in {**spec.get("parameters", {}), **params}.items())})
-report.table(pd.DataFrame(runs), caption="The run plan: each executed page of the book, the notebook it runs and "
-             "the parameters it is given (on top of the defaults).")
+report.table(reproducibility.runs_table(plan), caption="The run plan: each executed page of the book, the notebook "
+             "it runs and the parameters it is given (on top of the defaults).")
+
+# %% tags=["remove-input"]
+report.table(reproducibility.direction_settings_table(directions),
+             caption="What each MR page's saved result records: the direction, the convention, the seed of its "
+             "random draws, the data and the synthetic panel's seed, the p-value threshold of the instruments, "
+             "MR-PRESSO's simulated distributions and the number of instruments used.")
 
 # %% [markdown]
 # ## Data
 
 # %% tags=["remove-input"]
 if study.folder is not None:
-    manifest = json.loads((study.folder / "manifest.json").read_text())
-    files = manifest.get("files", {})
-    rows = [{"file": name, "bytes": info.get("bytes"), "sha256": info.get("sha256")}
-            for name, info in (files.items() if isinstance(files, dict) else ((f["name"], f) for f in files))]
-    display(report.table(pd.DataFrame(rows), caption=f"Files of the synthetic panel (size {panel_size}, seed "
-                         f"{manifest.get('seed', seed)}): name, size in bytes and SHA-256 checksum. The same seed "
-                         "gives the same bytes."))
+    files, manifest = reproducibility.panel_files_table(study.folder)
+    display(report.table(files, caption=f"Files of the synthetic panel (size {panel_size}, panel seed "
+                         f"{manifest.get('seed', panel_seed)}): name, size in bytes and SHA-256 checksum. The same "
+                         "panel seed gives the same bytes."))
 elif data == "opengwas":
     queries = opengwas_data.queries_table(results_dir)
     display(Markdown(f"This build was computed on data from the OpenGWAS API ({len(queries)} answers). Each answer is "
@@ -108,14 +110,18 @@ else:
 # make book
 # ```
 #
-# Re-run one page with other parameters (papermill), for example insomnia → LBP under the
-# MendelianRandomization conventions:
+# Re-run one page with other parameters (papermill), for example insomnia → LBP with other random draws
+# (`seed`: bootstraps and MR-PRESSO) on the same synthetic panel, which is re-used from the cache:
 #
 # ```sh
 # .venv/bin/jupytext --to ipynb -o /tmp/mr.ipynb notebooks/mr_analysis.py
-# .venv/bin/papermill /tmp/mr.ipynb /tmp/mr-out.ipynb -p exposure insomnia -p outcome lbp \
-#     -p convention mendelianrandomization -p results_dir /tmp
+# .venv/bin/papermill /tmp/mr.ipynb /tmp/mr-seed.ipynb -p exposure insomnia -p outcome lbp \
+#     -p seed 1 -p results_dir /tmp/mr-seed
 # ```
+#
+# Change one thing at a time: `-p convention mendelianrandomization` (same data and draws, the other package's
+# conventions) or `-p panel_seed 2` (other synthetic data: a new panel is generated once, about 200 MB at full
+# size).
 #
 # Run on the real GWAS files: download them (or point `data/sources.toml` at local copies), then set
 # `data = "real"` in the `[defaults]` of `book/runplan.toml` and build:

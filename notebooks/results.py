@@ -11,9 +11,12 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 data = "synthetic"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 
 # %% tags=["remove-cell"]
@@ -23,11 +26,11 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit.paper import downloads, report
+from mrkit.paper import direction, downloads, report
 from mrkit.paper.study import Study
 
-study = Study(data=data, panel_size=panel_size, seed=seed)
-directions = report.load_directions(results_dir)
+study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
+directions = direction.load_directions(results_dir)
 t = report.directions_table(directions, "ivw")
 published = report.published_results()
 n_tests = len(t)

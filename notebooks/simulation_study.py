@@ -11,9 +11,12 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 data = "none"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 quick = False
 scenario = "all"
@@ -29,7 +32,6 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from mrkit.paper import downloads, labels, report, simulation_study
-from mrkit.simulate.scenarios import SCENARIOS as SCENARIO_DESCRIPTIONS
 
 # %% [markdown]
 # ## Why simulate
@@ -66,12 +68,7 @@ from mrkit.simulate.scenarios import SCENARIOS as SCENARIO_DESCRIPTIONS
 
 # %% tags=["remove-input"]
 chosen = list(simulation_study.SCENARIOS) if scenario == "all" else [scenario]
-report.table(pd.DataFrame({"scenario": [simulation_study.SCENARIO_LABELS[s] for s in chosen],
-                           "key (parameter `scenario`)": chosen,
-                           "what is simulated": [SCENARIO_DESCRIPTIONS[s] for s in chosen],
-                           "settings changed": [", ".join(f"{k} = {v}" for k, v in
-                                                          simulation_study.SCENARIO_SETTINGS.get(s, {}).items())
-                                                or "defaults" for s in chosen]}),
+report.table(simulation_study.scenario_table(chosen),
              caption="Simulated scenarios. Defaults of simulate_mr_summary: 30 % of the instruments are "
              "pleiotropic where pleiotropy is simulated; the weak scenarios have a mean F statistic of 10; "
              "the overlap scenario uses one sample for both GWAS with an exposure-outcome correlation of 0.4.")

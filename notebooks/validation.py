@@ -11,9 +11,12 @@
 # ---
 
 # %% tags=["parameters"]
+from mrkit.paper import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
 data = "none"
 panel_size = "full"
-seed = 314159265
+panel_seed = DEFAULT_PANEL_SEED
+seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 presso_n = 3000
 
@@ -24,7 +27,6 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from mrkit.methods.presso import mr_presso
 from mrkit.paper import report, validation
 
 vdir = validation.shared_validation_dir()
@@ -128,9 +130,7 @@ if len(comparison) and comparison["dataset"].nunique() > 1:
 
 # %% tags=["remove-input"]
 if vdir is not None:
-    sim = pd.read_csv(vdir / "mrpresso_summarystats_simulated.csv")
-    pr = mr_presso(sim["E1_effect"], sim["E1_se"], sim["Y_effect"], sim["Y_se"], n_distributions=presso_n,
-                   seed=seed)
+    pr = validation.presso_simulated_example(vdir, presso_n=presso_n, seed=seed)
     display(report.table(pr.main_table(), caption=f"MR-PRESSO on the simulated example (E1 -> Y, "
                          f"{presso_n:,} distributions, seed {seed}): IVW on all 50 variants and without the "
                          "outliers (estimate, SD, t statistic and p-value as MR-PRESSO prints them)."))

@@ -155,3 +155,66 @@ def test_every_layer_package_says_what_it_holds_and_may_import():
     for layer in LAYERS[1:-1] + ["commands"]:
         doc = ast.get_docstring(ast.parse((PACKAGE / layer / "__init__.py").read_text()))
         assert doc and "import" in doc.lower(), f"mrkit.{layer} needs a docstring saying what it may import"
+
+
+# --- notebooks: above the paper layer -------------------------------------------------------------------------
+NOTEBOOKS = PACKAGE.parents[1] / "notebooks"
+
+
+def public_api() -> set[str]:
+    """The names of ``mrkit.__all__`` (read from the source: nothing is imported)."""
+    for node in ast.parse((PACKAGE / "__init__.py").read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    raise AssertionError("mrkit/__init__.py has no __all__")
+
+
+def notebook_violations(path: Path, api: set[str]) -> list[str]:
+    """Every use in a notebook of mrkit below ``mrkit.paper`` other than the public API (``mrkit.mr`` etc.):
+    imports (``import mrkit.methods``, ``from mrkit.gwas import ...``, ``from mrkit import <not public>``) and
+    attributes of the package (``mrkit.methods.presso`` after ``import mrkit``)."""
+    allowed = api | {"paper", "__version__"}
+
+    def above(module: str) -> bool:
+        return module == "mrkit" or module == "mrkit.paper" or module.startswith("mrkit.paper.")
+
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out += [f"{path.name}:{node.lineno}: import {a.name}" for a in node.names
+                    if a.name.split(".")[0] == "mrkit" and not above(a.name)]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "mrkit" and not node.level:
+            if node.module == "mrkit":
+                out += [f"{path.name}:{node.lineno}: from mrkit import {a.name}" for a in node.names
+                        if a.name not in allowed]
+            elif not above(node.module):
+                out.append(f"{path.name}:{node.lineno}: from {node.module} import ...")
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "mrkit"
+              and node.attr not in allowed):
+            out.append(f"{path.name}:{node.lineno}: mrkit.{node.attr}")
+    return out
+
+
+def test_notebooks_use_only_the_paper_layer_and_the_public_api():
+    notebooks = sorted(NOTEBOOKS.glob("*.py"))
+    assert len(notebooks) >= 10
+    api = public_api()
+    violations = [v for nb in notebooks for v in notebook_violations(nb, api)]
+    assert not violations, "notebooks reaching below mrkit.paper (move the logic into mrkit.paper):\n" + "\n".join(
+        violations)
+
+
+def test_notebook_check_can_fail(tmp_path):
+    """Deeper imports and attributes are reported; the paper layer and the public API are not."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("import mrkit\nimport mrkit.gwas.harmonise\nfrom mrkit.methods.presso import mr_presso\n"
+                   "from mrkit import rng\nfrom mrkit.book.fingerprint import analysis_code_hash\n"
+                   "x = mrkit.methods.steiger\n")
+    found = notebook_violations(bad, {"mr", "heterogeneity"})
+    assert found == ["bad.py:2: import mrkit.gwas.harmonise", "bad.py:3: from mrkit.methods.presso import ...",
+                     "bad.py:4: from mrkit import rng", "bad.py:5: from mrkit.book.fingerprint import ...",
+                     "bad.py:6: mrkit.methods"]
+    good = tmp_path / "good.py"
+    good.write_text("import mrkit\nimport mrkit.paper.study\nfrom mrkit import mr\nfrom mrkit.paper import report\n"
+                    "from mrkit.paper.direction import analyse\nmrkit.mr(h)\nmrkit.heterogeneity(h)\n")
+    assert notebook_violations(good, {"mr", "heterogeneity"}) == []

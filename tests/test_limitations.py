@@ -1,10 +1,19 @@
 """The limitations page's numbers: achieved power, the overlap-bias simulation, direction tables."""
 import math
 
+import pandas as pd
 import pytest
 from scipy import stats
 
-from mrkit.paper.limitations import achieved_power, overlap_simulation, pleiotropy_table, power_table, steiger_table
+from mrkit.paper.direction import DirectionResult, InstrumentSummary, Pleiotropy, Presso, Steiger, Trait
+from mrkit.paper.limitations import (
+    achieved_power,
+    overlap_simulation,
+    pleiotropy_table,
+    power_table,
+    steiger_table,
+    strength_table,
+)
 from mrkit.paper.report import published_results
 
 
@@ -34,20 +43,22 @@ def test_overlap_simulation_shows_dilution_without_overlap_and_pull_with_it():
 class _Study:
     sources = {}
 
-    @staticmethod
-    def label(t):
-        return t
-
 
 def _direction(exposure, outcome, se):
-    return {"exposure": exposure, "outcome": outcome,
-            "methods": [{"method": "ivw", "estimate": 0.1, "se": se, "nsnp": 12}],
-            "heterogeneity": [{"method": "ivw", "q": 10.0, "df": 11, "p": 0.5}],
-            "pleiotropy": {"intercept": 0.001, "p": 0.8, "i2gx": 0.95},
-            "presso": {"global_p": 0.3, "outliers": ["a"]},
-            "steiger": {"r2_exposure": 0.01, "r2_outcome": 0.001, "correct_causal_direction": True,
-                        "steiger_pval": 1e-5},
-            "instruments": {"r2_exposure": 0.01, "samplesize_outcome": 177_860}}
+    """A saved direction with hand-set numbers (what the tables must carry through unchanged)."""
+    empty = pd.DataFrame()
+    return DirectionResult(
+        exposure=Trait(exposure, exposure), outcome=Trait(outcome, outcome, binary=outcome == "lbp"),
+        convention="twosamplemr", seed=1, parameters={}, harmonised=empty,
+        estimates=pd.DataFrame({"method": ["ivw"], "estimate": [0.1], "se": [se], "nsnp": [12]}),
+        heterogeneity=pd.DataFrame({"method": ["ivw"], "q": [10.0], "df": [11], "p": [0.5]}),
+        pleiotropy=Pleiotropy(intercept=0.001, se=0.01, p=0.8, i2gx=0.95),
+        presso=Presso(global_rss=12.0, global_p=0.3, global_p_text="0.3", n_distributions=1000, seed=1,
+                      outliers=["a"], raw=None, corrected=None),
+        steiger=Steiger(r2_exposure=0.01, r2_outcome=0.001, z=4.0, steiger_pval=1e-5, correct_causal_direction=True),
+        leave_one_out=empty, single_snp=empty,
+        instruments=InstrumentSummary(nsnp=12, mean_f=40.0, r2_exposure=0.01, samplesize_outcome=177_860),
+        harmonisation_log={})
 
 
 def test_power_table_uses_the_published_effect_where_there_is_one():
@@ -61,7 +72,18 @@ def test_power_table_uses_the_published_effect_where_there_is_one():
 
 def test_diagnostic_tables_carry_the_saved_numbers():
     dirs = [_direction("insomnia", "lbp", 0.2)]
-    p = pleiotropy_table(dirs, _Study())
-    assert p.loc[0, "PRESSO outliers"] == 1 and p.loc[0, "I²_GX"] == 0.95
-    s = steiger_table(dirs, _Study())
+    p = pleiotropy_table(dirs)
+    assert p.loc[0, "PRESSO outliers"] == 1 and p.loc[0, "I²_GX"] == 0.95 and p.loc[0, "Q p"] == 0.5
+    assert p.loc[0, "direction"] == "insomnia → lbp"
+    s = steiger_table(dirs)
     assert s.loc[0, "p"] == 1e-5 and bool(s.loc[0, "direction as assumed"])
+    f = strength_table(dirs)
+    assert f.loc[0, "mean F"] == 40.0 and f.loc[0, "approx. relative bias towards null (1/F)"] == 1 / 40
+
+
+def test_diagnostic_tables_say_what_is_missing_without_presso_or_steiger():
+    d = _direction("insomnia", "lbp", 0.2)
+    d.presso = d.steiger = None
+    p, s = pleiotropy_table([d]), steiger_table([d])
+    assert p.loc[0, "PRESSO outliers"] == 0 and p.loc[0, "PRESSO global p"] is None
+    assert s.loc[0, "p"] is None

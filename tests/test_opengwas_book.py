@@ -36,9 +36,10 @@ from fake_opengwas_data import cache_with_panels, panel_datasets
 import mrkit
 import mrkit.gwas.opengwas as og
 from mrkit.book.pipeline import DEFAULT_PLAN, Layout, build_book
-from mrkit.paper.report import ALL_METHODS
+from mrkit.paper.direction import METHODS, DirectionResult
 from mrkit.paper.study import Study
 from mrkit.paths import PROJECT_ROOT
+from mrkit.rng import DEFAULT_SEED
 
 pytestmark = pytest.mark.book
 
@@ -129,16 +130,16 @@ def test_estimates_are_the_file_paths(built):
     on_files = Study(panel_size="small")
     results = built["layout"].results
     for exposure, outcome, threshold in DIRECTIONS:
-        saved = json.loads((results / f"mr-{exposure}-to-{outcome}.json").read_text())
-        assert saved["data"] == "opengwas" and saved["opengwas_queries"]
+        saved = DirectionResult.load(results / f"mr-{exposure}-to-{outcome}.json")
+        assert saved.parameters["data"] == "opengwas" and saved.opengwas_queries
         h = on_files.harmonised(exposure, outcome, threshold)
-        assert saved["harmonisation_log"] == h.attrs["log"]
-        want = mrkit.mr(h, methods=ALL_METHODS, convention="twosamplemr", seed=314159265)
-        got = {row["method"]: row for row in saved["methods"]}
+        assert saved.harmonisation_log == h.attrs["log"]
+        want = mrkit.mr(h, methods=list(METHODS), convention="twosamplemr", seed=DEFAULT_SEED)
         for row in want.to_dict("records"):
+            got = saved.method(row["method"])
             for key in ("estimate", "se", "nsnp"):
-                w, g = row[key], got[row["method"]][key]
-                assert (g is None and math.isnan(w)) or g == w, (exposure, row["method"], key, g, w)
+                w, g = row[key], got[key]
+                assert (math.isnan(g) and math.isnan(w)) or g == w, (exposure, row["method"], key, g, w)
 
 
 def test_more_than_100_instruments_went_through_associations_within_the_server_s_limits(built):
@@ -147,8 +148,8 @@ def test_more_than_100_instruments_went_through_associations_within_the_server_s
     sent = [v for r in lbp for v in r.body["variant"]]
     assert len(set(sent)) == len(sent) > 100  # insomnia's instruments, each asked once
     assert [len(r.body["variant"]) for r in lbp] == [64, 64, len(sent) - 128]
-    saved = json.loads((results / "mr-insomnia-to-lbp.json").read_text())
-    assert max(row["nsnp"] for row in saved["methods"]) > 100  # and they reached the estimates
+    saved = DirectionResult.load(results / "mr-insomnia-to-lbp.json")
+    assert saved.estimates["nsnp"].max() > 100  # and they reached the estimates
     assert all(r.status == 200 for r in api.requests())  # the strict fake refused nothing
     assert all(len(r.body["variant"]) * len(r.body["id"]) <= 64 for r in api.requests("associations"))
     assert all(0 < r.body["pval"] <= 0.01 for r in api.requests("tophits"))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-study_mod = pytest.importorskip("mrkit.paper.study")
 from mrkit.paper import multivariable as mvp
+from mrkit.paper import study as study_mod
 
 SLEEP = ["insomnia", "sleep_duration", "daytime_sleepiness"]
 

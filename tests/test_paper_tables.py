@@ -3,12 +3,14 @@ convention) and every table and figure can write its data as a CSV beside the pa
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from mrkit.paper import downloads, report
+from mrkit.paper.direction import Trait
 from mrkit.paper.tables import Table, breakable, column_decimals, column_format, format_p, is_p_column, styled
 
 
@@ -89,8 +91,8 @@ def test_estimates_table_keeps_what_a_reader_needs_and_folds_the_conventions():
         "ci_lower": [0.348, 0.141, 0.445], "ci_upper": [0.969, 2.041, 0.911], "p": [3.2e-5, 0.025, 1.2e-8],
         "nsnp": [41, 41, 41], "se_model": ["random_floored", "random_floored", "hessian"],
         "distribution": ["normal", "t(39)", "normal"], "note": ["", "", "Nelder-Mead reached maxit"]})
-    t = report.estimates_table(results, binary_outcome=True, exposure="Insomnia", outcome="Low back pain",
-                               units="score 1-3")
+    insomnia, lbp = Trait("insomnia", "Insomnia", "score 1-3"), Trait("lbp", "Low back pain", "log odds", True)
+    t = report.estimates_table(SimpleNamespace(estimates=results, exposure=insomnia, outcome=lbp))
     assert list(t.data.columns) == ["method", "SNPs", "OR", "95% CI", "p"]
     html = t._repr_html_()
     # OR = exp(0.658) = 1.931 and its CI exp(0.348) to exp(0.969) = 1.416 to 2.635, to common decimals
@@ -99,7 +101,7 @@ def test_estimates_table_keeps_what_a_reader_needs_and_folds_the_conventions():
     details = html[html.index("<details"):]
     assert "SE model" in details and "random_<wbr>floored" in details and "t(39)" in details
     assert ">SE model</th>" in details and ">SE model</th>" not in html[:html.index("<details")]
-    continuous = report.estimates_table(results, binary_outcome=False, exposure="LBP", outcome="Insomnia")
+    continuous = report.estimates_table(SimpleNamespace(estimates=results, exposure=lbp, outcome=insomnia))
     assert list(continuous.data.columns) == ["method", "SNPs", "β", "95% CI", "p"]
 
 
@@ -152,12 +154,11 @@ def test_figure_csv_needs_a_figure_with_data(tmp_path):
 def test_presso_global_p_of_zero_is_shown_as_below_one_over_n():
     """MR-PRESSO's empirical p is the share of n simulated RSS above the observed one; none above means
     p < 1/n, which R's MR-PRESSO prints as "<1/n" (mr_presso, GlobalTest$Pvalue). Never "0"."""
-    from types import SimpleNamespace
-
     het = pd.DataFrame({"method": ["ivw"], "q": [40.0], "df": [20], "p": [0.005]})
-    pleio = {"intercept": 0.01, "p": 0.4, "i2gx": 0.95}
+    pleio = SimpleNamespace(intercept=0.01, p=0.4, i2gx=0.95)
     for p, shown in ((0.0, "< 0.00033"), (0.0123, "0.012")):
         presso = SimpleNamespace(global_rss=55.0, global_p=p, n_distributions=3000)
-        table = report.diagnostics_table(het, pleio, presso, None)
+        result = SimpleNamespace(heterogeneity=het, pleiotropy=pleio, presso=presso, steiger=None)
+        table = report.diagnostics_table(result)
         row = table[table["diagnostic"] == "MR-PRESSO global RSS"].iloc[0]
         assert format_p(row["p"]) == shown

@@ -309,6 +309,6 @@ def test_cli_prints_the_folder_and_timing(tmp_path, panel, capsys):
 
     folder = tmp_path / "cli"
     shutil.copytree(panel, folder)
-    assert main(["simulate", "--size", "small", "--seed", str(SEED), "--out", str(folder), "--verify"]) == 0
+    assert main(["simulate", "--size", "small", "--panel-seed", str(SEED), "--out", str(folder), "--verify"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == str(folder) and out[1].startswith(f"mrkit simulate: small panel, seed {SEED}, ready in ")
+    assert out[0] == str(folder) and out[1].startswith(f"mrkit simulate: small panel, panel seed {SEED}, ready in ")

@@ -18,8 +18,10 @@ import math
 
 import pytest
 
-mrkit = pytest.importorskip("mrkit")
-study_mod = pytest.importorskip("mrkit.paper.study", reason="mrkit.paper.study not available")
+import mrkit
+from mrkit.paper import direction
+from mrkit.paper import study as study_mod
+from mrkit.rng import DEFAULT_PANEL_SEED
 
 SLEEP = ("insomnia", "sleep_duration", "short_sleep", "long_sleep", "daytime_sleepiness")
 DIRECTIONS = tuple((e, "lbp", 5e-8) for e in SLEEP) + tuple(("lbp", o, 5e-6) for o in SLEEP)
@@ -32,13 +34,13 @@ PLANTED = {("insomnia", "lbp"): math.log(1.954), ("lbp", "insomnia"): math.log(1
 @pytest.fixture(scope="module")
 def study():
     """The default full panel's Study (one object shares reads and instruments across tests)."""
-    return study_mod.Study(panel_size="full")  # default seed: mrkit.rng.DEFAULT_SEED
+    return study_mod.Study(panel_size="full")  # default panel: mrkit.rng.DEFAULT_PANEL_SEED
 
 
 @pytest.fixture(scope="module")
 def results(study):
     """IVW of all ten directions on the default full panel."""
-    assert study.seed is None
+    assert study.panel_seed is None
     out = {}
     for exposure, outcome, threshold in DIRECTIONS:
         h = study.harmonised(exposure, outcome, threshold)
@@ -52,7 +54,7 @@ def _covers(row, value: float) -> bool:
 
 def test_panel_is_the_default_seed_and_plants_the_published_effects(results):
     truth, _ = results
-    assert truth["seed"] == mrkit.rng.DEFAULT_SEED and truth["size"] == "full"
+    assert truth["seed"] == DEFAULT_PANEL_SEED and truth["size"] == "full"
     for (exposure, outcome), beta in PLANTED.items():
         assert truth["causal_effects"][f"{exposure}->{outcome}"]["beta"] == pytest.approx(beta)
     # issue 13: BMI joins the panel (BMI -> LBP, and mediating part of insomnia -> LBP); a truth beta is the
@@ -91,23 +93,16 @@ def test_null_directions_are_not_significant_after_bonferroni(results, exposure,
 
 def test_results_page_table_has_the_ten_directions_with_truth_and_correction(study, tmp_path_factory):
     """What the MR pages save and the results page reads back: ten directions, planted truth, adjusted p."""
-    from mrkit.methods.presso import mr_presso
-    from mrkit.methods.steiger import steiger_directionality
     from mrkit.paper import report
 
     out = tmp_path_factory.mktemp("results")
     for exposure, outcome, threshold in DIRECTIONS:
         h = study.harmonised(exposure, outcome, threshold)
-        kept = h[h["mr_keep"]]
-        presso = mr_presso(kept["beta.exposure"].to_numpy(), kept["se.exposure"].to_numpy(),
-                           kept["beta.outcome"].to_numpy(), kept["se.outcome"].to_numpy(),
-                           snp=kept["SNP"].tolist(), n_distributions=500, seed=1)
-        report.save_direction(out / f"mr-{exposure}-to-{outcome}.json",
-                              results=mrkit.mr(h, methods=["ivw", "egger"], seed=1),
-                              het=mrkit.heterogeneity(h), pleio=mrkit.pleiotropy(h), presso=presso,
-                              steiger=steiger_directionality(kept), harmonised=h, exposure=exposure,
-                              outcome=outcome, study=study, p_threshold=threshold, convention="twosamplemr")
-    table = report.directions_table(report.load_directions(out))
+        result = direction.analyse(h, study.trait(exposure), study.trait(outcome), seed=1, presso_n=500,
+                                   methods=["ivw", "egger"], planted=study.planted(exposure, outcome),
+                                   parameters={"p_threshold": threshold})
+        result.save(out / f"{result.page}.json")
+    table = report.directions_table(direction.load_directions(out))
     assert len(table) == 10
     assert set(zip(table["exposure"], table["outcome"])) == {(e, o) for e, o, _ in DIRECTIONS}
     planted = dict(zip(zip(table["exposure"], table["outcome"]), table["planted"]))

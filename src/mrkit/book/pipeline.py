@@ -94,7 +94,7 @@ def default_data_fingerprint(params: dict[str, Any]) -> str:
     from ..paper.datasets import prepare
 
     return prepare(data=params.get("data", "synthetic"), panel_size=params.get("panel_size", "full"),
-                   seed=params.get("seed"))
+                   panel_seed=params.get("panel_seed"))
 
 
 def _load() -> float:
@@ -206,7 +206,7 @@ def _timings(layout: Layout) -> dict[str, float]:
 
 
 def _data_signature(params: dict[str, Any]) -> str:
-    return json.dumps({k: params.get(k) for k in ("data", "panel_size", "seed")}, sort_keys=True)
+    return json.dumps({k: params.get(k) for k in ("data", "panel_size", "panel_seed")}, sort_keys=True)
 
 
 def _data_label(params: dict[str, Any]) -> str:

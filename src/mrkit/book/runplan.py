@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import MRKitError
 from ..paper.labels import TRAIT_LABELS
+from ..paper.reproducibility import plan_defaults
 
 
 class PlanError(MRKitError):
@@ -85,7 +86,7 @@ def load_plan(path: Path, profile: str = "full", root: Path | None = None) -> Pl
         raise PlanError(f"{path}: not valid TOML: {exc}") from None
     # the study's trait labels; a plan may add its own keys in a [labels] table
     labels = {**TRAIT_LABELS, **{str(k): str(v) for k, v in raw.get("labels", {}).items()}}
-    defaults = dict(raw.get("defaults", {}))
+    defaults = plan_defaults(raw)  # seed and panel_seed default to mrkit's own (mrkit.rng)
     profiles = raw.get("profiles", {})
     if profile not in profiles and profile != "full":
         raise PlanError(f"{path}: unknown profile {profile!r}; the plan has {sorted(profiles) or 'none'}")

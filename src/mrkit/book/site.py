@@ -62,8 +62,8 @@ def data_banner(params: dict[str, Any], api: dict[str, Any] | None = None) -> st
     if params.get("data", "synthetic") == "synthetic":
         return (":::{admonition} Synthetic data\n:class: warning\n"
                 f"This page was computed on the **synthetic default panel** (size `{params.get('panel_size', 'full')}`, "
-                f"seed `{params.get('seed')}`), a simulated stand-in calibrated to the study's GWAS sources. "
-                "Its numbers are not the published study's; see {doc}`/book/data` for what is simulated "
+                f"panel seed `{params.get('panel_seed')}`), a simulated stand-in calibrated to the study's GWAS "
+                "sources. Its numbers are not the published study's; see {doc}`/book/data` for what is simulated "
                 "and how to run on the real GWAS files.\n:::")
     return (":::{admonition} Real GWAS data\n:class: note\n"
             "This page was computed on the real GWAS summary statistics listed in `data/sources.toml`.\n:::")
@@ -80,8 +80,8 @@ def data_statement(params: dict[str, Any], api: dict[str, Any] | None = None) ->
                 "statistics** listed in `data/sources.toml`.\n:::")
     return (":::{warning}\n:class: mrkit-data-statement\nThis build was computed on the **synthetic default panel** "
             "(size "
-            f"`{params.get('panel_size', 'full')}`, seed `{params.get('seed')}`): simulated GWAS summary statistics "
-            "calibrated to the study, with causal effects planted at the published estimates. Its numbers test "
+            f"`{params.get('panel_size', 'full')}`, panel seed `{params.get('panel_seed')}`): simulated GWAS summary "
+            "statistics calibrated to the study, with causal effects planted at the published estimates. Its numbers test "
             "the pipeline, they are not the study's results. See {doc}`/book/data`.\n:::")
 
 

@@ -9,7 +9,8 @@ holds what they would otherwise repeat, so that the notebooks only narrate and p
   :mod:`.datasets`; the OpenGWAS side of the analysis and its provenance: :mod:`.opengwas_data`
 * the analysis path, trait file -> harmonised instruments: :mod:`.study`; its per-trait tables kept on disk
   across pages and builds (Parquet, keyed by the data fingerprint and the code): :mod:`.study_cache`
-* tables, numbers in prose, saved results of each direction: :mod:`.report`; figures: :mod:`.plots`
+* the analysis of one MR direction as one result that saves and loads itself (a versioned file):
+  :mod:`.direction`; tables and numbers in prose: :mod:`.report`; figures: :mod:`.plots`
 * how a table reads (alignment, decimals, caption and notes): :mod:`.tables`; the data behind each
   figure and table as CSV files beside the page: :mod:`.downloads`
 * the limitations analysis (sample overlap, power): :mod:`.limitations`
@@ -17,4 +18,12 @@ holds what they would otherwise repeat, so that the notebooks only narrate and p
   :mod:`.harmonisation_examples`, the conventions compared :mod:`.convention_comparison`, the
   validation appendix against R :mod:`.validation`
 * beyond the paper: the phenome-wide scan and its false discovery rate against the truth :mod:`.phenome_scan`
+* what a build ran on: the code fingerprint, the run plan's defaults and runs, the panel's files, the seeds
+  and settings of each MR page :mod:`.reproducibility`
+
+The two seeds (``DEFAULT_SEED``: an analysis's random draws; ``DEFAULT_PANEL_SEED``: which synthetic panel) are
+re-exported from :mod:`mrkit.rng` for the notebooks' parameters.
 """
+from ..rng import DEFAULT_PANEL_SEED, DEFAULT_SEED
+
+__all__ = ["DEFAULT_SEED", "DEFAULT_PANEL_SEED"]

@@ -3,6 +3,7 @@ method by method, with what differs."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 
 from ..rng import resolve_seed
 
-__all__ = ["CONVENTION_METHODS", "convention_comparison"]
+__all__ = ["CONVENTION_METHODS", "convention_comparison", "example_data"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -45,3 +46,17 @@ def convention_comparison(data: Any, *, seed: int | None = None,
                                        differs("se_tsmr", "se_mr"), differs("p_tsmr", "p_mr"))]
     out.attrs["seed"] = used
     return out
+
+
+def example_data(validation_dir: Path | None, *, seed: int | None = None) -> tuple[pd.DataFrame, str]:
+    """The chapter's data and where they come from: the LDL-c and CHD example of MendelianRandomization from the
+    validation folder (``harmonised/lipids_chd_ldlc.csv``), or, without that folder, a simulated stand-in of 28
+    variants with balanced pleiotropy (:func:`mrkit.simulate.scenarios.simulate_mr_summary`, ``seed``)."""
+    if validation_dir is not None:
+        return (pd.read_csv(Path(validation_dir) / "harmonised" / "lipids_chd_ldlc.csv"),
+                "the shared validation folder (harmonised/lipids_chd_ldlc.csv)")
+    from ..simulate.scenarios import simulate_mr_summary
+
+    used = resolve_seed(seed)
+    sim = simulate_mr_summary(1, 28, beta=0.5, scenario="balanced_pleiotropy", seed=used)
+    return sim.replicate(0), f"a simulated stand-in (seed {used})"

@@ -16,14 +16,19 @@ from ..errors import MRKitError
 DATA_CHOICES = ("synthetic", "real", "opengwas", "none")
 
 
-def prepare(data: str = "synthetic", panel_size: str = "full", seed: int | None = None) -> str:
-    """Make the data available and return a fingerprint that changes whenever the data change."""
+def prepare(data: str = "synthetic", panel_size: str = "full", panel_seed: int | None = None) -> str:
+    """Make the data available and return a fingerprint that changes whenever the data change.
+
+    ``panel_seed`` picks the synthetic panel (default :data:`mrkit.rng.DEFAULT_PANEL_SEED`); its fingerprint is
+    the hash of the panel's manifest, which records the panel seed, the size, the calibration, the generator
+    code and every file's checksum. The seed of an analysis's random draws is not part of the data.
+    """
     if data == "none":
         return "none"
     if data == "synthetic":
         from ..simulate import ensure_panel
 
-        folder = ensure_panel(size=panel_size, seed=seed)
+        folder = ensure_panel(size=panel_size, seed=panel_seed)
         return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
     if data == "real":
         from ..gwas.sources import load_sources, resolve

@@ -2,13 +2,16 @@
 the bias that skipping harmonisation causes."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
 from ..methods.distributions import norm_sf
 from ..rng import make_rng, resolve_seed
 
-__all__ = ["harmonisation_cases", "harmonisation_by_action", "allele_coding_example"]
+__all__ = ["harmonisation_cases", "harmonisation_by_action", "allele_coding_example", "harmonised", "flow_table",
+           "coding_figure"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,3 +113,50 @@ def allele_coding_example(*, n_snps: int = 30, beta: float = 0.3, swap_fraction:
                             "beta.outcome": np.where(swapped, -by, by), "se.outcome": byse,
                             "pval.outcome": 2 * norm_sf(np.abs(by / byse))})
     return exposure, outcome, swapped
+
+
+def harmonised(exposure: pd.DataFrame, outcome: pd.DataFrame, *, action: int = 2) -> pd.DataFrame:
+    """``exposure`` and ``outcome`` (TwoSampleMR tables) through TwoSampleMR's ``harmonise_data`` rules with
+    ``action`` (:func:`mrkit.gwas.harmonise.harmonise`): the harmonised table, its log in ``attrs["log"]``."""
+    from ..gwas.harmonise import harmonise
+
+    return harmonise(exposure, outcome, action=action)
+
+
+def flow_table(harmonised: pd.DataFrame) -> pd.DataFrame:
+    """The harmonisation log of a harmonised table as the STROBE-MR flow table (item 10a):
+    :func:`mrkit.gwas.harmonise.harmonisation_flow`."""
+    from ..gwas.harmonise import harmonisation_flow
+
+    return harmonisation_flow(harmonised.attrs["log"])
+
+
+def coding_figure(naive: pd.DataFrame, aligned: pd.DataFrame, swapped_snps: Iterable[str], fit_naive: pd.DataFrame,
+                  fit_aligned: pd.DataFrame, true_beta: float):
+    """Two scatter panels of SNP-outcome against SNP-exposure effects (±1 SE), not harmonised (``naive``: the
+    tables merged on the variant id) and harmonised (``aligned``), the variants coded on the other allele in red,
+    with the IVW fit of each (``fit_*``: :func:`mrkit.mr` rows) and the true effect."""
+    import matplotlib.pyplot as plt
+
+    from ..gwas.harmonise import mr_input
+
+    swapped_snps = set(swapped_snps)
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.4), sharey=True)
+    for ax, table, fit, title in ((axes[0], mr_input(naive.assign(mr_keep=True)), fit_naive, "Not harmonised"),
+                                  (axes[1], mr_input(aligned), fit_aligned, "Harmonised")):
+        flag = table["SNP"].isin(swapped_snps)
+        ax.errorbar(table["bx"][~flag], table["by"][~flag], xerr=table["bxse"][~flag], yerr=table["byse"][~flag],
+                    fmt="o", ms=3, lw=0.6, label="coded on the same allele")
+        ax.errorbar(table["bx"][flag], table["by"][flag], xerr=table["bxse"][flag], yerr=table["byse"][flag],
+                    fmt="s", ms=3, lw=0.6, color="tab:red", label="coded on the other allele")
+        fit = fit.set_index("method")
+        grid = np.linspace(0, table["bx"].max() * 1.05, 10)
+        ax.plot(grid, fit.loc["ivw", "estimate"] * grid, color="black", lw=1, label="IVW fit")
+        ax.plot(grid, true_beta * grid, color="grey", lw=1, ls="--", label="true effect")
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("SNP–exposure effect (SD per allele)")
+    axes[0].set_ylabel("SNP–outcome effect (SD per allele)")
+    axes[1].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -1,13 +1,13 @@
 """Numbers of the limitations page: power per direction, weak-instrument and overlap bias, diagnostics.
 
-The page reads the per-direction summaries the MR pages saved (:func:`mrkit.paper.report.load_directions`);
+The page reads the per-direction results the MR pages saved (:func:`mrkit.paper.direction.load_directions`);
 the bias simulation draws summary statistics with :mod:`mrkit.simulate.scenarios`.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,15 +15,14 @@ import pandas as pd
 
 from ..methods.distributions import norm_cdf, norm_isf, norm_sf
 from ..methods.power import mr_min_detectable_effect
+from ..rng import DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from .direction import DirectionResult
 
 POWER_COLUMNS = {"direction": "direction", "nsnp": "SNPs", "r2": "R² exposure", "n_outcome": "N outcome",
                  "assumed": "assumed effect (β)", "se": "IVW SE", "power": "power α=0.05",
                  "power_bonferroni": "power α=0.005", "min_or_per_sd": "min OR per SD (80 %)"}
-BINARY = ("lbp", "short_sleep", "long_sleep")
-
-
-def _method(d: dict, name: str) -> dict | None:
-    return next((r for r in d["methods"] if r["method"] == name), None)
 
 
 def achieved_power(effect: float, se: float, alpha: float = 0.05) -> float:
@@ -33,60 +32,82 @@ def achieved_power(effect: float, se: float, alpha: float = 0.05) -> float:
     return float(norm_sf(z - x) + norm_cdf(-z - x))
 
 
-def power_table(directions: list[dict], published: pd.DataFrame, study: Any) -> pd.DataFrame:
+def power_table(directions: list[DirectionResult], published: pd.DataFrame, study: Any) -> pd.DataFrame:
     """Power of each direction for the published effect (log 1.1 where none was published)."""
     luo = published[published["study"] == "luo2022"].set_index(["exposure", "outcome"])
     rows = []
     for d in directions:
-        ivw = _method(d, "ivw")
-        if ivw is None or ivw.get("se") is None:
+        ivw = d.method("ivw")
+        if ivw is None or pd.isna(ivw["se"]):
             continue
-        key = (d["exposure"], d["outcome"])
+        exposure, outcome = d.exposure.key, d.outcome.key
+        key = (exposure, outcome)
         pub_or = luo.loc[key].get("or") if key in luo.index else None
         assumed = math.log(pub_or) if pub_or is not None and not pd.isna(pub_or) else math.log(1.1)
-        r2 = (d.get("instruments") or {}).get("r2_exposure")
-        n_out = (d.get("instruments") or {}).get("samplesize_outcome")
-        src = study.sources.get(d["outcome"])
+        r2 = _number(d.instruments.r2_exposure)
+        n_out = _number(d.instruments.samplesize_outcome)
+        src = study.sources.get(outcome)
         case_fraction = (src.ncase / (src.ncase + src.ncontrol)) if src is not None and src.ncase else None
         if n_out is None and src is not None:
             n_out = src.sample_size
         min_or = np.nan
-        if d["outcome"] in BINARY and r2 and n_out and case_fraction:
+        if d.outcome.binary and r2 and n_out and case_fraction:
             min_or = mr_min_detectable_effect(float(n_out), float(r2), power=0.8, outcome="binary",
                                               case_fraction=case_fraction)
-        rows.append({"exposure": d["exposure"], "outcome": d["outcome"],
-                     "direction": f"{study.label(d['exposure'])} → {study.label(d['outcome'])}",
-                     "nsnp": ivw.get("nsnp"), "r2": r2, "n_outcome": n_out, "assumed": assumed,
+        rows.append({"exposure": exposure, "outcome": outcome, "direction": direction_label(d),
+                     "nsnp": ivw["nsnp"], "r2": r2, "n_outcome": n_out, "assumed": assumed,
                      "se": ivw["se"], "power": achieved_power(assumed, ivw["se"]),
                      "power_bonferroni": achieved_power(assumed, ivw["se"], alpha=0.005), "min_or_per_sd": min_or})
     return pd.DataFrame(rows)
 
 
-def mean_f(d: dict) -> float:
+def _number(x: float) -> float | None:
+    return None if x is None or pd.isna(x) else x
+
+
+def direction_label(d: DirectionResult) -> str:
+    """``"Exposure → Outcome"`` as the pages write a direction."""
+    return f"{d.exposure.label} → {d.outcome.label}"
+
+
+def mean_f(d: DirectionResult) -> float:
     """Mean F statistic of a direction's instruments, (beta/se)^2 of the exposure associations."""
-    f = (d.get("instruments") or {}).get("mean_f")
-    return float(f) if f is not None else float("nan")
+    return float(d.instruments.mean_f)
 
 
-def pleiotropy_table(directions: list[dict], study: Any) -> pd.DataFrame:
+def strength_table(directions: list[DirectionResult]) -> pd.DataFrame:
+    """Mean F of each direction's instruments and the rough relative dilution towards the null it implies
+    without sample overlap (1/F)."""
+    return pd.DataFrame([{"direction": direction_label(d), "mean F": mean_f(d),
+                          "approx. relative bias towards null (1/F)": 1 / mean_f(d)} for d in directions])
+
+
+def pleiotropy_table(directions: list[DirectionResult]) -> pd.DataFrame:
+    """Per direction: Cochran's Q p (IVW), the MR-Egger intercept, its p, I²_GX, MR-PRESSO's global p and
+    number of outliers."""
     rows = []
     for d in directions:
-        q = next((h for h in d["heterogeneity"] if str(h["method"]).startswith("ivw")), {})
-        pl, pr = d["pleiotropy"], d["presso"]
-        rows.append({"direction": f"{study.label(d['exposure'])} → {study.label(d['outcome'])}",
-                     "Q p": q.get("p"), "Egger intercept": pl.get("intercept"), "intercept p": pl.get("p"),
-                     "I²_GX": pl.get("i2gx"), "PRESSO global p": pr.get("global_p"),
-                     "PRESSO outliers": len(pr.get("outliers", []))})
+        het = d.heterogeneity
+        q = het[het["method"].astype(str).str.startswith("ivw")]
+        pr = d.presso
+        rows.append({"direction": direction_label(d),
+                     "Q p": q["p"].iloc[0] if len(q) else None, "Egger intercept": d.pleiotropy.intercept,
+                     "intercept p": d.pleiotropy.p, "I²_GX": d.pleiotropy.i2gx,
+                     "PRESSO global p": pr.global_p if pr else None,
+                     "PRESSO outliers": len(pr.outliers) if pr else 0})
     return pd.DataFrame(rows)
 
 
-def steiger_table(directions: list[dict], study: Any) -> pd.DataFrame:
+def steiger_table(directions: list[DirectionResult]) -> pd.DataFrame:
+    """Per direction: variance explained in the exposure and the outcome (R²), whether the direction is as
+    assumed, and Steiger's p-value."""
     rows = []
     for d in directions:
-        s = d.get("steiger") or {}
-        rows.append({"direction": f"{study.label(d['exposure'])} → {study.label(d['outcome'])}",
-                     "R² exposure": s.get("r2_exposure"), "R² outcome": s.get("r2_outcome"),
-                     "direction as assumed": s.get("correct_causal_direction"), "p": s.get("steiger_pval")})
+        s = d.steiger
+        rows.append({"direction": direction_label(d), "R² exposure": s.r2_exposure if s else None,
+                     "R² outcome": s.r2_outcome if s else None,
+                     "direction as assumed": s.correct_causal_direction if s else None,
+                     "p": s.steiger_pval if s else None})
     return pd.DataFrame(rows)
 
 
@@ -97,7 +118,7 @@ class OverlapSimulation:
     seed: int
 
 
-def overlap_simulation(*, quick: bool = False, seed: int = 314159265, beta: float = 0.1,
+def overlap_simulation(*, quick: bool = False, seed: int = DEFAULT_SEED, beta: float = 0.1,
                        observational: float = 0.4, n_snps: int = 20) -> OverlapSimulation:
     """IVW bias for weak (mean F 5) and stronger (mean F 50) instruments at several sample overlaps.
 

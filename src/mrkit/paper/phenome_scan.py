@@ -16,20 +16,27 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..rng import resolve_seed
 from .labels import trait_label
 
 __all__ = ["run_phenome_scan", "discoveries", "fdr_summary", "manhattan"]
 
 
 def run_phenome_scan(out_dir: str | Path, *, n_traits: int = 200, n_planted: int = 12, size: str = "small",
-                     seed: int | None = None, workers: int = 2, fresh: bool = True) -> dict[str, Any]:
+                     panel_seed: int | None = None, seed: int | None = None, workers: int = 2,
+                     fresh: bool = True) -> dict[str, Any]:
     """Build the phenome and scan it into ``out_dir`` (emptied first when ``fresh``).
+
+    ``panel_seed`` picks the synthetic panel and the phenome drawn over it (the data; default
+    :data:`mrkit.rng.DEFAULT_PANEL_SEED`); ``seed`` the scan's random draws (bootstraps; default
+    :data:`mrkit.rng.DEFAULT_SEED`), set in the manifest's settings.
 
     ``workers`` worker processes of a LocalCluster on 127.0.0.1 (0: the serial loop in this process).
     Returns ``folder`` (the phenome), ``manifest``, ``report`` (:class:`mrkit.scan.engine.ScanReport`),
@@ -40,8 +47,9 @@ def run_phenome_scan(out_dir: str | Path, *, n_traits: int = 200, n_planted: int
     from ..scan.manifest import load_manifest
     from ..simulate.phenome import MANIFEST_FILE, ensure_phenome, phenome_truth
 
-    folder = ensure_phenome(n_traits, n_planted, size=size, seed=seed)
+    folder = ensure_phenome(n_traits, n_planted, size=size, seed=panel_seed)
     manifest = load_manifest(folder / MANIFEST_FILE)
+    manifest = replace(manifest, settings=replace(manifest.settings, seed=resolve_seed(seed)))
     out = Path(out_dir)
     if fresh and out.exists():
         shutil.rmtree(out)

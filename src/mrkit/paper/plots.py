@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,6 +17,9 @@ import pandas as pd
 from ..gwas.qc import genomic_inflation
 from ..methods.mrdata import as_mrdata
 from .labels import method_label, variant_label
+
+if TYPE_CHECKING:
+    from .direction import DirectionResult
 
 _COLOURS = dict(zip(["ivw", "egger", "weighted_median", "penalised_weighted_median", "ml", "weighted_mode",
                      "simple_median", "simple_mode", "raps", "ivw_fe", "ivw_mre", "wald_ratio"],
@@ -266,3 +270,22 @@ def flow(steps: list[tuple[str, int]], *, title: str = "") -> plt.Figure:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def direction_figures(result: DirectionResult) -> dict[str, plt.Figure]:
+    """The MR page's four figures of one direction (:class:`mrkit.paper.direction.DirectionResult`): ``scatter``
+    (instruments with the method lines, MR-PRESSO outliers marked), ``forest`` (single-SNP Wald ratios),
+    ``funnel`` and ``loo`` (leave-one-out IVW)."""
+    X, Y = result.exposure.label, result.outcome.label
+    est, unit = result.estimates, result.outcome.effect_unit
+    return {
+        "scatter": scatter(result.harmonised, est, exposure=f"{X} ({result.exposure.units})",
+                           outcome=f"{Y} ({result.outcome.units})", egger_intercept=result.pleiotropy.intercept,
+                           methods=["ivw", "egger", "weighted_median", "penalised_weighted_median", "ml"],
+                           outliers=result.presso.outliers if result.presso else ()),
+        "forest": forest(result.single_snp, label_col="snp", xlabel=f"causal estimate ({unit} per unit {X})",
+                         summary=est[est["method"].isin(["ivw", "egger", "weighted_median"])]),
+        "funnel": funnel(result.single_snp, est, xlabel=f"Wald ratio ({unit} per unit {X})"),
+        "loo": forest(result.leave_one_out, label_col="snp", xlabel=f"IVW estimate without the variant ({unit})",
+                      summary=est[est["method"] == "ivw"]),
+    }

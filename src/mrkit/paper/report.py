@@ -1,16 +1,15 @@
 """Tables and sentences of the book's pages, computed from results so no number is typed by hand.
 
 Each function turns mrkit results into what a reader sees: a captioned table (:class:`.tables.Table`) or a
-Markdown sentence with the numbers in it. The MR pages save a JSON summary per direction
-(:func:`save_direction`) that the results and limitations pages read back (:func:`load_directions`).
+Markdown sentence with the numbers in it. The MR page's tables and sentences read one direction's
+:class:`~mrkit.paper.direction.DirectionResult`; the results page's table reads all of them.
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,8 +19,9 @@ from . import downloads
 from .labels import TRAITS, method_label
 from .tables import Table, column_format, styled
 
-ALL_METHODS = ["ivw", "ivw_fe", "ivw_mre", "egger", "simple_median", "weighted_median",
-               "penalised_weighted_median", "simple_mode", "weighted_mode", "ml", "raps"]
+if TYPE_CHECKING:
+    from .direction import DirectionResult, Presso
+
 #: The methods the paper reported (Luo et al. 2022), in its order.
 PAPER_METHODS = ["ivw", "egger", "weighted_median", "penalised_weighted_median", "ml"]
 
@@ -42,49 +42,22 @@ def table(df: pd.DataFrame, caption: str, precision: int = 3, *, csv: str | None
     return Table(styled(df, precision, formats, same_decimals or ()), caption, link=link, notes=list(notes or []))
 
 
-def _get(obj: Any, key: str, default: Any = np.nan) -> Any:
-    """A field of a dict, a one-row DataFrame, a Series or an object."""
-    if obj is None:
-        return default
-    if isinstance(obj, pd.DataFrame):
-        return obj[key].iloc[0] if key in obj and len(obj) else default
-    if isinstance(obj, (Mapping, pd.Series)):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
+def harmonisation_log(log: Mapping[str, int]) -> pd.DataFrame:
+    """A harmonisation log (step -> variants, e.g. :attr:`.direction.DirectionResult.harmonisation_log`) as a
+    two-column table (step, variants)."""
+    return pd.DataFrame([(str(k).replace("_", " "), int(v)) for k, v in log.items()], columns=["step", "variants"])
 
 
-def harmonisation_log(h: pd.DataFrame) -> pd.DataFrame:
-    """The harmonisation log of ``h.attrs['log']`` as a two-column table (step, variants)."""
-    log = h.attrs.get("log", {})
-    items = log.items() if isinstance(log, Mapping) else log
-    return pd.DataFrame([(str(k).replace("_", " "), int(v)) for k, v in items], columns=["step", "variants"])
-
-
-def effect_unit(trait: str, study: Any) -> str:
-    """What one unit of an MR estimate on ``trait`` means to a reader."""
-    units = study.units(trait) if hasattr(study, "units") else ""
-    if trait in ("lbp", "short_sleep", "long_sleep"):
-        return f"log odds of {study.label(trait).lower()}"
-    return f"{study.label(trait).lower()} ({units})" if units else study.label(trait).lower()
-
-
-def exposure_scale(trait: str, study: Any) -> str:
-    """How one unit of ``trait`` as an exposure reads."""
-    if trait in ("lbp", "short_sleep", "long_sleep"):
-        return f"per unit increase in the log odds of {study.label(trait).lower()} (genetic liability)"
-    units = study.units(trait) if hasattr(study, "units") else ""
-    return f"per unit of {study.label(trait).lower()}" + (f" ({units})" if units else "")
-
-
-def estimates_table(results: pd.DataFrame, *, binary_outcome: bool, exposure: str, outcome: str,
-                    units: str = "") -> Table:
+def estimates_table(result: DirectionResult) -> Table:
     """The causal-estimates table of an MR page, on the outcome's scale.
 
     The table a reader needs: method, SNPs, the estimate (the odds ratio for a binary outcome, else β) with
     its 95 % CI, and p. What each row's convention chose (SE model, distribution of the p-value, β and SE
     on the log scale) is in a second table in a collapsed details block below it, notes (e.g. a
-    non-converged optimiser) under the first. The CSV beside the table holds every column of ``results``.
+    non-converged optimiser) under the first. The CSV beside the table holds every column of the estimates.
     """
+    results, binary_outcome = result.estimates, result.outcome.binary
+    exposure, outcome, units = result.exposure.label, result.outcome.label, result.exposure.units
     r = odds_ratios(results, ci="table")  # the OR interval is the row's own CI, exponentiated
     est, lo, hi = ("or", "or_lci95", "or_uci95") if binary_outcome else ("estimate", "ci_lower", "ci_upper")
     head = "OR" if binary_outcome else "β"
@@ -116,59 +89,71 @@ def estimates_table(results: pd.DataFrame, *, binary_outcome: bool, exposure: st
     return out
 
 
-def scale_note(exposure: str, outcome: str, study: Any) -> str:
+def scale_note(result: DirectionResult) -> str:
     """A sentence on the scale of the estimates, as the Burgess et al. guidelines ask."""
-    binary_out = outcome in ("lbp", "short_sleep", "long_sleep")
-    s = f"Estimates are {exposure_scale(exposure, study)}. "
-    if binary_out:
-        s += (f"For the binary outcome ({study.label(outcome).lower()}), β is a log odds ratio and the table "
+    exposure, outcome = result.exposure, result.outcome
+    s = f"Estimates are {exposure.exposure_scale}. "
+    if outcome.binary:
+        s += (f"For the binary outcome ({outcome.label.lower()}), β is a log odds ratio and the table "
               "also gives odds ratios, OR = exp(β), with their confidence intervals.")
     else:
-        s += (f"The outcome ({study.label(outcome).lower()}) is continuous: β is in its units. The paper "
+        s += (f"The outcome ({outcome.label.lower()}) is continuous: β is in its units. The paper "
               "reported exp(β) as an 'OR' for these directions; exp(β) is in the saved results for comparison.")
-    if exposure in ("lbp", "short_sleep", "long_sleep"):
+    if exposure.binary:
         s += (" A binary exposure's estimate is per unit of log odds of genetic liability, not the effect of "
               "having the condition; multiplying by 0.693 gives the effect per doubling of the odds.")
     return s
 
 
-def diagnostics_table(het: pd.DataFrame, pleio: Any, presso: Any, steiger: Mapping | None) -> pd.DataFrame:
+def presso_p_text(presso: Presso, form: str = "{}") -> str:
+    """MR-PRESSO's global p as text: ``"< 1/n"`` (as R prints) when no simulated RSS reached the observed one."""
+    return f"< {1 / presso.n_distributions:.2g}" if presso.global_p == 0 else form.format(presso.global_p)
+
+
+def diagnostics_table(result: DirectionResult) -> pd.DataFrame:
     """One row per diagnostic: statistic, degrees of freedom and p-value (MR-PRESSO's global p as the text
     ``"< 1/n"`` when no simulated RSS reached the observed one)."""
     rows = []
-    for _, r in het.iterrows():
+    for _, r in result.heterogeneity.iterrows():
         name = "Cochran's Q (IVW)" if str(r["method"]).startswith("ivw") else "Rücker's Q′ (MR-Egger)"
         rows.append((name, r["q"], r.get("df", np.nan), r["p"]))
-    rows.append(("MR-Egger intercept", _get(pleio, "intercept"), np.nan, _get(pleio, "p")))
-    rows.append(("I²_GX", _get(pleio, "i2gx"), np.nan, np.nan))
-    # no simulated RSS beat the observed one: p is below 1/n, not 0 (R's MR-PRESSO prints "<1/n" too)
-    presso_p = f"< {1 / presso.n_distributions:.2g}" if presso.global_p == 0 else presso.global_p
-    rows.append(("MR-PRESSO global RSS", presso.global_rss, np.nan, presso_p))
-    if steiger:
-        rows.append(("Steiger: R² exposure", _get(steiger, "r2_exposure"), np.nan, np.nan))
-        rows.append(("Steiger: R² outcome", _get(steiger, "r2_outcome"), np.nan, _get(steiger, "steiger_pval")))
+    pleio, presso, steiger = result.pleiotropy, result.presso, result.steiger
+    rows.append(("MR-Egger intercept", pleio.intercept, np.nan, pleio.p))
+    rows.append(("I²_GX", pleio.i2gx, np.nan, np.nan))
+    if presso is not None:
+        # no simulated RSS beat the observed one: p is below 1/n, not 0 (R's MR-PRESSO prints "<1/n" too)
+        rows.append(("MR-PRESSO global RSS", presso.global_rss, np.nan,
+                     presso_p_text(presso) if presso.global_p == 0 else presso.global_p))
+    if steiger is not None:
+        rows.append(("Steiger: R² exposure", steiger.r2_exposure, np.nan, np.nan))
+        rows.append(("Steiger: R² outcome", steiger.r2_outcome, np.nan, steiger.steiger_pval))
     return pd.DataFrame(rows, columns=["diagnostic", "value", "df", "p"])
 
 
-def presso_table(presso: Any, *, binary_outcome: bool) -> pd.DataFrame:
-    """MR-PRESSO's raw and outlier-corrected IVW rows."""
+def presso_table(result: DirectionResult) -> pd.DataFrame:
+    """MR-PRESSO's raw and outlier-corrected IVW rows (odds ratios too for a binary outcome)."""
     rows = []
-    for name, row in (("raw (all instruments)", presso.raw), ("outlier-corrected", presso.corrected)):
+    presso = result.presso
+    for name, row in (("raw (all instruments)", presso and presso.raw),
+                      ("outlier-corrected", presso and presso.corrected)):
         if row:
             est, sd = row["estimate"], row["sd"]
             rows.append({"analysis": name, "estimate": est, "SD": sd, "p": row["p"],
-                         **({"OR": math.exp(est)} if binary_outcome else {})})
+                         **({"OR": math.exp(est)} if result.outcome.binary else {})})
     return pd.DataFrame(rows)
 
 
-def presso_note(presso: Any) -> str:
+def presso_note(result: DirectionResult) -> str:
     """What MR-PRESSO found, in a sentence."""
-    p = f"< {1 / presso.n_distributions:.2g}" if presso.global_p == 0 else f"= {presso.global_p:.3g}"
+    presso = result.presso
+    if presso is None:
+        return next((n for n in result.notes if n.startswith("MR-PRESSO")), "MR-PRESSO was not run.")
+    p = presso_p_text(presso, "= {:.3g}")
     n = len(presso.outliers)
     s = f"The MR-PRESSO global test gave p {p} ({presso.n_distributions:,} simulations, seed {presso.seed}). "
     if n:
         s += f"The outlier test flagged {n} variant{'s' if n > 1 else ''}: {', '.join(map(str, presso.outliers))}."
-        dp = getattr(presso, "distortion_p", None)
+        dp = presso.distortion_p
         if dp is not None and np.isfinite(dp):
             s += f" The distortion test gave p = {dp:.3g}."
     else:
@@ -176,96 +161,30 @@ def presso_note(presso: Any) -> str:
     return s
 
 
-def _row(results: pd.DataFrame, method: str) -> pd.Series | None:
-    r = results[results["method"] == method]
-    return r.iloc[0] if len(r) else None
-
-
-def direction_summary(results: pd.DataFrame, het: pd.DataFrame, pleio: Any, presso: Any, steiger: Mapping | None,
-                      *, exposure: str, outcome: str, study: Any, binary_outcome: bool) -> str:
+def direction_summary(result: DirectionResult) -> str:
     """The page's closing paragraph, every number computed."""
-    ivw = _row(results, "ivw")
-    X, Y = study.label(exposure), study.label(outcome)
+    ivw = result.method("ivw")
+    X, Y = result.exposure.label, result.outcome.label
     if ivw is None or not np.isfinite(ivw["estimate"]):
         return f"IVW could not be estimated for {X} → {Y}."
     est = (f"OR {math.exp(ivw['estimate']):.3f} (95 % CI {math.exp(ivw['ci_lower']):.3f} to "
-           f"{math.exp(ivw['ci_upper']):.3f})" if binary_outcome else
+           f"{math.exp(ivw['ci_upper']):.3f})" if result.outcome.binary else
            f"β {ivw['estimate']:.4f} (95 % CI {ivw['ci_lower']:.4f} to {ivw['ci_upper']:.4f})")
     s = (f"With {int(ivw['nsnp'])} instruments, the IVW estimate of the effect of {X.lower()} on {Y.lower()} is "
          f"{est}, p = {ivw['p']:.3g}. ")
     agree = [method_label(m) for m in PAPER_METHODS[1:]
-             if (r := _row(results, m)) is not None and np.isfinite(r["estimate"])
+             if (r := result.method(m)) is not None and np.isfinite(r["estimate"])
              and np.sign(r["estimate"]) == np.sign(ivw["estimate"])]
     s += f"Of the other methods of the paper, {len(agree)} of {len(PAPER_METHODS) - 1} agree in direction. "
+    het = result.heterogeneity
     q = het[het["method"].astype(str).str.startswith("ivw")]
     if len(q):
-        s += f"Cochran's Q p = {q['p'].iloc[0]:.3g}; the MR-Egger intercept p = {_get(pleio, 'p'):.3g}. "
-    truth = getattr(study, "truth", None)
-    planted = planted_effect(truth, exposure, outcome) if truth else None
-    if planted is not None:
-        inside = ivw["ci_lower"] <= planted <= ivw["ci_upper"]
-        s += (f"On the synthetic panel the planted effect is {planted:.4f}; the IVW 95 % interval "
+        s += f"Cochran's Q p = {q['p'].iloc[0]:.3g}; the MR-Egger intercept p = {result.pleiotropy.p:.3g}. "
+    if result.planted is not None:
+        inside = ivw["ci_lower"] <= result.planted <= ivw["ci_upper"]
+        s += (f"On the synthetic panel the planted effect is {result.planted:.4f}; the IVW 95 % interval "
               f"{'covers' if inside else 'does not cover'} it.")
     return s
-
-
-def planted_effect(truth: Mapping | None, exposure: str, outcome: str) -> float | None:
-    """The causal effect planted in the synthetic panel for exposure -> outcome (None if unknown)."""
-    if not truth:
-        return None
-    effects = truth.get("causal_effects") or truth.get("effects") or {}
-    if isinstance(effects, Mapping):
-        v = effects.get(f"{exposure}->{outcome}")
-        if v is None and exposure in effects and isinstance(effects[exposure], Mapping):
-            v = effects[exposure].get(outcome)
-        if isinstance(v, Mapping):
-            v = v.get("beta", v.get("effect"))
-        return None if v is None else float(v)
-    for e in effects:
-        if e.get("exposure") == exposure and e.get("outcome") == outcome:
-            return float(e.get("beta", e.get("effect")))
-    return None
-
-
-def save_direction(path: Path, *, results: pd.DataFrame, het: pd.DataFrame, pleio: Any, presso: Any,
-                   steiger: Mapping | None, harmonised: pd.DataFrame, exposure: str, outcome: str, study: Any,
-                   p_threshold: float, convention: str) -> None:
-    """Write one direction's results for the results and limitations pages."""
-    def clean(v: Any) -> Any:
-        if isinstance(v, (np.floating, float)):
-            return None if not math.isfinite(float(v)) else float(v)
-        if isinstance(v, (np.integer,)):
-            return int(v)
-        if isinstance(v, (np.bool_,)):
-            return bool(v)
-        return v
-
-    kept = harmonised[harmonised["mr_keep"]] if "mr_keep" in harmonised else harmonised
-    doc = {
-        "exposure": exposure, "outcome": outcome, "p_threshold": p_threshold, "convention": convention,
-        "data": study.data, "panel_size": study.panel_size, "seed": study.seed,
-        "methods": [{k: clean(v) for k, v in row.items()} for row in results.to_dict("records")],
-        "heterogeneity": [{k: clean(v) for k, v in row.items()} for row in het.to_dict("records")],
-        "pleiotropy": {k: clean(_get(pleio, k)) for k in ("intercept", "se", "p", "i2gx")},
-        "presso": {"global_rss": clean(presso.global_rss), "global_p": clean(presso.global_p),
-                   "outliers": list(map(str, presso.outliers)), "raw": presso.raw, "corrected": presso.corrected,
-                   "n_distributions": presso.n_distributions, "seed": presso.seed},
-        "steiger": {k: clean(v) for k, v in (steiger or {}).items() if np.ndim(v) == 0 and not isinstance(v, dict)},
-        "instruments": {"nsnp": int(len(kept)),
-                        "mean_f": clean(((kept["beta.exposure"] / kept["se.exposure"]) ** 2).mean()),
-                        "r2_exposure": clean(_get(steiger, "r2_exposure")),
-                        "samplesize_outcome": clean(kept["samplesize.outcome"].median())
-                        if "samplesize.outcome" in kept else None},
-        "harmonisation_log": {str(k): int(v) for k, v in dict(harmonised.attrs.get("log", {})).items()},
-        "planted": planted_effect(getattr(study, "truth", None), exposure, outcome),
-        "opengwas_queries": list(study.api.queries) if getattr(study, "data", None) == "opengwas" else [],
-    }
-    path.write_text(json.dumps(doc, indent=1, default=str))
-
-
-def load_directions(results_dir: str | Path) -> list[dict]:
-    """Every saved direction of ``results_dir`` (written by the MR pages)."""
-    return [json.loads(p.read_text()) for p in sorted(Path(results_dir).glob("mr-*.json"))]
 
 
 def published_results(path: str | Path | None = None) -> pd.DataFrame:
@@ -292,16 +211,16 @@ def adjust_p(p: np.ndarray, method: str = "bonferroni") -> np.ndarray:
     return out
 
 
-def directions_table(directions: list[dict], method: str = "ivw") -> pd.DataFrame:
+def directions_table(directions: list[DirectionResult], method: str = "ivw") -> pd.DataFrame:
     """One row per saved direction: the ``method`` estimate, exp scale, adjusted p-values, planted truth."""
     rows = []
     for d in directions:
-        m = next((r for r in d["methods"] if r["method"] == method), None)
+        m = d.method(method)
         if m is None:
             continue
-        rows.append({"exposure": d["exposure"], "outcome": d["outcome"], "nsnp": m.get("nsnp"),
+        rows.append({"exposure": d.exposure.key, "outcome": d.outcome.key, "nsnp": m["nsnp"],
                      "estimate": m["estimate"], "se": m["se"], "ci_lower": m["ci_lower"],
-                     "ci_upper": m["ci_upper"], "p": m["p"], "planted": d.get("planted")})
+                     "ci_upper": m["ci_upper"], "p": m["p"], "planted": d.planted})
     t = pd.DataFrame(rows)
     if len(t):
         # the paper's order: sleep traits -> LBP, then LBP -> sleep traits

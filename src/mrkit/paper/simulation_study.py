@@ -40,7 +40,7 @@ from .labels import method_label
 
 __all__ = ["SIM_METHODS", "SCENARIOS", "SCENARIO_LABELS", "SCENARIO_SETTINGS", "SEED_BLOCK", "simulation_design",
            "block_seeds", "run_simulation", "survivors", "plot_measure", "presso_corrected_ivw", "simulate_and_fit",
-           "summarise_simulation"]
+           "summarise_simulation", "scenario_table"]
 
 
 #: Methods of the simulation chapter, in display order.
@@ -392,3 +392,15 @@ def plot_measure(summary: pd.DataFrame, measure: str, *, xlabel: str, beta: floa
     fig.legend(handles, labels, loc="lower right", fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def scenario_table(chosen: Iterable[str]) -> pd.DataFrame:
+    """The scenarios of the chapter: label, key (the page's ``scenario`` parameter), what is simulated
+    (:data:`mrkit.simulate.scenarios.SCENARIOS`) and the settings that differ from the simulation's defaults."""
+    from ..simulate.scenarios import SCENARIOS as DESCRIPTIONS
+
+    chosen = list(chosen)
+    return pd.DataFrame({"scenario": [SCENARIO_LABELS[s] for s in chosen], "key (parameter `scenario`)": chosen,
+                         "what is simulated": [DESCRIPTIONS[s] for s in chosen],
+                         "settings changed": [", ".join(f"{k} = {v}" for k, v in SCENARIO_SETTINGS.get(s, {}).items())
+                                              or "defaults" for s in chosen]})

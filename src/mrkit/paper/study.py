@@ -18,16 +18,21 @@ from typing import Any
 import pandas as pd
 
 from ..errors import MRKitError
-from .labels import SHORT_UNITS, TRAITS, trait_label
+from .labels import BINARY_TRAITS, SHORT_UNITS, TRAITS, trait_label
 
 
 @dataclass
 class Study:
-    """One configuration of the analysis: which data, which panel, which seed, which clumping."""
+    """One configuration of the data side of the analysis: which data, which synthetic panel, which clumping.
+
+    ``panel_seed`` picks the synthetic panel (None: :data:`mrkit.rng.DEFAULT_PANEL_SEED`). The seed of an
+    analysis's random draws (bootstraps, MR-PRESSO) is not here: it is an argument of the analysis
+    (:func:`mrkit.paper.direction.analyse`), so that changing it re-uses the panel and the cached tables.
+    """
 
     data: str = "synthetic"
     panel_size: str = "full"
-    seed: int | None = None
+    panel_seed: int | None = None
     clump_r2: float = 0.001
     clump_kb: int = 10_000
     proxy_r2: float = 0.8
@@ -44,7 +49,7 @@ class Study:
             return None
         from ..simulate import ensure_panel
 
-        return ensure_panel(size=self.panel_size, seed=self.seed)
+        return ensure_panel(size=self.panel_size, seed=self.panel_seed)
 
     @cached_property
     def files(self) -> dict[str, Any]:
@@ -86,6 +91,29 @@ class Study:
         """The trait's units in a few words (binary traits: log odds)."""
         return SHORT_UNITS.get(trait, getattr(self.sources.get(trait), "units", ""))
 
+    def trait(self, key: str):
+        """The trait as the pages name it (:class:`mrkit.paper.direction.Trait`: label, units, binary)."""
+        from .direction import Trait
+
+        return Trait(key, self.label(key), self.units(key), key in BINARY_TRAITS)
+
+    def planted(self, exposure: str, outcome: str) -> float | None:
+        """The causal effect planted in the synthetic panel for exposure -> outcome (None on real data)."""
+        effects = (self.truth or {}).get("causal_effects", {})
+        effect = effects.get(f"{exposure}->{outcome}")
+        return None if effect is None else float(effect["beta"])
+
+    def checks(self, trait: str) -> dict[str, Any]:
+        """Whole-file checks of a trait's GWAS (:func:`mrkit.gwas.qc.summary_checks`: variants, λ_GC, allele
+        frequencies, SEs against sample size)."""
+        from ..gwas.qc import summary_checks
+
+        return summary_checks(self.gwas(trait), binary=trait in BINARY_TRAITS)
+
+    def opengwas_queries(self) -> list[str]:
+        """Cache keys of the OpenGWAS answers this study used so far (none on other data)."""
+        return list(self.api.queries) if self.data == "opengwas" else []
+
     @cached_property
     def truth(self) -> dict | None:
         """The planted truth of the synthetic panel (None on real data)."""
@@ -100,12 +128,14 @@ class Study:
         from .datasets import prepare
         from .study_cache import StudyCache
 
-        settings = {"data": self.data, "panel_size": self.panel_size, "seed": self.seed, "clump_r2": self.clump_r2,
+        settings = {"data": self.data, "panel_size": self.panel_size, "panel_seed": self.panel_seed,
+                    "clump_r2": self.clump_r2,
                     "clump_kb": self.clump_kb, "plink": plink_binary() is not None,
                     # the files the tables are read from (a Study pointed at other files gets other tables)
                     "files": {k: [str(x) for x in v] if isinstance(v, tuple) else str(v)
                               for k, v in sorted(self.files.items())} if self.data != "opengwas" else None}
-        fingerprint = prepare(data=self.data, panel_size=self.panel_size, seed=self.seed) if self.cache else ""
+        fingerprint = (prepare(data=self.data, panel_size=self.panel_size, panel_seed=self.panel_seed)
+                       if self.cache else "")
         return StudyCache(fingerprint, settings, enabled=self.cache)
 
     # -- the analysis path ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ..methods.presso import mr_presso
 from ..paths import PROJECT_ROOT
 from ..rng import resolve_seed
 
-__all__ = ["shared_validation_dir", "validation_comparison", "TOLERANCES"]
+__all__ = ["shared_validation_dir", "validation_comparison", "presso_simulated_example", "TOLERANCES"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,3 +180,12 @@ def validation_comparison(validation_dir: Path, *, seed: int | None = None,
     out = pd.DataFrame(rows)
     out.attrs["seed"] = used
     return out
+
+
+def presso_simulated_example(validation_dir: Path, *, presso_n: int = 3000, seed: int | None = None):
+    """MR-PRESSO (:func:`mrkit.methods.presso.mr_presso`) on the 50 simulated variants MR-PRESSO ships
+    (``mrpresso_summarystats_simulated.csv`` of the validation folder), exposure E1 on outcome Y; outliers are
+    0-based rows. Returns the :class:`~mrkit.methods.presso.PressoResult`."""
+    sim = pd.read_csv(Path(validation_dir) / "mrpresso_summarystats_simulated.csv")
+    return mr_presso(sim["E1_effect"], sim["E1_se"], sim["Y_effect"], sim["Y_se"], n_distributions=presso_n,
+                     seed=resolve_seed(seed))

@@ -5,7 +5,7 @@ Example (paths are relative to the manifest's folder)::
     [settings]
     methods = ["ivw", "egger", "weighted_median"]   # default: mrkit.mr's (TwoSampleMR's plus ml, raps)
     convention = "twosamplemr"                       # or "mendelianrandomization"
-    seed = 314159265
+    seed = 1                                         # random draws (bootstraps); default mrkit.rng.DEFAULT_SEED
     p_threshold = 5e-8                               # instrument selection; per exposure: p_threshold
     reference = "ref"                                # PLINK prefix to clump against; none: no clumping
     clump_r2 = 0.001
@@ -69,7 +69,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..gwas.io.catalogue import FORMAT_NAMES
-from ..rng import resolve_seed
+from ..rng import DEFAULT_SEED, resolve_seed
 
 __all__ = ["SOURCE_KINDS", "Manifest", "OpenGWASOptions", "Pair", "Settings", "Source", "load_manifest",
            "parse_manifest"]
@@ -88,7 +88,7 @@ class Settings:
 
     methods: tuple[str, ...] | None = None
     convention: str = "twosamplemr"
-    seed: int = 314159265
+    seed: int = DEFAULT_SEED
     n_boot: int | None = None
     p_threshold: float = 5e-8
     reference: str | None = None

@@ -27,7 +27,7 @@ from .. import __version__
 from ..errors import MRKitError
 from ..gwas.io import columnar
 from ..paths import atomic_directory, cache_dir, file_lock
-from ..rng import resolve_seed
+from ..rng import resolve_panel_seed
 from . import panel as panel_mod
 from . import writers
 from .calibration import Calibration, load_calibration, ratio_estimand
@@ -76,7 +76,7 @@ def stream(seed: int, stage: str) -> np.random.Generator:
 
 
 def default_dir(size: str, seed: int | None) -> Path:
-    return cache_dir() / "synthetic" / f"{size}-seed{resolve_seed(seed)}"
+    return cache_dir() / "synthetic" / f"{size}-seed{resolve_panel_seed(seed)}"
 
 
 def select_variants(cal: Calibration, genome: Genome, truth: Truth, size: str, rng: np.random.Generator) -> np.ndarray:
@@ -293,7 +293,7 @@ def build_panel(out_dir: str | Path | None = None, *, size: str = "full", seed: 
                 calibration: Calibration | str | Path | None = None) -> Path:
     """Generate the panel into ``out_dir`` (default ``cache_dir()/synthetic/<size>-seed<seed>``), atomically."""
     cal = calibration if isinstance(calibration, Calibration) else load_calibration(calibration)
-    seed = resolve_seed(seed)
+    seed = resolve_panel_seed(seed)
     final = Path(out_dir) if out_dir is not None else default_dir(size, seed)
     with atomic_directory(final) as tmp:
         manifest = generate(tmp, cal, size, seed)

@@ -1,0 +1,365 @@
+"""The analysis of one MR direction (exposure -> outcome) as one typed result that saves and loads itself.
+
+:func:`analyse` takes a harmonised table (TwoSampleMR columns, from any source: the book's
+:class:`~mrkit.paper.study.Study`, or a user's own exposure and outcome files) and the two traits
+(:class:`Trait`: key, label, units, binary or not), and runs everything the MR page shows: the estimates of
+every method (:func:`mrkit.mr`), heterogeneity and the MR-Egger intercept (:func:`mrkit.heterogeneity`,
+:func:`mrkit.pleiotropy`), MR-PRESSO, Steiger directionality, leave-one-out and single-SNP estimates. It
+returns one :class:`DirectionResult`, which also records the harmonisation log, the instruments' strength,
+the convention, the analysis ``seed`` and the page's other parameters.
+
+:meth:`DirectionResult.save` writes the result as one JSON file with a format name and version
+(:data:`FORMAT`, :data:`VERSION`); :meth:`DirectionResult.load` reads it back with the same tables, dtypes
+and numbers (floats are written exactly; a missing or infinite number is written as ``null`` and read back as
+missing) and refuses, naming the file, a file of another format or version. The results, limitations and
+reproducibility pages read the MR pages' results with :func:`load_directions`.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MRKitError
+from ..paths import write_atomic
+from ..rng import resolve_seed
+
+__all__ = ["FORMAT", "VERSION", "METHODS", "Trait", "Pleiotropy", "Presso", "Steiger", "InstrumentSummary",
+           "DirectionResult", "ResultFormatError", "analyse", "load_directions"]
+
+#: Name and version of the saved file's format; a file of another version is refused on load.
+FORMAT = "mrkit.paper.direction"
+VERSION = 1
+#: The methods of the MR page, in the order of its estimates table.
+METHODS = ("ivw", "ivw_fe", "ivw_mre", "egger", "simple_median", "weighted_median", "penalised_weighted_median",
+           "simple_mode", "weighted_mode", "ml", "raps")
+#: MR-PRESSO's simulated distributions on the MR page (R's ``NbDistribution``; TwoSampleMR's wrapper uses 1000).
+PRESSO_N = 3000
+
+
+class ResultFormatError(MRKitError):
+    """A saved result file that is not a direction result of this format version; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Trait:
+    """A trait as the pages name it: its key, label (``"Low back pain"``), units in a few words, and whether it
+    is binary (case-control: its GWAS effects are log odds ratios)."""
+
+    key: str
+    label: str
+    units: str = ""
+    binary: bool = False
+
+    @property
+    def effect_unit(self) -> str:
+        """What one unit of an MR estimate on this trait, as the outcome, means to a reader."""
+        if self.binary:
+            return f"log odds of {self.label.lower()}"
+        return f"{self.label.lower()} ({self.units})" if self.units else self.label.lower()
+
+    @property
+    def exposure_scale(self) -> str:
+        """How one unit of this trait as an exposure reads."""
+        if self.binary:
+            return f"per unit increase in the log odds of {self.label.lower()} (genetic liability)"
+        return f"per unit of {self.label.lower()}" + (f" ({self.units})" if self.units else "")
+
+
+@dataclass(frozen=True)
+class Pleiotropy:
+    """The MR-Egger intercept (outcome units per effect allele), its SE and p-value, the p-value's distribution
+    and I²_GX (:func:`mrkit.pleiotropy`)."""
+
+    intercept: float
+    se: float
+    p: float
+    i2gx: float
+    distribution: str = ""
+
+
+@dataclass(frozen=True)
+class Presso:
+    """What the MR page reports of MR-PRESSO (:func:`mrkit.methods.presso.mr_presso`): the global test
+    (``global_p`` 0 means below ``1 / n_distributions``), the outliers' ids, the raw and outlier-corrected IVW rows
+    (``estimate, sd, t_stat, p``), the distortion test's p-value, the number of distributions and the seed."""
+
+    global_rss: float
+    global_p: float
+    global_p_text: str
+    n_distributions: int
+    seed: int
+    outliers: list[str]
+    raw: dict[str, float] | None
+    corrected: dict[str, float] | None
+    distortion_p: float | None = None
+
+
+@dataclass(frozen=True)
+class Steiger:
+    """Steiger directionality (TwoSampleMR ``directionality_test``): variance explained by the instruments in
+    the exposure and in the outcome, the test statistic and p-value, the r² rule used and a note."""
+
+    r2_exposure: float
+    r2_outcome: float
+    z: float
+    steiger_pval: float
+    correct_causal_direction: bool
+    rule: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class InstrumentSummary:
+    """The instruments used (rows with ``mr_keep``): their number, mean F = mean (β_X / SE_X)², the variance of
+    the exposure they explain (Steiger's R², NaN without it) and the median outcome sample size (NaN without)."""
+
+    nsnp: int
+    mean_f: float
+    r2_exposure: float
+    samplesize_outcome: float
+
+
+@dataclass(eq=False)  # holds DataFrames: compare the fields, not the objects
+class DirectionResult:
+    """Everything the MR page computes for one direction; :meth:`save` / :meth:`load` write and read it.
+
+    Tables (pandas DataFrames): ``harmonised`` (the input, with ``attrs``), ``estimates`` (one row per method,
+    :func:`mrkit.mr`), ``heterogeneity``, ``leave_one_out``, ``single_snp``. ``presso`` and ``steiger`` are None
+    when the data do not allow them (fewer than four instruments; no sample sizes), with the reason in ``notes``.
+    ``parameters`` holds what the page was given besides the convention and seed (p-value threshold, data,
+    panel size and panel seed, MR-PRESSO distributions, methods); ``planted`` the true effect on synthetic data.
+    """
+
+    exposure: Trait
+    outcome: Trait
+    convention: str
+    seed: int
+    parameters: dict[str, Any]
+    harmonised: pd.DataFrame
+    estimates: pd.DataFrame
+    heterogeneity: pd.DataFrame
+    pleiotropy: Pleiotropy
+    presso: Presso | None
+    steiger: Steiger | None
+    leave_one_out: pd.DataFrame
+    single_snp: pd.DataFrame
+    instruments: InstrumentSummary
+    harmonisation_log: dict[str, int]
+    planted: float | None = None
+    opengwas_queries: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def page(self) -> str:
+        """The page id of the direction in the book, ``mr-<exposure>-to-<outcome>``."""
+        return f"mr-{self.exposure.key}-to-{self.outcome.key}"
+
+    def method(self, name: str) -> pd.Series | None:
+        """The estimates row of method ``name`` (None when it was not run)."""
+        rows = self.estimates[self.estimates["method"] == name]
+        return rows.iloc[0] if len(rows) else None
+
+    # -- the file ---------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document :meth:`save` writes (format name and version first)."""
+        doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, pd.DataFrame):
+                doc[f.name] = _frame_to_json(value)
+            elif value is not None and f.name in _RECORDS:
+                doc[f.name] = asdict(value)
+            else:
+                doc[f.name] = value
+        return _json_value(doc)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the result to ``path`` (JSON, atomically: a failure leaves any previous file as it was)."""
+        path = Path(path)
+        write_atomic(path, json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")
+        return path
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any], where: str = "the result") -> DirectionResult:
+        """The result of a document :meth:`to_dict` made; :class:`ResultFormatError` for another format/version."""
+        if not isinstance(doc, Mapping) or doc.get("format") != FORMAT:
+            raise ResultFormatError(f"{where}: not a saved MR direction result (no format {FORMAT!r}); it was written "
+                                    "by something else or by an mrkit older than the format: re-run the MR page")
+        if doc.get("version") != VERSION:
+            raise ResultFormatError(f"{where}: a direction result of format version {doc.get('version')!r}; this mrkit "
+                                    f"reads version {VERSION} only: re-run the MR page to write it again")
+        try:
+            values: dict[str, Any] = {}
+            for f in fields(cls):
+                value = doc.get(f.name) if f.default is None else doc[f.name]  # only planted may be absent
+                if f.name in _TABLES:
+                    value = _frame_from_json(value)
+                elif f.name in _RECORDS and value is not None:
+                    value = _record(_RECORDS[f.name], value)
+                values[f.name] = value
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultFormatError(f"{where}: a damaged direction result ({type(exc).__name__}: {exc})") from None
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: str | Path) -> DirectionResult:
+        """Read a result :meth:`save` wrote; :class:`ResultFormatError` names the file when it is not one."""
+        path = Path(path)
+        try:
+            doc = json.loads(path.read_text())
+        except ValueError as exc:
+            raise ResultFormatError(f"{path}: not valid JSON ({exc})") from None
+        return cls.from_dict(doc, str(path))
+
+
+_TABLES = ("harmonised", "estimates", "heterogeneity", "leave_one_out", "single_snp")
+_RECORDS = {"exposure": Trait, "outcome": Trait, "pleiotropy": Pleiotropy, "presso": Presso, "steiger": Steiger,
+            "instruments": InstrumentSummary}
+_FLOAT_FIELD = {(cls, f.name): f.type == "float" for cls in set(_RECORDS.values()) for f in fields(cls)}
+
+
+def _record(cls: type, values: Mapping[str, Any]) -> Any:
+    """``cls(**values)``, a missing number (JSON null) of a ``float`` field read back as NaN."""
+    unknown = set(values) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown fields {sorted(unknown)} of {cls.__name__}")
+    return cls(**{k: math.nan if v is None and _FLOAT_FIELD[cls, k] else v for k, v in values.items()})
+
+
+def _json_value(v: Any) -> Any:
+    """``v`` with numpy scalars and arrays as Python values and non-finite floats as None (JSON has no NaN)."""
+    if isinstance(v, Mapping):
+        return {str(k): _json_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_json_value(x) for x in v]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else None
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, Path):
+        return str(v)
+    raise TypeError(f"cannot write {type(v).__name__} to a direction result")
+
+
+def _frame_to_json(df: pd.DataFrame) -> dict[str, Any]:
+    """A DataFrame as columns, dtypes, column-wise values and ``attrs`` (index dropped: the tables have none)."""
+    return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes],
+            "data": [df[c].tolist() for c in df.columns], "attrs": dict(df.attrs)}
+
+
+def _frame_from_json(doc: Mapping[str, Any]) -> pd.DataFrame:
+    columns, dtypes, data = doc["columns"], doc["dtypes"], doc["data"]
+    if not len(columns) == len(dtypes) == len(data):
+        raise ValueError("a table's columns, dtypes and data differ in length")
+    out = pd.DataFrame({c: _column(values, dtype) for c, dtype, values in zip(columns, dtypes, data)})
+    out.attrs.update(doc.get("attrs") or {})
+    return out
+
+
+def _column(values: list, dtype: str) -> pd.Series:
+    if dtype.startswith(("float", "Float")):
+        return pd.Series([np.nan if v is None else v for v in values], dtype=dtype)
+    return pd.Series(values, dtype=dtype)
+
+
+# -- the analysis ---------------------------------------------------------------------------------------------
+def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, convention: str = "twosamplemr",
+            seed: int | None = None, presso_n: int = PRESSO_N, methods: Sequence[str] = METHODS,
+            planted: float | None = None, parameters: Mapping[str, Any] | None = None,
+            opengwas_queries: Iterable[str] = ()) -> DirectionResult:
+    """Every estimate and diagnostic of the MR page for one direction, as one :class:`DirectionResult`.
+
+    Parameters
+    ----------
+    harmonised : DataFrame
+        Harmonised instruments in TwoSampleMR's columns (``beta.exposure``, ``se.exposure``, ``beta.outcome``,
+        ``se.outcome``, ``SNP``, ``mr_keep``; ``samplesize.*`` and ``pval.*`` for Steiger), e.g. from
+        :meth:`mrkit.paper.study.Study.harmonised`; its ``attrs["log"]`` is kept as the harmonisation log.
+    exposure, outcome : Trait
+        The two traits, as the page names them.
+    convention : str
+        ``"twosamplemr"`` or ``"mendelianrandomization"`` (``mrkit.mr``'s conventions), recorded in every row.
+    seed : int, optional
+        Seed of the random draws: bootstrap SEs and MR-PRESSO (default :data:`mrkit.rng.DEFAULT_SEED`).
+    presso_n : int
+        MR-PRESSO's simulated distributions.
+    methods : sequence of str
+        Methods of :func:`mrkit.mr` (default :data:`METHODS`).
+    planted : float, optional
+        The true causal effect, on synthetic data.
+    parameters : mapping, optional
+        What else the page was given (p-value threshold, data, panel size, panel seed), recorded as is.
+    opengwas_queries : iterable of str
+        Cache keys of the OpenGWAS answers the data came from (the Reproducibility page lists them).
+
+    Raises
+    ------
+    mrkit.errors.MRKitError
+        From :func:`mrkit.mr` when the table lacks a required column or has no usable instrument.
+    """
+    import mrkit
+
+    from ..methods.presso import mr_presso
+    from ..methods.steiger import steiger_directionality
+
+    seed = resolve_seed(seed)
+    kept = harmonised[harmonised["mr_keep"].astype(bool)] if "mr_keep" in harmonised else harmonised
+    estimates = mrkit.mr(harmonised, methods=list(methods), convention=convention, seed=seed)
+    het = mrkit.heterogeneity(harmonised, convention=convention)
+    pleio = mrkit.pleiotropy(harmonised, convention=convention)
+    notes: list[str] = []
+    presso = steiger = None
+    try:
+        p = mr_presso(kept["beta.exposure"].to_numpy(), kept["se.exposure"].to_numpy(),
+                      kept["beta.outcome"].to_numpy(), kept["se.outcome"].to_numpy(),
+                      snp=kept["SNP"].tolist(), n_distributions=presso_n, seed=seed)
+        presso = Presso(global_rss=p.global_rss, global_p=p.global_p, global_p_text=p.global_p_text,
+                        n_distributions=p.n_distributions, seed=p.seed, outliers=[str(o) for o in p.outliers],
+                        raw=p.raw, corrected=p.corrected, distortion_p=p.distortion_p)
+    except MRKitError as exc:
+        notes.append(f"MR-PRESSO not run: {exc}")
+    try:
+        s = steiger_directionality(kept)
+        steiger = Steiger(r2_exposure=s["r2_exposure"], r2_outcome=s["r2_outcome"], z=s["z"],
+                          steiger_pval=s["steiger_pval"], correct_causal_direction=bool(s["correct_causal_direction"]),
+                          rule=str(s.get("rule", "")), note=str(s.get("note", "")))
+    except MRKitError as exc:
+        notes.append(f"Steiger directionality not computed: {exc}")
+    first = pleio.iloc[0] if len(pleio) else {}
+    samplesize = kept["samplesize.outcome"].median() if "samplesize.outcome" in kept else np.nan
+    result = DirectionResult(
+        exposure=exposure, outcome=outcome, convention=convention, seed=seed,
+        parameters={**(parameters or {}), "presso_n": presso_n, "methods": list(methods)},
+        harmonised=harmonised, estimates=estimates, heterogeneity=het,
+        pleiotropy=Pleiotropy(intercept=first.get("intercept", np.nan), se=first.get("se", np.nan),
+                              p=first.get("p", np.nan), i2gx=first.get("i2gx", np.nan),
+                              distribution=str(first.get("distribution", ""))),
+        presso=presso, steiger=steiger,
+        leave_one_out=mrkit.leave_one_out(harmonised, convention=convention),
+        single_snp=mrkit.single_snp(harmonised, convention=convention),
+        instruments=InstrumentSummary(nsnp=len(kept),
+                                      mean_f=((kept["beta.exposure"] / kept["se.exposure"]) ** 2).mean(),
+                                      r2_exposure=steiger.r2_exposure if steiger else np.nan,
+                                      samplesize_outcome=samplesize),
+        harmonisation_log={str(k): int(v) for k, v in dict(harmonised.attrs.get("log", {})).items()},
+        planted=planted, opengwas_queries=list(opengwas_queries), notes=notes)
+    # one representation whether computed here or loaded from a file: numbers as Python floats, NaN for missing
+    return DirectionResult.from_dict(result.to_dict())
+
+
+def load_directions(results_dir: str | Path) -> list[DirectionResult]:
+    """Every direction result the MR pages saved in ``results_dir`` (``mr-*.json``), in file-name order."""
+    return [DirectionResult.load(p) for p in sorted(Path(results_dir).glob("mr-*.json"))]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 
 def register(subparsers) -> None:
-    from ..gwas.rules import policy_help
+    from ..gwas.rules import policy_help, twosamplemr_help
 
     p = subparsers.add_parser("read", help="read and validate a GWAS summary-statistics file",
-                              description=__doc__, epilog=policy_help(),
+                              description=__doc__, epilog=f"{policy_help()}\n\n{twosamplemr_help()}",
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", type=Path)
     p.add_argument("--fmt", default="auto",

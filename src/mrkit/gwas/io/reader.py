@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InputError
-from ..schema import DropLog, check_p_values
+from ..schema import DropLog, check_p_range
 from . import finngen, generic, gwasvcf, neale, ssf, twosamplemr
 from .columnar import DEFAULT_BLOCK_SIZE, Batch, TextLayout, scan_filtered, sniff
 from .plan import ReadOptions
@@ -138,8 +138,8 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
                 wanted = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
         if p_max is not None:
             p = plan.p_of(batch)
-            valid = check_p_values(p, batch.lines(), log, plan.origin["p"])
-            below = valid & (p <= p_max)
+            valid = check_p_range(p, batch.lines(), log, plan.origin["p"])
+            below = valid & ((p <= p_max) | np.isnan(p))  # a missing p is filled from beta and se, then filtered
             above += int((valid & ~below & wanted).sum())
             wanted = wanted & below
         return wanted
@@ -147,7 +147,7 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
     filtering = p_max is not None or snps is not None
     table, rows_read = scan_filtered(layout, plan.column_types, keep if filtering else None, block_size)
     frame = validate(plan.to_frame(table, log), plan.origin, log)
-    if p_max is not None:  # split multi-allelic records: each allele has its own p
+    if p_max is not None:  # p filled from beta and se; split multi-allelic records: each allele has its own p
         wanted = frame["p"].to_numpy(float) <= p_max
         above += int((~wanted).sum())
         frame = frame.loc[wanted].reset_index(drop=True)

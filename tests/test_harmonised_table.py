@@ -159,8 +159,8 @@ def test_every_layout_gives_the_same_table(tmp_path):
 def test_strict_refuses_at_the_earliest_dropped_row(tmp_path):
     path = tmp_path / "h.csv"
     path.write_text(_table_text())
-    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}, line 4, column 'se.exposure': se <= 0 \(value 0.0\);"
-                                         r" without --strict"):
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}, line 4, column 'se.exposure': "
+                                         r"se <= 0 \(value 0.0\); without --strict"):
         read_harmonised(path, strict=True)
     lines = _table_text().split("\n")
     path.write_text("\n".join([lines[0], lines[10], lines[11]]) + "\n")  # rs10 twice: the copy is the first problem
@@ -245,7 +245,8 @@ def tables(draw):
     rows = []
     for i in range(k):
         effect = draw(st.sampled_from("ACGT"))
-        rows.append({"SNP": f"rs{100 + i}", "beta.exposure": draw(st.sampled_from(["0.05", "-0.031", "1e-3", "2.5E-2"])),
+        rows.append({"SNP": f"rs{100 + i}",
+                     "beta.exposure": draw(st.sampled_from(["0.05", "-0.031", "1e-3", "2.5E-2"])),
                      "se.exposure": draw(st.sampled_from(["0.01", "0.02", " 0.03 "])),
                      "beta.outcome": draw(st.sampled_from(["0.2", "-0.1", "+0.4", "0"])),
                      "se.outcome": draw(st.sampled_from(["0.05", "1e-2"])),

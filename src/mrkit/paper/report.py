@@ -231,14 +231,7 @@ def save_direction(path: Path, *, results: pd.DataFrame, het: pd.DataFrame, plei
                    steiger: Mapping | None, harmonised: pd.DataFrame, exposure: str, outcome: str, study: Any,
                    p_threshold: float, convention: str) -> None:
     """Write one direction's results for the results and limitations pages."""
-    def clean(v: Any) -> Any:
-        if isinstance(v, (np.floating, float)):
-            return None if not math.isfinite(float(v)) else float(v)
-        if isinstance(v, (np.integer,)):
-            return int(v)
-        if isinstance(v, (np.bool_,)):
-            return bool(v)
-        return v
+    from ..json_values import json_value as clean
 
     kept = harmonised[harmonised["mr_keep"]] if "mr_keep" in harmonised else harmonised
     doc = {

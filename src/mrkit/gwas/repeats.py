@@ -49,7 +49,7 @@ def repeated(*columns: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray
     with np.errstate(over="ignore"):
         for column in columns:
             h = h * np.int64(1000003) ^ _hashes(column[index])
-    order = np.argsort(h, kind="stable")
+    order = np.argsort(h)
     same = h[order][1:] == h[order][:-1]
     maybe = np.zeros(index.size, dtype=bool)
     maybe[order[1:][same]] = True

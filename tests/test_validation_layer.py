@@ -508,3 +508,22 @@ def test_read_dash_o_dash_writes_the_rows_to_standard_output(tmp_path, capsys):
     rows = pd.read_csv(io.StringIO(captured.out), sep="\t")
     assert list(rows["snp"]) == ["rs1", "rs2"] and rows["beta"].tolist() == [0.1, -0.2]
     assert "rows" in captured.err and not (tmp_path / "-").exists() and not Path("-").exists()
+
+
+# -- issue 20: the repeat rule in the OpenGWAS exposure table too ------------------------------------------------
+def test_opengwas_exposure_table_counts_an_exact_repeat_once_and_drops_disagreeing_copies():
+    from mrkit.gwas.opengwas import exposure_table
+
+    def hit(rsid, beta, dataset="ukb-a-13"):
+        return {"id": dataset, "trait": "Insomnia", "rsid": rsid, "chr": "1", "position": 100, "ea": "a", "nea": "G",
+                "eaf": 0.3, "beta": beta, "se": 0.01, "p": 1e-9, "n": 1000}
+
+    rows = [hit("rs1", 0.1), hit("rs1", 0.1),        # the same answer twice: one instrument
+            hit("rs2", 0.1), hit("rs2", 0.2),        # two different answers for one variant: neither
+            hit("rs3", 0.1), hit("rs3", 0.1, "ukb-a-15")]  # one variant in two datasets: no repeat
+    table = exposure_table(rows)
+    assert list(zip(table["SNP"], table["id.exposure"])) == [("rs1", "ukb-a-13"), ("rs3", "ukb-a-13"),
+                                                             ("rs3", "ukb-a-15")]
+    assert table.attrs["dropped"] == {"exact repeat of a row (one copy kept)": 1,
+                                      "variant repeated with different values (every copy)": 2}
+    assert table["effect_allele.exposure"].tolist() == ["A", "A", "A"]  # normalised by the engine

@@ -87,7 +87,7 @@ def harmonise(exposure: pd.DataFrame, outcome: pd.DataFrame, *, action: int = 2,
         outcome rows flagged ``proxy`` (``proxy.outcome``: OpenGWAS associations with proxies, already
         labelled with the target and its alleles) are used as they are and counted as found by proxy.
     strict : refuse (InputError naming the row and column) a row with an invalid value instead of
-        dropping and counting it (policies: :data:`mrkit.gwas.schema.RULES`). Only the outcome rows of
+        dropping and counting it (policies: :data:`mrkit.gwas.rules.RULES`). Only the outcome rows of
         the instruments (and their proxies) are checked: the rest of an outcome GWAS is not used.
 
     Returns

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["missing_value", "missing", "objects", "text", "normalise_alleles", "normalise_chrom", "normalise_ids",
+__all__ = ["missing_value", "missing", "objects", "normalise_alleles", "normalise_chrom", "normalise_ids",
            "complement", "allele_pair", "site_keys", "fallback_ids"]
 
 
@@ -27,6 +27,7 @@ def missing_value(value) -> bool:
 
 
 def objects(items: list) -> np.ndarray:
+    """A list as a one-dimensional object array (never a two-dimensional one, whatever the items)."""
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out
@@ -47,11 +48,6 @@ def _mapped(values, rule: Callable[[str], str | None], *, memo: bool = True) -> 
         return objects(list(map(apply, items)))
     table = {v: apply(v) for v in dict.fromkeys(items)}
     return objects(list(map(table.__getitem__, items)))
-
-
-def text(values) -> np.ndarray:
-    """Any sequence (numpy array, list, pandas column) as an object array of ``str`` and None (missing)."""
-    return _mapped(values, lambda v: v, memo=False)
 
 
 def _allele(value: str) -> str | None:

@@ -51,30 +51,20 @@ from .normalise import (
     complement,
     fallback_ids,
     missing,
-    missing_value,
     normalise_alleles,
     normalise_chrom,
     normalise_ids,
     site_keys,
-    text,
 )
 from .repeats import drop_repeats, repeated, repeats, variant_repeats
 from .rules import ALLELE_PATTERN, CHROMOSOMES, MAGNITUDE, N_FILLED, OUT_OF_RANGE, P_FILLED, P_UNDERFLOW
 
-__all__ = ["DropLog", "DroppedVariants", "text", "normalise_chrom", "normalise_alleles", "normalise_ids",
-           "complement", "allele_pair", "site_keys", "fallback_ids", "floats", "p_from_z", "fill_missing",
+__all__ = ["DropLog", "DroppedVariants", "normalise_chrom", "normalise_alleles", "normalise_ids",
+           "complement", "allele_pair", "site_keys", "fallback_ids", "p_from_z", "fill_missing",
            "check_rows", "check_p_range", "repeated", "repeats", "drop_repeats", "variant_repeats"]
 
 
 # -- numbers -----------------------------------------------------------------------------------------------
-def floats(values) -> np.ndarray:
-    """A numeric column as float64, NaN where missing (None, NaN, pandas NA)."""
-    arr = np.asarray(values)
-    if arr.dtype.kind in "fiub":
-        return arr.astype(float)
-    return np.array([np.nan if missing_value(v) else float(v) for v in arr.ravel().tolist()], dtype=float)
-
-
 def p_from_z(beta: np.ndarray, se: np.ndarray) -> np.ndarray:
     """Two-sided normal p-value of beta/se: ``2 * pnorm(-|beta/se|)`` (TwoSampleMR ``format_data``), computed
     as ``erfc(|z| / sqrt 2)``, which keeps its precision far into the tail (no 1 - Phi cancellation)."""

@@ -108,7 +108,7 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
     Raises
     ------
     InputError
-        Naming file, line and column (the rules and their policies: :data:`mrkit.gwas.schema.RULES`):
+        Naming file, line and column (the rules and their policies: :data:`mrkit.gwas.rules.RULES`):
         missing columns, non-numeric values, wrong field counts, a truncated or corrupt gzip, a file
         with no data row or no valid row, and with ``strict`` every dropped-row problem.
 

@@ -3,7 +3,7 @@ back through a cycle.
 
 Layers, lowest first (README "Architecture"):
 
-    core      errors, rng, paths                    imports nothing of mrkit
+    core      errors, rng, paths, json_values       imports nothing of mrkit
     methods   estimators and diagnostics            core
     gwas      readers, instruments, harmonisation   core, methods
     simulate  the synthetic panel and scenarios     core, methods, gwas
@@ -26,7 +26,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "mrkit"
 
 LAYERS = ["core", "methods", "gwas", "simulate", "scan", "paper", "book", "commands"]
-CORE = {"errors", "rng", "paths"}
+CORE = {"errors", "rng", "paths", "json_values"}
 
 
 def module_name(path: Path) -> str:

@@ -142,16 +142,26 @@ def test_output_columns_and_exposure_order():
     assert mr_input(out).columns.tolist() == ["SNP", "bx", "bxse", "by", "byse"]
 
 
-def test_outcome_duplicates_are_resolved_by_alleles_and_exposure_duplicates_dropped():
+def test_outcome_duplicates_are_resolved_by_alleles_and_exposure_repeats_follow_the_repeat_rule():
     exposure = sumstats(["v"], ["A"], ["G"], [0.3], [0.1])
     outcome = sumstats(["v", "v"], ["A", "A"], ["C", "G"], [0.3, 0.3], [9.0, 0.3])
     out = harmonise(exposure, outcome)
     assert out["beta.outcome"].tolist() == [0.3] and out.attrs["log"]["multiallelic_resolved"] == 1
+    # v twice with every value equal: one instrument (issue 20: a valid instrument is not lost)
     twice = sumstats(["v", "v", "w"], ["A", "A", "A"], ["G", "G", "G"], [0.3] * 3, [0.1, 0.1, 0.2])
     twice["pos"] = [100, 100, 300]
-    log = harmonise(twice, sumstats(["w"], ["A"], ["G"], [0.3], [0.3])).attrs["log"]
-    assert log["exposure_dropped: duplicated variant"] == 2 and log["candidate_instruments"] == 1
-    with pytest.raises(InputError, match=r"^row 0, column 'SNP': duplicated variant \(value 'v'\)"):
+    log = harmonise(twice, sumstats(["v", "w"], ["A", "A"], ["G", "G"], [0.3] * 2, [0.3] * 2)).attrs["log"]
+    assert log["exposure_dropped: exact repeat of a row (one copy kept)"] == 1
+    assert log["candidate_instruments"] == 2 and log["kept"] == 2
+    # v twice with different betas: neither copy can be trusted, both leave
+    disagree = twice.assign(beta=[0.1, 0.15, 0.2])
+    log = harmonise(disagree, sumstats(["v", "w"], ["A", "A"], ["G", "G"], [0.3] * 2, [0.3] * 2)).attrs["log"]
+    assert log["exposure_dropped: variant repeated with different values (every copy)"] == 2
+    assert log["candidate_instruments"] == 1 and log["kept"] == 1
+    with pytest.raises(InputError, match=r"^row 0, column 'SNP': variant repeated with different values "
+                                         r"\(every copy\) \(value 'v'\) \(rows 0, 1\)"):
+        harmonise(disagree, outcome, strict=True)
+    with pytest.raises(InputError, match=r"^row 1, column 'SNP': exact repeat of a row \(one copy kept\)"):
         harmonise(twice, outcome, strict=True)
 
 

@@ -78,7 +78,7 @@ def test_row_problems_are_dropped_and_counted(tmp_path):
     rows = [
         row(pos=1),                       # line 2: fine
         row(pos=2, se="0"),               # line 3: se <= 0
-        row(pos=3, p="NA"),               # line 4: missing p
+        row(pos=3, p="NA"),               # line 4: p filled from beta and se (TwoSampleMR format_data)
         row(pos=4, p="1.5"),              # line 5: p outside [0, 1]
         row(pos=5, af="1.2"),             # line 6: eaf outside (0, 1)
         row(pos=6, alt="N"),              # line 7: invalid allele
@@ -86,26 +86,36 @@ def test_row_problems_are_dropped_and_counted(tmp_path):
         row(pos=8, beta="NA"),            # line 9: missing beta
         row(pos=9, se="-0.1"),            # line 10: se <= 0
         row(pos=10, chrom="MT"),          # line 11: chromosome
-        row(pos=11, rsid="rs9"),          # lines 12 and 13: same rsid twice
+        row(pos=11, rsid="rs9"),          # lines 12 and 13: same rsid and alleles, other positions
         row(pos=12, rsid="rs9"),
         row(pos=13, alt="D", ref="I"),    # D/I indel codes are accepted
         row(pos=14, p="0"),               # p = 0 (underflow) is kept
+        row(pos=15, p="NA", se="0"),      # line 17: missing p (it cannot be filled from se = 0)
+        row(pos=16, rsid="rs7"),          # lines 18 and 19: one row twice, every value equal: kept once
+        row(pos=16, rsid="rs7"),
     ]
     df = read_sumstats(finngen(tmp_path, rows))
-    assert df["pos"].tolist() == [1, 13, 14]
+    assert df["pos"].tolist() == [1, 3, 13, 14, 16]
     assert df.attrs["dropped"] == {"se <= 0": 2, "missing p": 1, "p outside [0, 1]": 1,
                                    "eaf outside (0, 1)": 1, "invalid allele": 2, "missing beta": 1,
-                                   "chromosome not 1-22 or X": 1, "duplicated variant": 2}
+                                   "chromosome not 1-22 or X": 1,
+                                   "variant repeated with different values (every copy)": 2,
+                                   "exact repeat of a row (one copy kept)": 1}
+    assert df.attrs["flagged"]["p missing: filled from beta and se, 2*pnorm(-|beta/se|) (TwoSampleMR format_data)"] == 1
+    # beta 0.1, se 0.01: z = 10, p = 2 * Phi(-10) (R: 2 * pnorm(-10) = 1.523970e-23)
+    assert df.loc[df["pos"] == 3, "p"].item() == pytest.approx(1.523970e-23, rel=1e-6)
     assert df.attrs["rows_read"] == len(rows)
 
 
 @pytest.mark.parametrize("bad_row,line,column,reason", [
     (row(pos=5, se="0"), 4, "sebeta", "se <= 0"),
-    (row(pos=5, p="NA"), 4, "pval", "missing p"),
+    (row(pos=5, p="NA", se="0"), 4, "pval", "missing p"),
     (row(pos=5, p="-0.1"), 4, "pval", r"p outside \[0, 1\]"),
     (row(pos=5, af="0"), 4, "af_alt", r"eaf outside \(0, 1\)"),
     (row(pos=5, ref="X"), 4, "ref", "invalid allele"),
-    (row(pos=2), 3, "rsids", r"duplicated variant \(value '1:2:A:G'\) \(lines 3, 4\)"),
+    (row(pos=2), 4, "rsids", r"exact repeat of a row \(one copy kept\) \(value '1:2:A:G'\) \(lines 3, 4\)"),
+    (row(pos=2, beta="0.2"), 3, "rsids",
+     r"variant repeated with different values \(every copy\) \(value '1:2:A:G'\) \(lines 3, 4\)"),
 ])
 def test_strict_turns_each_drop_into_a_located_error(tmp_path, bad_row, line, column, reason):
     rows = [row(pos=1), row(pos=2), bad_row, row(pos=6, se="0")]  # the later se=0 must not win
@@ -190,6 +200,13 @@ def test_p_max_filter_equals_read_then_filter(tmp_path, p_max):
     expected = full[full["p"] <= p_max].reset_index(drop=True)
     assert len(filtered) > 0
     pd.testing.assert_frame_equal(filtered, expected)
-    raw_p = pd.read_csv(path, sep="\t")["pval"]
-    assert filtered.attrs["above_p_max"] == int((raw_p > p_max).sum())
-    assert filtered.attrs["dropped"]["missing p"] == 20  # counted with or without the filter
+    raw = pd.read_csv(path, sep="\t")
+    # a missing p is filled from beta and se (TwoSampleMR format_data: 2 * pnorm(-|b/se|)) before the filter, so
+    # a valid row whose filled p is above p_max is counted as above too
+    from scipy.stats import norm
+    filled = full[full["pos"].isin(raw.loc[raw["pval"].isna(), "pos"])]
+    np.testing.assert_allclose(filled["p"], 2 * norm.sf(np.abs(filled["beta"] / filled["se"])), rtol=1e-12)
+    assert filtered.attrs["above_p_max"] == int((raw["pval"] > p_max).sum() + (filled["p"] > p_max).sum())
+    assert "missing p" not in filtered.attrs["dropped"]  # with or without the filter
+    fills = {r: n for r, n in filtered.attrs["flagged"].items() if r.startswith("p missing: filled")}
+    assert list(fills.values()) == [20]

@@ -23,7 +23,7 @@ from mrkit.cli import main
 from mrkit.errors import InputError
 from mrkit.gwas.harmonise import harmonisation_flow, harmonise
 from mrkit.gwas.io import read_harmonised, read_sumstats
-from mrkit.gwas.rules import RULES, policy_help
+from mrkit.gwas.rules import RULES, TWOSAMPLEMR, policy_help
 from mrkit.methods.steiger import steiger_directionality
 
 FINNGEN = ("#chrom", "pos", "ref", "alt", "rsids", "nearest_genes", "pval", "mlogp", "beta", "sebeta", "af_alt",
@@ -65,7 +65,7 @@ def flow_count(out: pd.DataFrame, stage: str) -> int:
 
 # -- the rule table ---------------------------------------------------------------------------------------------
 def test_every_rule_has_a_policy_and_the_cli_help_lists_them(capsys):
-    assert {r.policy for r in RULES} == {"refuse", "drop", "flag"}
+    assert {r.policy for r in RULES} == {"refuse", "fill", "drop", "flag"}
     text = policy_help()
     for rule in RULES:
         assert rule.check in text and rule.reason in text
@@ -74,6 +74,17 @@ def test_every_rule_has_a_policy_and_the_cli_help_lists_them(capsys):
             main([command, "--help"])
         out = capsys.readouterr().out
         assert "se <= 0" in out and "refuse" in out and "--strict" in out
+
+
+def test_read_help_compares_every_rule_with_twosamplemr(capsys):
+    with pytest.raises(SystemExit):
+        main(["read", "--help"])
+    out = capsys.readouterr().out
+    assert "compared with TwoSampleMR 0.7.9" in out
+    for difference in TWOSAMPLEMR:
+        assert difference.rule in out and difference.twosamplemr in out and difference.mrkit in out
+    # issue 20: p filled from beta and se, exact repeats counted once, each difference says why
+    assert "2*pnorm(-|beta|/se)" in out and "exact repeat counts once" in out
 
 
 # -- kind 1: TwoSampleMR CSVs go through the same rules as every other format ----------------------------------
@@ -153,15 +164,20 @@ def test_an_instrument_invalid_in_the_outcome_file_is_not_called_absent(tmp_path
     outcome = finngen(tmp_path / "y.tsv", [(1, 100, "A", "G", "rs1", 0.5, 0.01, 0, 0.3),     # se = 0
                                            (1, 200, "A", "G", "rs2", 0.5, 0.01, 0.02, 0.3),  # the same line twice
                                            (1, 200, "A", "G", "rs2", 0.5, 0.01, 0.02, 0.3),
-                                           (1, 300, "A", "G", "rs3", 0.5, 0.01, 0.02, 0.3),
+                                           (1, 300, "A", "G", "rs3", 0.5, 0.01, 0.02, 0.3),  # twice, other betas
+                                           (1, 300, "A", "G", "rs3", 0.5, 0.03, 0.02, 0.3),
                                            (1, 900, "A", "G", "rs9", 0.5, 0.01, 0.02, 0.3)])
     out = harmonise(read_sumstats(exposure), read_sumstats(outcome))
     log = out.attrs["log"]
+    # rs1 and rs3 invalid, rs4 absent, rs2 used once
     assert (log["candidate_instruments"], log["invalid_in_outcome"], log["absent_from_outcome"], log["kept"]) == \
         (4, 2, 1, 1)
-    assert log["outcome_dropped: se <= 0"] == 1 and log["outcome_dropped: duplicated variant"] == 2
+    assert out["SNP"].tolist() == ["rs2"]
+    assert log["outcome_dropped: se <= 0"] == 1
+    assert log["outcome_dropped: variant repeated with different values (every copy)"] == 2
+    assert log["outcome_dropped: exact repeat of a row (one copy kept)"] == 1
     assert flow_count(out, "In the outcome GWAS but invalid there (dropped)") == 2
-    assert flow_count(out, "Outcome rows dropped as invalid: duplicated variant") == 2
+    assert flow_count(out, "Outcome rows dropped as invalid: variant repeated with different values (every copy)") == 2
 
 
 def test_exposure_multiallelic_site_keeps_its_most_significant_record():
@@ -492,3 +508,22 @@ def test_read_dash_o_dash_writes_the_rows_to_standard_output(tmp_path, capsys):
     rows = pd.read_csv(io.StringIO(captured.out), sep="\t")
     assert list(rows["snp"]) == ["rs1", "rs2"] and rows["beta"].tolist() == [0.1, -0.2]
     assert "rows" in captured.err and not (tmp_path / "-").exists() and not Path("-").exists()
+
+
+# -- issue 20: the repeat rule in the OpenGWAS exposure table too ------------------------------------------------
+def test_opengwas_exposure_table_counts_an_exact_repeat_once_and_drops_disagreeing_copies():
+    from mrkit.gwas.opengwas import exposure_table
+
+    def hit(rsid, beta, dataset="ukb-a-13"):
+        return {"id": dataset, "trait": "Insomnia", "rsid": rsid, "chr": "1", "position": 100, "ea": "a", "nea": "G",
+                "eaf": 0.3, "beta": beta, "se": 0.01, "p": 1e-9, "n": 1000}
+
+    rows = [hit("rs1", 0.1), hit("rs1", 0.1),        # the same answer twice: one instrument
+            hit("rs2", 0.1), hit("rs2", 0.2),        # two different answers for one variant: neither
+            hit("rs3", 0.1), hit("rs3", 0.1, "ukb-a-15")]  # one variant in two datasets: no repeat
+    table = exposure_table(rows)
+    assert list(zip(table["SNP"], table["id.exposure"])) == [("rs1", "ukb-a-13"), ("rs3", "ukb-a-13"),
+                                                             ("rs3", "ukb-a-15")]
+    assert table.attrs["dropped"] == {"exact repeat of a row (one copy kept)": 1,
+                                      "variant repeated with different values (every copy)": 2}
+    assert table["effect_allele.exposure"].tolist() == ["A", "A", "A"]  # normalised by the engine

@@ -1,10 +1,12 @@
-"""Property tests of the validation layer (issue 11): random rows, random corruption, every reader and harmonise.
+"""Property tests of the validation layer (issues 11 and 20): random rows, random corruption, every reader and
+harmonise.
 
 Whatever the corruption (NaN, inf, SE <= 0, p outside [0, 1], EAF outside (0, 1), bad or identical
-alleles, a duplicated variant, a truncated gzip), the only outcomes allowed are a refusal with a
-message (InputError) or counted drops; every valid row survives with its values unchanged, no
-corrupted row survives, and the counts add up. Derandomized and bounded so ``make test`` stays
-deterministic and quick.
+alleles, a repeated row, a truncated gzip), the only outcomes allowed are a refusal with a message
+(InputError), counted drops or counted fills; every valid row survives with its values unchanged (a
+missing p filled from beta and SE as TwoSampleMR ``format_data`` does: ``2 * pnorm(-|b/se|)``, here from
+scipy), no corrupted row survives, an exact repeat counts once, and the counts add up. Derandomized and
+bounded so ``make test`` stays deterministic and quick.
 """
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.stats import norm
 
 from mrkit.errors import InputError
 from mrkit.gwas.harmonise import harmonise
 from mrkit.gwas.io import read_harmonised, read_sumstats
+from mrkit.gwas.rules import P_FILLED
 
 SETTINGS = {"max_examples": 20, "deadline": None, "derandomize": True,
             "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
@@ -103,9 +107,19 @@ def write_rows(path, fmt: str, rows: list[dict], bad: dict[int, str]) -> tuple[l
     return written, list(range(first, first + len(written)))
 
 
+#: Not a corruption: a missing p is filled from beta and SE; an exact repeat of a row counts once.
+KEPT = (None, "p_missing", "duplicate")
+
+
 def expected_survivors(rows, bad) -> list[int]:
-    """Rows neither corrupted nor duplicated (a duplicate takes its original with it)."""
-    return [i for i in range(len(rows)) if i not in bad]
+    """Rows not corrupted (a missing p is filled, a row written twice is kept once)."""
+    return [i for i in range(len(rows)) if bad.get(i) in KEPT]
+
+
+def expected_p(rows, bad, keep) -> list[float]:
+    """p of each surviving row: as written, or 2 * Phi(-|beta/se|) where it was missing (scipy, not mrkit)."""
+    return [2 * norm.sf(abs(rows[i]["beta"] / rows[i]["se"])) if bad.get(i) == "p_missing" else rows[i]["p"]
+            for i in keep]
 
 
 FORMATS = ["finngen", "ssf", "generic", "twosamplemr", "gwasvcf"]
@@ -133,11 +147,16 @@ def test_every_reader_refuses_or_counts_and_keeps_valid_rows_unchanged(tmp_path_
     for column in ("beta", "se", "eaf"):
         np.testing.assert_array_equal(df[column].to_numpy(), [rows[i][column] for i in keep])
     rel = 1e-12 if fmt == "gwasvcf" else 0  # VCF stores -log10(p)
-    np.testing.assert_allclose(df["p"].to_numpy(), [rows[i]["p"] for i in keep], rtol=rel, atol=0)
+    filled = np.array([bad.get(i) == "p_missing" for i in keep], dtype=bool)
+    np.testing.assert_allclose(df["p"].to_numpy()[~filled], np.array(expected_p(rows, bad, keep))[~filled], rtol=rel,
+                               atol=0)
+    np.testing.assert_allclose(df["p"].to_numpy()[filled], np.array(expected_p(rows, bad, keep))[filled], rtol=1e-12,
+                               atol=0)
     assert df["effect_allele"].tolist() == [rows[i]["effect"] for i in keep]
     assert df["other_allele"].tolist() == [rows[i]["other"] for i in keep]
-    # strict: refused at the earliest bad line (a duplicate's first copy), or the same frame
-    bad_lines = [lines[i] for i in bad] + [lines[len(rows) + j] for j in range(sum(c == "duplicate" for c in bad.values()))]
+    # strict: refused at the earliest bad line (a repeated row's second copy), or the same frame
+    bad_lines = [lines[i] for i, c in bad.items() if c not in KEPT]
+    bad_lines += [lines[len(rows) + j] for j in range(sum(c == "duplicate" for c in bad.values()))]
     if bad_lines:
         with pytest.raises(InputError, match=rf"^{path}, line {min(bad_lines)}[,:]"):
             read_sumstats(path, fmt, strict=True)
@@ -169,8 +188,9 @@ def _tsmr(rows: list[dict], role: str, bad: dict[int, str]) -> pd.DataFrame:
     return frame
 
 
-#: Missing values are not drops in harmonise: as in TwoSampleMR the row stays, with mr_keep FALSE.
-MISSING = {"beta_nan", "p_missing"}
+#: Missing values are not drops in harmonise: as in TwoSampleMR the row stays, with mr_keep FALSE (a missing p
+#: is filled from beta and SE); an exact repeat counts once.
+MISSING = {"beta_nan", "p_missing", "duplicate"}
 
 
 @settings(**SETTINGS)
@@ -188,6 +208,8 @@ def test_harmonise_drops_and_counts_and_never_changes_a_valid_exposure_row(table
     dropped_x = sum(v for k, v in log.items() if k.startswith("exposure_dropped: "))
     assert log["candidate_instruments"] == len(keep) and dropped_x == len(exposure) - len(keep)
     assert log["invalid_in_outcome"] == len(keep) - len(found) and log["absent_from_outcome"] == 0
+    filled = sum(bad.get(i) == "p_missing" for i in range(len(rows)))
+    assert log.get("exposure_filled: " + P_FILLED, 0) == filled
     assert out["SNP"].tolist() == [rows[i]["snp"] for i in found]
     missing = [bad.get(i) == "beta_nan" or obad.get(i) == "beta_nan" for i in found]
     other_reason = (out["ambiguous"] | out["remove"]).to_numpy()  # palindromes with EAF 0.5...
@@ -196,9 +218,10 @@ def test_harmonise_drops_and_counts_and_never_changes_a_valid_exposure_row(table
     for i, m, (_, row) in zip(found, missing, out.iterrows()):
         if bad.get(i) != "beta_nan":
             assert (row["beta.exposure"], row["se.exposure"]) == (rows[i]["beta"], rows[i]["se"])
+            assert row["pval.exposure"] == pytest.approx(expected_p(rows, bad, [i])[0], rel=1e-12)
         if not m:
             assert row["beta.outcome"] in (rows[i]["beta"], -rows[i]["beta"])
-    if any(c not in MISSING for c in bad.values()):
+    if any(c not in MISSING or c == "duplicate" for c in bad.values()):
         with pytest.raises(InputError, match=r"^row \d+, column '[^']+\.exposure'|^row \d+, column 'SNP'"):
             harmonise(exposure, outcome, strict=True)
 
@@ -218,8 +241,8 @@ def test_the_harmonised_reader_drops_and_counts_or_refuses(tmp_path_factory, tab
     frame = pd.concat([frame, frame.iloc[[i for i, c in sorted(bad.items()) if c == "duplicate"]]], ignore_index=True)
     path = tmp_path_factory.mktemp("h") / "h.csv"
     frame.to_csv(path, index=False)
-    # a missing p is allowed in a harmonised table (not used by the estimators); bx = 0 is dropped
-    keep = [i for i in range(len(rows)) if bad.get(i) in (None, "p_missing") and rows[i]["beta"] != 0]
+    # a missing p is filled from beta and se; a row written twice counts once; bx = 0 is dropped
+    keep = [i for i in range(len(rows)) if bad.get(i) in KEPT and rows[i]["beta"] != 0]
     try:
         got = read_harmonised(path)
     except InputError as exc:
@@ -229,3 +252,4 @@ def test_the_harmonised_reader_drops_and_counts_or_refuses(tmp_path_factory, tab
     np.testing.assert_array_equal(got["bx"].to_numpy(), [rows[i]["beta"] for i in keep])
     assert sum(got.attrs["dropped"].values()) == len(frame) - len(got)
     assert got.attrs["lines"].tolist() == [i + 2 for i in keep]
+    np.testing.assert_allclose(got["pval.exposure"].to_numpy(), expected_p(rows, bad, keep), rtol=1e-12, atol=0)

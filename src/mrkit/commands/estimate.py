@@ -10,6 +10,8 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..json_values import json_value
+
 if TYPE_CHECKING:
     from ..gwas.io.harmonised import HarmonisedTable
 
@@ -48,21 +50,9 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN -> null, numpy scalars -> Python."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return value
-    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict, str)):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
+def _scalar(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (other values as they are)."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (list, tuple, dict, str)) else value
 
 
 def _presso_summary(pair, seed: int, n: int) -> dict:
@@ -152,7 +142,7 @@ def _pair_report(pair, args, conv_name: str, seed: int, table: HarmonisedTable) 
     methods = _method_rows(mr_rows(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
                                    presso_n=args.presso_n), list(pair.labels))
     het_rows = heterogeneity_rows(pair, conv_name)
-    het_columns = {c: _as_column([math.nan if _clean(r[c]) is None else _clean(r[c]) for r in het_rows])
+    het_columns = {c: _as_column([math.nan if r[c] is None else _scalar(r[c]) for r in het_rows])
                    for c in ("q", "df", "p")}
     het = {r["method"]: {c: het_columns[c][i] for c in ("q", "df", "p")} | {"note": r["note"]}
            for i, r in enumerate(het_rows)}
@@ -198,7 +188,7 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
                                            "p": pl["egger_intercept_p"], "distribution": pl["egger_distribution"]}},
     }
     if args.format == "json":
-        print(json.dumps(_clean(report), indent=2))
+        print(json.dumps(json_value(report), indent=2))
         return 0
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(f"{args.multivariable}: {a['nsnp']} SNPs, exposures {', '.join(a['exposures'])}; convention "
@@ -246,7 +236,7 @@ def run(args) -> int:
     if args.format == "json":
         body = [{"convention": conv.name, "seed": seed, **rep} for rep in reports]
         out = body[0] if len(body) == 1 else {"convention": conv.name, "seed": seed, "pairs": body}
-        print(json.dumps(_clean(out), indent=2))
+        print(json.dumps(json_value(out), indent=2))
         return 0
     _print_drops(table, sys.stdout)
     for rep in reports:
@@ -256,8 +246,8 @@ def run(args) -> int:
 
 def _csv_cell(value: Any) -> str:
     """A cell as pandas' ``to_csv`` writes it: empty when missing, floats in their shortest round-trip form."""
-    value = _clean(value)
-    if value is None:
+    value = _scalar(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return repr(value) if isinstance(value, float) else str(value)
 

@@ -18,10 +18,10 @@ HINTS = {"fmt": "--fmt NAME", "columns": "--column SCHEMA=COLUMN", "effect_allel
 def register(subparsers) -> None:
     from ..gwas.io.catalogue import FORMAT_NAMES, catalogue_help
     from ..gwas.io.limits import DEFAULT_LIMITS
-    from ..gwas.rules import policy_help
+    from ..gwas.rules import policy_help, twosamplemr_help
 
     epilog = (f"{catalogue_help()}\n\nreading limits (refused with one line naming file and line, while the file "
-              f"streams in): {DEFAULT_LIMITS.describe()}.\n\n{policy_help()}")
+              f"streams in): {DEFAULT_LIMITS.describe()}.\n\n{policy_help()}\n\n{twosamplemr_help()}")
     p = subparsers.add_parser("read", help="read and validate a GWAS summary-statistics file",
                               description=__doc__, epilog=epilog,
                               formatter_class=argparse.RawDescriptionHelpFormatter)

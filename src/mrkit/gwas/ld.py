@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .schema import complement, normalise_alleles, normalise_chrom
 
 __all__ = ["Panel", "open_panel", "genotype_counts", "haplotype_r", "dosage_r", "standardise",
            "allele_alignment", "complement", "is_palindromic", "window_bounds"]
@@ -45,8 +46,6 @@ _SMALL_EPSILON = 2.0 ** -44
 
 #: int8 code bed-reader uses for a missing call.
 MISSING = -127
-
-_COMPLEMENT = str.maketrans("ACGT", "TGCA")
 
 
 def _bfile_prefix(bfile: str | Path) -> Path:
@@ -126,8 +125,6 @@ def _read_table(path: Path, names: list[str], what: str) -> pd.DataFrame:
 
 def open_panel(bfile: str | Path) -> Panel:
     """Open the PLINK 1 panel ``bfile`` (prefix, or any of its three files) and read ``.bim``/``.fam``."""
-    from .io.validate import normalise_chrom
-
     prefix = _bfile_prefix(bfile)
     if not prefix.with_suffix(".bed").exists():
         raise InputError("PLINK .bed file not found", file=str(prefix.with_suffix(".bed")))
@@ -138,12 +135,12 @@ def open_panel(bfile: str | Path) -> Panel:
         raise InputError(f"position {bim['pos'].iloc[row]!r} is not an integer",
                          file=str(prefix.with_suffix(".bim")), line=row + 1, column="pos")
     bim = pd.DataFrame({
-        "chrom": normalise_chrom(bim["chrom"]),
+        "chrom": pd.array(normalise_chrom(bim["chrom"].to_numpy(dtype=object, na_value=None)), dtype="str"),
         "snp": pd.array(bim["snp"].to_numpy(), dtype="str"),
         "cm": pd.to_numeric(bim["cm"], errors="coerce").to_numpy(dtype=float),
         "pos": pos.to_numpy(dtype=np.int64),
-        "a1": bim["a1"].str.upper(),
-        "a2": bim["a2"].str.upper(),
+        "a1": pd.array(normalise_alleles(bim["a1"].to_numpy(dtype=object, na_value=None)), dtype="str"),
+        "a2": pd.array(normalise_alleles(bim["a2"].to_numpy(dtype=object, na_value=None)), dtype="str"),
     })
     fam = _read_table(prefix.with_suffix(".fam"), ["fid", "iid", "father", "mother", "sex", "pheno"], ".fam")
     founders = ((fam["father"] == "0") & (fam["mother"] == "0")).to_numpy()
@@ -151,10 +148,6 @@ def open_panel(bfile: str | Path) -> Panel:
         raise InputError("the panel has no founders (both parents 0); PLINK computes LD on founders only",
                          file=str(prefix.with_suffix(".fam")))
     return Panel(prefix=prefix, bim=bim, n_samples=len(fam), founders=founders)
-
-
-def _as_panel(panel: Panel | str | Path) -> Panel:
-    return panel if isinstance(panel, Panel) else open_panel(panel)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,12 +371,6 @@ def window_bounds(pos_sorted: np.ndarray, center: int, radius: int) -> tuple[int
     lo = int(np.searchsorted(pos_sorted, center - radius, side="left"))
     hi = int(np.searchsorted(pos_sorted, center + radius, side="right"))
     return lo, hi
-
-
-def complement(alleles: pd.Series | np.ndarray) -> np.ndarray:
-    """Reverse-strand alleles, base by base (A<->T, C<->G), as TwoSampleMR ``flip_alleles``."""
-    values = np.asarray(alleles, dtype=object)
-    return np.array([a.translate(_COMPLEMENT) if isinstance(a, str) else a for a in values], dtype=object)
 
 
 def is_palindromic(a1, a2) -> np.ndarray:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .ld import Panel, allele_alignment, haplotype_r, is_palindromic, open_panel
+from .schema import normalise_alleles
 
 __all__ = ["find_proxies", "proxy_outcome_rows", "PROXY_COLUMNS"]
 
@@ -128,8 +129,8 @@ def proxy_outcome_rows(outcome: pd.DataFrame, proxies: pd.DataFrame) -> pd.DataF
     by_snp = outcome.drop_duplicates("SNP").set_index("SNP", drop=False)
     found = found[found["proxy_snp"].isin(by_snp.index)]
     rows = by_snp.loc[found["proxy_snp"].to_numpy()].reset_index(drop=True)
-    effect = rows["effect_allele.outcome"].astype("str").str.upper().to_numpy(dtype=object)
-    other = rows["other_allele.outcome"].astype("str").str.upper().to_numpy(dtype=object)
+    effect, other = (normalise_alleles(rows[f"{c}_allele.outcome"].to_numpy(dtype=object, na_value=None))
+                     for c in ("effect", "other"))
     sign, _ = allele_alignment(effect, other, found["proxy_a1"].to_numpy(dtype=object),
                                found["proxy_a2"].to_numpy(dtype=object))
     for_a1 = found["target_allele_for_proxy_a1"].to_numpy(dtype=object)

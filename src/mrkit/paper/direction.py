@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MRKitError
+from ..json_values import json_value
 from ..paths import write_atomic
 from ..rng import resolve_seed
 
@@ -233,25 +234,20 @@ def _record(cls: type, values: Mapping[str, Any]) -> Any:
     return cls(**{k: math.nan if v is None and _FLOAT_FIELD[cls, k] else v for k, v in values.items()})
 
 
-def _json_value(v: Any) -> Any:
-    """``v`` with numpy scalars and arrays as Python values and non-finite floats as None (JSON has no NaN)."""
-    if isinstance(v, Mapping):
-        return {str(k): _json_value(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return [_json_value(x) for x in v]
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return float(v) if math.isfinite(v) else None
-    if v is None or v is pd.NA or v is pd.NaT:
+def _plain(v: Any) -> Any:
+    """What :func:`mrkit.json_values.json_value` leaves to its caller: pandas' missing values, paths, mappings."""
+    if v is pd.NA or v is pd.NaT:
         return None
-    if isinstance(v, str):
-        return v
     if isinstance(v, Path):
         return str(v)
+    if isinstance(v, Mapping):
+        return dict(v)
     raise TypeError(f"cannot write {type(v).__name__} to a direction result")
+
+
+def _json_value(v: Any) -> Any:
+    """``v`` with numpy scalars and arrays as Python values and non-finite floats as None (JSON has no NaN)."""
+    return json_value(v, default=_plain)
 
 
 def _frame_to_json(df: pd.DataFrame) -> dict[str, Any]:

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..gwas.schema import DroppedVariants
+from ..json_values import json_value
 from ..paths import atomic_output, cache_dir, file_lock
 
 __all__ = ["StudyCache", "code_version", "CODE_PARTS"]
@@ -62,13 +63,10 @@ def code_version() -> str:
 _DROPPED_KEY = "__mrkit_dropped_variants__"
 
 
-def _json_default(value: Any) -> Any:
+def _stored(value: Any) -> Any:
+    """What :func:`mrkit.json_values.json_value` cannot convert by itself, as the cache stores it."""
     if isinstance(value, DroppedVariants):  # a reader's dropped ids (attrs["invalid"]), restored by _restore
         return {_DROPPED_KEY: {"ids": value.ids.tolist(), "reasons": value.reasons.tolist()}}
-    if hasattr(value, "item"):  # numpy scalar
-        return value.item()
-    if hasattr(value, "tolist"):  # numpy array
-        return value.tolist()
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot store {type(value).__name__} in the study cache")
@@ -134,7 +132,8 @@ def _encode(frame, extra: dict) -> pa.Table:
     plain = frame.copy(deep=False)
     plain.attrs = {}  # kept below in mrkit's own metadata, not in pandas' (which cannot hold every value)
     table = pa.Table.from_pandas(plain)
-    meta = json.dumps({"attrs": frame.attrs, "extra": extra}, default=_json_default)
+    # strict=False: NaN and infinities come back as they were (Python's json reads its NaN/Infinity)
+    meta = json.dumps(json_value({"attrs": frame.attrs, "extra": extra}, strict=False, default=_stored))
     return table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: meta.encode()})
 
 

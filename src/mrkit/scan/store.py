@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ..errors import InputError
+from ..json_values import json_value
 from ..paths import write_atomic
 from .manifest import Manifest, Pair
 from .tasks import RESULT_COLUMNS, PairResult, tidy_rows
@@ -42,20 +42,6 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     return buffer.getvalue()
-
-
-def _json_safe(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
 
 
 class ScanStore:
@@ -98,7 +84,7 @@ class ScanStore:
 
         doc = {"format_version": FORMAT_VERSION, "manifest": str(self.manifest.path),
                "settings": asdict(self.manifest.settings), "settings_sha256": self.fingerprint}
-        _save(info, (json.dumps(_json_safe(doc), indent=1, sort_keys=True) + "\n").encode())
+        _save(info, (json.dumps(json_value(doc), indent=1, sort_keys=True) + "\n").encode())
 
     def inputs(self, pair: Pair) -> dict:
         return {"exposure": self.manifest.exposures[pair.exposure].signature(),
@@ -115,7 +101,7 @@ class ScanStore:
             doc = json.loads(log.read_text())
         except (OSError, json.JSONDecodeError):
             return None
-        if doc.get("inputs") != _json_safe(self.inputs(pair)):
+        if doc.get("inputs") != json_value(self.inputs(pair)):
             return None
         return doc.get("status")
 
@@ -124,7 +110,7 @@ class ScanStore:
         _save(self.pair_file(result.pair), _parquet_bytes(tidy_rows(result.rows)))
         doc = {**result.log, "inputs": self.inputs(result.pair)}
         _save(self.log_file(result.pair),
-                           (json.dumps(_json_safe(doc), indent=1) + "\n").encode())
+                           (json.dumps(json_value(doc), indent=1) + "\n").encode())
 
     def assemble(self) -> pd.DataFrame:
         """Every pair's rows in manifest order (pairs without a result are left out); writes results.parquet."""

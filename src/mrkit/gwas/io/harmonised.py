@@ -9,20 +9,22 @@ bxse, by, byse``. The rows go through the schema of :mod:`mrkit.gwas.schema` bef
 * refused (InputError naming file, line and column): unreadable or truncated file, a required
   column missing, text in a numeric column, no data row, no valid row, a line or a table over the read
   limits (:mod:`mrkit.gwas.io.limits`: 1 MiB per line, 16 MiB per table);
+* filled and counted (with the flags), as TwoSampleMR ``format_data`` fills them: a missing p-value in
+  a p column from beta and SE, a missing sample size in a sample-size column from ``ncase.*`` and
+  ``ncontrol.*``;
 * dropped and counted by reason (``strict`` refuses instead, at the earliest line): a missing or
   infinite beta or SE, an SE <= 0, a p-value outside [0, 1], an EAF outside (0, 1), a non-positive
-  sample size, a bad allele, ``beta.exposure = 0`` (the ratio by/bx is undefined), one variant twice
-  in a pair (every copy);
+  sample size, a bad allele, ``beta.exposure = 0`` (the ratio by/bx is undefined), a variant repeated in
+  a pair with different values (every copy), an exact repeat of a row (one copy kept);
 * flagged: p = 0 (underflow; Steiger then takes r2 from beta and SE).
 
 Rows with ``mr_keep`` FALSE are not checked: they leave the analysis anyway (counted as excluded).
 
 Harmonised tables are small (one row per instrument), and ``mrkit estimate`` must answer within a second:
-they are read with the csv module and checked on numpy arrays (:func:`read_harmonised_table`, no pandas
-or pyarrow import), with the same rules, messages and counts as the frame-based readers of the other
-formats. Text becomes a number as ``pandas.to_numeric`` reads it (ASCII digits, no ``_`` separators,
-``inf``/``infinity`` in any case); ``tests/test_harmonised_table.py`` checks that against pandas and the
-whole reader against the pyarrow/pandas reader it replaced.
+they are read with the csv module and checked on numpy arrays by the one rule engine of every reader
+(:mod:`mrkit.gwas.schema`, which imports neither pandas nor pyarrow). Text becomes a number as
+``pandas.to_numeric`` reads it (ASCII digits, no ``_`` separators, ``inf``/``infinity`` in any case);
+``tests/test_harmonised_table.py`` checks that against pandas, and the reader against hand-written tables.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ import numpy as np
 from ...errors import InputError, shown
 from ...methods.mrdata import PAIR_COLUMNS
 from ..rules import EMPTY_LINE
-from ..schema import DropLog, check_rows
+from ..schema import DropLog, check_rows, drop_repeats, fill_missing, normalise_alleles
 from .limits import DEFAULT_LIMITS, ReadLimits
 from .text import read_records, sniff
 
@@ -165,12 +167,6 @@ def _keep_flags(raw: np.ndarray | None, lines: np.ndarray, path: Path) -> np.nda
     return keep
 
 
-def _alleles(values: np.ndarray) -> np.ndarray:
-    """:func:`mrkit.gwas.schema.normalise_alleles` on a text array: stripped, upper case, "" missing."""
-    out = [None if v is None else v.strip().upper() for v in values.tolist()]
-    return np.array([v if v else None for v in out], dtype=object)
-
-
 def read_harmonised_table(path: str | Path, *, strict: bool = False,
                           limits: ReadLimits = DEFAULT_LIMITS) -> HarmonisedTable:
     """:func:`read_harmonised` without pandas: the checked table as numpy arrays (:class:`HarmonisedTable`).
@@ -217,15 +213,22 @@ def read_harmonised_table(path: str | Path, *, strict: bool = False,
     used &= not_empty
     rows = np.flatnonzero(used)
     valid = not_empty.copy()
-    for columns in roles.values():
-        fields = {field: (_alleles(table[col]) if field.endswith("allele") else table[col])[rows]
+    for role, columns in roles.items():
+        fields = {field: (normalise_alleles(table[col]) if field.endswith("allele") else table[col])[rows]
                   for field, col in columns.items()}
+        counts = {f: table[f"{f}.{role}"][rows] for f in ("ncase", "ncontrol") if f"{f}.{role}" in table}
+        work = {**fields, **counts}
+        fill_missing(work, log)
+        for field in ("p", "n"):  # only into the table's own p and sample-size columns
+            if field in columns:
+                fields[field] = work[field]
+                table[columns[field]][rows] = work[field]
         valid[rows] &= check_rows(fields, columns, log, lines[rows], ids=ids[rows], required=("beta", "se"))
     bx = table[roles["exposure"]["beta"]]
     valid &= log.drop("beta.exposure = 0 (the ratio by/bx is undefined)", used & valid & (bx == 0), lines,
                       roles["exposure"]["beta"], ids=ids)
     if snp_column:
-        valid &= _drop_duplicates(table, used & valid, lines, snp_column, log)
+        valid &= _drop_repeats(table, used & valid, lines, snp_column, log)
     log.raise_first()
     log.refuse_if_empty(rows_read, int((valid & used).sum()) + int(excluded.sum()))
     return HarmonisedTable({name: values[valid] for name, values in table.items()},
@@ -251,20 +254,13 @@ def read_harmonised(path: str | Path, *, strict: bool = False, limits: ReadLimit
     return read_harmonised_table(path, strict=strict, limits=limits).to_frame()
 
 
-def _drop_duplicates(table: dict[str, np.ndarray], candidates: np.ndarray, lines: np.ndarray, snp_column: str,
-                     log: DropLog) -> np.ndarray:
-    """Every copy of a variant that appears twice in one exposure-outcome pair (among rows used)."""
-    pair = [c for c in PAIR_COLUMNS if c in table]
+def _drop_repeats(table: dict[str, np.ndarray], candidates: np.ndarray, lines: np.ndarray, snp_column: str,
+                  log: DropLog) -> np.ndarray:
+    """The engine's repeat rule among the rows used: one variant is one id in one exposure-outcome pair (rows
+    without an id are one variant); an exact repeat counts once, copies that differ all leave."""
+    names = [*(c for c in PAIR_COLUMNS if c in table), snp_column]
+    key = np.empty(len(lines), dtype=object)
+    key[:] = [tuple("" if v is None else v for v in row) for row in zip(*(table[c].tolist() for c in names))]
     snp = table[snp_column]
-    keys = list(zip(*(["" if v is None else v for v in table[c].tolist()] for c in [*pair, snp_column])))
-    counts: dict[tuple, int] = {}
-    for i in np.flatnonzero(candidates).tolist():
-        counts[keys[i]] = counts.get(keys[i], 0) + 1
-    dup = candidates & np.array([counts.get(key, 0) > 1 for key in keys], dtype=bool)
-    detail = ""
-    if dup.any():
-        first = int(np.flatnonzero(dup)[0])
-        same = dup & (snp == snp[first])
-        detail = f" (lines {', '.join(map(str, lines[same]))})"
     shown_ids = [np.nan if v is None else v for v in snp.tolist()]  # a missing id shows as pandas shows it
-    return log.drop("duplicated variant", dup, lines, snp_column, shown_ids, detail)
+    return drop_repeats([key], list(table.values()), log, lines, snp_column, snp, candidates, shown_ids)

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ...errors import InputError
-from ..schema import DropLog, check_p_values
+from ..schema import DropLog, check_p_range
 from . import finngen, generic, gwasvcf, neale, ssf, tools, twosamplemr
 from .aliases import matched_ids
 from .catalogue import FORMAT_NAMES
@@ -140,7 +140,7 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
     Raises
     ------
     InputError
-        Naming file, line and column (the rules and their policies: :data:`mrkit.gwas.schema.RULES`):
+        Naming file, line and column (the rules and their policies: :data:`mrkit.gwas.rules.RULES`):
         missing columns, non-numeric values, wrong field counts, a truncated or corrupt gzip, a file
         with no data row or no valid row, a line or header over ``limits``, an effect allele that cannot be
         known, several traits without ``trait``, and with ``strict`` every dropped-row problem.
@@ -181,8 +181,8 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
                 wanted = wanted & found.to_numpy(zero_copy_only=False)
         if p_max is not None:
             p = plan.p_of(batch)
-            valid = check_p_values(p, batch.lines(), log, plan.origin["p"], keep=in_play)
-            below = valid & (p <= p_max)
+            valid = check_p_range(p, batch.lines(), log, plan.origin["p"], keep=in_play)
+            below = valid & ((p <= p_max) | np.isnan(p))  # a missing p is filled from beta and se, then filtered
             above += int((valid & ~below & wanted).sum())
             wanted = wanted & below
         return wanted
@@ -197,7 +197,7 @@ def read_sumstats(path: str | Path, fmt: str = "auto", *, columns: dict[str, str
                                 table.column(column))
         table = table.set_column(table.schema.get_field_index(column), column, requested)
     frame = validate(plan.to_frame(table, log), plan.origin, log)
-    if p_max is not None:  # split multi-allelic records: each allele has its own p
+    if p_max is not None:  # p filled from beta and se; split multi-allelic records: each allele has its own p
         wanted = frame["p"].to_numpy(float) <= p_max
         above += int((~wanted).sum())
         frame = frame.loc[wanted].reset_index(drop=True)

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..schema import DropLog, drop_repeats, normalise_alleles
+
 __all__ = ["EXPOSURE_COLUMNS", "OUTCOME_COLUMNS", "PROXY_COLUMNS", "exposure_table", "outcome_table",
            "instrument_rows"]
 
@@ -33,7 +35,7 @@ def _numbers(values: Iterable[Any]) -> np.ndarray:
 
 
 def _alleles(values: Iterable[Any]) -> list[str | None]:
-    return [str(v).strip().upper() if v is not None and str(v).strip() else None for v in values]
+    return normalise_alleles(list(values)).tolist()
 
 
 def _column(rows: list[dict], name: str) -> list[Any]:
@@ -63,7 +65,9 @@ def _association_frame(rows: list[dict]) -> pd.DataFrame:
 def exposure_table(rows: list[dict]) -> pd.DataFrame:
     """``tophits`` rows as TwoSampleMR ``extract_instruments`` writes them (:data:`EXPOSURE_COLUMNS`).
 
-    ``exposure`` is ``"<trait> || id:<id>"``; a variant listed twice keeps its first row (``format_data``).
+    ``exposure`` is ``"<trait> || id:<id>"``. A variant listed twice for one dataset follows the repeat rule of
+    every reader (:func:`mrkit.gwas.schema.drop_repeats`; TwoSampleMR ``format_data`` keeps the first): an exact
+    repeat counts once, copies that differ are all left out; ``attrs["dropped"]`` counts them by reason.
     """
     x = instrument_rows(rows)
     ids = [str(v) for v in _column(rows, "id")]
@@ -75,7 +79,14 @@ def exposure_table(rows: list[dict]) -> pd.DataFrame:
         "exposure": [f"{t} || id:{i}" for t, i in zip(trait, ids)],
         "chr.exposure": x["chrom"], "pos.exposure": x["pos"], "data_source.exposure": "igd",
     }, columns=list(EXPOSURE_COLUMNS))
-    return out.drop_duplicates(subset=["id.exposure", "SNP"], keep="first").reset_index(drop=True)
+    log = DropLog(None, unit="row")
+    key = np.empty(len(out), dtype=object)
+    key[:] = list(zip(out["id.exposure"], out["SNP"]))
+    keep = drop_repeats([key], [out[c].to_numpy(dtype=object) for c in out.columns], log, np.arange(len(out)), "SNP",
+                        out["SNP"].to_numpy(dtype=object))
+    out = out.loc[keep].reset_index(drop=True)
+    out.attrs["dropped"] = dict(log.counts)
+    return out
 
 
 def outcome_table(rows: list[dict]) -> pd.DataFrame:

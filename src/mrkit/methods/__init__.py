@@ -22,7 +22,8 @@ Where each method is (one module per concern; R function names in each docstring
   single-SNP analyses: :mod:`.sensitivity`
 * F statistics and variance explained: :mod:`.strength`; Steiger directionality :mod:`.steiger`;
   power and minimum detectable effects :mod:`.power`
-* multivariable MR (MV-IVW, MV-Egger, MV median, conditional F, Q_A): :mod:`.multivariable`, its input
-  container :mod:`.mvdata`; mediation (product of coefficients, difference, proportion mediated):
-  :mod:`.mediation`
+* multivariable MR: the table :mod:`.multivariable` (``mv_mr``), MV-IVW and MV-Egger :mod:`.mv_ivw`, MV
+  median :mod:`.mv_median`, conditional F and Q_A :mod:`.mv_diagnostics`, the design check and weighted least
+  squares :mod:`.mv_design`, the input container :mod:`.mvdata`; mediation (product of coefficients,
+  difference, proportion mediated): :mod:`.mediation`
 """

@@ -26,10 +26,13 @@ from ..errors import InputError
 from .conventions import Convention, get_convention
 from .replicates import Batch, as_batch
 
-__all__ = ["FAMILIES", "Method", "Context", "register", "method_ids", "get_method", "run_method"]
+__all__ = ["FAMILIES", "MV_FAMILIES", "Method", "MVMethod", "Context", "register", "register_mv", "method_ids",
+           "mv_method_ids", "get_method", "get_mv_method", "run_method"]
 
 #: Modules (in :mod:`mrkit.methods`) that register methods, in the order their ids are listed.
 FAMILIES = ("wald", "egger", "median", "ivw", "mode", "ml", "raps", "presso")
+#: Modules that register multivariable methods (:func:`register_mv`), in the order their ids are listed.
+MV_FAMILIES = ("mv_ivw", "mv_median")
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,20 @@ class Context:
         return self._shared[key]
 
 
+@dataclass(frozen=True)
+class MVMethod:
+    """One multivariable method id: ``run(data, ctx) -> list of result rows`` (one per exposure, with
+    ``exposure_index``), ``data`` a :class:`mrkit.methods.mvdata.MVData` (canonical: sorted by variant, oriented),
+    ``ctx`` a :class:`Context`; ``reference`` the R function it reproduces."""
+
+    id: str
+    run: Callable[[Any, Context], list]
+    reference: str = ""
+
+
 _REGISTRY: dict[str, Method] = {}
-_LOADED: list[bool] = [False]
+_MV_REGISTRY: dict[str, MVMethod] = {}
+_LOADED: dict[str, bool] = {}
 
 
 def register(method_id: str, run: Callable[[Batch, Context], dict], *, order: str = "canonical",
@@ -119,11 +134,35 @@ def register(method_id: str, run: Callable[[Batch, Context], dict], *, order: st
     return method
 
 
-def _load() -> None:
-    if not _LOADED[0]:
-        _LOADED[0] = True
-        for name in FAMILIES:
+def register_mv(method_id: str, run: Callable[[Any, Context], list], *, reference: str = "") -> MVMethod:
+    """Add a multivariable ``method_id`` to its registry (once)."""
+    if method_id in _MV_REGISTRY:
+        raise RuntimeError(f"multivariable method id {method_id!r} is registered twice")
+    method = MVMethod(method_id, run, reference)
+    _MV_REGISTRY[method_id] = method
+    return method
+
+
+def _load(families: tuple[str, ...] = FAMILIES) -> None:
+    for name in families:
+        if not _LOADED.get(name):
+            _LOADED[name] = True
             importlib.import_module(f"{__package__}.{name}")
+
+
+def mv_method_ids() -> tuple[str, ...]:
+    """Every registered multivariable id (:data:`MV_FAMILIES` order)."""
+    _load(MV_FAMILIES)
+    return tuple(_MV_REGISTRY)
+
+
+def get_mv_method(method_id: str) -> MVMethod:
+    """The :class:`MVMethod` of an id; :class:`~mrkit.errors.InputError` naming the known ids otherwise."""
+    _load(MV_FAMILIES)
+    if method_id not in _MV_REGISTRY:
+        raise InputError(f"unknown multivariable method {method_id!r}; choose from {', '.join(_MV_REGISTRY)}",
+                         column="methods")
+    return _MV_REGISTRY[method_id]
 
 
 def method_ids() -> tuple[str, ...]:

@@ -4,7 +4,8 @@ A faithful port of ``mr_presso()`` from the MRPRESSO R package (R/mr_presso.R, r
 leave-one-out ``predict`` in ``getRandomData``), for one exposure. The R code builds each of its
 NbDistribution null datasets in an interpreted loop; here all of them are drawn at once as
 ``(n_distributions, k)`` arrays, and every leave-one-out IVW slope comes from the full sums
-minus the SNP's own term, so 10,000 distributions on 100 SNPs take about a second.
+minus the SNP's own term (``benchmarks/bench_presso.py`` times it). MR-PRESSO is a per-dataset algorithm:
+:func:`presso_estimates` runs it on each replicate of a batch in turn (the registry's ``presso`` id).
 
 What is and is not identical to R
 ---------------------------------

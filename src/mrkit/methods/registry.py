@@ -144,38 +144,47 @@ def register_mv(method_id: str, run: Callable[[Any, Context], list], *, referenc
 
 
 def _load(families: tuple[str, ...] = FAMILIES) -> None:
+    """Import the family modules not imported yet (importing one registers its ids)."""
     for name in families:
         if not _LOADED.get(name):
-            _LOADED[name] = True
             importlib.import_module(f"{__package__}.{name}")
+            _LOADED[name] = True
 
 
 def mv_method_ids() -> tuple[str, ...]:
     """Every registered multivariable id (:data:`MV_FAMILIES` order)."""
     _load(MV_FAMILIES)
-    return tuple(_MV_REGISTRY)
+    return _family_order(_MV_REGISTRY, MV_FAMILIES)
 
 
 def get_mv_method(method_id: str) -> MVMethod:
     """The :class:`MVMethod` of an id; :class:`~mrkit.errors.InputError` naming the known ids otherwise."""
     _load(MV_FAMILIES)
     if method_id not in _MV_REGISTRY:
-        raise InputError(f"unknown multivariable method {method_id!r}; choose from {', '.join(_MV_REGISTRY)}",
+        raise InputError(f"unknown multivariable method {method_id!r}; choose from {', '.join(mv_method_ids())}",
                          column="methods")
     return _MV_REGISTRY[method_id]
+
+
+def _family_order(registry: dict, families: tuple[str, ...]) -> tuple[str, ...]:
+    """Ids family by family (the module that defines each ``run``), in registration order within a family: the
+    same order whichever module happened to be imported first."""
+    rank = {f"{__package__}.{name}": i for i, name in enumerate(families)}
+    ids = list(registry)
+    return tuple(sorted(ids, key=lambda m: (rank.get(registry[m].run.__module__, len(families)), ids.index(m))))
 
 
 def method_ids() -> tuple[str, ...]:
     """Every registered id, family by family (:data:`FAMILIES`), each family's in the order it registers them."""
     _load()
-    return tuple(_REGISTRY)
+    return _family_order(_REGISTRY, FAMILIES)
 
 
 def get_method(method_id: str) -> Method:
     """The :class:`Method` of an id; :class:`~mrkit.errors.InputError` naming the known ids otherwise."""
     _load()
     if method_id not in _REGISTRY:
-        raise InputError(f"unknown method {method_id!r}; choose from {', '.join(_REGISTRY)}", column="methods")
+        raise InputError(f"unknown method {method_id!r}; choose from {', '.join(method_ids())}", column="methods")
     return _REGISTRY[method_id]
 
 

@@ -41,7 +41,6 @@ from .distributions import t_sf
 from .ivw import UNFLOORED_EXACT_FIT_NOTE
 from .registry import register
 from .replicates import as_batch, make_result, replicate_seeds
-from .strength import summary_arrays
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -228,7 +227,7 @@ def mr_presso(bx: Any, bxse: Any, by: Any, byse: Any, *, snp: Sequence | None = 
     ----------
     Verbanck M, Chen CY, Neale B, Do R (2018). Nat Genet 50:693-698.
     """
-    bx, bxse, by, byse = summary_arrays(bx, bxse, by, byse)
+    bx, bxse, by, byse = (a[0] for a in as_batch(bx, bxse, by, byse))  # one dataset
     k = bx.size
     if snp is not None:
         snp = list(snp)

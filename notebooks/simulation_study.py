@@ -75,7 +75,7 @@ report.table(simulation_study.scenario_table(chosen),
 
 # %% [markdown]
 # Run it: the design, the call, and the seed. Every method is fitted to a block of 50 replicates at once by
-# the vectorised estimators of `mrkit.methods.batch` (checked row by row against the one-dataset estimators);
+# the estimators `mrkit.mr()` runs (written once for one dataset or many: `mrkit.methods.registry`);
 # only MR-PRESSO runs once per replicate. The run is a Dask graph with one task per scenario, true effect
 # and chunk of replicates; here it runs in this process, and `run_simulation(..., client=client)` runs the
 # same graph on a cluster (see {doc}`/book/generated/phenome-scan`) with identical numbers, because every
@@ -173,7 +173,7 @@ if "outliers" in chosen:
     r = s.loc[("outliers", beta_alt)]
     lines.append(f"Three strong outliers with random signs leave IVW's average bias at {bias_of(r, 'ivw')} but "
                  f"inflate its spread: empirical SE {r.loc['ivw', 'empirical_se']:.3f} against "
-                 f"{r.loc['presso_ivw', 'empirical_se']:.3f} after MR-PRESSO removes them.")
+                 f"{r.loc['presso', 'empirical_se']:.3f} after MR-PRESSO removes them.")
 if "overlap_weak" in chosen and "weak" in chosen:
     r0 = s.loc[("weak", beta_alt)]
     r1 = s.loc[("overlap_weak", 0.0)]

@@ -1,11 +1,11 @@
-"""The ports of scipy's Brent routines give scipy's bits: same root, same minimiser, same calls."""
+"""The port of scipy's brentq gives scipy's bits, one lane or many: same root, same iterates (oracle: scipy)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from scipy import optimize
 
-from mrkit.methods.brent import brentq, minimize_bounded
+from mrkit.methods.brent import brentq
 
 
 def counted(f):
@@ -70,35 +70,39 @@ def test_brentq_edge_cases_as_scipy():
         brentq(lambda x: np.exp(x) - 1.1234567, 0.0, 1.0, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=3)
 
 
-@pytest.mark.parametrize("xatol", [1e-5, 1e-10, 1e-14])
-def test_minimize_bounded_matches_scipy_bit_for_bit(xatol):
-    rng = np.random.default_rng(11)
-    for _ in range(300):
-        centre, width = rng.uniform(-3, 3), rng.uniform(0.01, 10)
-        lo, hi = centre - width * rng.uniform(0.1, 2), centre + width * rng.uniform(0.1, 2)
-        a, b, c = rng.uniform(0.1, 5), rng.uniform(-2, 2), rng.uniform(-1, 1)
-        kind = rng.integers(0, 3)
-        if kind == 0:
-            f = lambda x, a=a, m=centre: a * (x - m) ** 2 + 0.1 * np.cos(5 * x)
-        elif kind == 1:
-            f = lambda x, a=a, b=b: np.log1p(a * x * x) + b * x
-        else:  # the profile likelihood shape of MR-RAPS, as numpy floats
-            bx, by = rng.uniform(0.05, 0.2, 20), rng.normal(0, 0.05, 20)
-            f = lambda x, bx=bx, by=by, c=c: 0.5 * np.sum((by - bx * x) ** 2 / (0.01 + 0.001 * x * x)) + c
-        mine, my_calls = counted(f)
-        theirs, their_calls = counted(f)
-        expected = optimize.minimize_scalar(theirs, bounds=(lo, hi), method="bounded", options={"xatol": xatol})
-        got = minimize_bounded(mine, lo, hi, xatol=xatol)
-        assert got == float(expected.x)
-        assert my_calls == their_calls
+def _vector(f):
+    """A function of one lane applied to every lane (the lanes form of ``f``)."""
+    return lambda xs: np.array([f(float(x)) for x in xs])
 
 
-def test_minimize_bounded_checks_its_bounds_and_stops_at_maxiter():
-    with pytest.raises(ValueError, match="finite"):
-        minimize_bounded(lambda x: x * x, -np.inf, 1.0)
-    with pytest.raises(ValueError, match="exceeds"):
-        minimize_bounded(lambda x: x * x, 1.0, -1.0)
-    f, calls = counted(lambda x: (x - 0.3) ** 2)
-    expected = optimize.minimize_scalar(lambda x: (x - 0.3) ** 2, bounds=(-5, 5), method="bounded",
-                                        options={"xatol": 1e-14, "maxiter": 4})
-    assert minimize_bounded(f, -5, 5, xatol=1e-14, maxiter=4) == float(expected.x) and len(calls) == 4
+@pytest.mark.parametrize("xtol,rtol,maxiter", [(2e-12, 4 * np.finfo(float).eps, 100), (1e-15, 1e-12, 500),
+                                               (1e-3, 1e-6, 100)])
+def test_lanes_each_take_scipy_s_path(xtol, rtol, maxiter):
+    """Many equations solved in one call: each lane equals scipy's root for its own function, bit for bit; a lane
+    scipy cannot solve in ``maxiter`` iterations is NaN (scipy raises)."""
+    cases = list(random_functions(seed=9, n=200))
+    expected = []
+    for f, lo, hi in cases:
+        try:
+            expected.append(optimize.brentq(f, lo, hi, xtol=xtol, rtol=rtol, maxiter=maxiter))
+        except RuntimeError:
+            expected.append(np.nan)
+
+    def lanes(xs):
+        return np.array([f(float(x)) for (f, _, _), x in zip(cases, xs)])
+    got = brentq(lanes, np.array([c[1] for c in cases]), np.array([c[2] for c in cases]), xtol=xtol, rtol=rtol,
+                 maxiter=maxiter)
+    assert np.array_equal(got, np.array(expected), equal_nan=True)
+
+
+def test_lanes_with_bad_brackets_or_nan_are_nan_and_the_others_solved():
+    fs = [lambda x: x - 0.25, lambda x: x + 1.0, lambda x: float("nan"), lambda x: 0.0 if x == 0 else x]
+
+    def lanes(xs):
+        return np.array([f(float(x)) for f, x in zip(fs, xs)])
+    got = brentq(lanes, np.array([0.0, 0.0, 0.0, 0.0]), np.array([1.0, 1.0, 1.0, 1.0]))
+    assert got[0] == optimize.brentq(fs[0], 0.0, 1.0)
+    assert np.isnan(got[1]) and np.isnan(got[2]) and got[3] == 0.0
+    per_lane_xtol = brentq(lambda xs: xs - 0.3, np.zeros(2), np.ones(2), xtol=np.array([1e-3, 1e-14]))
+    assert per_lane_xtol[0] == optimize.brentq(lambda x: x - 0.3, 0, 1, xtol=1e-3)
+    assert per_lane_xtol[1] == optimize.brentq(lambda x: x - 0.3, 0, 1, xtol=1e-14)

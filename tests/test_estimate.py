@@ -85,7 +85,7 @@ def test_leave_one_out_and_single_snp():
     f = sample()
     loo = leave_one_out(f)
     assert len(loo) == 13 and loo["snp"].iloc[-1] == "All"
-    first = mr_ivw(f["beta.exposure"][1:].to_numpy(), None, f["beta.outcome"][1:].to_numpy(),
+    first = mr_ivw(f["beta.exposure"][1:].to_numpy(), f["se.exposure"][1:].to_numpy(), f["beta.outcome"][1:].to_numpy(),
                    f["se.outcome"][1:].to_numpy())
     assert loo["estimate"][0] == pytest.approx(first["estimate"], rel=1e-12)
     ss = single_snp(f)

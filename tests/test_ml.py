@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from mrkit.methods.ml import ml_objective, mr_ml, nelder_mead_r
+from mrkit.methods.ml import mr_ml
+from mrkit.methods.nelder_mead import ml_objective, nelder_mead_r
 
 
 def sample(k=8, seed=4):

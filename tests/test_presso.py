@@ -117,7 +117,7 @@ def test_orientation_does_not_change_results(validation_dir):
 def test_bad_input_errors():
     bx = np.array([0.1, 0.2, 0.15, 0.12, 0.3])
     se = np.full(5, 0.01)
-    with pytest.raises(InputError, match="row 2, column .byse.: byse must be > 0"):
+    with pytest.raises(InputError, match="row 2, column .byse.: byse must be finite and > 0"):
         mr_presso(bx, se, bx, [0.01, 0.01, -0.01, 0.01, 0.01])
     with pytest.raises(InputError, match="by.*finite"):
         mr_presso(bx, se, [0.1, np.nan, 0.1, 0.1, 0.1], se)

@@ -133,5 +133,5 @@ def test_bad_input():
         mr_raps(bx + 0.1, se, bx, se, loss="cauchy")
     with pytest.raises(NotEstimable, match="shrinkage"):
         mr_raps(bx + 0.1, se, bx, se, shrinkage=True)
-    with pytest.raises(InputError, match="at least 3"):
+    with pytest.raises(NotEstimable, match="at least 3"):
         mr_raps([0.1, 0.2], [0.01, 0.01], [0.1, 0.2], [0.01, 0.01])

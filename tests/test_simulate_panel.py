@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from mrkit.gwas import io
 from mrkit.gwas.io.columnar import BGZF_EOF
 from mrkit.simulate import build as build_mod
 from mrkit.simulate import build_panel, ensure_panel, panel_files, panel_problems
@@ -195,7 +196,6 @@ def test_variant_ids_agree_across_files_and_the_reference_panel(files, cal):
 
 
 def test_readers_parse_every_trait_file(files, cal):
-    io = pytest.importorskip("mrkit.gwas.io")
     for trait in cal.trait_order:
         path, fmt = files[trait]
         df = io.read_sumstats(path, fmt)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mrkit.methods import density
-from mrkit.methods.batch import robust
+from mrkit.methods import density, median
 from mrkit.paper import simulation_study
 
 TINY = {"n_rep": 12, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 40, "n_boot_mode": 20, "presso_n": 100}
@@ -26,9 +25,9 @@ def test_workers_give_the_same_table():
 def test_blocked_weighted_medians_equal_one_block(monkeypatch):
     rng = np.random.default_rng(2)
     ratio, weights = rng.standard_normal((7, 50, 30)), rng.random((7, 1, 30))
-    whole = robust.weighted_median_rows(ratio, weights)
-    monkeypatch.setattr(robust, "_ROWS_PER_BLOCK", 64)  # blocks of one replicate (50 rows) at a time
-    blocked = robust.weighted_median_rows(ratio, weights)
+    whole = median.weighted_median(ratio, weights)
+    monkeypatch.setattr(median, "_ROWS_PER_BLOCK", 64)  # blocks of one replicate (50 rows) at a time
+    blocked = median.weighted_median(ratio, weights)
     assert np.array_equal(whole, blocked) and blocked.shape == (7, 50)
 
 

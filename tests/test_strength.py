@@ -18,7 +18,6 @@ from mrkit.methods.strength import (
     r_from_bsen,
     r_from_lor,
     r_from_pn,
-    summary_arrays,
     total_r2,
     weak_instrument_flags,
 )
@@ -102,8 +101,6 @@ def test_bad_inputs_are_located():
         r2_from_bsen([0.1, 0.2], [0.01, 0.01], [100, 100, 100])
     with pytest.raises(InputError, match="column 'n'"):
         r2_from_bsen([0.1], [0.01], [2])
-    with pytest.raises(InputError, match="column 'bx'"):
-        summary_arrays([0.1, np.inf], [0.1, 0.1], [0.1, 0.1], [0.1, 0.1])
     with pytest.raises(InputError, match="model"):
         r2_from_lor([0.1], [0.3], 10, 10, 0.1, model="cloglog")
     with pytest.raises(InputError, match="threshold"):

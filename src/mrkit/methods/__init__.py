@@ -11,15 +11,19 @@ Where each method is (one module per concern; R function names in each docstring
 * conventions that differ between the R packages: :mod:`.conventions`
 * normal, t, chi-squared and F probabilities from scipy.special (scipy.stats' numbers, without its
   start-up cost): :mod:`.distributions`
+* every estimator is written once over arrays with a leading replicate axis (one dataset is a batch of one):
+  the input check, seeds and result dict :mod:`.replicates`; the one registry of method ids that ``mrkit.mr()``,
+  the scan and the simulation study run :mod:`.registry`
 * Wald ratio :mod:`.wald`; IVW :mod:`.ivw`; MR-Egger :mod:`.egger`; simple, weighted and penalised
   weighted median :mod:`.median`; mode-based estimates :mod:`.mode` (kernel density :mod:`.density`);
-  maximum likelihood :mod:`.ml`; MR-RAPS :mod:`.raps`; MR-PRESSO :mod:`.presso`
+  maximum likelihood :mod:`.ml` (R's Nelder-Mead :mod:`.nelder_mead`); MR-RAPS :mod:`.raps` (Brent's root
+  finder :mod:`.brent`); MR-PRESSO :mod:`.presso`
 * Cochran's Q, Rucker's Q' and the Egger intercept: :mod:`.heterogeneity`; leave-one-out and
   single-SNP analyses: :mod:`.sensitivity`
 * F statistics and variance explained: :mod:`.strength`; Steiger directionality :mod:`.steiger`;
   power and minimum detectable effects :mod:`.power`
-* many data sets at once (simulation studies): :mod:`.batch`
-* multivariable MR (MV-IVW, MV-Egger, MV median, conditional F, Q_A): :mod:`.multivariable`, its input
-  container :mod:`.mvdata`; mediation (product of coefficients, difference, proportion mediated):
-  :mod:`.mediation`
+* multivariable MR: the table :mod:`.multivariable` (``mv_mr``), MV-IVW and MV-Egger :mod:`.mv_ivw`, MV
+  median :mod:`.mv_median`, conditional F and Q_A :mod:`.mv_diagnostics`, the design check and weighted least
+  squares :mod:`.mv_design`, the input container :mod:`.mvdata`; mediation (product of coefficients,
+  difference, proportion mediated): :mod:`.mediation`
 """

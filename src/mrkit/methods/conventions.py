@@ -141,12 +141,16 @@ def result_row(estimate: float, se: float, *, nsnp: int, df: float | None = None
     return row
 
 
-def exact_fit_q(q: float, w: np.ndarray, y: np.ndarray) -> float:
-    """A residual sum of squares, 0 when it is rounding error (an exact fit), else unchanged.
+def exact_fit_q(q, w: np.ndarray, y: np.ndarray):
+    """Residual sums of squares, 0 where they are rounding error (an exact fit), else unchanged.
 
-    ``q = sum(w r^2)`` of a weighted fit of ``y``; residuals within about 100 machine epsilons of
-    ``y`` are rounding, so ``q <= (100 eps)^2 sum(w y^2)`` is an exact fit (R's ``lm`` would give a
-    residual SE of ~1e-17 there, and SEs that are ratios of two such numbers).
+    ``q = sum(w r^2)`` of a weighted fit of ``y`` (along the last axis: ``q`` a number or ``(n_rep,)``, ``w`` and
+    ``y`` ``(k,)`` or ``(n_rep, k)``); residuals within about 100 machine epsilons of ``y`` are rounding, so
+    ``q <= (100 eps)^2 sum(w y^2)`` is an exact fit (R's ``lm`` would give a residual SE of ~1e-17 there, and
+    SEs that are ratios of two such numbers).
     """
-    scale = float(np.sum(w * np.asarray(y, dtype=float) ** 2))
-    return 0.0 if q <= (100 * np.finfo(float).eps) ** 2 * scale else q
+    scale = np.sum(w * np.asarray(y, dtype=float) ** 2, axis=-1)
+    exact = q <= (100 * np.finfo(float).eps) ** 2 * scale
+    if np.ndim(q) == 0:
+        return 0.0 if exact else q
+    return np.where(exact, 0.0, q)

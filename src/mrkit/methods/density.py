@@ -115,11 +115,6 @@ class _Interpolation:
         return out.reshape(self.shape)
 
 
-def _interp_uniform(xgrid: np.ndarray, ygrid: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """R's ``approx(xgrid, ygrid, v)`` row-wise for sorted ``xgrid`` and ``v`` inside it."""
-    return _Interpolation(xgrid, v)(ygrid)
-
-
 def _kernel(lo: np.ndarray, up: np.ndarray, bw: np.ndarray, n: int) -> np.ndarray:
     """Kernel ordinates ``dnorm(kords, sd = bw)`` at R's ``kords`` (length 2n), row-wise.
 

@@ -9,6 +9,9 @@ rounding) gets the fixed-effect SEs instead of a division by zero. TwoSampleMR t
 MendelianRandomization's default uses the normal. Rucker's Q' = sigma^2 (k - 2) on k - 2
 degrees of freedom.
 
+Written over replicates (:mod:`mrkit.methods.replicates`): ``(n_rep, k)`` arrays in, ``(n_rep,)`` results out; a
+replicate whose slope is not identifiable (all |bx| equal) is NaN with a note.
+
 References
 ----------
 Bowden J, Davey Smith G, Burgess S (2015). Mendelian randomization with invalid instruments:
@@ -21,42 +24,48 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NotEstimable
-from .conventions import EXACT_FIT_NOTE, confidence_interval, distribution_label, exact_fit_q, p_value, result_row
+from .conventions import EXACT_FIT_NOTE, exact_fit_q
 from .distributions import chi2_sf
+from .registry import register
+from .replicates import as_batch, make_result, not_estimable
 
 __all__ = ["egger_fit", "mr_egger"]
 
+_NOT_IDENTIFIABLE = "MR-Egger slope is not identifiable: all |bx| equal (collinear with the intercept)"
+
 
 def egger_fit(bx: np.ndarray, by: np.ndarray, byse: np.ndarray) -> dict:
-    """Oriented weighted regression with intercept; ``lm`` SEs before the sigma floor.
+    """Oriented weighted regression with intercept, along the last axis; ``lm`` SEs before the sigma floor.
 
-    Returns ``slope``, ``intercept``, ``se_slope``, ``se_intercept`` (lm), ``se_slope_unit``,
-    ``se_intercept_unit`` (the same with sigma = 1, i.e. sqrt of the diagonal of (X'WX)^-1),
-    ``sigma``, ``q`` (Rucker's Q'; exactly 0 for a fit exact to rounding), ``q_df``, ``q_p``.
+    ``bx``, ``by``, ``byse``: ``(n_rep, k)``. Returns arrays ``(n_rep,)``: ``slope``, ``intercept``, ``se_slope``,
+    ``se_intercept`` (lm), ``se_slope_unit``, ``se_intercept_unit`` (the same with sigma = 1, i.e. sqrt of the
+    diagonal of (X'WX)^-1), ``sigma``, ``q`` (Rucker's Q'; exactly 0 for a fit exact to rounding), ``q_p``, and
+    ``q_df`` = k - 2 and ``identifiable`` (False where all |bx| are equal: those rows are NaN).
+
+    Raises :class:`~mrkit.errors.NotEstimable` for fewer than 3 SNPs.
     """
-    k = bx.size
+    k = bx.shape[-1]
     if k < 3:
         raise NotEstimable(f"MR-Egger needs at least 3 SNPs, got {k}")
     sign = np.where(bx < 0, -1.0, 1.0)
     x, y = np.abs(bx), by * sign
     w = 1.0 / byse ** 2
-    sw, swx, swy = w.sum(), np.sum(w * x), np.sum(w * y)
+    sw, swx, swy = w.sum(axis=-1), np.sum(w * x, axis=-1), np.sum(w * y, axis=-1)
     xbar, ybar = swx / sw, swy / sw
-    sxx = np.sum(w * (x - xbar) ** 2)
-    if not sxx > 1e-12 * np.sum(w * x * x):
-        raise NotEstimable("MR-Egger slope is not identifiable: all |bx| equal (collinear with "
-                           "the intercept)")
-    slope = np.sum(w * (x - xbar) * (y - ybar)) / sxx
+    sxx = np.sum(w * (x - xbar[..., None]) ** 2, axis=-1)
+    identifiable = sxx > 1e-12 * np.sum(w * x * x, axis=-1)
+    sxx = np.where(identifiable, sxx, np.nan)
+    slope = np.sum(w * (x - xbar[..., None]) * (y - ybar[..., None]), axis=-1) / sxx
     intercept = ybar - slope * xbar
-    q = exact_fit_q(float(np.sum(w * (y - intercept - slope * x) ** 2)), w, y)
+    with np.errstate(invalid="ignore"):
+        q = exact_fit_q(np.sum(w * (y - intercept[..., None] - slope[..., None] * x) ** 2, axis=-1), w, y)
     df = k - 2
     sigma = np.sqrt(q / df)
     unit_slope = 1.0 / np.sqrt(sxx)
     unit_intercept = np.sqrt(1.0 / sw + xbar ** 2 / sxx)
-    return {"slope": float(slope), "intercept": float(intercept), "se_slope": float(sigma * unit_slope),
-            "se_intercept": float(sigma * unit_intercept), "se_slope_unit": float(unit_slope),
-            "se_intercept_unit": float(unit_intercept), "sigma": float(sigma), "q": q, "q_df": df,
-            "q_p": float(chi2_sf(q, df))}
+    return {"slope": slope, "intercept": intercept, "se_slope": sigma * unit_slope,
+            "se_intercept": sigma * unit_intercept, "se_slope_unit": unit_slope, "se_intercept_unit": unit_intercept,
+            "sigma": sigma, "q": q, "q_df": df, "q_p": chi2_sf(q, df), "identifiable": identifiable}
 
 
 def mr_egger(bx, bxse, by, byse, *, t_dist: bool = True) -> dict:
@@ -64,6 +73,7 @@ def mr_egger(bx, bxse, by, byse, *, t_dist: bool = True) -> dict:
 
     Parameters
     ----------
+    bx, bxse, by, byse : array_like, shape (n_rep, k) or (k,)
     t_dist : bool
         p-values and CIs from t(k - 2) (TwoSampleMR) instead of the normal
         (MendelianRandomization default).
@@ -71,24 +81,36 @@ def mr_egger(bx, bxse, by, byse, *, t_dist: bool = True) -> dict:
     Returns
     -------
     dict
-        Result row for the slope plus ``intercept``, ``intercept_se``, ``intercept_p``,
-        ``intercept_ci_lower``/``upper``, ``q``, ``q_df``, ``q_p`` (Rucker's Q') and ``sigma``.
+        :func:`~mrkit.methods.replicates.make_result` arrays ``(n_rep,)`` for the slope plus ``intercept``,
+        ``intercept_se``, ``intercept_p``, ``intercept_ci_lower``/``upper``, ``intercept_distribution``, ``q``,
+        ``q_df``, ``q_p`` (Rucker's Q') and ``sigma``. A replicate whose |bx| are all equal is NaN, noted.
+
+    Raises
+    ------
+    NotEstimable
+        Fewer than 3 SNPs.
 
     References
     ----------
     Bowden J, Davey Smith G, Burgess S (2015). Int J Epidemiol 44:512-525.
     """
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse)
     fit = egger_fit(bx, by, byse)
-    k = bx.size
-    scale = max(1.0, fit["sigma"])  # lm SE / min(1, sigma), without dividing by sigma
+    k = bx.shape[1]
+    scale = np.maximum(1.0, fit["sigma"])  # lm SE / min(1, sigma), without dividing by sigma
     df = k - 2 if t_dist else None
     se_int = fit["se_intercept_unit"] * scale
-    lo, hi = confidence_interval(fit["intercept"], se_int, df)
-    note = EXACT_FIT_NOTE if fit["q"] == 0 else ""
-    return result_row(fit["slope"], fit["se_slope_unit"] * scale, nsnp=k, df=df, note=note,
-                      se_model="random_floored", weights="first_order",
-                      intercept=fit["intercept"], intercept_se=se_int,
-                      intercept_p=p_value(fit["intercept"], se_int, df),
-                      intercept_ci_lower=lo, intercept_ci_upper=hi,
-                      intercept_distribution=distribution_label(df),
-                      q=fit["q"], q_df=fit["q_df"], q_p=fit["q_p"], sigma=fit["sigma"])
+    note = np.where(fit["q"] == 0, EXACT_FIT_NOTE, "").astype(object)
+    intercept = make_result(fit["intercept"], se_int, nsnp=k, df=df, se_model="random_floored",
+                            weights="first_order")
+    result = make_result(fit["slope"], fit["se_slope_unit"] * scale, nsnp=k, df=df, note=note,
+                         se_model="random_floored", weights="first_order",
+                         intercept=fit["intercept"], intercept_se=se_int, intercept_p=intercept["p"],
+                         intercept_ci_lower=intercept["ci_lower"], intercept_ci_upper=intercept["ci_upper"],
+                         intercept_distribution=intercept["distribution"],
+                         q=fit["q"], q_df=fit["q_df"], q_p=fit["q_p"], sigma=fit["sigma"])
+    return not_estimable(result, ~fit["identifiable"], _NOT_IDENTIFIABLE)
+
+
+register("egger", lambda data, ctx: mr_egger(*data, t_dist=ctx.convention.egger_t),
+         reference="TwoSampleMR mr_egger_regression; MendelianRandomization mr_egger")

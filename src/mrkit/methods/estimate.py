@@ -21,35 +21,32 @@ Yavorska OO, Burgess S (2017). Int J Epidemiol 46:1734-1739 (MendelianRandomizat
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InputError, NotEstimable
 from ..rng import resolve_seed
-from .conventions import Convention, confidence_interval, get_convention, result_row
-from .egger import mr_egger
-from .ivw import UNFLOORED_EXACT_FIT_NOTE, mr_ivw
-from .median import mr_penalised_weighted_median, mr_simple_median, mr_weighted_median
-from .ml import mr_ml
-from .mode import mr_mode
+from .conventions import Convention, confidence_interval, get_convention
 from .mrdata import MRData, split_pairs
-from .wald import wald_ratio
+from .registry import Context, get_method, method_ids
+from .replicates import NOT_ESTIMABLE, result_rows
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["METHODS", "DEFAULT_METHODS", "TABLE_COLUMNS", "mr", "mr_rows", "odds_ratios", "method_rows"]
 
-#: Method ids, in TwoSampleMR's output order where it has one.
-METHODS = ("wald_ratio", "egger", "weighted_median", "ivw", "simple_mode", "weighted_mode", "ml",
-           "raps", "simple_median", "penalised_weighted_median", "ivw_fe", "ivw_mre", "presso")
+#: Method ids of the registry (:mod:`mrkit.methods.registry`), family by family.
+METHODS = method_ids()
 #: TwoSampleMR ``mr()`` defaults plus ml and raps (the Wald ratio alone when k == 1).
 DEFAULT_METHODS = ("egger", "weighted_median", "ivw", "simple_mode", "weighted_mode", "ml", "raps")
 TABLE_COLUMNS = ("method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "convention",
                  "se_model", "distribution", "ci_distribution", "weights", "n_boot", "seed",
                  "note")
+_ROW_KEYS = tuple(c for c in TABLE_COLUMNS if c not in ("method", "convention"))
 
 
 def _nan_row(k: int, reason: str) -> dict:
@@ -58,83 +55,33 @@ def _nan_row(k: int, reason: str) -> dict:
             "weights": "", "n_boot": None, "seed": None, "note": f"not estimable: {reason}"}
 
 
-def _raps(data: MRData) -> dict:
-    try:
-        from .raps import mr_raps
-    except ImportError as exc:  # the RAPS module is developed separately
-        raise NotEstimable(f"MR-RAPS unavailable ({exc})") from None
-    if data.k < 3:
-        raise NotEstimable(f"MR-RAPS needs at least 3 SNPs, got {data.k}")
-    res = mr_raps(*data.arrays(), over_dispersion=True, loss="huber")
-    row = result_row(res["estimate"], res["se"], nsnp=data.k, se_model="sandwich_overdispersed",
-                     weights="huber_profile_score")
-    if res.get("p") is not None and np.isfinite(res["p"]):
-        row["p"] = float(res["p"])
-    return row
-
-
-def _presso(data: MRData, seed: int, n_distributions: int) -> dict:
-    from .presso import mr_presso
-    res = mr_presso(*data.arrays(), snp=list(data.snp), n_distributions=n_distributions,
-                    seed=seed)
-    use = res.corrected if res.corrected is not None else res.raw
-    df = use.get("df")
-    row = result_row(use["estimate"], use["sd"], nsnp=data.k - len(res.outliers),
-                     df=df if df and df > 0 else None, se_model="random_unfloored",
-                     weights="first_order", n_boot=n_distributions, seed=res.seed)
-    row["p"] = float(use["p"])
-    what = "outlier-corrected" if res.corrected is not None else "raw (no outliers)"
-    row["note"] = (f"MR-PRESSO {what}; global test RSS {res.global_rss:.4g}, p "
-                   f"{res.global_p_text}; outliers: {', '.join(map(str, res.outliers)) or 'none'}")
-    if use["sd"] == 0:
-        row["note"] += "; " + UNFLOORED_EXACT_FIT_NOTE
-    return row
-
-
 def method_rows(data: MRData, methods: Iterable[str], conv: Convention, seed: int, n_boot: int,
-                ml_optimizer: str = "nelder_mead", presso_n: int = 1000) -> list[dict]:
-    """Result rows (dicts) of ``methods`` on one exposure-outcome pair, in the order asked."""
+                options: Mapping[str, Any] | None = None) -> list[dict]:
+    """Result rows (dicts) of ``methods`` on one exposure-outcome pair, in the order asked.
+
+    Each id runs through the registry (:func:`mrkit.methods.registry.get_method`) on the pair as a batch of
+    one: on the canonical variants (sorted by SNP id, bx > 0) or on the rows as given, as the method says.
+    A method that cannot run gives a row of NaN numbers with ``not estimable: <reason>`` in ``note``.
+    """
     methods = list(methods)
-    canon = data.canonical()
-    arrays = canon.arrays()
-    wm = conv.median_weights
-    modes: dict = {}
-
-    def mode(kind: str) -> dict:
-        if not modes:
-            kinds = tuple(k for k in ("simple", "weighted") if f"{k}_mode" in methods)
-            modes.update(mr_mode(*arrays, kinds=kinds, n_boot=n_boot, seed=seed,
-                                 t_dist=conv.mode_t))
-        return modes[f"{kind}_mode"]
-
-    runners: dict[str, Callable[[], dict]] = {
-        "wald_ratio": lambda: wald_ratio(*arrays),
-        "ivw": lambda: mr_ivw(*arrays, se_model="auto" if conv.ivw_auto else "random_floored"),
-        "ivw_fe": lambda: mr_ivw(*arrays, se_model="fixed"),
-        "ivw_mre": lambda: mr_ivw(*arrays, se_model="random_unfloored"),
-        "egger": lambda: mr_egger(*arrays, t_dist=conv.egger_t),
-        "simple_median": lambda: mr_simple_median(*arrays, n_boot=n_boot, seed=seed),
-        "weighted_median": lambda: mr_weighted_median(*arrays, weights=wm, n_boot=n_boot,
-                                                      seed=seed),
-        "penalised_weighted_median": lambda: mr_penalised_weighted_median(
-            *arrays, weights=wm, n_boot=n_boot, seed=seed),
-        "simple_mode": lambda: mode("simple"),
-        "weighted_mode": lambda: mode("weighted"),
-        # R's Nelder-Mead path depends on row order: run it on the rows as given
-        "ml": lambda: mr_ml(*(data.arrays() if ml_optimizer == "nelder_mead" else arrays),
-                            optimizer=ml_optimizer, scale_se=conv.ml_scaled),
-        "raps": lambda: _raps(canon),
-        "presso": lambda: _presso(canon, seed, presso_n),
-    }
+    pairs = {"canonical": data.canonical(), "given": data}
+    contexts = {order: Context(convention=conv, seed=seed, n_boot=n_boot, options=dict(options or {}),
+                               snp=pair.snp, inputs=pair.inputs, requested=tuple(methods))
+                for order, pair in pairs.items()}
     rows = []
-    for method in methods:
+    for method_id in methods:
+        method = get_method(method_id)
+        pair = pairs[method.order]
         try:
-            res = runners[method]()
+            row = result_rows(method.run(tuple(a[None, :] for a in pair.arrays()), contexts[method.order]),
+                              _ROW_KEYS + method.row_keys)[0]
+            note = row.get("note") or ""
+            if isinstance(row["estimate"], float) and math.isnan(row["estimate"]) and note.startswith(NOT_ESTIMABLE):
+                row = _nan_row(data.k, note[len(NOT_ESTIMABLE):])
         except NotEstimable as exc:
-            res = _nan_row(data.k, str(exc))
-        rows.append({**data.labels, "method": method, **{c: res.get(c) for c in TABLE_COLUMNS
-                                                         if c != "method"},
-                     "convention": conv.name})
+            row = _nan_row(data.k, str(exc))
+        rows.append({**data.labels, "method": method_id, **{c: row.get(c) for c in TABLE_COLUMNS if c != "method"},
+                     "convention": conv.name, **{c: row.get(c) for c in method.row_keys}})
     return rows
 
 
@@ -153,7 +100,8 @@ def _check_methods(methods) -> list[str] | None:
 def _tidy(rows: list[dict], labels: list[str]) -> pd.DataFrame:
     import pandas as pd
 
-    table = pd.DataFrame(rows, columns=[*labels, *TABLE_COLUMNS])
+    extras = list(dict.fromkeys(c for row in rows for c in row if c not in labels and c not in TABLE_COLUMNS))
+    table = pd.DataFrame(rows, columns=[*labels, *TABLE_COLUMNS, *extras])
     for col in ("estimate", "se", "ci_lower", "ci_upper", "p"):
         table[col] = table[col].astype(float)
     table["nsnp"] = table["nsnp"].astype("int64")
@@ -165,7 +113,7 @@ def _tidy(rows: list[dict], labels: list[str]) -> pd.DataFrame:
 
 def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = "twosamplemr",
        seed: int | None = None, n_boot: int | None = None, *, ml_optimizer: str = "nelder_mead",
-       presso_n: int = 1000) -> pd.DataFrame:
+       presso_n: int = 1000, options: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Two-sample MR estimates for every exposure-outcome pair of ``data``.
 
     Parameters
@@ -189,12 +137,16 @@ def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = 
         R's Nelder-Mead (reproduces R) or the exact maximum (:func:`mrkit.methods.ml.mr_ml`).
     presso_n : int
         MR-PRESSO null distributions for the optional ``presso`` method.
+    options : mapping, optional
+        Further method options by name (read by the methods that know them, see
+        :class:`mrkit.methods.registry.Context`); ``ml_optimizer`` and ``presso_n`` are options too.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``exposure``/``outcome`` (when the input has them), then
-        :data:`TABLE_COLUMNS`. ``attrs`` holds ``n_excluded`` (mr_keep) per pair.
+        :data:`TABLE_COLUMNS`, then the extra quantities the methods asked for put in their rows (NaN in the
+        rows of other methods). ``attrs`` holds ``n_excluded`` (mr_keep) per pair.
 
     References
     ----------
@@ -207,7 +159,8 @@ def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = 
     pairs = split_pairs(data)
     labels = list(dict.fromkeys(c for p in pairs for c in p.labels))
     rows = [row for pair in pairs for row in mr_rows(pair, methods, conv.name, used_seed, n_boot,
-                                                      ml_optimizer=ml_optimizer, presso_n=presso_n)]
+                                                      ml_optimizer=ml_optimizer, presso_n=presso_n,
+                                                      options=options)]
     table = _tidy(rows, labels)
     table.attrs["n_excluded"] = [p.n_excluded for p in pairs]
     table.attrs["convention"] = conv.name
@@ -217,14 +170,16 @@ def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = 
 
 def mr_rows(pair: MRData, methods: Iterable[str] | str | None = None, convention: str = "twosamplemr",
             seed: int | None = None, n_boot: int | None = None, *, ml_optimizer: str = "nelder_mead",
-            presso_n: int = 1000) -> list[dict]:
+            presso_n: int = 1000, options: Mapping[str, Any] | None = None) -> list[dict]:
     """The rows :func:`mr` gives for one exposure-outcome pair, as dicts with the keys of
-    :data:`TABLE_COLUMNS` after the pair's labels (no pandas needed: the command line uses this)."""
+    :data:`TABLE_COLUMNS` after the pair's labels, then each method's extra keys (no pandas needed: the command
+    line uses this)."""
     conv = get_convention(convention)
     n_boot = _checked_n_boot(n_boot, conv)
     chosen = _check_methods(methods)
     todo = chosen or (["wald_ratio"] if pair.k == 1 else list(DEFAULT_METHODS))
-    return method_rows(pair, todo, conv, resolve_seed(seed), n_boot, ml_optimizer, presso_n)
+    return method_rows(pair, todo, conv, resolve_seed(seed), n_boot,
+                       {"ml_optimizer": ml_optimizer, "presso_n": presso_n, **(options or {})})
 
 
 def _checked_n_boot(n_boot, conv: Convention) -> int:

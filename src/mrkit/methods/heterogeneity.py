@@ -31,6 +31,7 @@ from .conventions import get_convention
 from .egger import egger_fit, mr_egger
 from .ivw import ivw_fit
 from .mrdata import MRData, split_pairs
+from .replicates import NOT_ESTIMABLE, result_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,35 +40,39 @@ __all__ = ["i2_gx", "cochran_q", "rucker_q", "heterogeneity", "pleiotropy", "het
            "pleiotropy_rows"]
 
 
-def i2_gx(bx, bxse, byse=None) -> float:
+def i2_gx(bx, bxse, byse=None):
     """I2_GX = max(0, (Q - (k - 1)) / Q) of ``|bx|`` with SE ``bxse`` (byse None, TwoSampleMR)
-    or of ``|bx|/byse`` with SE ``bxse/byse`` (MendelianRandomization).
+    or of ``|bx|/byse`` with SE ``bxse/byse`` (MendelianRandomization), along the last axis: a float for
+    ``(k,)`` arrays, ``(n_rep,)`` for ``(n_rep, k)``.
 
     References
     ----------
     Bowden J, et al. (2016). Int J Epidemiol 45:1961-1974.
     """
-    y, s = np.abs(bx), np.asarray(bxse, dtype=float)
+    y, s = np.abs(np.asarray(bx, dtype=float)), np.asarray(bxse, dtype=float)
     if byse is not None:
         y, s = y / byse, s / byse
     w = 1.0 / s ** 2
-    mu = np.sum(y * w) / np.sum(w)
-    q = np.sum(w * (y - mu) ** 2)
-    return float(max(0.0, (q - (y.size - 1)) / q))
+    mu = np.sum(y * w, axis=-1) / np.sum(w, axis=-1)
+    q = np.sum(w * (y - mu[..., None]) ** 2, axis=-1)
+    out = np.maximum(0.0, (q - (y.shape[-1] - 1)) / q)
+    return float(out) if out.ndim == 0 else out
 
 
 def cochran_q(bx, by, byse) -> dict:
-    """Cochran's Q of the IVW fit: ``q``, ``df`` = k - 1, chi-square ``p``."""
-    if bx.size < 2:
-        raise NotEstimable(f"Cochran's Q needs at least 2 SNPs, got {bx.size}")
-    fit = ivw_fit(bx, by, byse)
-    return {"q": fit["q"], "df": fit["q_df"], "p": fit["q_p"]}
+    """Cochran's Q of the IVW fit of one dataset ``(k,)``: ``q``, ``df`` = k - 1, chi-square ``p``."""
+    if np.size(bx) < 2:
+        raise NotEstimable(f"Cochran's Q needs at least 2 SNPs, got {np.size(bx)}")
+    fit = ivw_fit(*(np.atleast_2d(np.asarray(a, dtype=float)) for a in (bx, by, byse)))
+    return {"q": float(fit["q"][0]), "df": fit["q_df"], "p": float(fit["q_p"][0])}
 
 
 def rucker_q(bx, by, byse) -> dict:
-    """Rucker's Q' of the MR-Egger fit: ``q``, ``df`` = k - 2, chi-square ``p``."""
-    fit = egger_fit(bx, by, byse)
-    return {"q": fit["q"], "df": fit["q_df"], "p": fit["q_p"]}
+    """Rucker's Q' of the MR-Egger fit of one dataset ``(k,)``: ``q``, ``df`` = k - 2, chi-square ``p``."""
+    fit = egger_fit(*(np.atleast_2d(np.asarray(a, dtype=float)) for a in (bx, by, byse)))
+    if not fit["identifiable"][0]:
+        raise NotEstimable("MR-Egger slope is not identifiable: all |bx| equal (collinear with the intercept)")
+    return {"q": float(fit["q"][0]), "df": fit["q_df"], "p": float(fit["q_p"][0])}
 
 
 def _nan_row(reason: str) -> dict:
@@ -104,7 +109,9 @@ def heterogeneity_rows(data: Any, convention: str = "twosamplemr") -> list[dict]
 def _pleiotropy_row(pair: MRData, conv) -> dict:
     bx, bxse, by, byse = pair.canonical().arrays()
     try:
-        egger = mr_egger(bx, bxse, by, byse, t_dist=conv.egger_t)
+        egger = result_rows(mr_egger(bx, bxse, by, byse, t_dist=conv.egger_t))[0]
+        if egger["note"].startswith(NOT_ESTIMABLE):
+            raise NotEstimable(egger["note"][len(NOT_ESTIMABLE):])
         res = {"intercept": egger["intercept"], "se": egger["intercept_se"],
                "p": egger["intercept_p"], "distribution": egger["intercept_distribution"],
                "i2gx": i2_gx(bx, bxse, byse if conv.i2gx_on_ratio_scale else None), "note": ""}

@@ -12,6 +12,8 @@ intercept, weights ``1/byse^2`` (first-order weights), which is what both R pack
 
 and Cochran's Q = sigma^2 (k - 1) on k - 1 degrees of freedom.
 
+Written over replicates (:mod:`mrkit.methods.replicates`): ``(n_rep, k)`` arrays in, ``(n_rep,)`` results out.
+
 References
 ----------
 Burgess S, Butterworth A, Thompson SG (2013). Mendelian randomization analysis with multiple
@@ -24,14 +26,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, NotEstimable
-from .conventions import exact_fit_q, result_row
+from .conventions import exact_fit_q
 from .distributions import chi2_sf
+from .registry import register
+from .replicates import as_batch, make_result
 
-__all__ = ["ivw_fit", "mr_ivw", "SE_MODELS", "resolve_se_model", "se_multiplier"]
+__all__ = ["ivw_fit", "mr_ivw", "SE_MODELS", "resolve_se_model", "se_multiplier", "UNFLOORED_EXACT_FIT_NOTE"]
 
 #: Note of an unfloored random-effects row on an exact fit.
 UNFLOORED_EXACT_FIT_NOTE = ("exact fit: residual SE 0, so the unfloored random-effects SE is 0, the interval "
                             "has zero width and the p-value is undefined; use the fixed-effect or floored SE")
+_EXACT_FIT_NOTE = "exact fit: residual SE 0 (Cochran's Q = 0)"
 #: IVW standard-error models: name -> (TwoSampleMR function it reproduces).
 SE_MODELS = {"fixed": "mr_ivw_fe", "random_floored": "mr_ivw",
              "random_unfloored": "mr_ivw_mre"}
@@ -51,26 +56,34 @@ def resolve_se_model(se_model: str, nsnp: int) -> str:
     return se_model
 
 
-def se_multiplier(se_model: str, sigma: float) -> float:
-    """Factor turning the fixed-effect SE into the ``se_model`` one: 1, max(1, sigma) or sigma (the residual SE)."""
-    return {"fixed": 1.0, "random_floored": max(1.0, sigma), "random_unfloored": sigma}[se_model]
+def se_multiplier(se_model: str, sigma):
+    """Factor turning the fixed-effect SE into the ``se_model`` one: 1, max(1, sigma) or sigma (the residual SE);
+    ``sigma`` a number or an array."""
+    if se_model == "fixed":
+        return np.ones_like(sigma) if isinstance(sigma, np.ndarray) else 1.0
+    if se_model == "random_floored":
+        return np.maximum(1.0, sigma) if isinstance(sigma, np.ndarray) else max(1.0, sigma)
+    return sigma
 
 
 def ivw_fit(bx: np.ndarray, by: np.ndarray, byse: np.ndarray) -> dict:
-    """Weighted regression of by on bx through the origin, weights 1/byse^2.
+    """Weighted regression of by on bx through the origin, weights 1/byse^2, along the last axis.
 
-    Returns ``estimate``, ``se_fixed``, ``sigma`` (residual SE), ``q``, ``q_df``, ``q_p``;
-    ``sigma``/``q`` are NaN for a single SNP.
+    ``bx``, ``by``, ``byse``: ``(n_rep, k)`` (or ``(k,)``). Returns ``estimate``, ``se_fixed``, ``sigma`` (residual
+    SE), ``q`` (Cochran's Q, exactly 0 for a fit exact to rounding), ``q_df``, ``q_p``: arrays of the leading
+    shape (``sigma``/``q``/``q_p`` NaN for a single SNP).
     """
     w = 1.0 / byse ** 2
-    sxx = np.sum(w * bx * bx)
-    estimate = np.sum(w * bx * by) / sxx
-    k = bx.size
-    q = exact_fit_q(float(np.sum(w * (by - estimate * bx) ** 2)), w, by) if k > 1 else np.nan
-    sigma = np.sqrt(q / (k - 1)) if k > 1 else np.nan
-    q_p = float(chi2_sf(q, k - 1)) if k > 1 else np.nan
-    return {"estimate": float(estimate), "se_fixed": float(1.0 / np.sqrt(sxx)),
-            "sigma": float(sigma), "q": q, "q_df": k - 1, "q_p": q_p}
+    sxx = np.sum(w * bx * bx, axis=-1)
+    estimate = np.sum(w * bx * by, axis=-1) / sxx
+    k = bx.shape[-1]
+    if k > 1:
+        q = exact_fit_q(np.sum(w * (by - estimate[..., None] * bx) ** 2, axis=-1), w, by)
+        sigma, q_p = np.sqrt(q / (k - 1)), chi2_sf(q, k - 1)
+    else:
+        q = sigma = q_p = np.full(estimate.shape, np.nan)
+    return {"estimate": estimate, "se_fixed": 1.0 / np.sqrt(sxx), "sigma": sigma, "q": q, "q_df": k - 1,
+            "q_p": q_p}
 
 
 def mr_ivw(bx, bxse, by, byse, *, se_model: str = "random_floored", t_dist: bool = False) -> dict:
@@ -78,9 +91,9 @@ def mr_ivw(bx, bxse, by, byse, *, se_model: str = "random_floored", t_dist: bool
 
     Parameters
     ----------
-    bx, bxse, by, byse : numpy.ndarray
-        Checked summary statistics (see :mod:`mrkit.methods.mrdata`); ``bxse`` is not used (first-order
-        weights) but kept for a uniform signature.
+    bx, bxse, by, byse : array_like, shape (n_rep, k) or (k,)
+        Harmonised summary statistics; ``bxse`` is not used (first-order weights) but kept for a uniform
+        signature.
     se_model : {"random_floored", "fixed", "random_unfloored", "auto"}
         ``auto`` = MendelianRandomization's default: fixed when k < 4, else random_floored.
     t_dist : bool
@@ -90,22 +103,36 @@ def mr_ivw(bx, bxse, by, byse, *, se_model: str = "random_floored", t_dist: bool
     Returns
     -------
     dict
-        A result row (:func:`mrkit.methods.conventions.result_row`) plus ``q``, ``q_df``, ``q_p``.
+        :func:`~mrkit.methods.replicates.make_result` arrays ``(n_rep,)`` plus ``q``, ``q_df``, ``q_p``
+        (Cochran's Q) and ``sigma``; a note on exact fits.
+
+    Raises
+    ------
+    InputError
+        Bad arrays or an unknown ``se_model``.
+    NotEstimable
+        Fewer than 2 SNPs.
 
     References
     ----------
     Burgess S, Butterworth A, Thompson SG (2013). Genet Epidemiol 37:658-665.
     """
-    k = bx.size
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse)
+    k = bx.shape[1]
     if k < 2:
         raise NotEstimable(f"IVW needs at least 2 SNPs, got {k} (use the Wald ratio)")
     fit = ivw_fit(bx, by, byse)
     se_model = resolve_se_model(se_model, k)
     se = fit["se_fixed"] * se_multiplier(se_model, fit["sigma"])
-    note = ""
-    if fit["q"] == 0:
-        note = (UNFLOORED_EXACT_FIT_NOTE if se_model == "random_unfloored"
-                else "exact fit: residual SE 0 (Cochran's Q = 0)")
-    return result_row(fit["estimate"], se, nsnp=k, df=k - 1 if t_dist else None,
-                      se_model=se_model, weights="first_order", q=fit["q"], note=note,
-                      q_df=fit["q_df"], q_p=fit["q_p"], sigma=fit["sigma"])
+    exact = UNFLOORED_EXACT_FIT_NOTE if se_model == "random_unfloored" else _EXACT_FIT_NOTE
+    note = np.where(fit["q"] == 0, exact, "").astype(object)
+    return make_result(fit["estimate"], se, nsnp=k, df=k - 1 if t_dist else None, se_model=se_model,
+                       weights="first_order", note=note, q=fit["q"], q_df=fit["q_df"], q_p=fit["q_p"],
+                       sigma=fit["sigma"])
+
+
+register("ivw", lambda data, ctx: mr_ivw(*data, se_model="auto" if ctx.convention.ivw_auto else "random_floored"),
+         reference="TwoSampleMR mr_ivw; MendelianRandomization mr_ivw (model = default)")
+register("ivw_fe", lambda data, ctx: mr_ivw(*data, se_model="fixed"), reference="TwoSampleMR mr_ivw_fe")
+register("ivw_mre", lambda data, ctx: mr_ivw(*data, se_model="random_unfloored"),
+         reference="TwoSampleMR mr_ivw_mre")

@@ -11,310 +11,117 @@ MendelianRandomization (``mr_maxlik``, ``model = "default"``) multiplies the SE 
 Nelder-Mead does not reach the optimum on real data: on the Waterworth lipids data R stops
 1.6 % from the maximum-likelihood estimate (objective 1 % above the minimum), and on BMI -> CHD
 it runs out of its 25,000 evaluations. To give the numbers R prints, the default optimiser
-here, ``"nelder_mead"``, is a line-by-line port of R's ``nmmin`` (R's ``optim.c``; same
-starting simplex, coefficients 1, 0.5, 2, ``reltol = sqrt(.Machine$double.eps)``, and R's long
-double accumulation in ``sum``) run on the rows in the order given. Its result depends on the
-row order and on which allele is coded as effect allele, exactly as R's does.
-It runs 12,000 steps on the lipids data: a C port of the same steps (``_nmmin.c``, loaded with ctypes when
-setup.py could compile it) takes 10 ms, the numpy port (:func:`nelder_mead_r`, used otherwise) 0.17 s; both
-give R's path bit for bit (``tests/test_ml_nelder_mead.py``).
-``optimizer="profile"`` instead finds the true maximum: the likelihood profiled over ``g`` is
-``1/2 sum (by - theta bx)^2 / (byse^2 + theta^2 bxse^2)``, minimised in one dimension to machine
-precision. In both cases the SE is the exact inverse-Hessian one (R's finite-difference
-Hessian is exact up to rounding for this quadratic-in-each-parameter likelihood).
+here, ``"nelder_mead"``, runs R's ``nmmin`` step for step (:mod:`mrkit.methods.nelder_mead`) on the rows in
+the order given, one replicate after the other: its result depends on the row order and on which allele is
+coded as effect allele, exactly as R's does. ``optimizer="profile"`` instead finds the true maximum
+(:func:`ml_profile`): the likelihood profiled over ``g`` is ``1/2 sum (by - theta bx)^2 / (byse^2 + theta^2
+bxse^2)``, minimised by a safeguarded Newton iteration, all replicates at once. In both cases the SE is the
+exact inverse-Hessian one at the point reported (R's finite-difference Hessian is exact up to rounding for this
+quadratic-in-each-parameter likelihood), computed as the Schur complement of the g block.
 
 References
 ----------
 Burgess S, Butterworth A, Thompson SG (2013). Mendelian randomization analysis with multiple
 genetic variants using summarized data. Genet Epidemiol 37:658-665.
 Nelder JA, Mead R (1965). A simplex method for function minimization. Comput J 7:308-313.
-Nash JC (1990). Compact Numerical Methods for Computers, 2nd ed., Algorithm 19 (R's ``nmmin``).
 """
 from __future__ import annotations
-
-import math
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import NotEstimable
-from .conventions import result_row
 from .distributions import chi2_sf
+from .nelder_mead import ml_nelder_mead, rsum
+from .registry import register
+from .replicates import as_batch, make_result, not_estimable
 
-__all__ = ["nelder_mead_r", "ml_nelder_mead", "ml_objective", "mr_ml"]
+__all__ = ["ml_profile", "mr_ml", "theta_variance"]
 
-_BIG = 1.0e35
-_RELTOL = float(np.sqrt(np.finfo(float).eps))
-
-
-_accumulate = np.add.accumulate  # np.cumsum without its Python wrapper (a tenth of the call overhead)
-_add_rows = np.add.reduce
+_MAXIT_NOTE = "Nelder-Mead reached maxit = 25000 before convergence (as R's optim)"
 
 
-def _rsum(values: np.ndarray) -> float:
-    """R's ``sum`` of doubles: sequential accumulation in long double, rounded to double."""
-    return float(_accumulate(values, dtype=np.longdouble)[-1])
+def theta_variance(bx, bxse, by, byse, g, theta) -> np.ndarray:
+    """[H^-1]_theta,theta of the joint likelihood at (g, theta) (Schur complement of the g block), per replicate:
+    ``(n_rep, k)`` arrays and ``theta`` ``(n_rep,)`` in, ``(n_rep,)`` out."""
+    t = theta[:, None]
+    h_gg = 1.0 / bxse ** 2 + t ** 2 / byse ** 2
+    h_gt = (2.0 * t * g - by) / byse ** 2
+    h_tt = np.sum(g ** 2 / byse ** 2, axis=1)
+    return 1.0 / (h_tt - np.sum(h_gt ** 2 / h_gg, axis=1))
 
 
-def _values(values) -> list[float]:
-    return values if isinstance(values, list) else np.asarray(values, dtype=float).tolist()
+def _profile(beta, bx, bxse, by, byse):
+    """Profile objective f = 1/2 sum (by - b bx)^2 / (sy^2 + b^2 sx^2) and its two derivatives in b."""
+    b = beta[:, None]
+    a = by - b * bx
+    d = byse ** 2 + b * b * bxse ** 2
+    sx2 = bxse ** 2
+    f = 0.5 * np.sum(a * a / d, axis=1)
+    g = np.sum(-bx * a / d - b * sx2 * a * a / d ** 2, axis=1)
+    h = np.sum(bx * bx / d + 4.0 * b * sx2 * bx * a / d ** 2 - sx2 * a * a / d ** 2
+               + 4.0 * b * b * sx2 * sx2 * a * a / d ** 3, axis=1)
+    return f, g, h
 
 
-def nelder_mead_r(fn, start: np.ndarray, *, maxit: int = 25000, reltol: float = _RELTOL,
-                  abstol: float = -np.inf, alpha: float = 1.0, beta: float = 0.5,
-                  gamma: float = 2.0, vectorised: bool = False) -> tuple[np.ndarray, float, int, int]:
-    """R's ``optim(method = "Nelder-Mead")`` (``nmmin``), step for step.
+def ml_profile(bx, bxse, by, byse, *, max_iter: int = 200, tol: float = 1e-13) -> dict[str, np.ndarray]:
+    """The maximum of the two-sample likelihood, per replicate: the minimiser of its profile over g.
 
-    ``fn`` maps a parameter vector (shape ``(n,)``) to a float or, with ``vectorised=True``, the rows of an
-    array (shape ``(m, n)``) to their ``m`` values. Each step evaluates its four candidate points at once
-    (reflection, expansion, and the contractions of the reflection and of the worst vertex), of which R
-    evaluates one or two: one call instead of two costs less than the two unused points. The path, the
-    points and ``fncount`` (the evaluations R makes) are R's.
+    Minimising over g first gives the profile ``1/2 sum (by - b bx)^2 / (sy^2 + b^2 sx^2)``, whose minimiser is
+    the joint optimum's theta; a Newton iteration from the IVW estimate (a gradient step where the curvature is
+    not positive; steps halved until the objective does not rise) finds it to ``tol`` relative, all replicates
+    at once. ``(n_rep, k)`` arrays in.
 
-    Returns ``(par, value, fncount, fail)`` with R's codes: fail 0 converged, 1 maxit reached,
-    10 degenerate simplex.
+    Returns
+    -------
+    dict of numpy.ndarray, shape (n_rep,) (``g``: (n_rep, k))
+        ``theta``, ``g`` (the profile's g at theta: ``(bx/sx^2 + theta by/sy^2) / (1/sx^2 + theta^2/sy^2)``),
+        ``converged``.
 
     References
     ----------
-    Nelder JA, Mead R (1965). Comput J 7:308-313. Nash JC (1990), Algorithm 19.
+    Burgess S, Butterworth A, Thompson SG (2013). Genet Epidemiol 37:658-665.
     """
-    if not vectorised:
-        scalar = fn
-
-        def fn(points):
-            return [float(scalar(p)) for p in points]
-    b = np.array(start, dtype=float)
-    n = b.size
-    n1 = n + 1
-    f = _values(fn(b[None, :]))[0]
-    if not math.isfinite(f):
-        raise NotEstimable("function cannot be evaluated at initial parameters")
-    funcount = 1
-    convtol = reltol * (abs(f) + reltol)
-    # rows 1..n1 of buf are the simplex vertices; row 0 holds -P[H] for R's centroid sum order
-    buf = np.empty((n1 + 1, n))
-    P = buf[1:]
-    P[:] = b
-    F = [f] * n1
-    step = float(np.max(0.1 * np.abs(b)))
-    if step == 0.0:
-        step = 0.1
-    size = 0.0
-    for j in range(1, n1):
-        trystep = step
-        while P[j, j - 1] == b[j - 1]:
-            P[j, j - 1] = b[j - 1] + trystep
-            trystep *= 10
-        size += trystep
-    oldsize = size
-    L = 0
-    calcvert = True
-    fail = 0
-    # R's steps, with the coefficient products computed as R does (each rounded once):
-    # trial = (1 + alpha) c - alpha P[H]; expansion = gamma trial + (1 - gamma) c;
-    # contraction = (1 - beta) X + beta c for X = trial (row 2) and X = P[H] (row 3)
-    cand = np.empty((4, n))
-    candidates = list(cand)  # views of the rows, made once
-    trial, scaled_trial, from_worst, stepped = cand[0], cand[1:3], cand[3], cand[1:]
-    of_centroid = np.empty((4, n))  # (1 + alpha) c, (1 - gamma) c, beta c, beta c
-    centroid_trial, centroid_steps = of_centroid[0], of_centroid[1:]
-    coef_centroid = np.array([[1.0 + alpha], [1 - gamma], [beta], [beta]])
-    coef_trial = np.array([[gamma], [1 - beta]])
-    centroid, scaled = np.empty(n), np.empty(n)
-    minus_worst = buf[0]
-    vertices = list(P)
-    multiply, subtract, add, divide, negative, reduce = (np.multiply, np.subtract, np.add, np.divide,
-                                                         np.negative, _add_rows)
-    while True:
-        if calcvert:
-            others = [j for j in range(n1) if j != L]
-            for j, value in zip(others, _values(fn(P[others]))):
-                F[j] = value if value - value == 0 else _BIG  # not finite: R's big value
-            funcount += n
-            calcvert = False
-        # R scans the vertices keeping the first strict improvement; the current L wins ties
-        fmax, fmin = max(F), min(F)
-        fl = F[L]
-        H = L if fl == fmax else F.index(fmax)
-        if fl != fmin:
-            L = F.index(fmin)
-        VL, VH = F[L], F[H]
-        if VL + convtol >= VH or abstol >= VL:
+    w = 1.0 / byse ** 2
+    beta = np.sum(w * bx * by, axis=1) / np.sum(w * bx * bx, axis=1)
+    f, g, h = _profile(beta, bx, bxse, by, byse)
+    converged = np.zeros(beta.shape, dtype=bool)
+    for _ in range(max_iter):
+        active = ~converged
+        if not active.any():
             break
-        PH = vertices[H]
-        negative(PH, minus_worst)
-        reduce(buf, 0, None, centroid)
-        divide(centroid, n, centroid)  # sequential, as R's loop
-        multiply(centroid, coef_centroid, of_centroid)
-        subtract(centroid_trial, PH if alpha == 1.0 else multiply(PH, alpha, scaled), trial)  # 1.0 x is x
-        multiply(trial, coef_trial, scaled_trial)
-        multiply(PH, 1 - beta, from_worst)
-        add(stepped, centroid_steps, stepped)
-        VR, fe, fct, fcw = _values(fn(cand))
-        VR = VR if VR - VR == 0 else _BIG
-        funcount += 1
-        if VR < VL:
-            fe = fe if fe - fe == 0 else _BIG
-            funcount += 1
-            if fe < VR:
-                PH[:], F[H] = candidates[1], fe
-            else:
-                PH[:], F[H] = trial, VR
-        else:
-            if VR < VH:
-                PH[:], F[H] = trial, VR
-                which, fc = 2, fct
-            else:
-                which, fc = 3, fcw
-            fc = fc if fc - fc == 0 else _BIG
-            funcount += 1
-            if fc < F[H]:
-                PH[:], F[H] = candidates[which], fc
-            elif VR >= VH:
-                calcvert = True
-                size = 0.0
-                PL = P[L]
-                for j in range(n1):
-                    if j != L:
-                        P[j] = beta * (P[j] - PL) + PL
-                        for v in np.abs(P[j] - PL).tolist():  # R's double accumulation order
-                            size += v
-                if size < oldsize:
-                    oldsize = size
-                else:
-                    fail = 10
-                    break
-        if funcount > maxit:
-            break
-    if funcount > maxit:
-        fail = 1
-    return P[L].copy(), float(F[L]), funcount, fail
+        step = np.where(h > 0, -g / np.where(h > 0, h, 1.0), -g / np.sum(w * bx * bx, axis=1))
+        step = np.where(active, step, 0.0)
+        new = beta + step
+        f_new, g_new, h_new = _profile(new, bx, bxse, by, byse)
+        for _ in range(60):  # halve steps that increase the objective
+            worse = active & (f_new > f + 1e-15 * np.abs(f))
+            if not worse.any():
+                break
+            step = np.where(worse, step / 2.0, step)
+            new = beta + step
+            f_new, g_new, h_new = _profile(new, bx, bxse, by, byse)
+        done = active & (np.abs(step) <= tol * np.maximum(1.0, np.abs(new)))
+        beta, f, g, h = new, f_new, g_new, h_new
+        converged |= done
+    t = beta[:, None]
+    gamma = (bx / bxse ** 2 + t * by / byse ** 2) / (1.0 / bxse ** 2 + t ** 2 / byse ** 2)
+    return {"theta": beta, "g": gamma, "converged": converged}
 
 
-def ml_objective(bx, bxse, by, byse, *, vectorised: bool = False):
-    """The negative log-likelihood of (g_1..g_k, theta) exactly as the R packages write it.
-
-    With ``vectorised``, the function takes points as rows of an ``(m, k + 1)`` array and returns the list
-    of their ``m`` values (the same bits as one point at a time: R's long-double sums run along each row).
-    """
-    k = bx.size
-    sx2, sy2 = bxse ** 2, byse ** 2
-    if not vectorised:
-        def fn(par: np.ndarray) -> float:
-            g, theta = par[:k], par[k]
-            return 0.5 * _rsum((bx - g) ** 2 / sx2) + 0.5 * _rsum((by - theta * g) ** 2 / sy2)
-
-        return fn
-    variances = np.concatenate([sx2, sy2])
-
-    data = np.concatenate([bx, by])
-    views: list = [None]  # (points, its views and buffers): the optimiser passes the same array each step
-
-    def fn_rows(points: np.ndarray) -> list[float]:
-        if views[0] is not points:
-            m = points.shape[0]
-            terms = np.empty((m, 2, k))  # per point: the k exposure terms, then the k outcome terms
-            acc = np.empty((m, 2, k), dtype=np.longdouble)
-            views[:] = [points, points[:, :k], points[:, k:], terms, terms[:, 0, :], terms[:, 1, :],
-                        terms.reshape(-1), np.tile(data, m), np.tile(variances, m), acc, acc[:, :, -1],
-                        np.empty((m, 2))]
-        _, g, theta, terms, x_part, y_part, flat, data_m, variances_m, acc, sums_ld, sums = views
-        np.copyto(x_part, g)
-        np.multiply(theta, g, y_part)
-        np.subtract(data_m, flat, flat)  # bx - g, by - theta g
-        np.square(flat, flat)
-        np.divide(flat, variances_m, flat)
-        _accumulate(terms, 2, np.longdouble, acc)  # R's long-double sum of each half, in order
-        np.copyto(sums, sums_ld, casting="unsafe")  # rounded to double, as R returns it
-        return [0.5 * x + 0.5 * y for x, y in sums.tolist()]
-
-    return fn_rows
-
-
-@lru_cache(maxsize=1)
-def _compiled():
-    """The C port of the same steps (``_nmmin.c``, built by setup.py when a C compiler is there), or None."""
-    import ctypes
-    from importlib.machinery import EXTENSION_SUFFIXES
-
-    for suffix in EXTENSION_SUFFIXES:
-        path = Path(__file__).with_name(f"_nmmin{suffix}")
-        if path.exists():
-            try:
-                function = ctypes.CDLL(str(path)).mrkit_ml_nmmin
-            except (OSError, AttributeError):
-                return None
-            array = ctypes.POINTER(ctypes.c_double)
-            function.argtypes = [ctypes.c_int, *[array] * 7, ctypes.POINTER(ctypes.c_int), ctypes.c_int,
-                                 *[ctypes.c_double] * 5]
-            function.restype = ctypes.c_int
-            return function
-    return None
-
-
-def ml_nelder_mead(bx, bxse, by, byse, start, *, maxit: int = 25000, reltol: float = _RELTOL,
-                   abstol: float = -np.inf, alpha: float = 1.0, beta: float = 0.5, gamma: float = 2.0,
-                   compiled: bool | None = None) -> tuple[np.ndarray, float, int, int]:
-    """:func:`nelder_mead_r` on :func:`ml_objective`: ``(par, value, fncount, fail)``, R's path bit for bit.
-
-    Runs the C port of the same steps when it was built (``compiled=None``: when available; True: required;
-    False: the numpy port), about thirty times faster than the numpy port.
-    """
-    function = _compiled() if compiled is not False else None
-    if compiled and function is None:
-        raise RuntimeError("the compiled Nelder-Mead (mrkit/methods/_nmmin.c) was not built")
-    if function is None:
-        return nelder_mead_r(ml_objective(bx, bxse, by, byse, vectorised=True), start, maxit=maxit,
-                             reltol=reltol, abstol=abstol, alpha=alpha, beta=beta, gamma=gamma, vectorised=True)
-    import ctypes
-
-    arrays = [np.ascontiguousarray(a, dtype=float) for a in (bx, bxse, by, byse, start)]
-    par = np.empty(arrays[0].size + 1)
-    value, fncount = ctypes.c_double(), ctypes.c_int()
-    pointer = ctypes.POINTER(ctypes.c_double)
-    fail = function(arrays[0].size, *[a.ctypes.data_as(pointer) for a in (*arrays, par)], ctypes.byref(value),
-                    ctypes.byref(fncount), maxit, reltol, abstol, alpha, beta, gamma)
-    if fail == -1:
-        raise NotEstimable("function cannot be evaluated at initial parameters")
-    if fail < 0:
-        raise MemoryError("the compiled Nelder-Mead could not allocate its simplex")
-    return par, value.value, fncount.value, fail
-
-
-def _theta_variance(bx, bxse, by, byse, g, theta) -> float:
-    """[H^-1]_theta,theta of the joint likelihood at (g, theta), via the Schur complement."""
-    h_gg = 1.0 / bxse ** 2 + theta ** 2 / byse ** 2
-    h_gt = (2.0 * theta * g - by) / byse ** 2
-    h_tt = np.sum(g ** 2 / byse ** 2)
-    return float(1.0 / (h_tt - np.sum(h_gt ** 2 / h_gg)))
-
-
-def _profile_optimum(bx, bxse, by, byse, start: float) -> float:
-    from scipy import optimize
-
-    def profile(theta):
-        return 0.5 * np.sum((by - theta * bx) ** 2 / (byse ** 2 + theta ** 2 * bxse ** 2))
-
-    scale = max(abs(start), 1.0) * 10.0
-    grid = start + np.linspace(-scale, scale, 4001)
-    values = 0.5 * np.sum((by - grid[:, None] * bx) ** 2
-                          / (byse ** 2 + grid[:, None] ** 2 * bxse ** 2), axis=1)
-    best = int(np.argmin(values))
-    lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, grid.size - 1)]
-    res = optimize.minimize_scalar(profile, bounds=(lo, hi), method="bounded",
-                                   options={"xatol": 1e-14 * max(1.0, abs(grid[best]))})
-    return float(res.x)
+def _objective(bx, bxse, by, byse, g, theta) -> np.ndarray:
+    """The negative log-likelihood at (g, theta) per replicate, R's long-double sums."""
+    return 0.5 * rsum((bx - g) ** 2 / bxse ** 2) + 0.5 * rsum((by - theta[:, None] * g) ** 2 / byse ** 2)
 
 
 def mr_ml(bx, bxse, by, byse, *, optimizer: str = "nelder_mead", scale_se: bool = False) -> dict:
-    """Two-sample maximum-likelihood estimate with Hessian SE (normal p).
+    """Two-sample maximum-likelihood estimate with Hessian SE (normal p), per replicate.
 
     Parameters
     ----------
+    bx, bxse, by, byse : array_like, shape (n_rep, k) or (k,)
     optimizer : {"nelder_mead", "profile"}
-        ``nelder_mead`` reproduces R (depends on row order, may stop short of the optimum);
-        ``profile`` gives the exact maximum-likelihood estimate.
+        ``nelder_mead`` reproduces R (R's nmmin on each replicate, rows in the order given; may stop short of the
+        optimum); ``profile`` gives the exact maximum-likelihood estimate (:func:`ml_profile`).
     scale_se : bool
         MendelianRandomization's random-effects rule: SE * max(1, sqrt(Q / (k - 1))) when
         k >= 4 (fixed effect for k < 4).
@@ -322,36 +129,58 @@ def mr_ml(bx, bxse, by, byse, *, optimizer: str = "nelder_mead", scale_se: bool 
     Returns
     -------
     dict
-        Result row plus ``q``, ``q_df``, ``q_p``, ``optimizer``, ``converged``, ``fncount``.
+        :func:`~mrkit.methods.replicates.make_result` arrays ``(n_rep,)`` plus ``q``, ``q_df``, ``q_p``,
+        ``optimizer``, ``converged`` and ``fncount`` (R's count of objective evaluations; 0 for ``profile``).
+
+    Raises
+    ------
+    NotEstimable
+        Fewer than 2 SNPs. A replicate whose objective is not finite at the start is NaN, noted.
 
     References
     ----------
     Burgess S, Butterworth A, Thompson SG (2013). Genet Epidemiol 37:658-665.
     """
-    k = bx.size
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse)
+    n_rep, k = bx.shape
     if k < 2:
         raise NotEstimable(f"maximum likelihood needs at least 2 SNPs, got {k}")
-    fn = ml_objective(bx, bxse, by, byse)
-    ivw = _rsum(bx * by / byse ** 2) / _rsum(bx ** 2 / byse ** 2)
+    notes = np.full(n_rep, "", dtype=object)
+    failed = np.zeros(n_rep, dtype=bool)
     if optimizer == "nelder_mead":
-        par, value, fncount, fail = ml_nelder_mead(bx, bxse, by, byse, np.append(bx, ivw))
-        g, theta = par[:k], par[k]
-        converged, note = fail == 0, ""
-        if fail == 1:
-            note = "Nelder-Mead reached maxit = 25000 before convergence (as R's optim)"
+        ivw = rsum(bx * by / byse ** 2) / rsum(bx ** 2 / byse ** 2)
+        g = np.empty((n_rep, k))
+        theta, value = np.empty(n_rep), np.empty(n_rep)
+        fncount, converged = np.zeros(n_rep, dtype=np.int64), np.zeros(n_rep, dtype=bool)
+        for r in range(n_rep):
+            try:
+                par, value[r], fncount[r], fail = ml_nelder_mead(bx[r], bxse[r], by[r], byse[r],
+                                                                 np.append(bx[r], ivw[r]))
+            except NotEstimable as exc:
+                failed[r], notes[r], par, value[r], fail = True, str(exc), np.full(k + 1, np.nan), np.nan, -1
+            g[r], theta[r], converged[r] = par[:k], par[k], fail == 0
+            if fail == 1:
+                notes[r] = _MAXIT_NOTE
     elif optimizer == "profile":
-        theta = _profile_optimum(bx, bxse, by, byse, ivw)
-        g = (bx / bxse ** 2 + theta * by / byse ** 2) / (1.0 / bxse ** 2 + theta ** 2 / byse ** 2)
-        value, fncount, converged, note = fn(np.append(g, theta)), 0, True, ""
+        fit = ml_profile(bx, bxse, by, byse)
+        theta, g, converged = fit["theta"], fit["g"], fit["converged"]
+        value, fncount = _objective(bx, bxse, by, byse, g, theta), np.zeros(n_rep, dtype=np.int64)
+        notes[~converged] = "the profile-likelihood Newton iteration did not converge in 200 steps"
     else:
         raise ValueError(f"unknown optimizer {optimizer!r}")
-    var = _theta_variance(bx, bxse, by, byse, g, theta)
-    se = np.sqrt(var) if var > 0 else np.nan
+    var = theta_variance(bx, bxse, by, byse, g, theta)
+    with np.errstate(invalid="ignore"):
+        se = np.where(var > 0, np.sqrt(np.where(var > 0, var, 1.0)), np.nan)
     q = 2.0 * value
     se_model = "hessian"
     if scale_se and k >= 4:
-        se = se * max(1.0, np.sqrt(q / (k - 1)))
+        se = se * np.maximum(1.0, np.sqrt(q / (k - 1)))
         se_model = "hessian_random_scaled"
-    return result_row(theta, se, nsnp=k, se_model=se_model, weights="likelihood", note=note,
-                      q=q, q_df=k - 1, q_p=float(chi2_sf(q, k - 1)),
-                      optimizer=optimizer, converged=bool(converged), fncount=int(fncount))
+    result = make_result(theta, se, nsnp=k, se_model=se_model, weights="likelihood", note=notes, q=q, q_df=k - 1,
+                         q_p=chi2_sf(q, k - 1), optimizer=optimizer, converged=converged, fncount=fncount)
+    return not_estimable(result, failed, notes)
+
+
+register("ml", lambda data, ctx: mr_ml(*data, optimizer=ctx.options.get("ml_optimizer", "nelder_mead"),
+                                       scale_se=ctx.convention.ml_scaled),
+         order="given", reference="TwoSampleMR mr_two_sample_ml; MendelianRandomization mr_maxlik")

@@ -13,8 +13,9 @@ assuming NOME"):
   ``ratio* ~ N(ratio, se)``, the weights fixed at their observed values.
 
 TwoSampleMR takes the p-value from t(k - 1) but its CI from the normal quantile (mr_mode.R;
-they can disagree, issue #558); MendelianRandomization uses the normal for both. All bootstrap
-densities are evaluated together, batched by :func:`mrkit.methods.density.density_mode`.
+they can disagree, issue #558); MendelianRandomization uses the normal for both. Written over replicates
+(:mod:`mrkit.methods.replicates`): replicate r draws its ``(n_boot, k)`` normals from its own generator, and the
+densities of every draw of every replicate are evaluated together by :func:`mrkit.methods.density.density_modes`.
 
 References
 ----------
@@ -28,14 +29,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NotEstimable
-from ..rng import make_rng, resolve_seed
-from .conventions import result_row
 from .density import density_mode, density_modes
+from .registry import register
+from .replicates import as_batch, make_result, replicate_rngs, replicate_seeds
 from .wald import ratio_se
 
-__all__ = ["r_mad", "mbe_bandwidth", "mode_estimate", "mr_mode"]
+__all__ = ["r_mad", "mbe_bandwidth", "mode_estimate", "mr_mode", "MODE_KINDS"]
 
 MAD_CONSTANT = 1.4826
+#: Method id of each kind of mode-based estimate.
+MODE_KINDS = {"simple": "simple_mode", "weighted": "weighted_mode"}
 
 
 def r_mad(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -59,40 +62,71 @@ def mode_estimate(ratio: np.ndarray, weights: np.ndarray | None = None, phi: flo
     return density_mode(ratio, w, bw=mbe_bandwidth(ratio, phi))
 
 
-def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1000,
-            seed: int | None = None, t_dist: bool = True, phi: float = 1.0) -> dict:
-    """Simple and/or weighted mode-based estimates sharing one set of bootstrap draws.
+def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1000, seed=None,
+            t_dist: bool = True, phi: float = 1.0) -> dict[str, dict]:
+    """Simple and/or weighted mode-based estimates sharing one set of bootstrap draws per replicate.
 
     Parameters
     ----------
+    bx, bxse, by, byse : array_like, shape (n_rep, k) or (k,)
     kinds : sequence of {"simple", "weighted"}
+    n_boot, seed : int, int or array
+        Draws per replicate; replicate r draws from :func:`~mrkit.methods.replicates.replicate_rngs`.
     t_dist : bool
         p-value from t(k - 1) (TwoSampleMR); the CI is normal either way.
 
     Returns
     -------
     dict
-        ``{"simple_mode": row, "weighted_mode": row}`` for the requested kinds.
+        ``{"simple_mode": result, "weighted_mode": result}`` for the requested kinds, each
+        :func:`~mrkit.methods.replicates.make_result` arrays ``(n_rep,)``.
+
+    Raises
+    ------
+    NotEstimable
+        Fewer than 3 SNPs.
 
     References
     ----------
     Hartwig FP, Davey Smith G, Bowden J (2017). Int J Epidemiol 46:1985-1998.
     """
-    k = bx.size
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse)
+    n_rep, k = bx.shape
     if k < 3:
         raise NotEstimable(f"mode-based estimates need at least 3 SNPs, got {k}")
+    n_boot = int(n_boot)
     ratio = by / bx
     se = ratio_se(bx, bxse, by, byse, 2)
-    used = resolve_seed(seed)
-    draws = ratio + se * make_rng(used).standard_normal((int(n_boot), k))
-    weights = {"simple": None, "weighted": se ** -2 / np.sum(se ** -2)}
-    boots = density_modes(draws, [weights[kind] for kind in kinds],
-                          bw=mbe_bandwidth(draws, phi))
+    z = np.empty((n_rep, n_boot, k))
+    for r, g in enumerate(replicate_rngs(seed, n_rep)):
+        z[r] = g.standard_normal((n_boot, k))
+    draws = (ratio[:, None, :] + se[:, None, :] * z).reshape(n_rep * n_boot, k)
+    weights = {"simple": None, "weighted": se ** -2 / np.sum(se ** -2, axis=1, keepdims=True)}
+    boot_weights = [None if weights[kind] is None else
+                    np.broadcast_to(weights[kind][:, None, :], (n_rep, n_boot, k)).reshape(n_rep * n_boot, k)
+                    for kind in kinds]
+    boots = density_modes(draws, boot_weights, bw=mbe_bandwidth(draws, phi))
+    seeds = replicate_seeds(seed, n_rep)
     out = {}
     for kind, boot in zip(kinds, boots):
         estimate = mode_estimate(ratio, weights[kind], phi)
-        out[f"{kind}_mode"] = result_row(
-            estimate, float(r_mad(boot)), nsnp=k, df=k - 1 if t_dist else None, ci_df=None,
-            se_model="bootstrap_mad", weights="simple" if kind == "simple" else "second_order",
-            n_boot=int(n_boot), seed=used)
+        out[MODE_KINDS[kind]] = make_result(
+            estimate, r_mad(boot.reshape(n_rep, n_boot)), nsnp=k, df=k - 1 if t_dist else None, ci_df=None,
+            se_model="bootstrap_mad", weights="simple" if kind == "simple" else "second_order", n_boot=n_boot,
+            seed=seeds)
     return out
+
+
+def _modes(data, ctx, method_id: str) -> dict:
+    """The mode-based estimate ``method_id``, computed with the other kind when both were asked (shared draws:
+    the same numbers either way, at less cost)."""
+    asked = tuple(kind for kind, mid in MODE_KINDS.items() if mid in ctx.requested or mid == method_id)
+    results = ctx.shared(("mode", asked), lambda: mr_mode(*data, kinds=asked, n_boot=ctx.n_boot, seed=ctx.seed,
+                                                          t_dist=ctx.convention.mode_t))
+    return results[method_id]
+
+
+register("simple_mode", lambda data, ctx: _modes(data, ctx, "simple_mode"),
+         reference="TwoSampleMR mr_simple_mode; MendelianRandomization mr_mbe(weighting = simple)")
+register("weighted_mode", lambda data, ctx: _modes(data, ctx, "weighted_mode"),
+         reference="TwoSampleMR mr_weighted_mode; MendelianRandomization mr_mbe(weighting = weighted)")

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["MRData", "split_pairs", "as_mrdata", "PAIR_COLUMNS", "TWOSAMPLEMR_NAMES"]
+__all__ = ["MRData", "split_pairs", "as_mrdata", "PAIR_COLUMNS", "INPUT_COLUMNS", "TWOSAMPLEMR_NAMES"]
 
 #: TwoSampleMR column -> short name.
 TWOSAMPLEMR_NAMES = {"SNP": "snp", "beta.exposure": "bx", "se.exposure": "bxse",
@@ -44,6 +44,9 @@ _NUMERIC = ("bx", "bxse", "by", "byse")
 MAGNITUDE = 1e150
 #: Columns that identify one exposure-outcome pair, in TwoSampleMR's grouping order.
 PAIR_COLUMNS = ("id.exposure", "id.outcome", "exposure", "outcome")
+#: Optional per-variant columns carried to the methods that need them (``MRData.inputs``): numbers > 0, missing
+#: values NaN.
+INPUT_COLUMNS = ("samplesize.exposure", "samplesize.outcome")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class MRData:
         Rows dropped because ``mr_keep`` was false.
     source : str or None
         File the data came from, if any.
+    inputs : dict
+        Optional per-variant columns of :data:`INPUT_COLUMNS` the input had (name -> float array aligned
+        with ``snp``, NaN where missing), for the methods that need them (e.g. sample sizes).
     """
 
     snp: np.ndarray
@@ -73,6 +79,7 @@ class MRData:
     labels: dict = field(default_factory=dict)
     n_excluded: int = 0
     source: str | None = None
+    inputs: dict = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -86,7 +93,7 @@ class MRData:
     def subset(self, keep: np.ndarray) -> MRData:
         """The SNPs selected by a boolean mask or integer index, order kept."""
         return replace(self, snp=self.snp[keep], bx=self.bx[keep], bxse=self.bxse[keep],
-                       by=self.by[keep], byse=self.byse[keep])
+                       by=self.by[keep], byse=self.byse[keep], inputs={c: v[keep] for c, v in self.inputs.items()})
 
     def canonical(self) -> MRData:
         """Sorted by SNP id and oriented so that every ``bx > 0`` (``by`` negated with it).
@@ -97,7 +104,8 @@ class MRData:
         order = np.argsort(self.snp, kind="stable")
         sign = np.where(self.bx[order] < 0, -1.0, 1.0)
         return replace(self, snp=self.snp[order], bx=self.bx[order] * sign,
-                       bxse=self.bxse[order], by=self.by[order] * sign, byse=self.byse[order])
+                       bxse=self.bxse[order], by=self.by[order] * sign, byse=self.byse[order],
+                       inputs={c: v[order] for c, v in self.inputs.items()})
 
 
 @dataclass
@@ -317,7 +325,22 @@ def _check_group(table: _Table, rows: np.ndarray, loc: _Locator, labels: dict,
     else:
         snp = np.asarray([f"row{int(r)}" for r in rows], dtype=object)
     values = {short: _numeric(table, short, loc, rows, snp) for short in _NUMERIC}
-    return MRData(snp=snp, labels=labels, n_excluded=n_excluded, source=loc.source, **values)
+    inputs = {name: _optional_numeric(table, name, loc, rows, snp) for name in INPUT_COLUMNS
+              if name in table.columns}
+    return MRData(snp=snp, labels=labels, n_excluded=n_excluded, source=loc.source, inputs=inputs, **values)
+
+
+def _optional_numeric(table: _Table, name: str, loc: _Locator, rows: np.ndarray, snp: np.ndarray) -> np.ndarray:
+    """An optional column of positive numbers at ``rows`` (missing values NaN), or the located error of the first
+    value that is not a positive finite number."""
+    raw = table.column(name)[rows]
+    parsed = (raw.astype(float).tolist() if raw.dtype.kind in "fiub"
+              else [np.nan if v is None else _parse_number(v) for v in raw.tolist()])
+    for i, value in enumerate(parsed):
+        if value is None or not (np.isnan(value) or (np.isfinite(value) and value > 0)):
+            loc.columns.setdefault(name, name)
+            raise loc.error(f"must be a number > 0 or missing, got {raw[i]!r}", int(rows[i]), name, snp[i])
+    return np.array(parsed, dtype=float)
 
 
 def _label_value(value: Any) -> Any:

@@ -28,9 +28,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import optimize
 
 from ..errors import InputError
+from .brent import brentq
 from .distributions import chi2_isf, norm_cdf, norm_isf
 
 __all__ = ["mr_power", "mr_min_detectable_effect"]
@@ -178,12 +178,10 @@ def mr_min_detectable_effect(n: float, r2: float, *, power: float = 0.8, alpha: 
             hi *= 2.0
             if hi > 50:
                 raise InputError("no odds ratio reaches this power: increase n or r2", column="n")
-        return float(np.exp(sign * optimize.brentq(lambda t: gap(np.exp(sign * t)), lo, hi,
-                                                   xtol=1e-14, rtol=1e-12)))
+        return float(np.exp(sign * brentq(lambda t: gap(np.exp(sign * t)), lo, hi, xtol=1e-14, rtol=1e-12)))
     limit = np.sqrt(float(var_y) / float(var_x))  # |byx| must leave residual variance > 0
     sign = 1.0 if direction == "increase" else -1.0
     hi = limit * (1.0 - 1e-12)
     if gap(sign * hi) < 0:
         raise InputError("no causal effect reaches this power: increase n or r2", column="n")
-    return float(sign * optimize.brentq(lambda b: gap(sign * b), 1e-15, hi, xtol=1e-15,
-                                        rtol=1e-12))
+    return float(sign * brentq(lambda b: gap(sign * b), 1e-15, hi, xtol=1e-15, rtol=1e-12))

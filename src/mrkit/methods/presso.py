@@ -4,7 +4,8 @@ A faithful port of ``mr_presso()`` from the MRPRESSO R package (R/mr_presso.R, r
 leave-one-out ``predict`` in ``getRandomData``), for one exposure. The R code builds each of its
 NbDistribution null datasets in an interpreted loop; here all of them are drawn at once as
 ``(n_distributions, k)`` arrays, and every leave-one-out IVW slope comes from the full sums
-minus the SNP's own term, so 10,000 distributions on 100 SNPs take about a second.
+minus the SNP's own term (``benchmarks/bench_presso.py`` times it). MR-PRESSO is a per-dataset algorithm:
+:func:`presso_estimates` runs it on each replicate of a batch in turn (the registry's ``presso`` id).
 
 What is and is not identical to R
 ---------------------------------
@@ -37,12 +38,14 @@ from ..errors import InputError, NotEstimable
 from ..rng import make_rng, resolve_seed
 from .conventions import exact_fit_q
 from .distributions import t_sf
-from .strength import summary_arrays
+from .ivw import UNFLOORED_EXACT_FIT_NOTE
+from .registry import register
+from .replicates import as_batch, make_result, replicate_seeds
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PressoResult", "mr_presso", "loo_ivw_slopes", "rss_loo"]
+__all__ = ["PressoResult", "mr_presso", "presso_estimates", "loo_ivw_slopes", "rss_loo"]
 
 
 @dataclass
@@ -224,7 +227,7 @@ def mr_presso(bx: Any, bxse: Any, by: Any, byse: Any, *, snp: Sequence | None = 
     ----------
     Verbanck M, Chen CY, Neale B, Do R (2018). Nat Genet 50:693-698.
     """
-    bx, bxse, by, byse = summary_arrays(bx, bxse, by, byse)
+    bx, bxse, by, byse = (a[0] for a in as_batch(bx, bxse, by, byse))  # one dataset
     k = bx.size
     if snp is not None:
         snp = list(snp)
@@ -298,3 +301,45 @@ def mr_presso(bx: Any, bxse: Any, by: Any, byse: Any, *, snp: Sequence | None = 
         distortion_p_text=distortion_p_text, seed=used_seed, n_distributions=n_distributions,
         alpha=alpha, n_snps=k, outlier_test_run=outlier_run, distortion_test_run=distortion_run,
         notes=notes)
+
+
+def presso_estimates(bx, bxse, by, byse, *, snp: Sequence | None = None, n_distributions: int = 1000,
+                     seed=None) -> dict:
+    """MR-PRESSO's outlier-corrected IVW (its raw IVW when no outlier is found) for every replicate.
+
+    MR-PRESSO is a per-dataset algorithm: :func:`mr_presso` runs on each row of the ``(n_rep, k)`` arrays in
+    turn, replicate r seeded with :func:`~mrkit.methods.replicates.replicate_seeds` ``(seed, n_rep)[r]``.
+    p-value and CI from t(df) of MR-PRESSO's ``lm`` (k - 1, or k - n_outliers - 1 when corrected).
+
+    Returns
+    -------
+    dict
+        :func:`~mrkit.methods.replicates.make_result` arrays ``(n_rep,)`` with ``nsnp`` the variants of the fit,
+        plus ``n_outliers``, ``global_p`` and ``outliers`` (object array of tuples); a note per replicate with
+        the global test and the outliers.
+    """
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse)
+    n_rep, k = bx.shape
+    seeds = replicate_seeds(seed, n_rep)
+    est, se, df = np.empty(n_rep), np.empty(n_rep), np.empty(n_rep)
+    nsnp, n_out, global_p = np.empty(n_rep, dtype=np.int64), np.empty(n_rep, dtype=np.int64), np.empty(n_rep)
+    notes, outliers = np.empty(n_rep, dtype=object), np.empty(n_rep, dtype=object)
+    for r in range(n_rep):
+        res = mr_presso(bx[r], bxse[r], by[r], byse[r], snp=snp, n_distributions=n_distributions, seed=int(seeds[r]))
+        use = res.corrected if res.corrected is not None else res.raw
+        est[r], se[r] = use["estimate"], use["sd"]
+        df[r] = use["df"] if use.get("df") and use["df"] > 0 else np.nan
+        n_out[r] = len(res.outliers) if res.corrected is not None else 0
+        nsnp[r], global_p[r], outliers[r] = k - len(res.outliers), res.global_p, tuple(res.outliers)
+        what = "outlier-corrected" if res.corrected is not None else "raw (no outliers)"
+        notes[r] = (f"MR-PRESSO {what}; global test RSS {res.global_rss:.4g}, p {res.global_p_text}; outliers: "
+                    f"{', '.join(map(str, res.outliers)) or 'none'}")
+        if use["sd"] == 0:
+            notes[r] += "; " + UNFLOORED_EXACT_FIT_NOTE
+    return make_result(est, se, nsnp=nsnp, df=df, se_model="random_unfloored", weights="first_order",
+                       n_boot=int(n_distributions), seed=seeds, note=notes, n_outliers=n_out, global_p=global_p,
+                       outliers=outliers)
+
+
+register("presso", lambda data, ctx: presso_estimates(*data, snp=ctx.snp, n_distributions=ctx.options.get(
+    "presso_n", 1000), seed=ctx.seed), reference="MRPRESSO mr_presso (outlier-corrected, else raw)")

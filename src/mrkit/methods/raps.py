@@ -11,21 +11,26 @@ with ``v_j = beta^2 bxse_j^2 + byse_j^2 + tau2``, ``t_j = (by_j - beta bx_j) / s
 ``gamma_j`` the profile MLE of the true SNP-exposure effect, and delta = E[Z rho'(Z)].
 The SE is mr.raps's sandwich ``V2^-1 V1 V2^-T``; the p-value is normal, as TwoSampleMR reports.
 
+Written over replicates (:mod:`mrkit.methods.replicates`): every step below runs on all replicates at once,
+each with its own root searches (:func:`mrkit.methods.brent.brentq` over lanes).
+
 How it is validated (no R output for RAPS is in ``validation/``): with ``loss="l2"`` and no
 over-dispersion the estimate must equal the maximum of the joint likelihood of (beta,
-gamma_1..gamma_k) with known variances, found by a general optimiser over all k + 1 parameters;
-with ``bxse -> 0`` estimate and SE must reduce to the fixed-effect IVW ones by hand algebra; the
-Huber constants must equal their closed forms; plus equivariance properties. See
+gamma_1..gamma_k) with known variances, found by a general optimiser over all k + 1
+parameters; with ``bxse -> 0`` estimate and SE must reduce to the fixed-effect IVW ones by hand
+algebra; the Huber constants must equal their closed forms; plus equivariance properties. See
 ``tests/test_raps.py``.
 
 Deviation from R in how the root is found (not in which equations are solved): mr.raps starts
 ``rootSolve::multiroot`` from its first-generation robust estimate and 9 random restarts and keeps
-the root closest to the start. Here the search starts from the l2 profile estimate
-(``mr.raps.overdispersed``/``mr.raps.simple``), solves psi1 for beta by a bracketed Brent search
-nearest the start at each tau2 and psi2 for tau2 by Brent's method (Newton steps stall on the
-kinks of the Huber score), and scans beta on a grid for other roots, which are reported
-(``other_roots``) as mr.raps warns about them. As in mr.raps, a negative tau2 root or one above
-``10 * median(byse)`` falls back to the model without over-dispersion, with a warning.
+the root closest to the start. Here the search starts from the l2 profile estimate (the maximum of
+``mr.raps.simple``'s profile likelihood, :func:`mrkit.methods.ml.ml_profile`); psi1 is solved for beta by a
+Brent search in a bracket grown around the start (the root nearest the start) at each tau2, and psi2 for tau2
+by Brent's method on [0, hi], hi doubled from min(byse^2) (Newton steps stall on the kinks of the Huber score).
+As in mr.raps, when psi2 has no root above 0 (the over-dispersion would be negative) or none below
+``10 * median(byse)``, the replicate falls back to the model without over-dispersion (``over_dispersion`` False
+in its result, a note says which). mr.raps's warning about other roots (after its random restarts) is not
+reproduced.
 
 References
 ----------
@@ -40,11 +45,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, NotEstimable
-from .brent import brentq, minimize_bounded
-from .distributions import norm_pdf, norm_sf
-from .strength import summary_arrays
+from .brent import brentq
+from .distributions import norm_pdf
+from .ml import ml_profile
+from .registry import register
+from .replicates import as_batch, make_result, not_estimable
 
-__all__ = ["mr_raps", "loss_constants", "raps_estimating_equations"]
+__all__ = ["mr_raps", "loss_constants", "integrate_loss_constants", "raps_estimating_equations"]
 
 _DEFAULT_K = {"l2": 2.0, "huber": 1.345, "tukey": 4.685}
 
@@ -105,138 +112,134 @@ def integrate_loss_constants(loss: str, k: float) -> tuple[float, float, float, 
     return delta, c1, c2, c3
 
 
-def _gamma_hat(beta, tau2, bx, bxse, by, byse):
-    s2 = byse ** 2 + tau2
-    den = 1.0 / bxse ** 2 + beta ** 2 / s2
-    gamma = (bx / bxse ** 2 + beta * by / s2) / den
-    d_beta = (by / s2) / den
-    d_tau2 = -beta * by / s2 ** 2 / den
-    return gamma, d_beta, d_tau2
+def _parts(beta, tau2, bx, bxse, by, byse):
+    """Per replicate (rows) and variant: gamma-hat, its derivatives in beta and tau2, v and t."""
+    b, t2 = beta[:, None], tau2[:, None]
+    s2 = byse ** 2 + t2
+    den = 1.0 / bxse ** 2 + b * b / s2
+    gamma = (bx / bxse ** 2 + b * by / s2) / den
+    v = b * b * bxse ** 2 + s2
+    t = (by - b * bx) / np.sqrt(v)
+    return gamma, (by / s2) / den, -b * by / s2 ** 2 / den, v, t
 
 
-def raps_estimating_equations(beta: float, tau2: float, bx, bxse, by, byse, *,
-                              loss: str = "huber", k: float | None = None,
-                              over_dispersion: bool = True) -> np.ndarray:
-    """Values of mr.raps's estimating equations (psi1, and psi2 with over-dispersion)."""
-    k = _DEFAULT_K[loss] if k is None else k
-    d1, _ = _psi_fn(loss, k)
-    delta = loss_constants(loss, float(k))[0]
-    v = beta ** 2 * bxse ** 2 + byse ** 2 + tau2
-    t = (by - beta * bx) / np.sqrt(v)
-    gamma, _, _ = _gamma_hat(beta, tau2, bx, bxse, by, byse)
-    psi1 = np.sum(gamma * d1(t) / np.sqrt(v))
+def _psi1(beta, tau2, bx, bxse, by, byse, d1):
+    gamma, _, _, v, t = _parts(beta, tau2, bx, bxse, by, byse)
+    return np.sum(gamma * d1(t) / np.sqrt(v), axis=1)
+
+
+def _psi2(beta, tau2, bx, bxse, by, byse, d1, delta):
+    _, _, _, v, t = _parts(beta, tau2, bx, bxse, by, byse)
+    return np.sum((t * d1(t) - delta) / v, axis=1)
+
+
+def raps_estimating_equations(beta: float, tau2: float, bx, bxse, by, byse, *, loss: str = "huber",
+                              k: float | None = None, over_dispersion: bool = True) -> np.ndarray:
+    """Values of mr.raps's estimating equations (psi1, and psi2 with over-dispersion) of one dataset ``(k,)`` at
+    one ``beta`` and ``tau2`` (numbers, or arrays of one value)."""
+    kk = _DEFAULT_K[loss] if k is None else k
+    d1, _ = _psi_fn(loss, kk)
+    delta = loss_constants(loss, float(kk))[0]
+    arrays = [np.atleast_2d(np.asarray(a, dtype=float)) for a in (bx, bxse, by, byse)]
+    beta, tau2 = np.array([np.asarray(beta, dtype=float).item()]), np.array([np.asarray(tau2, dtype=float).item()])
+    psi1 = _psi1(beta, tau2, *arrays, d1)[0]
     if not over_dispersion:
         return np.array([psi1])
-    return np.array([psi1, np.sum((t * d1(t) - delta) / v)])
+    return np.array([psi1, _psi2(beta, tau2, *arrays, d1, delta)[0]])
 
 
-def _bounded_max(f, bound: float) -> float:
-    """R's ``optimize(f, c(-bound, bound), maximum = TRUE)`` with mr.raps's interval doubling."""
-    for _ in range(60):
-        x = minimize_bounded(lambda b: -f(b), -bound, bound, xatol=1e-10 * max(1.0, bound))
-        if abs(x) <= 0.95 * bound:
-            return x
-        bound *= 2.0
-    raise NotEstimable("MR-RAPS: could not bracket the profile-likelihood maximum")
-
-
-def _profile_l2(bx, bxse, by, byse) -> float:
-    """mr.raps ``mr.raps.simple``: maximiser of -1/2 sum (by - b bx)^2 / (byse^2 + b^2 bxse^2)."""
-    bound = float(np.quantile(np.abs(by / bx), 0.95) * 2)
-    return _bounded_max(lambda b: -0.5 * np.sum((by - bx * b) ** 2 / (byse ** 2 + bxse ** 2 * b ** 2)),
-                        bound)
-
-
-def _profile_l2_overdispersed(bx, bxse, by, byse, niter: int = 20) -> tuple[float, float]:
-    """mr.raps ``mr.raps.overdispersed``: alternate tau2 and beta profile maximisations."""
-    tol = np.finfo(float).eps ** 0.5
-    beta = _profile_l2(bx, bxse, by, byse)
-    tau2 = 0.0
-    bound_beta = float(np.quantile(np.abs(by / bx), 0.95) * 10)
-    bound_tau2 = float(np.quantile(byse ** 2, 0.95) * 10)
-    for _ in range(niter):
-        beta_old, tau2_old = beta, tau2
-        tau2 = minimize_bounded(
-            lambda s: 0.5 * np.sum(bxse ** 2 * np.log(s + byse ** 2 + bxse ** 2 * beta ** 2))
-            + 0.5 * np.sum(bxse ** 2 * (by - bx * beta) ** 2 / (s + byse ** 2 + bxse ** 2 * beta ** 2)),
-            0.0, bound_tau2, xatol=tol * bound_tau2)
-        beta = _bounded_max(lambda b: -0.5 * np.sum((by - bx * b) ** 2
-                                                    / (tau2 + byse ** 2 + bxse ** 2 * b ** 2)),
-                            bound_beta)
-        if (abs(beta_old - beta) / abs(beta + 1e-10)
-                + abs(tau2_old - tau2) / abs(tau2 + 1e-10)) <= tol:
-            break
-    return beta, tau2
-
-
-def _psi1_grid(betas: np.ndarray, tau2: float, bx, bxse, by, byse, d1) -> np.ndarray:
-    """psi1 at many beta values at once, shape (len(betas),)."""
-    b = np.asarray(betas, dtype=float)[:, None]
-    v = b ** 2 * bxse ** 2 + byse ** 2 + tau2
-    gamma, _, _ = _gamma_hat(b, tau2, bx, bxse, by, byse)
-    return np.sum(gamma * d1((by - b * bx) / np.sqrt(v)) / np.sqrt(v), axis=1)
-
-
-def _beta_root(tau2: float, start: float, bx, bxse, by, byse, d1) -> float:
-    """Root of psi1(., tau2) nearest ``start``: expand a bracket around it, then Brent."""
+def _beta_root(tau2, start, bx, bxse, by, byse, d1) -> np.ndarray:
+    """Per replicate, the root of psi1(., tau2) nearest ``start``: brackets (start, start + h), then
+    (start - h, start), h doubling from |start|/100 (at most 80 times), then Brent. NaN where none is found."""
     def f(b):
-        return float(_psi1_grid(np.array([b]), tau2, bx, bxse, by, byse, d1)[0])
+        return _psi1(b, tau2, bx, bxse, by, byse, d1)
+
     f0 = f(start)
-    if f0 == 0.0:
-        return start
-    h = max(abs(start), 1e-8) * 0.01
+    found = f0 == 0
+    lo, hi = start.copy(), start.copy()
+    h = np.maximum(np.abs(start), 1e-8) * 0.01
     for _ in range(80):
-        for lo, hi in ((start, start + h), (start - h, start)):
-            if np.sign(f(lo)) != np.sign(f(hi)):
-                return float(brentq(f, lo, hi, xtol=1e-14 * max(1.0, abs(start)),
-                                             rtol=1e-13, maxiter=500))
-        h *= 2.0
-    raise NotEstimable("MR-RAPS: the estimating equation for beta has no root")
+        if found.all():
+            break
+        up, dn = start + h, start - h
+        right = ~found & (np.sign(f0) != np.sign(f(up)))
+        left = ~found & ~right & (np.sign(f(dn)) != np.sign(f0))
+        hi = np.where(right, up, hi)
+        lo = np.where(left, dn, lo)
+        found |= right | left
+        h = h * 2.0
+    root = np.where(found, start, np.nan)
+    solve = found & (lo != hi)
+    if solve.any():
+        rows = np.flatnonzero(solve)
+
+        def g(b):
+            return _psi1(b, tau2[rows], bx[rows], bxse[rows], by[rows], byse[rows], d1)
+
+        root[rows] = brentq(g, lo[rows], hi[rows], xtol=1e-14 * np.maximum(1.0, np.abs(start[rows])), rtol=1e-13,
+                            maxiter=500)
+    return root
 
 
-def _other_roots(beta: float, beta0: float, tau2: float, bx, bxse, by, byse, d1) -> list[float]:
-    """Other roots of the beta equation at ``tau2`` on a grid around the start (mr.raps warns about
-    them after random restarts)."""
-    span = max(100.0 * abs(beta - beta0), 5.0 * abs(beta0), 1e-6)
-    grid = np.linspace(beta0 - span, beta0 + span, 4001)
-    vals = _psi1_grid(grid, tau2, bx, bxse, by, byse, d1)
-    change = np.flatnonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))
-    other = []
-    for i in change:
-        root = float(brentq(lambda b: float(_psi1_grid(np.array([b]), tau2, bx, bxse, by,
-                                                                byse, d1)[0]),
-                                     grid[i], grid[i + 1]))
-        if abs(root - beta) > 1e-4 and abs(root - beta0) < 100 * abs(beta - beta0) + 1e-12:
-            other.append(root)
-    return other
+def _sandwich(beta, tau2, bx, bxse, by, byse, d1, constants, over_dispersion):
+    """mr.raps's sandwich SEs of beta and tau2 (tau2's 0 where there is no over-dispersion), per replicate:
+    ``V2^-1 V1 V2^-T`` with V2 = [[a, a12], [0, a22]] upper triangular, written out."""
+    delta, c1, c2, c3 = constants
+    gamma, g_beta, g_tau2, v, t = _parts(beta, tau2, bx, bxse, by, byse)
+    sv = np.sqrt(v)
+    a = np.sum((g_beta * d1(t) + gamma * delta * (-bx) / sv) / sv, axis=1)
+    v1_11 = c1 * np.sum(gamma ** 2 / v, axis=1)
+    v1_22 = c2 * np.sum(1.0 / v ** 2, axis=1)
+    a12 = np.sum(g_tau2 * d1(t) / sv, axis=1)
+    a22 = (delta + c3) / 2.0 * np.sum(1.0 / v ** 2, axis=1)
+    se = np.where(over_dispersion, np.sqrt(v1_11 / a ** 2 + (a12 / (a * a22)) ** 2 * v1_22),
+                  np.sqrt(v1_11 / a ** 2))
+    return se, np.where(over_dispersion, np.sqrt(v1_22) / np.abs(a22), 0.0)
 
 
-def _sandwich_se(beta: float, tau2: float, bx, bxse, by, byse, d1, delta: float,
-                 c: tuple[float, float, float], over_dispersion: bool) -> tuple[float, float]:
-    """mr.raps's sandwich standard errors of beta and tau2 (tau2's is 0 without over-dispersion)."""
-    c1, c2, c3 = c
-    v = beta ** 2 * bxse ** 2 + byse ** 2 + tau2
-    t = (by - beta * bx) / np.sqrt(v)
-    gamma, g_beta, g_tau2 = _gamma_hat(beta, tau2, bx, bxse, by, byse)
-    a = np.sum((g_beta * d1(t) + gamma * delta * (-bx) / np.sqrt(v)) / np.sqrt(v))
-    if not over_dispersion:
-        return float(np.sqrt(c1 * np.sum(gamma ** 2 / v) / a ** 2)), 0.0
-    v1 = np.diag([c1 * np.sum(gamma ** 2 / v), c2 * np.sum(1 / v ** 2)])
-    v2 = np.array([[a, np.sum(g_tau2 * d1(t) / np.sqrt(v))],
-                   [0.0, (delta + c3) / 2 * np.sum(1 / v ** 2)]])
-    v2inv = np.linalg.inv(v2)
-    cov = v2inv @ v1 @ v2inv.T
-    return float(np.sqrt(cov[0, 0])), float(np.sqrt(cov[1, 1]))
+def _tau2(start, bx, bxse, by, byse, d1, delta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The over-dispersion root of psi2(beta(tau2), tau2) per replicate, mr.raps's fallbacks to tau2 = 0 where it
+    is negative or above 10 median(byse). Returns (tau2, used, reason of the fallback)."""
+    n = start.shape[0]
+
+    def psi2(t2, rows):
+        b = _beta_root(t2, start[rows], bx[rows], bxse[rows], by[rows], byse[rows], d1)
+        return _psi2(b, t2, bx[rows], bxse[rows], by[rows], byse[rows], d1, delta)
+
+    every = np.arange(n)
+    p0 = psi2(np.zeros(n), every)
+    cand = p0 > 0  # psi2 falls as tau2 grows: no sign change above 0 means the root is negative
+    cap = 10.0 * np.median(byse, axis=1)  # mr.raps discards roots with tau2 above this
+    hi = np.min(byse ** 2, axis=1)
+    at_hi = np.where(cand, psi2(hi, every), -1.0)
+    for _ in range(200):
+        grow = cand & (at_hi > 0) & (hi < cap)
+        if not grow.any():
+            break
+        hi = np.where(grow, np.minimum(2.0 * hi, cap), hi)
+        rows = np.flatnonzero(grow)
+        at_hi[rows] = psi2(hi[rows], rows)
+    used = cand & (at_hi <= 0)
+    tau2 = np.zeros(n)
+    rows = np.flatnonzero(used)
+    if rows.size:
+        tau2[rows] = brentq(lambda t2: psi2(t2, rows), np.zeros(rows.size), hi[rows], xtol=1e-15, rtol=1e-12,
+                            maxiter=500)
+    used &= np.isfinite(tau2)
+    tau2 = np.where(used, tau2, 0.0)
+    reason = np.where(used | ~np.isfinite(p0), "", np.where(
+        cand, "cannot find solution with finite over-dispersion; used tau2 = 0 (as mr.raps)",
+        "estimated over-dispersion is negative; used tau2 = 0 (as mr.raps)")).astype(object)
+    return tau2, used, reason
 
 
-def mr_raps(bx: Any, bxse: Any, by: Any, byse: Any, *, over_dispersion: bool = True,
-            loss: str = "huber", k: float | None = None, shrinkage: bool = False
-            ) -> dict[str, Any]:
-    """MR-RAPS causal estimate with the mr.raps sandwich SE and a normal p-value.
+def mr_raps(bx: Any, bxse: Any, by: Any, byse: Any, *, over_dispersion: bool = True, loss: str = "huber",
+            k: float | None = None, shrinkage: bool = False) -> dict[str, Any]:
+    """MR-RAPS causal estimate with the mr.raps sandwich SE and a normal p-value, per replicate.
 
     Parameters
     ----------
-    bx, bxse, by, byse : array_like
+    bx, bxse, by, byse : array_like, shape (n_rep, k) or (k,)
         Harmonised SNP-exposure and SNP-outcome effects and standard errors.
     over_dispersion : bool
         Estimate the variance tau2 of pleiotropic effects (TwoSampleMR default True).
@@ -250,9 +253,16 @@ def mr_raps(bx: Any, bxse: Any, by: Any, byse: Any, *, over_dispersion: bool = T
     Returns
     -------
     dict
-        ``estimate``, ``se``, ``p`` (normal), ``tau2``, ``tau2_se``, ``over_dispersion`` (as
-        finally used), ``loss``, ``k``, ``start`` (the l2 profile estimate the search began
-        from), ``other_roots`` (other roots of the beta equation), ``warnings`` and ``nsnp``.
+        :func:`~mrkit.methods.replicates.make_result` arrays ``(n_rep,)`` plus ``tau2``, ``tau2_se``,
+        ``over_dispersion`` (bool per replicate: as finally used), ``start`` (the l2 profile estimate the search
+        began from), ``loss`` and ``k``. A replicate whose beta equation has no root near the start is NaN, noted.
+
+    Raises
+    ------
+    InputError
+        Bad arrays, loss or k.
+    NotEstimable
+        Fewer than 3 SNPs, or ``shrinkage=True``.
 
     References
     ----------
@@ -261,54 +271,29 @@ def mr_raps(bx: Any, bxse: Any, by: Any, byse: Any, *, over_dispersion: bool = T
     if shrinkage:
         raise NotEstimable("MR-RAPS with shrinkage=True (empirical partially Bayes weights) is not "
                            "ported; TwoSampleMR uses shrinkage=False")
-    bx, bxse, by, byse = summary_arrays(bx, bxse, by, byse, min_snps=3)
-    if np.any(bx == 0):
-        row = int(np.flatnonzero(bx == 0)[0])
-        raise InputError("bx is 0: the ratio by/bx that bounds the search is undefined",
-                         row=row, column="bx")
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse)
+    n_rep, nsnp = bx.shape
+    if nsnp < 3:
+        raise NotEstimable(f"MR-RAPS needs at least 3 SNPs, got {nsnp}")
     k = _DEFAULT_K.get(loss, np.nan) if k is None else float(k)
     d1, _ = _psi_fn(loss, k)
     if not np.isfinite(k) or k <= 0:
         raise InputError(f"k must be a positive number, got {k}", column="k")
-    delta, c1, c2, c3 = loss_constants(loss, float(k))
-    notes: list[str] = []
-
+    constants = loss_constants(loss, float(k))
+    start = ml_profile(bx, bxse, by, byse)["theta"]
     if over_dispersion:
-        beta0, tau20 = _profile_l2_overdispersed(bx, bxse, by, byse)
-
-        def psi2(tau2: float) -> float:
-            beta_t = _beta_root(tau2, beta0, bx, bxse, by, byse, d1)
-            return float(raps_estimating_equations(beta_t, tau2, bx, bxse, by, byse, loss=loss,
-                                                   k=k)[1])
-
-        # psi2 falls as tau2 grows; no sign change above 0 means the root is negative
-        if psi2(0.0) <= 0.0:
-            res = mr_raps(bx, bxse, by, byse, over_dispersion=False, loss=loss, k=k)
-            res["warnings"].insert(0, "Estimated over-dispersion is negative; used tau2 = 0 "
-                                      "(as mr.raps).")
-            return res
-        tau_cap = float(np.median(byse)) * 10  # mr.raps discards roots with tau2 above this
-        hi = max(tau20, float(np.min(byse ** 2)))
-        while psi2(hi) > 0.0 and hi < tau_cap:
-            hi = min(2.0 * hi, tau_cap)
-        if psi2(hi) > 0.0:
-            res = mr_raps(bx, bxse, by, byse, over_dispersion=False, loss=loss, k=k)
-            res["warnings"].insert(0, "Cannot find solution with finite over-dispersion; "
-                                      "used tau2 = 0 (as mr.raps).")
-            return res
-        tau2 = float(brentq(psi2, 0.0, hi, xtol=1e-15, rtol=1e-12, maxiter=500))
+        tau2, used, notes = _tau2(start, bx, bxse, by, byse, d1, constants[0])
     else:
-        beta0, tau2 = _profile_l2(bx, bxse, by, byse), 0.0
-    beta = _beta_root(tau2, beta0, bx, bxse, by, byse, d1)
+        tau2, used, notes = np.zeros(n_rep), np.zeros(n_rep, dtype=bool), np.full(n_rep, "", dtype=object)
+    beta = _beta_root(tau2, start, bx, bxse, by, byse, d1)
+    with np.errstate(invalid="ignore"):
+        se, tau2_se = _sandwich(beta, tau2, bx, bxse, by, byse, d1, constants, used)
+    result = make_result(beta, se, nsnp=nsnp, se_model="sandwich_overdispersed" if over_dispersion else "sandwich",
+                         weights=f"{loss}_profile_score", note=notes, tau2=tau2, tau2_se=tau2_se,
+                         over_dispersion=used, start=start, loss=loss, k=k)
+    return not_estimable(result, ~np.isfinite(beta), "MR-RAPS: the estimating equation for beta has no root near "
+                                                      "the l2 profile estimate")
 
-    other = _other_roots(beta, beta0, tau2, bx, bxse, by, byse, d1)
-    if other:
-        notes.append(f"The estimating equations might have another finite root: {other}")
-    se, tau2_se = _sandwich_se(beta, tau2, bx, bxse, by, byse, d1, delta, (c1, c2, c3), over_dispersion)
-    if over_dispersion and tau2 <= np.min(byse ** 2) / 5:
-        notes.append("The estimated over-dispersion is very small; consider over_dispersion=False.")
-    return {"estimate": beta, "se": se, "p": float(2 * norm_sf(abs(beta / se))),
-            "tau2": tau2, "tau2_se": tau2_se, "over_dispersion": over_dispersion, "loss": loss,
-            "k": k, "start": {"beta": beta0, "tau2": tau20 if over_dispersion else 0.0},
-            "other_roots": other,
-            "warnings": notes, "nsnp": int(bx.size), "method": "MR-RAPS"}
+
+register("raps", lambda data, ctx: mr_raps(*data, over_dispersion=True, loss="huber"),
+         reference="TwoSampleMR mr_raps (mr.raps, over.dispersion = TRUE, loss.function = huber)")

@@ -7,7 +7,8 @@
   ``All - MR Egger``, the rows of TwoSampleMR's forest plot.
 
 The IVW standard error follows the convention (TwoSampleMR: random effects floored;
-MendelianRandomization: fixed when k < 4, else random effects floored).
+MendelianRandomization: fixed when k < 4, else random effects floored). The k leave-one-out fits are one
+batch of k replicates of the IVW estimator, the k Wald ratios one batch of k single-variant replicates.
 
 References
 ----------
@@ -18,7 +19,6 @@ Epidemiology 28:30-42.
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from .conventions import get_convention
 from .egger import mr_egger
 from .ivw import mr_ivw
 from .mrdata import split_pairs
+from .replicates import NOT_ESTIMABLE, result_rows
 from .wald import wald_ratio
 
 __all__ = ["leave_one_out", "single_snp"]
@@ -37,17 +38,25 @@ _COLUMNS = ("snp", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_mo
             "distribution", "note")
 
 
-def _row(labels: dict, snp: str, k: int, func, conv) -> dict:
+def _nan(k: int, reason: str) -> dict:
+    return {"estimate": np.nan, "se": np.nan, "ci_lower": np.nan, "ci_upper": np.nan, "p": np.nan, "nsnp": k,
+            "se_model": "", "distribution": "", "note": reason}
+
+
+def _rows(labels: dict, snps: list, k: int, conv, compute, *args, **kwargs) -> list[dict]:
+    """One row per replicate of ``compute(*args, **kwargs)`` (a result over len(snps) replicates), labelled by
+    ``snps``."""
     try:
-        res = func()
+        results = result_rows(compute(*args, **kwargs))
     except NotEstimable as exc:
-        res = {"estimate": np.nan, "se": np.nan, "ci_lower": np.nan, "ci_upper": np.nan,
-               "p": np.nan, "nsnp": k, "se_model": "", "distribution": "", "note": str(exc)}
-    return {**labels, **{c: res.get(c) for c in _COLUMNS}, "snp": snp, "convention": conv.name}
-
-
-def _not_estimable(reason: str):
-    raise NotEstimable(reason)
+        results = [_nan(k, str(exc))] * len(snps)
+    out = []
+    for snp, res in zip(snps, results):
+        note = res.get("note") or ""
+        if note.startswith(NOT_ESTIMABLE):
+            res = _nan(res["nsnp"], note[len(NOT_ESTIMABLE):])
+        out.append({**labels, **{c: res.get(c) for c in _COLUMNS}, "snp": snp, "convention": conv.name})
+    return out
 
 
 def _ivw_model(conv) -> str:
@@ -64,19 +73,20 @@ def leave_one_out(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:
     conv = get_convention(convention)
     rows = []
     for pair in split_pairs(data):
+        arrays = pair.arrays()
         if pair.k <= 2:
-            rows.append(_row(pair.labels, "All", pair.k, partial(_not_estimable,
-                             f"leave-one-out needs more than 2 SNPs, got {pair.k}"), conv))
+            rows += _rows(pair.labels, ["All"], pair.k, conv, _raise, f"leave-one-out needs more than 2 SNPs, got "
+                          f"{pair.k}")
             continue
-        for j in range(pair.k):
-            keep = np.arange(pair.k) != j
-            sub = pair.subset(keep)
-            rows.append(_row(pair.labels, pair.snp[j], sub.k,
-                             lambda sub=sub: mr_ivw(*sub.arrays(), se_model=_ivw_model(conv)),
-                             conv))
-        rows.append(_row(pair.labels, "All", pair.k,
-                         lambda: mr_ivw(*pair.arrays(), se_model=_ivw_model(conv)), conv))
+        without = np.array([np.delete(np.arange(pair.k), j) for j in range(pair.k)])  # (k, k - 1)
+        rows += _rows(pair.labels, list(pair.snp), pair.k - 1, conv, mr_ivw, *(a[without] for a in arrays),
+                      se_model=_ivw_model(conv))
+        rows += _rows(pair.labels, ["All"], pair.k, conv, mr_ivw, *arrays, se_model=_ivw_model(conv))
     return pd.DataFrame(rows)
+
+
+def _raise(reason: str):
+    raise NotEstimable(reason)
 
 
 def single_snp(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:
@@ -89,12 +99,9 @@ def single_snp(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:
     conv = get_convention(convention)
     rows = []
     for pair in split_pairs(data):
-        for j in range(pair.k):
-            sub = pair.subset(np.array([j]))
-            rows.append(_row(pair.labels, pair.snp[j], 1, lambda sub=sub: wald_ratio(
-                *sub.arrays()), conv))
-        rows.append(_row(pair.labels, "All - Inverse variance weighted", pair.k,
-                         lambda: mr_ivw(*pair.arrays(), se_model=_ivw_model(conv)), conv))
-        rows.append(_row(pair.labels, "All - MR Egger", pair.k,
-                         lambda: mr_egger(*pair.arrays(), t_dist=conv.egger_t), conv))
+        arrays = pair.arrays()
+        rows += _rows(pair.labels, list(pair.snp), 1, conv, wald_ratio, *(a[:, None] for a in arrays))
+        rows += _rows(pair.labels, ["All - Inverse variance weighted"], pair.k, conv, mr_ivw, *arrays,
+                      se_model=_ivw_model(conv))
+        rows += _rows(pair.labels, ["All - MR Egger"], pair.k, conv, mr_egger, *arrays, t_dist=conv.egger_t)
     return pd.DataFrame(rows)

@@ -29,14 +29,15 @@ from ..errors import InputError
 from .distributions import chi2_isf, f_sf
 
 __all__ = [
-    "as_vector", "summary_arrays", "f_statistic", "r2_from_eaf", "r_from_bsen", "r2_from_bsen",
+    "as_vector", "f_statistic", "r2_from_eaf", "r_from_bsen", "r2_from_bsen",
     "r_from_pn", "p_from_r2n", "r_from_lor", "r2_from_lor", "mean_f", "total_r2",
     "f_from_r2", "weak_instrument_flags", "instrument_strength",
 ]
 
 
 # ---------------------------------------------------------------------------------------------
-# input checking shared by the summary-statistics methods (presso, raps, steiger, power)
+# input checking of the per-SNP statistics (steiger, power; the estimators check theirs with
+# mrkit.methods.replicates.as_batch)
 # ---------------------------------------------------------------------------------------------
 def as_vector(name: str, values: Any, *, size: int | None = None, positive: bool = False,
               nonnegative: bool = False, lower: float | None = None, upper: float | None = None,
@@ -79,22 +80,6 @@ def as_vector(name: str, values: Any, *, size: int | None = None, positive: bool
             if high.any():
                 fail(high, f"{name} must be {'<' if open_interval else '<='} {upper}")
     return arr
-
-
-def summary_arrays(bx: Any, bxse: Any, by: Any, byse: Any, *, min_snps: int = 1
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Check and return harmonised summary statistics ``(bx, bxse, by, byse)`` as float arrays.
-
-    Effects must be finite, standard errors finite and > 0, all four of equal length.
-    """
-    bx = as_vector("bx", bx)
-    k = bx.size
-    if k < min_snps:
-        raise InputError(f"need at least {min_snps} SNPs, got {k}", column="bx")
-    bxse = as_vector("bxse", bxse, size=k, positive=True)
-    by = as_vector("by", by, size=k)
-    byse = as_vector("byse", byse, size=k, positive=True)
-    return bx, bxse, by, byse
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,13 +17,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NotEstimable
-from .conventions import result_row
+from .registry import register
+from .replicates import as_batch, make_result
 
 __all__ = ["ratio_se", "wald_ratio"]
 
 
 def ratio_se(bx, bxse, by, byse, order: int = 1) -> np.ndarray:
-    """Per-SNP SE of by/bx: first order ``byse/|bx|`` or second order (delta method)."""
+    """Per-SNP SE of by/bx (any shape): first order ``byse/|bx|`` or second order (delta method)."""
     if order == 1:
         return byse / np.abs(bx)
     if order == 2:
@@ -32,15 +33,22 @@ def ratio_se(bx, bxse, by, byse, order: int = 1) -> np.ndarray:
 
 
 def wald_ratio(bx, bxse, by, byse, *, order: int = 1) -> dict:
-    """Wald ratio of one SNP with a first- (default, as both R packages) or second-order SE.
+    """Wald ratio of one SNP per replicate with a first- (default, as both R packages) or second-order SE.
+
+    ``bx, bxse, by, byse``: shape ``(n_rep, 1)`` or ``(1,)`` (one SNP; the ratio of each of k SNPs is the batch
+    of k replicates ``(k, 1)``). Returns :func:`~mrkit.methods.replicates.make_result` arrays ``(n_rep,)``;
+    raises :class:`~mrkit.errors.NotEstimable` for more than one SNP.
 
     References
     ----------
     Burgess S, Small DS, Thompson SG (2017). Stat Methods Med Res 26:2333-2355.
     """
-    bx, bxse, by, byse = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (bx, bxse, by, byse))
-    if bx.size != 1:
-        raise NotEstimable(f"the Wald ratio uses exactly one SNP, got {bx.size}")
-    se = ratio_se(bx, bxse, by, byse, order)[0]
-    return result_row(by[0] / bx[0], se, nsnp=1, se_model=f"{'first' if order == 1 else 'second'}"
-                      "_order_delta", weights="none")
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse)
+    if bx.shape[1] != 1:
+        raise NotEstimable(f"the Wald ratio uses exactly one SNP, got {bx.shape[1]}")
+    se = ratio_se(bx, bxse, by, byse, order)[:, 0]
+    return make_result(by[:, 0] / bx[:, 0], se, nsnp=1, se_model=f"{'first' if order == 1 else 'second'}_order_delta",
+                       weights="none")
+
+
+register("wald_ratio", lambda data, ctx: wald_ratio(*data), reference="TwoSampleMR mr_wald_ratio")

@@ -40,7 +40,7 @@ METHOD_LABELS: dict[str, tuple[str, str | None]] = {
     "raps": ("MR-RAPS", None),
     "presso_raw": ("MR-PRESSO (raw)", None),
     "presso_corrected": ("MR-PRESSO (outlier-corrected)", None),
-    "presso_ivw": ("MR-PRESSO corrected IVW", None),
+    "presso": ("MR-PRESSO (outlier-corrected IVW)", "MR-PRESSO corrected IVW"),
 }
 
 

@@ -125,7 +125,7 @@ def overlap_simulation(*, quick: bool = False, seed: int = DEFAULT_SEED, beta: f
     Summary-level draws from :func:`mrkit.simulate.scenarios.simulate_mr_summary` (scenario
     ``overlap_weak``: errors correlated by overlap x the confounded exposure-outcome correlation).
     """
-    from ..methods.batch import ivw as batch_ivw
+    from ..methods.ivw import mr_ivw
     from ..simulate.scenarios import simulate_mr_summary
 
     n_rep = 2000 if quick else 20000
@@ -134,7 +134,7 @@ def overlap_simulation(*, quick: bool = False, seed: int = DEFAULT_SEED, beta: f
         for overlap in (0.0, 0.5, 1.0):
             s = simulate_mr_summary(n_rep, n_snps, beta=beta, scenario="overlap_weak", mean_f=target_f,
                                     overlap=overlap, rho_xy=observational, n_exposure=20_000, seed=seed)
-            fit = batch_ivw(s.bx, s.bxse, s.by, s.byse)  # the book's main estimator, every replicate at once
+            fit = mr_ivw(s.bx, s.bxse, s.by, s.byse)  # the book's main estimator, every replicate at once
             est, se = fit["estimate"], fit["se"]
             rows.append({"instruments": label, "mean F": float(((s.bx / s.bxse) ** 2).mean()), "overlap": overlap,
                          "true effect": beta, "observational": observational, "mean IVW": float(est.mean()),

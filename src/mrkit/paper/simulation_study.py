@@ -7,9 +7,8 @@ Morris, White & Crowther (2019): bias sqrt(var/n), coverage and rejection rate
 sqrt(P(1-P)/n), empirical SE / sqrt(2(n-1)).
 
 :func:`simulate_and_fit` draws a scenario with :func:`mrkit.simulate.scenarios.simulate_mr_summary`
-and fits the batch estimators of :mod:`mrkit.methods.batch` to all replicates at once, plus MR-PRESSO's
-outlier-corrected IVW (one :func:`mrkit.methods.presso.mr_presso` call per replicate: bounded, about
-1 ms each).
+and runs every method of the registry (:func:`mrkit.methods.registry.run_method`, the estimators ``mrkit.mr()``
+runs) on all replicates at once; MR-PRESSO, a per-dataset algorithm, loops over them inside.
 
 References
 ----------
@@ -32,19 +31,19 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, NotEstimable
-from ..methods import batch
-from ..methods.distributions import t_ppf
-from ..methods.presso import mr_presso
-from ..rng import make_rng, resolve_seed
+from ..methods.conventions import get_convention
+from ..methods.registry import Context, run_method
+from ..rng import make_rng
 from .labels import method_label
 
 __all__ = ["SIM_METHODS", "SCENARIOS", "SCENARIO_LABELS", "SCENARIO_SETTINGS", "SEED_BLOCK", "simulation_design",
-           "block_seeds", "run_simulation", "survivors", "plot_measure", "presso_corrected_ivw", "simulate_and_fit",
+           "block_seeds", "run_simulation", "survivors", "plot_measure", "simulate_and_fit",
            "summarise_simulation", "scenario_table"]
 
 
-#: Methods of the simulation chapter, in display order.
-SIM_METHODS = ("ivw", "egger", "weighted_median", "weighted_mode", "ml", "raps", "presso_ivw")
+#: Methods of the simulation chapter (ids of :mod:`mrkit.methods.registry`), in display order. ``ml`` is run to
+#: the exact optimum (``ml_optimizer="profile"``); ``presso`` is MR-PRESSO's outlier-corrected IVW.
+SIM_METHODS = ("ivw", "egger", "weighted_median", "weighted_mode", "ml", "raps", "presso")
 
 #: Scenario keys of :func:`mrkit.simulate.scenarios.simulate_mr_summary`, in teaching order.
 SCENARIOS = ("valid", "balanced_pleiotropy", "directional_pleiotropy", "inside_violated",
@@ -60,39 +59,6 @@ SCENARIO_LABELS = {"valid": "Valid instruments", "balanced_pleiotropy": "Balance
 # ---------------------------------------------------------------------------------------------
 # fitting
 # ---------------------------------------------------------------------------------------------
-def presso_corrected_ivw(bx, bxse, by, byse, *, n_distributions: int = 500,
-                         seed: int | None = None) -> pd.DataFrame:
-    """MR-PRESSO's outlier-corrected IVW (its raw IVW when no outlier is found), per replicate.
-
-    One :func:`mrkit.methods.presso.mr_presso` call per row (the only loop over replicates in a
-    simulation, bounded and about a millisecond each); replicate r is seeded with the r-th
-    integer drawn from ``seed``. CI and p from t(k - n_outliers - 1), as MR-PRESSO's ``lm``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``replicate, method ("presso_ivw"), estimate, se, ci_lower, ci_upper, p, n_outliers,
-        global_p, seed`` (the seed of that replicate's MR-PRESSO run).
-    """
-    bx, bxse, by, byse = batch.as_batch(bx, bxse, by, byse, min_snps=4)
-    n_rep, k = bx.shape
-    seeds = make_rng(resolve_seed(seed)).integers(0, 2**31 - 1, n_rep)
-    rows = []
-    for r in range(n_rep):
-        res = mr_presso(bx[r], bxse[r], by[r], byse[r], n_distributions=n_distributions,
-                        seed=int(seeds[r]))
-        fit = res.corrected if res.corrected is not None else res.raw
-        n_out = len(res.outliers) if res.corrected is not None else 0
-        q = t_ppf(0.975, k - n_out - 1)
-        rows.append((r, fit["estimate"], fit["sd"], fit["estimate"] - q * fit["sd"],
-                     fit["estimate"] + q * fit["sd"], fit["p"], n_out, res.global_p,
-                     int(seeds[r])))
-    out = pd.DataFrame(rows, columns=["replicate", "estimate", "se", "ci_lower", "ci_upper", "p",
-                                      "n_outliers", "global_p", "seed"])
-    out.insert(1, "method", "presso_ivw")
-    return out
-
-
 def _field(sim: Any, name: str):
     return sim[name] if isinstance(sim, Mapping) else getattr(sim, name)
 
@@ -124,8 +90,9 @@ def simulate_and_fit(scenario: str, *, n_rep: int, n_snps: int, beta: float, see
     Returns
     -------
     pandas.DataFrame
-        One row per (replicate, method): ``scenario, beta, replicate, method, estimate, se,
-        ci_lower, ci_upper, p, seed``.
+        One row per (replicate, method), methods in the order given: ``scenario, beta, replicate, method,
+        estimate, se, ci_lower, ci_upper, p, seed`` (the seed of that replicate's draws; for a method without
+        draws, the seed of its group).
     """
     from ..simulate.scenarios import simulate_mr_summary
 
@@ -134,28 +101,30 @@ def simulate_and_fit(scenario: str, *, n_rep: int, n_snps: int, beta: float, see
     arrays = [np.asarray(_field(sim, name), dtype=float) for name in ("bx", "bxse", "by", "byse")]
     methods = list(methods)
     seeds = make_rng(seed).integers(0, 2**31 - 1, 3)
+    conv = get_convention("twosamplemr")
+    options = {"ml_optimizer": "profile", "presso_n": presso_n}
+    # bootstraps: the medians from seeds[0], the modes from seeds[1] (replicate r: seed + r); MR-PRESSO
+    # replicate r from the r-th integer drawn from seeds[2]
+    contexts = {
+        "median": Context(convention=conv, seed=int(seeds[0]), n_boot=n_boot_median, options=options,
+                          requested=tuple(methods)),
+        "mode": Context(convention=conv, seed=int(seeds[1]), n_boot=n_boot_mode, options=options,
+                        requested=tuple(methods)),
+        "presso": Context(convention=conv, seed=make_rng(int(seeds[2])).integers(0, 2**31 - 1, n_rep),
+                          options=options, requested=tuple(methods)),
+    }
     frames = []
-    fitted = [m for m in methods if m != "presso_ivw"]
-    boot_mode = [m for m in fitted if m.endswith("_mode")]
-    boot_rest = [m for m in fitted if m not in boot_mode]
-    if boot_rest:
-        frames.append(batch.fit_methods(*arrays, boot_rest, n_boot=n_boot_median,
-                                        seed=int(seeds[0])))
-    if boot_mode:
-        frames.append(batch.fit_methods(*arrays, boot_mode, n_boot=n_boot_mode,
-                                        seed=int(seeds[1])))
-    if "presso_ivw" in methods:
-        frames.append(presso_corrected_ivw(*arrays, n_distributions=presso_n,
-                                           seed=int(seeds[2]))
-                      [["replicate", "method", "estimate", "se", "ci_lower", "ci_upper", "p",
-                        "seed"]])
+    for method in methods:
+        ctx = contexts["mode" if method.endswith("_mode") else "presso" if method == "presso" else "median"]
+        res = run_method(method, *arrays, ctx)
+        seed_column = res["seed"] if res.get("seed") is not None else int(ctx.seed)
+        frames.append(pd.DataFrame({"replicate": np.arange(n_rep), "method": method,
+                                    **{c: res[c] for c in ("estimate", "se", "ci_lower", "ci_upper", "p")},
+                                    "seed": np.broadcast_to(np.asarray(seed_column, dtype=np.int64), n_rep)}))
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "beta", float(beta))
     out.insert(0, "scenario", scenario)
-    order = {m: i for i, m in enumerate(methods)}
-    out["_o"] = out["method"].map(order)
-    return out.sort_values(["_o", "replicate"], kind="stable").drop(columns="_o") \
-        .reset_index(drop=True)
+    return out
 
 
 #: Extra arguments of ``simulate_mr_summary`` per scenario (others use its defaults).
@@ -361,7 +330,8 @@ def plot_measure(summary: pd.DataFrame, measure: str, *, xlabel: str, beta: floa
 
     data = summary if beta is None else summary[summary["beta"] == beta]
     scen = list(data["scenario"].unique())
-    methods = [m for m in SIM_METHODS if m in set(data["method"])] +         [m for m in data["method"].unique() if m not in SIM_METHODS]
+    methods = [m for m in SIM_METHODS if m in set(data["method"])] + \
+        [m for m in data["method"].unique() if m not in SIM_METHODS]
     ncols = min(ncols, len(scen))
     nrows = int(np.ceil(len(scen) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(7.5, 0.3 * len(methods) * nrows + 1.4),

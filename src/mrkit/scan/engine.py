@@ -33,8 +33,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from ..errors import MRKitError
 from .manifest import Manifest, Pair
 from .opengwas import FATAL, opengwas_associations, opengwas_instruments, pair_outcome
@@ -307,7 +305,3 @@ def _run_dask(manifest: Manifest, pending: list[Pair], client, record, report: S
         for future in submitted:
             future.cancel()
 
-
-def results_table(out_dir: str | Path) -> pd.DataFrame:
-    """The table of a finished scan (``DIR/results.parquet``)."""
-    return pd.read_parquet(Path(out_dir) / "results.parquet")

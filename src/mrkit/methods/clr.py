@@ -64,7 +64,9 @@ METHODS = (
                 "coverage holds however weak they are."),
         when=("Weak instruments (low F), where IVW's interval under-covers; an empty AR set signals heterogeneity "
               "(invalid variants)."),
-        extra_keys=("ar_lower", "ar_upper", "k_lower", "k_upper", "grid_min", "grid_max", "grid_step")),
+        extra_keys=("ar_lower", "ar_upper", "k_lower", "k_upper", "grid_min", "grid_max", "grid_step"),
+        quirks=("Sets are read off the grid -10...10 and cut at its ends without notice.",
+                "An empty AR set (every value rejected) is numeric(0) in R.")),
 )
 
 # Gauss-Legendre rule for the CLR integral: panels [0, h 2^-m], ..., [h/2, h] with h = pi/2.

@@ -60,7 +60,10 @@ METHODS = (
                 "invalid ones distinguishable by their outlying outcome associations."),
         when=("Suspected correlated pleiotropy (which biases MR-Egger) with a majority of valid variants; needs "
               "the GWAS sample size n."),
-        extra_keys=("n", "k_bic", "bic_estimate", "bic_se", "n_unconverged")),
+        extra_keys=("n", "k_bic", "bic_estimate", "bic_se", "n_unconverged"),
+        quirks=("Fits of a K that did not converge in 100 sweeps enter the average as they stand, unflagged (lipids: "
+                "11 of 27).",
+                "The model-averaged SE drops NaN terms (na.rm = TRUE) without renormalising the weights.")),
 )
 
 

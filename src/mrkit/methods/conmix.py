@@ -57,7 +57,10 @@ METHODS = (
                 "with the same ratio estimate."),
         when=("Many variants, some of them pleiotropic in different directions; its interval can be a union of "
               "intervals, which flags several candidate effects."),
-        extra_keys=("psi", "n_valid", "valid", "grid_min", "grid_max", "grid_step")),
+        extra_keys=("psi", "n_valid", "valid", "grid_min", "grid_max", "grid_step"),
+        quirks=("The p-value multiplies the likelihood-ratio statistic by phi^2 where the interval divides by it: "
+                "with phi > 1 the p-value is anti-conservative while the interval is widened.",
+                "Estimate and bounds are grid points (step 0.01); a bound on the grid's edge is a cut interval.")),
 )
 
 _CHUNK = 1 << 20  # grid points x variants per block

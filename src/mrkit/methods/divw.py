@@ -75,7 +75,10 @@ METHODS = (
                 r"\sqrt{\hat\mu_2^2/4 + \lambda \hat v_2}",
         trades="As dIVW (all variants valid, balanced pleiotropy); robust to very weak instruments.",
         when="Very weak instruments, where dIVW's denominator is unstable; prefer its Fieller interval.",
-        extra_keys=("tau2", "condition", "n_boot", "seed")),
+        extra_keys=("tau2", "condition", "n_boot", "seed"),
+        quirks=("The Fieller interval and p-value are Monte Carlo (R: 1000 draws after its own set.seed(1)); the "
+                "p-value is the share of draws above the statistic at 0, so R reports p = 0 when none is.",
+                "A Fieller set of two rays is reported by R as CILower = c(-Inf, r2), CIUpper = c(r1, Inf).")),
 )
 
 

@@ -63,7 +63,10 @@ METHODS = (
         trades="Gives up 'majority valid' for plurality: the largest homogeneous group of variants is valid.",
         when=("Few variants (J <= 20: it enumerates every subset), several of them possibly invalid; widen the "
               "grid when the effect may lie outside -1...1."),
-        extra_keys=("grid_min", "grid_max", "grid_step", "prior")),
+        extra_keys=("grid_min", "grid_max", "grid_step", "prior"),
+        quirks=("The default grid -1...1 cuts larger effects at its edge (calcium -> fasting glucose: 1, where "
+                "-5...8 gives 2.219).",
+                "Single-variant subsets get weight 0 (R never sets their weight).")),
 )
 
 _BLOCK = 1 << 16  # subsets per block

@@ -48,8 +48,11 @@ __all__ = ["METHODS", "mr_lasso", "mr_mvlasso"]
 _IDEA = ("Each variant gets its own pleiotropic intercept, and a lasso penalty sets most of them to exactly zero; "
          "the variants whose intercept stays non-zero are declared invalid. The causal effect is then the IVW "
          "estimate from the variants declared valid, with the penalty tuned by a heterogeneity stopping rule.")
-METHODS = (
-    MethodInfo(
+_LASSO_QUIRKS = ("The tuning rule reads glmnet's path from the smallest lambda up and takes the first heterogeneity "
+                 "jump as the penalty grows; valid sets with no residual df give rse = NaN, never a jump.",
+                 "The path stops where glmnet stops (fdev 1e-5, devmax 0.999), so the fallback 'largest lambda' is "
+                 "glmnet's entry point.")
+METHODS = (    MethodInfo(
         id="lasso", label="MR-Lasso", short_label="Lasso", family="majority valid",
         r_function="MendelianRandomization 0.10.0 mr_lasso(lambda = numeric(0))",
         idea=_IDEA,
@@ -58,7 +61,7 @@ METHODS = (
         trades="Gives up 'all variants valid' for sparsity: most variants valid, the invalid ones with large a_j.",
         when=("Several variants with large pleiotropic effects in either direction; --lasso-lambda fixes the "
               "penalty on glmnet's scale."),
-        extra_keys=("lambda", "n_valid", "reg_estimate", "valid")),
+        extra_keys=("lambda", "n_valid", "reg_estimate", "valid", "intercepts"), quirks=_LASSO_QUIRKS),
     MethodInfo(
         id="mv_lasso", label="MV-Lasso", short_label="MV-Lasso", family="majority valid",
         r_function="MendelianRandomization 0.10.0 mr_mvlasso(orientate = 1)",
@@ -67,7 +70,7 @@ METHODS = (
                 r"+ \lambda\sum_j |a_j|",
         trades="As MR-Lasso, for the direct effects of several exposures.",
         when="Multivariable MR with a few variants pleiotropic through pathways not in the model.",
-        extra_keys=("lambda", "n_valid", "reg_estimate", "valid")),
+        extra_keys=("lambda", "n_valid", "reg_estimate", "valid", "intercepts"), quirks=_LASSO_QUIRKS),
 )
 
 
@@ -133,16 +136,17 @@ def _one(bx, by, byse, lam, alpha_ci):
         coef, se = np.full(k, np.nan), np.full(k, np.nan)
         note = ("fewer valid variants than needed for the post-lasso fit (R: 'Post-lasso method cannot be "
                 "performed')")
-    return coef, se, reg, valid, chosen, note
+    return coef, se, reg, valid, chosen, a, note
+
+
+_KEYS = ("estimate", "se", "reg_estimate", "valid", "lambda", "intercepts", "note")
 
 
 def _run(bx3, by, byse, lam, alpha):
     n_rep, j, k = bx3.shape
-    out = {key: [] for key in ("estimate", "se", "reg_estimate", "valid", "lambda", "note")}
+    out = {key: [] for key in _KEYS}
     for r in range(n_rep):
-        coef, se, reg, valid, chosen, note = _one(bx3[r], by[r], byse[r], lam, alpha)
-        for key, val in zip(("estimate", "se", "reg_estimate", "valid", "lambda", "note"),
-                            (coef, se, reg, valid, chosen, note)):
+        for key, val in zip(_KEYS, _one(bx3[r], by[r], byse[r], lam, alpha)):
             out[key].append(val)
     return {key: (np.array(val) if key != "note" else val) for key, val in out.items()}
 
@@ -167,7 +171,8 @@ def mr_lasso(bx, bxse, by, byse, *, lam: float | None = None) -> dict[str, np.nd
     -------
     dict
         ``(n_rep,)`` arrays ``estimate, se, ci_lower, ci_upper, p`` (post-lasso IVW, normal), ``reg_estimate``
-        (R's RegEstimate), ``lambda``, ``n_valid``; ``valid`` (n_rep, k) bool; ``note`` (list of str).
+        (R's RegEstimate), ``lambda``, ``n_valid``; ``valid`` (n_rep, k) bool; ``intercepts`` (n_rep, k), the
+        penalised pleiotropic intercepts of the oriented variants (R's RegIntercept); ``note`` (list of str).
 
     Raises
     ------
@@ -184,7 +189,7 @@ def mr_lasso(bx, bxse, by, byse, *, lam: float | None = None) -> dict[str, np.nd
     res = _run(np.abs(bx)[:, :, None], by * sign, byse, lam, 0.05)
     out = normal_summary(res["estimate"][:, 0], res["se"][:, 0])
     out.update(reg_estimate=res["reg_estimate"][:, 0], valid=res["valid"], n_valid=res["valid"].sum(axis=1),
-               note=res["note"])
+               intercepts=res["intercepts"], note=res["note"])
     out["lambda"] = res["lambda"]
     return out
 
@@ -205,7 +210,7 @@ def mr_mvlasso(bx, bxse, by, byse, *, lam: float | None = None, orientate: int =
     -------
     dict
         ``estimate, se, ci_lower, ci_upper, p, reg_estimate`` of shape (n_rep, K); ``lambda``, ``n_valid``
-        (n_rep,); ``valid`` (n_rep, J); ``note`` (list of str).
+        (n_rep,); ``valid``, ``intercepts`` (n_rep, J); ``note`` (list of str).
 
     Raises
     ------
@@ -225,7 +230,7 @@ def mr_mvlasso(bx, bxse, by, byse, *, lam: float | None = None, orientate: int =
     res = _run(bx3 * orient[:, :, None], by2 * orient, byse2, lam, 0.05)
     out = normal_summary(res["estimate"], res["se"])
     out.update(reg_estimate=res["reg_estimate"], valid=res["valid"], n_valid=res["valid"].sum(axis=1),
-               note=res["note"])
+               intercepts=res["intercepts"], note=res["note"])
     out["lambda"] = res["lambda"]
     return out
 

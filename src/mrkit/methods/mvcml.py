@@ -53,7 +53,8 @@ METHODS = (
                 r"\hat\beta_{Yj} - b_j'\theta - r_j)\ \text{s.t.}\ \|r\|_0 \le K",
         trades="Gives up 'all variants valid' and InSIDE for a majority of valid variants.",
         when="Multivariable MR with suspected correlated pleiotropy; needs the GWAS sample size n.",
-        extra_keys=("n", "k_hat", "invalid")),
+        extra_keys=("n", "k_hat", "invalid"),
+        quirks=("A descent that converges exactly at the 100th sweep is flagged as failed and its K dropped.",)),
 )
 
 

@@ -50,7 +50,8 @@ METHODS = (
         formula=r"F_k = \frac1J\sum_j \frac{(\hat\beta_{Xjk} - \hat\beta_{Xj,-k}'\hat\delta)^2}{d'\Sigma_j d}",
         trades="A diagnostic (no estimate): flags weak instruments for each exposure (F below about 10).",
         when="Every multivariable analysis; give --phenocor when the exposure GWAS overlap.",
-        extra_keys=("conditional_f",)),
+        extra_keys=("conditional_f",),
+        quirks=("MVMR divides the statistic by J; MendelianRandomization's mr_mvivw CondFstat divides by J - K + 1.",)),
     MethodInfo(
         id="q_a_gencov", label="Q_A heterogeneity (correlated exposure estimates)", short_label="Q_A",
         family="none (all valid)",
@@ -61,7 +62,8 @@ METHODS = (
                 r"\hat\theta'\Sigma_j\hat\theta}",
         trades="A diagnostic (no estimate): tests the validity assumption jointly.",
         when="Every multivariable analysis, beside the MV-IVW estimate.",
-        extra_keys=("q", "df", "p")),
+        extra_keys=("q", "df", "p"),
+        quirks=("The p-value uses J - K - 1 df although the IVW fit has K parameters (mr_mvivw's Heter.Stat: J - K).",)),
 )
 
 

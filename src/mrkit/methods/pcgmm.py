@@ -64,7 +64,12 @@ METHODS = (
         trades=("Keeps 'all variants valid' with balanced pleiotropy (the over-dispersion kappa); gives up the need "
                 "for uncorrelated variants."),
         when="Correlated variants from one region (e.g. a cis-MR of a gene) with an LD matrix.",
-        extra_keys=("pcs", "fstat", "kappa", "q", "q_p")),
+        extra_keys=("pcs", "fstat", "kappa", "q", "q_p"),
+        quirks=("The 11 starting values change nothing: optim's Brent method ignores them and searches [-100, 100].",
+                "The robust row's heterogeneity statistic has no p-value; kappa may be negative (max(0, kappa) is "
+                "used).",
+                "uniroot(extendInt = 'yes') widens its interval until the sign changes: the MR-PRESSO example's "
+                "kappa is 969, far beyond the grid -50...50.")),
 )
 
 _OPTIM_RELTOL = float(np.sqrt(np.finfo(float).eps))  # R's optim() reltol: the tol of its Brent method

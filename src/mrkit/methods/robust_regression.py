@@ -53,10 +53,20 @@ _PENAL = ("Multiplies each variant's weight by min(1, 100 p), p the chi-square p
           "contribution, so clearly heterogeneous variants barely count.")
 
 
+_QUIRKS = {
+    "penalised": "Penalised weights use min(1, 100 p) (the paper and R's delta-weights branch use min(1, 20 p)).",
+    "egger_p": "MR-Egger p-values are 2 (1 - pnorm(|z|)): exactly 0 below about 1e-16.",
+    "robust": "When lmrob's M-step does not converge R's summary gives no SE (NaN here, noted in the row).",
+}
+
+
 def _info(id_, label, short, family, call, idea, formula, trades, when, extra=()):
+    quirks = tuple(text for key, text in _QUIRKS.items()
+                   if (key == "penalised" and "penal" in id_) or (key == "egger_p" and id_.startswith("egger"))
+                   or (key == "robust" and "robust" in id_))
     return MethodInfo(id=id_, label=label, short_label=short, family=family,
                       r_function=f"MendelianRandomization 0.10.0 {call}", idea=idea, formula=formula, trades=trades,
-                      when=when, extra_keys=extra)
+                      when=when, extra_keys=extra, quirks=quirks)
 
 
 _IVW_F = r"\hat\beta = \arg\min_\beta \sum_j \rho\!\left(\frac{(\hat\beta_{Yj}-\beta\hat\beta_{Xj})/\sigma_{Yj}}{s}\right)"

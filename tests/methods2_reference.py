@@ -12,7 +12,6 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-
 from conftest import SHARED
 
 METHODS2 = SHARED / "validation" / "expected" / "methods2"

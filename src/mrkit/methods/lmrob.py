@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Port of robustbase 0.95-0 (GPL >= 2): R/lmrob.R (lmrob with prior weights), R/lmrob.MM.R (lmrob.control defaults,
-# lmrob.fit, lmrob.S, lmrob..M..fit, .vcov.avar1) and src/lmrob.c (fast_s, refine_fast_s, find_scale, rwls, the
-# bisquare rho/psi/weight functions), github.com/cran/robustbase tag 0.95-0.
-"""MM-regression as robustbase's ``lmrob`` fits it with its defaults: the robust regression behind MR's robust IVW/Egger.
+# lmrob.fit, lmrob.S, lmrob..M..fit, .vcov.avar1) and src/lmrob.c (fast_s, refine_fast_s, find_scale, rwls,
+# the bisquare rho/psi/weight functions), github.com/cran/robustbase tag 0.95-0.
+"""MM-regression as robustbase's ``lmrob`` fits it by default: the robust regression of MR's robust IVW and MR-Egger.
 
 ``lmrob(y ~ x, weights = w, k.max = 500, maxit.scale = 500)`` (MendelianRandomization's call) multiplies the rows
 by ``sqrt(w)`` (rows of weight 0 are dropped, as R does) and then fits, with Tukey's bisquare throughout:
@@ -254,10 +254,8 @@ def lmrob_mm(x, y, weights=None, *, k_max: int = 500, maxit_scale: int = 500, ma
         return {"coef": beta_s, "cov": np.zeros((p, p)), "se": np.zeros(p), "scale": 0.0, "converged": True,
                 "s_converged": s_conv, "iterations": 0, "s_coef": beta_s, "rweights": np.ones(n), "n_used": n}
     beta, res, conv, iterations = _rwls(x, y, beta_s, scale, max_it, rel_tol)
-    if not conv:  # R: "M-step did NOT converge. Returning unconverged SM-estimate"; summary SE = NA
-        cov = np.full((p, p), np.nan)
-    else:
-        cov = _vcov_avar1(x, res, r0, scale)
+    # not converged, R: "M-step did NOT converge. Returning unconverged SM-estimate"; its summary's SE is NA
+    cov = _vcov_avar1(x, res, r0, scale) if conv else np.full((p, p), np.nan)
     return {"coef": beta, "cov": cov, "se": np.sqrt(np.diag(cov)), "scale": scale, "converged": bool(conv),
             "s_converged": s_conv, "iterations": iterations, "s_coef": beta_s,
             "rweights": wgt_bisquare(res / scale, TUNING_PSI), "n_used": n}

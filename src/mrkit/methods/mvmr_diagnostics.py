@@ -63,7 +63,8 @@ METHODS = (
         trades="A diagnostic (no estimate): tests the validity assumption jointly.",
         when="Every multivariable analysis, beside the MV-IVW estimate.",
         extra_keys=("q", "df", "p"),
-        quirks=("The p-value uses J - K - 1 df although the IVW fit has K parameters (mr_mvivw's Heter.Stat: J - K).",)),
+        quirks=("The p-value uses J - K - 1 df although the IVW fit has K parameters (mr_mvivw's Heter.Stat: "
+                "J - K).",)),
 )
 
 
@@ -97,7 +98,7 @@ def conditional_f_gencov(bx, bxse, pcor=None) -> np.ndarray:
     sigma = phenotypic_covariances(np.asarray(bxse, dtype=float).reshape(bx3.shape), pcor)
     out = np.empty((n_rep, k))
     for i in range(k):
-        others = [l for l in range(k) if l != i]
+        others = [other for other in range(k) if other != i]
         if not others:  # one exposure: nothing to condition on
             out[:, i] = np.mean(bx3[:, :, i] ** 2 / sigma[:, :, i, i], axis=1)
             continue

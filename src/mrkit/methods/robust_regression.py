@@ -69,7 +69,8 @@ def _info(id_, label, short, family, call, idea, formula, trades, when, extra=()
                       when=when, extra_keys=extra, quirks=quirks)
 
 
-_IVW_F = r"\hat\beta = \arg\min_\beta \sum_j \rho\!\left(\frac{(\hat\beta_{Yj}-\beta\hat\beta_{Xj})/\sigma_{Yj}}{s}\right)"
+_IVW_F = (r"\hat\beta = \arg\min_\beta \sum_j \rho\!\left(\frac{(\hat\beta_{Yj}-\beta\hat\beta_{Xj})/\sigma_{Yj}}"
+          r"{s}\right)")
 _EGG_F = (r"(\hat\beta_0,\hat\beta) = \arg\min \sum_j \rho\!\left(\frac{(\hat\beta_{Yj}-\beta_0-\beta|\hat\beta_{Xj}|)"
           r"/\sigma_{Yj}}{s}\right)")
 _PEN_F = r"w_j^* = \sigma_{Yj}^{-2}\min(1, 100\,p_j),\quad p_j = P(\chi^2_1 > Q_j)"

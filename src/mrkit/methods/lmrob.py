@@ -157,8 +157,16 @@ def _s_estimate(x, y, *, k_max, maxit_scale, refine_tol, scale_tol, rng):
     w = wgt_bisquare(res / s0[:, None], TUNING_CHI)
     beta = _wls(x, y, w)
     res = y[None, :] - beta @ x.T
-    scale = _find_scale(res, s0, n, p, maxit_scale, scale_tol)
-    best = np.argsort(scale, kind="stable")[:2]  # best.r.s = 2
+    # the two smallest M-scales (best.r.s = 2), solving the scale equation only where it can beat them: as R's
+    # fast_s, a candidate needs sum(rho(r / worst)) / (n - p) < b to have a smaller scale than the worst kept
+    first = np.argsort(s0, kind="stable")[:2]
+    scale = np.full(s0.shape, np.inf)
+    scale[first] = _find_scale(res[first], s0[first], n, p, maxit_scale, scale_tol)
+    worst = scale[first].max()
+    better = np.flatnonzero(_mean_rho(res, np.full(s0.shape, worst), n, p, TUNING_CHI) < BB)
+    better = better[~np.isin(better, first)]
+    scale[better] = _find_scale(res[better], s0[better], n, p, maxit_scale, scale_tol)
+    best = np.argsort(scale, kind="stable")[:2]
     fits = [_refine(x, y, beta[i], scale[i], n, p, k_max, refine_tol) for i in best]
     win = min(range(len(fits)), key=lambda i: fits[i][1])
     b, s, r0, conv = fits[win]

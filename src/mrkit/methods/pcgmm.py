@@ -175,7 +175,7 @@ def _one(bx, bxse, by, byse, nx, ny, ld, thres, robust):
         return float(np.sum(c2 / (e + kappa / ny))) - (r - 1)
 
     grid = -50 + np.arange(1001) * 0.1  # R: seq(-50, 50, 0.1)
-    values = np.array([q_kappa(k) for k in grid])
+    values = np.sum(c2[None, :] / (e[None, :] + grid[:, None] / ny), axis=1) - (r - 1)
     note = ""
     if not np.any(values > 0):
         kappa = 0.0

@@ -1,0 +1,120 @@
+"""The design of a multivariable MR fit: input checks, the rank check every multivariable method makes first, and
+weighted least squares as R's ``lm`` computes it.
+
+A multivariable fit regresses the variants' outcome effects on their effects on K exposures (plus an intercept in
+MV-Egger). It is identified only when the design has full column rank: more variants than coefficients, and
+exposure effects that are not linearly dependent across the variants (two exposures whose effects are
+proportional, or one that is a combination of others, cannot be told apart). :func:`check_design` refuses such
+a design with one line naming the exposures involved and the variants needed, before any estimator runs into a
+singular matrix.
+
+References
+----------
+Sanderson E, Davey Smith G, Windmeijer F, Bowden J (2019). An examination of multivariable Mendelian
+randomization in the single-sample and two-sample summary data settings. Int J Epidemiol 48:713-727.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import InputError, NotEstimable
+
+__all__ = ["check_arrays", "check_design", "wls", "RANK_TOLERANCE"]
+
+#: A design is rank deficient when its smallest singular value (columns scaled to unit length) is below this
+#: fraction of its largest.
+RANK_TOLERANCE = 1e-10
+
+
+def check_arrays(bx, bxse, by, byse) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``bx``, ``bxse`` as (J, K) and ``by``, ``byse`` as (J,) float arrays (one exposure may be given as a row).
+
+    Raises :class:`~mrkit.errors.InputError` for shapes that disagree, non-finite values or SEs <= 0.
+    """
+    bx, bxse = np.atleast_2d(np.asarray(bx, float)), np.atleast_2d(np.asarray(bxse, float))
+    by, byse = np.asarray(by, float).ravel(), np.asarray(byse, float).ravel()
+    if bx.shape[0] != by.size and bx.shape[1] == by.size:  # one exposure given as a row
+        bx, bxse = bx.T, bxse.T
+    if bx.shape != bxse.shape or bx.shape[0] != by.size or by.size != byse.size:
+        raise InputError(f"shapes disagree: bx {bx.shape}, bxse {bxse.shape}, by {by.shape}, byse {byse.shape}",
+                         column="bx")
+    for name, arr in (("bx", bx), ("bxse", bxse), ("by", by), ("byse", byse)):
+        if not np.all(np.isfinite(arr)):
+            raise InputError("must be finite", column=name)
+    if np.any(bxse <= 0) or np.any(byse <= 0):
+        raise InputError("standard errors must be > 0", column="bxse" if np.any(bxse <= 0) else "byse")
+    return bx, bxse, by, byse
+
+
+def _names(exposures: Sequence[str] | None, k: int) -> list[str]:
+    return list(exposures) if exposures is not None and len(exposures) == k else [f"exposure {i + 1}" for i in
+                                                                                 range(k)]
+
+
+def check_design(bx: np.ndarray, exposures: Sequence[str] | None = None, *, intercept: bool = False,
+                 extra_variants: int = 1, method: str = "this multivariable method") -> None:
+    """Refuse a design that does not identify the fit, with one line saying why.
+
+    Parameters
+    ----------
+    bx : (J, K) array
+        The variants' exposure effects (oriented as the fit uses them).
+    exposures : K names, optional
+        How the message names the exposures (default "exposure 1".."exposure K").
+    intercept : bool
+        The fit has an intercept column (MV-Egger).
+    extra_variants : int
+        Variants needed beyond the number of coefficients (1: a residual degree of freedom; MVMR's Q_A needs 2).
+    method : str
+        The method's name, first word of the message.
+
+    Raises
+    ------
+    NotEstimable
+        Fewer than ``K (+1) + extra_variants`` variants ("MV-IVW needs at least 4 variants for 3 exposures, got
+        3"), or exposure effects that are linearly dependent across the variants ("the effects of ldl and tg are
+        collinear over the 28 variants (design rank 2 of 3): ..."), naming the exposures of the dependency.
+    """
+    bx = np.atleast_2d(np.asarray(bx, dtype=float))
+    j, k = bx.shape
+    names = _names(exposures, k)
+    n_coef = k + int(intercept)
+    needed = n_coef + extra_variants
+    what = f"{k} exposure{'s' if k > 1 else ''}" + (" and an intercept" if intercept else "")
+    if j < needed:
+        raise NotEstimable(f"{method} needs at least {needed} variants for {what}, got {j}")
+    design = np.column_stack([np.ones(j), bx]) if intercept else bx
+    norms = np.sqrt(np.sum(design ** 2, axis=0))
+    zero = norms == 0
+    if zero.any():
+        first = int(np.flatnonzero(zero)[0]) - int(intercept)
+        raise NotEstimable(f"{method}: {names[first]} has no effect on any of the {j} variants: its effect cannot "
+                           "be estimated; drop it")
+    _, s, vt = np.linalg.svd(design / norms, full_matrices=False)
+    rank = int(np.sum(s > RANK_TOLERANCE * s[0]))
+    if rank == n_coef:
+        return
+    null = vt[-1]  # a combination of the columns that is (numerically) zero
+    involved = [i for i in np.flatnonzero(np.abs(null) > 1e-6 * np.abs(null).max())]
+    labels = [("the intercept" if intercept and i == 0 else names[i - int(intercept)]) for i in involved]
+    listed = " and ".join(labels) if len(labels) <= 2 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    raise NotEstimable(f"{method}: the effects of {listed} are collinear over the {j} variants (design rank {rank} "
+                       f"of {n_coef}): drop one of them, or use at least {needed} variants whose effects on the "
+                       f"exposures are not proportional")
+
+
+def wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict:
+    """Weighted least squares ``y ~ x - 1`` as R's lm (QR of the weighted design): ``coef``, ``xtwx_inv``
+    ((X'WX)^-1), ``sigma`` (residual SE), ``rss``, ``df`` = n - p and ``resid``. The design must have passed
+    :func:`check_design`."""
+    n, p = x.shape
+    sw = np.sqrt(w)
+    q, r = np.linalg.qr(x * sw[:, None])
+    coef = np.linalg.solve(r, q.T @ (y * sw))
+    rinv = np.linalg.inv(r)
+    resid = y - x @ coef
+    rss = float(np.sum(w * resid ** 2))
+    return {"coef": coef, "xtwx_inv": rinv @ rinv.T, "sigma": float(np.sqrt(rss / (n - p))), "rss": rss,
+            "df": n - p, "resid": resid}

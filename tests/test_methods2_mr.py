@@ -77,7 +77,7 @@ def test_pivw_fieller_interval_within_monte_carlo_error(dataset):
 
     q_lo, q_hi = q_at(number(ref["CILower"])), q_at(number(ref["CIUpper"]))
     assert_close(q_lo, q_hi, rel=1e-6, what="R's two bounds imply one q")
-    draws = _fieller_draws(bx[None], bxse[None], byse[None], beta, tau2, 1.0, 20000, 7)[0]
+    draws = _fieller_draws(bx[None], bxse[None], byse[None], beta, tau2, 1.0, 20000, [np.random.default_rng(7)])[0]
     lo, hi = np.quantile(draws, [0.95 - 4.5 * 0.0069, 0.95 + 4.5 * 0.0069])
     assert lo <= q_lo <= hi, (q_lo, lo, hi)
     p_ours = np.mean(mu1p ** 2 / v1p < draws)

@@ -44,12 +44,14 @@ import numpy as np
 from scipy import special as sc
 
 from ..errors import InputError
-from .batch.common import as_batch
+from .cml import gwas_sample_sizes
 from .distributions import chi2_ppf
 from .grid_search import accept_runs, grid_note, r_seq_by
 from .method_info import MethodInfo
+from .registry import register
+from .replicates import as_batch, make_result
 
-__all__ = ["METHODS", "mr_clr", "summary_joint"]
+__all__ = ["METHODS", "QUIRKS", "mr_clr", "summary_joint"]
 
 METHODS = (
     MethodInfo(
@@ -64,10 +66,11 @@ METHODS = (
                 "coverage holds however weak they are."),
         when=("Weak instruments (low F), where IVW's interval under-covers; an empty AR set signals heterogeneity "
               "(invalid variants)."),
-        extra_keys=("ar_lower", "ar_upper", "k_lower", "k_upper", "grid_min", "grid_max", "grid_step"),
-        quirks=("Sets are read off the grid -10...10 and cut at its ends without notice.",
-                "An empty AR set (every value rejected) is numeric(0) in R.")),
+        extra_keys=("ar_lower", "ar_upper", "k_lower", "k_upper")),
 )
+#: R behaviours reproduced although they look unintended (for the conventions page), by method id.
+QUIRKS = {"clr": ("Sets are read off the grid -10...10 and cut at its ends without notice.",
+                  "An empty AR set (every value rejected) is numeric(0) in R.")}
 
 # Gauss-Legendre rule for the CLR integral: panels [0, h 2^-m], ..., [h/2, h] with h = pi/2.
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
@@ -163,21 +166,23 @@ def mr_clr(bx, bxse, by, byse, *, nx, ny, ld=None, grid_min: float = -10.0, grid
     Returns
     -------
     dict
-        ``(n_rep,)`` arrays: ``estimate``, ``se``, ``p`` (NaN: there is none), ``ci_lower``, ``ci_upper`` (the CLR
-        set's outer bounds), ``ar_lower``, ``ar_upper``, ``k_lower``, ``k_upper`` (NaN for an empty set), and
-        ``sets`` (per replicate a dict name -> (lefts, rights) of every run); ``note`` (list of str).
+        The contract's result: ``estimate``, ``se``, ``p`` NaN (there is none); ``ci_lower``, ``ci_upper`` (the CLR
+        set's outer bounds), ``ar_lower``, ``ar_upper``, ``k_lower``, ``k_upper`` (NaN for an empty set), each
+        (n_rep,); ``sets`` (n_rep,) objects, each a dict name -> (lefts, rights) of every run; ``note`` (n_rep,).
 
     Raises
     ------
     mrkit.errors.InputError
         Bad input, sample sizes not above k - 1, an ``ld`` of the wrong shape or not positive definite, or a bad
         grid.
+    mrkit.errors.NotEstimable
+        No variant.
 
     References
     ----------
     Wang S, Kang H (2022). Biometrics 78:1699-1713; MendelianRandomization ``mr_clr``.
     """
-    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=1)
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=1, method="CLR")
     n_rep, k = bx.shape
     for name, n in (("nx", nx), ("ny", ny)):
         if not (np.isfinite(n) and n > k - 1):
@@ -232,6 +237,20 @@ def mr_clr(bx, bxse, by, byse, *, nx, ny, ld=None, grid_min: float = -10.0, grid
                 note.append(cut)
         sets.append(found)
         notes.append("; ".join(note))
-    nan = np.full(n_rep, np.nan)
-    out.update(estimate=nan, se=nan.copy(), p=nan.copy(), sets=sets, note=notes)
-    return out
+    all_sets = np.empty(n_rep, dtype=object)
+    all_sets[:] = sets
+    result = make_result(np.full(n_rep, np.nan), np.full(n_rep, np.nan), nsnp=k, se_model="none (test inversion)",
+                         weights="none", note=np.array(notes, dtype=object), sets=all_sets,
+                         **{key: out[key] for key in keys[2:]})
+    result["ci_lower"], result["ci_upper"] = out["ci_lower"], out["ci_upper"]
+    result["distribution"], result["ci_distribution"] = "none", "CLR test inversion on the grid"
+    return result
+
+
+def _run_clr(data, ctx):
+    nx, ny = gwas_sample_sizes(ctx, "CLR")
+    return mr_clr(*data, nx=nx, ny=ny, ld=ctx.options.get("ld"))
+
+
+# order "given": an LD matrix (option "ld") is in the user's rows and alleles
+register("clr", _run_clr, order="given", row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)

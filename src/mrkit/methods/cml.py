@@ -40,11 +40,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
-from .batch.common import as_batch, normal_summary
+from ..errors import InputError, NotEstimable
 from .method_info import MethodInfo
+from .registry import register
+from .replicates import as_batch, make_result
 
-__all__ = ["METHODS", "mr_cml", "cml_fits"]
+__all__ = ["METHODS", "QUIRKS", "mr_cml", "cml_fits", "gwas_sample_sizes"]
 
 METHODS = (
     MethodInfo(
@@ -60,11 +61,12 @@ METHODS = (
                 "invalid ones distinguishable by their outlying outcome associations."),
         when=("Suspected correlated pleiotropy (which biases MR-Egger) with a majority of valid variants; needs "
               "the GWAS sample size n."),
-        extra_keys=("n", "k_bic", "bic_estimate", "bic_se", "n_unconverged"),
-        quirks=("Fits of a K that did not converge in 100 sweeps enter the average as they stand, unflagged (lipids: "
-                "11 of 27).",
-                "The model-averaged SE drops NaN terms (na.rm = TRUE) without renormalising the weights.")),
+        extra_keys=("n", "k_bic", "bic_estimate", "bic_se", "n_unconverged")),
 )
+#: R behaviours reproduced although they look unintended (for the conventions page), by method id.
+QUIRKS = {"cml": ("Fits of a K that did not converge in 100 sweeps enter the average as they stand, unflagged "
+                  "(lipids: 11 of 27).",
+                  "The model-averaged SE drops NaN terms (na.rm = TRUE) without renormalising the weights.")}
 
 
 def cml_fits(bx, bxse, by, byse, k_values, *, maxit: int = 100, tol: float = 1e-7) -> dict[str, np.ndarray]:
@@ -138,21 +140,23 @@ def mr_cml(bx, bxse, by, byse, *, n, ma: bool = True, maxit: int = 100) -> dict[
 
     Returns
     -------
-    dict of numpy.ndarray, each (n_rep,) unless said
-        ``estimate, se, ci_lower, ci_upper, p`` (normal); ``k_bic`` (the K of smallest BIC),
-        ``bic_estimate``, ``bic_se`` (cML-BIC's), ``n_unconverged`` (K values that stopped at maxit), ``n``;
-        ``invalid`` (n_rep, k) bool, the variants cML-BIC calls invalid.
+    dict
+        The contract's result: ``estimate, se, ci_lower, ci_upper, p`` (normal), ``k_bic`` (the K of smallest
+        BIC), ``bic_estimate``, ``bic_se`` (cML-BIC's), ``n_unconverged`` (K values that stopped at maxit), ``n``,
+        each (n_rep,); ``invalid`` (n_rep, k) bool, the variants cML-BIC calls invalid.
 
     Raises
     ------
     mrkit.errors.InputError
-        Bad input, fewer than 3 variants, or ``n`` missing, non-finite or < 1.
+        Bad input, or ``n`` missing, non-finite or < 1.
+    mrkit.errors.NotEstimable
+        Fewer than 3 variants.
 
     References
     ----------
     Xue H, Shen X, Pan W (2021). Am J Hum Genet 108:1251-1269; MendelianRandomization ``mr_cML``.
     """
-    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=3)
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=3, method="MR-cML")
     n_rep, j = bx.shape
     try:
         n_arr = np.broadcast_to(np.asarray(n, dtype=float), (n_rep,))
@@ -175,8 +179,27 @@ def mr_cml(bx, bxse, by, byse, *, n, ma: bool = True, maxit: int = 100) -> dict[
         se = np.nansum(terms, axis=1)  # R: sum(..., na.rm = TRUE)
     else:
         estimate, se = bic_theta, bic_se
-    out = normal_summary(estimate, se)
-    out.update(k_bic=k_values[best], bic_estimate=bic_theta, bic_se=bic_se,
-               n_unconverged=np.sum(~fits["converged"], axis=1), n=n_arr.copy(),
-               invalid=fits["invalid"][rows, best])
-    return out
+    unconverged = np.sum(~fits["converged"], axis=1)
+    note = np.array([f"{u} of {k_values.size} K fits stopped at {maxit} sweeps (used as they stand, as R does)"
+                     if u else "" for u in unconverged], dtype=object)
+    return make_result(estimate, se, nsnp=j, se_model="model_average_bic" if ma else "profile_information",
+                       weights="likelihood", note=note, k_bic=k_values[best], bic_estimate=bic_theta,
+                       bic_se=bic_se, n_unconverged=unconverged, n=n_arr.copy(), invalid=fits["invalid"][rows, best])
+
+
+def gwas_sample_sizes(ctx, method: str) -> tuple[float, float]:
+    """(n_exposure, n_outcome) for a registry call: the smallest ``samplesize.exposure`` and ``samplesize.outcome``
+    of the pair's variants (``ctx.inputs``). Raises :class:`~mrkit.errors.NotEstimable` naming the missing
+    column."""
+    sizes = []
+    for column in ("samplesize.exposure", "samplesize.outcome"):
+        values = np.asarray(ctx.inputs.get(column, []), dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            raise NotEstimable(f"{method} needs the GWAS sample sizes: column {column} is missing or empty")
+        sizes.append(float(values.min()))
+    return sizes[0], sizes[1]
+
+
+register("cml", lambda data, ctx: mr_cml(*data, n=min(gwas_sample_sizes(ctx, "MR-cML"))),
+         row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)

@@ -37,12 +37,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .batch.common import as_batch
 from .distributions import chi2_ppf, chi2_sf
 from .grid_search import grid_intervals, grid_note, r_seq_by, union_note
 from .method_info import MethodInfo
+from .registry import register
+from .replicates import as_batch, make_result
 
-__all__ = ["METHODS", "mr_conmix"]
+__all__ = ["METHODS", "QUIRKS", "mr_conmix"]
 
 METHODS = (
     MethodInfo(
@@ -57,11 +58,13 @@ METHODS = (
                 "with the same ratio estimate."),
         when=("Many variants, some of them pleiotropic in different directions; its interval can be a union of "
               "intervals, which flags several candidate effects."),
-        extra_keys=("psi", "n_valid", "valid", "grid_min", "grid_max", "grid_step"),
-        quirks=("The p-value multiplies the likelihood-ratio statistic by phi^2 where the interval divides by it: "
-                "with phi > 1 the p-value is anti-conservative while the interval is widened.",
-                "Estimate and bounds are grid points (step 0.01); a bound on the grid's edge is a cut interval.")),
+        extra_keys=("psi", "n_valid")),
 )
+#: R behaviours reproduced although they look unintended (for the conventions page), by method id.
+QUIRKS = {"conmix": ("The p-value multiplies the likelihood-ratio statistic by phi^2 where the interval divides by "
+                     "it: with phi > 1 the p-value is anti-conservative while the interval is widened.",
+                     "Estimate and bounds are grid points (step 0.01); a bound on the grid's edge is a cut "
+                     "interval.")}
 
 _CHUNK = 1 << 20  # grid points x variants per block
 
@@ -133,22 +136,23 @@ def mr_conmix(bx, bxse, by, byse, *, psi: float | None = None, grid_min: float |
     Returns
     -------
     dict
-        ``(n_rep,)`` arrays ``estimate, se`` (NaN: R gives none), ``ci_lower, ci_upper`` (the outer bounds of the
-        confidence set), ``p``, ``psi``, ``phi``, ``n_valid``, ``grid_min``, ``grid_max``; ``valid`` (n_rep, k)
-        boolean; ``ci_pieces`` (a list of (lower, upper) arrays per replicate, the intervals of the set); ``note``
-        (list of str: union of intervals, bound on the grid's edge).
+        The contract's result: ``estimate``, ``se`` (NaN: R gives none), ``ci_lower, ci_upper`` (the outer bounds
+        of the confidence set), ``p``, ``psi``, ``phi``, ``n_valid``, ``grid_min``, ``grid_max`` (n_rep,);
+        ``valid`` (n_rep, k) boolean; ``ci_pieces`` (n_rep,) objects, each the (lower, upper) arrays of the set's
+        intervals; ``note`` (n_rep,): a union of intervals, a bound on the grid's edge.
 
     Raises
     ------
     mrkit.errors.InputError
-        Bad input (non-finite, SE <= 0, bx == 0), fewer than 2 variants, a step <= 0, alpha outside (0, 1) or a
-        grid with no points.
+        Bad input (non-finite, SE <= 0, bx == 0), a step <= 0, alpha outside (0, 1) or a grid with no points.
+    mrkit.errors.NotEstimable
+        Fewer than 2 variants.
 
     References
     ----------
     Burgess S, Foley CN, Allara E, Staley JR, Howson JMM (2020). Nat Commun 11:376.
     """
-    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=2)
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=2, method="ConMix")
     if not grid_step > 0:
         raise InputError(f"grid step must be > 0, got {grid_step!r}", column="grid_step")
     if not 0 < alpha < 1:
@@ -159,10 +163,20 @@ def mr_conmix(bx, bxse, by, byse, *, psi: float | None = None, grid_min: float |
             rows.append(_one(bx[r], bxse[r], by[r], byse[r], psi, grid_min, grid_max, grid_step, alpha))
         except ValueError as exc:
             raise InputError(f"ConMix grid: {exc}", row=r, column="grid") from None
-    out = {key: np.array([row[key] for row in rows]) for key in
-           ("estimate", "ci_lower", "ci_upper", "p", "psi", "phi", "n_valid", "grid_min", "grid_max")}
-    out["se"] = np.full(bx.shape[0], np.nan)
-    out["valid"] = np.array([row["valid"] for row in rows])
-    out["ci_pieces"] = [row["ci_pieces"] for row in rows]
-    out["note"] = [row["note"] for row in rows]
+    n_rep = bx.shape[0]
+    extra = {key: np.array([row[key] for row in rows]) for key in ("psi", "phi", "n_valid", "grid_min", "grid_max")}
+    pieces = np.empty(n_rep, dtype=object)
+    pieces[:] = [row["ci_pieces"] for row in rows]
+    out = make_result(np.array([row["estimate"] for row in rows]), np.full(n_rep, np.nan), nsnp=bx.shape[1],
+                      se_model="none (profile likelihood set)", weights="first_order",
+                      note=np.array([row["note"] for row in rows], dtype=object),
+                      valid=np.array([row["valid"] for row in rows]), ci_pieces=pieces, **extra)
+    for key in ("ci_lower", "ci_upper", "p"):
+        out[key] = np.array([row[key] for row in rows])
+    out["distribution"] = "chi2(1) of the likelihood ratio x phi^2"
+    out["ci_distribution"] = "profile likelihood on the grid"
     return out
+
+
+register("conmix", lambda data, ctx: mr_conmix(*data), row_keys=METHODS[0].extra_keys,
+         reference=METHODS[0].r_function)

@@ -24,9 +24,9 @@ The IVW estimate divides ``sum(w bx by)`` by ``sum(w bx^2)``; ``bx^2`` over-esti
   ``mu1'^2 / v1'``. Those three numbers are Monte Carlo (R draws them after its own ``set.seed(1)``; here from
   ``seed``, so they agree with R within Monte Carlo error only). ``fieller=False`` gives R's normal CI and p.
 
-Batches: every function takes ``(n_rep, k)`` arrays (or ``(k,)``, one replicate) and returns ``(n_rep,)`` arrays.
-The Fieller draws use common random numbers: every replicate consumes the same standard-normal stream from
-``seed``, so a replicate's interval is the same computed alone or inside a batch.
+Batches: every function takes ``(n_rep, k)`` arrays (or ``(k,)``, one replicate) and returns ``(n_rep,)`` arrays
+(:func:`mrkit.methods.replicates.make_result`). Replicate r's Fieller draws come from its own generator
+(:func:`mrkit.methods.replicates.replicate_rngs`: seed + r), so a batch's row equals the batch of one seeded s + r.
 
 Quirks of R kept here (see the conventions page): a Fieller interval that is two rays ("A <= 0 and D > 0") is
 reported by R as ``CILower = c(-Inf, r2)``, ``CIUpper = c(r1, Inf)``; here as ``ci_lower = -inf``, ``ci_upper = inf``
@@ -44,11 +44,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ..rng import make_rng, resolve_seed
-from .batch.common import as_batch, normal_summary
 from .method_info import MethodInfo
+from .registry import register
+from .replicates import as_batch, make_result, replicate_rngs, replicate_seeds
 
-__all__ = ["METHODS", "mr_divw", "mr_pivw", "fieller_interval"]
+__all__ = ["METHODS", "QUIRKS", "mr_divw", "mr_pivw", "fieller_interval"]
 
 METHODS = (
     MethodInfo(
@@ -75,11 +75,12 @@ METHODS = (
                 r"\sqrt{\hat\mu_2^2/4 + \lambda \hat v_2}",
         trades="As dIVW (all variants valid, balanced pleiotropy); robust to very weak instruments.",
         when="Very weak instruments, where dIVW's denominator is unstable; prefer its Fieller interval.",
-        extra_keys=("tau2", "condition", "n_boot", "seed"),
-        quirks=("The Fieller interval and p-value are Monte Carlo (R: 1000 draws after its own set.seed(1)); the "
-                "p-value is the share of draws above the statistic at 0, so R reports p = 0 when none is.",
-                "A Fieller set of two rays is reported by R as CILower = c(-Inf, r2), CIUpper = c(r1, Inf).")),
+        extra_keys=("tau2", "condition")),
 )
+#: R behaviours reproduced although they look unintended (for the conventions page), by method id.
+QUIRKS = {"pivw": ("The Fieller interval and p-value are Monte Carlo (R: 1000 draws after its own set.seed(1)); the "
+                   "p-value is the share of draws above the statistic at 0, so R reports p = 0 when none is.",
+                   "A Fieller set of two rays is reported by R as CILower = c(-Inf, r2), CIUpper = c(r1, Inf).")}
 
 
 def _divw_parts(bx, bxse, by, byse):
@@ -113,19 +114,22 @@ def mr_divw(bx, bxse, by, byse, *, over_dispersion: bool = True) -> dict[str, np
 
     Returns
     -------
-    dict of numpy.ndarray, each of shape (n_rep,)
-        ``estimate, se, ci_lower, ci_upper, p`` (normal), ``tau2``, ``condition``.
+    dict
+        The contract's result (:func:`mrkit.methods.replicates.make_result`): ``estimate, se, ci_lower, ci_upper,
+        p`` (normal) of shape (n_rep,), and ``tau2``, ``condition`` (n_rep,).
 
     Raises
     ------
     mrkit.errors.InputError
         Non-finite input, SEs <= 0, bx == 0, or shapes that do not broadcast.
+    mrkit.errors.NotEstimable
+        Fewer than 2 variants.
 
     References
     ----------
     Ye T, Shao J, Kang H (2021). Ann Stat 49:2079-2100; MendelianRandomization ``mr_divw``.
     """
-    bx, bxse, by, byse = as_batch(bx, bxse, by, byse)
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=2, method="dIVW")
     w, num, den = _divw_parts(bx, bxse, by, byse)
     beta = num / den
     tau2 = _tau2(beta, bx, bxse, by, byse, over_dispersion)
@@ -134,9 +138,8 @@ def mr_divw(bx, bxse, by, byse, *, over_dispersion: bool = True) -> dict[str, np
     b = beta[:, None]
     v1 = np.sum(r2 * mu2 + b ** 2 * r2 ** 2 * (mu2 + 1.0) + tau2[:, None] * r2 * w * mu2, axis=-1)
     v2 = np.sum(r2 * (mu2 - 1.0), axis=-1)
-    out = normal_summary(beta, np.sqrt(v1 / v2 ** 2))
-    out.update(tau2=tau2, condition=_condition(bx, bxse))
-    return out
+    return make_result(beta, np.sqrt(v1 / v2 ** 2), nsnp=bx.shape[1], se_model="divw_delta", weights="first_order",
+                       tau2=tau2, condition=_condition(bx, bxse))
 
 
 def _pivw_moments(bx, bxse, by, byse, lam: float):
@@ -173,44 +176,40 @@ def fieller_interval(q, mu1p, mu2p, v1p, v2p, v12p):
     return lower, upper, kind
 
 
-def _fieller_draws(bx, bxse, byse, beta, tau2, lam: float, n_boot: int, seed: int) -> np.ndarray:
-    """R's ``BF_dist``: ``n_boot`` non-negative draws of the Fieller statistic per replicate, sorted, (n_rep, n_boot).
+def _fieller_stats(z, bx, bxse, byse, beta, tau2, lam):
+    """The Fieller statistics of R's ``BF_dist`` for standard normals ``z`` (m, 3, k) of one replicate."""
+    w = byse ** -2.0
+    w2, sx2 = w * w, bxse * bxse
+    by_hat = bx * beta + np.sqrt(tau2) * z[:, 0] + byse * z[:, 1]  # R: rnorm(alpha), rnorm(By_hat), rnorm(Bx_hat)
+    bx_hat = bx + bxse * z[:, 2]
+    v1 = np.sum(w2 * (by_hat ** 2 * bx_hat ** 2 - (by_hat ** 2 - byse ** 2 - tau2) * (bx_hat ** 2 - sx2)), axis=-1)
+    v2 = np.sum(w2 * (4.0 * (bx_hat ** 2 - sx2) * sx2 + 2.0 * sx2 * sx2), axis=-1)
+    v12 = np.sum(2.0 * w2 * by_hat * bx_hat * sx2, axis=-1)
+    mu1 = np.sum(w * by_hat * bx_hat, axis=-1)
+    mu2 = np.sum(w * (bx_hat ** 2 - sx2), axis=-1)
+    mu2p = mu2 / 2.0 + np.sign(mu2) * np.sqrt(mu2 ** 2 / 4.0 + lam * v2)
+    mu1p = mu1 + (v12 / v2) * (mu2p - mu2)
+    wt = mu2p / (2.0 * mu2p - mu2)
+    return (mu1p - beta * mu2p) ** 2 / (v1 - 2.0 * beta * wt * v12 + beta ** 2 * wt ** 2 * v2)
 
-    Draws with a negative statistic are skipped and replaced by the next ones of the same stream, as R's
-    ``while`` loop does; the stream of standard normals is shared by all replicates (common random numbers).
+
+def _fieller_draws(bx, bxse, byse, beta, tau2, lam: float, n_boot: int, rngs) -> np.ndarray:
+    """R's ``BF_dist``: ``n_boot`` non-negative Fieller statistics per replicate, sorted, (n_rep, n_boot).
+
+    Replicate r draws from ``rngs[r]`` alone; a draw with a negative statistic is skipped and the stream continues,
+    as R's ``while`` loop does (a NaN statistic is kept, as in R).
     """
     n_rep, k = bx.shape
-    rng = make_rng(seed)
-    out = np.full((n_rep, n_boot), np.nan)
-    filled = np.zeros(n_rep, dtype=int)
-    w = byse ** -2.0
-    w2 = w * w
-    chunk = n_boot
-    for _ in range(1000):
-        if np.all(filled >= n_boot):
-            break
-        z = rng.standard_normal((chunk, 3, k))
-        alpha = np.sqrt(tau2)[:, None, None] * z[None, :, 0, :]
-        by_hat = (bx * beta[:, None])[:, None, :] + alpha + byse[:, None, :] * z[None, :, 1, :]
-        bx_hat = bx[:, None, :] + bxse[:, None, :] * z[None, :, 2, :]
-        w_, w2_, sx2 = w[:, None, :], w2[:, None, :], (bxse * bxse)[:, None, :]
-        v1 = np.sum(w2_ * (by_hat ** 2 * bx_hat ** 2
-                           - (by_hat ** 2 - byse[:, None, :] ** 2 - tau2[:, None, None]) * (bx_hat ** 2 - sx2)),
-                    axis=-1)
-        v12 = np.sum(2.0 * w2_ * by_hat * bx_hat * sx2, axis=-1)
-        mu1 = np.sum(w_ * by_hat * bx_hat, axis=-1)
-        mu2 = np.sum(w_ * (bx_hat ** 2 - sx2), axis=-1)
-        v2b = np.sum(w2_ * (4.0 * (bx_hat ** 2 - sx2) * sx2 + 2.0 * sx2 * sx2), axis=-1)
-        mu2p = mu2 / 2.0 + np.sign(mu2) * np.sqrt(mu2 ** 2 / 4.0 + lam * v2b)
-        mu1p = mu1 + (v12 / v2b) * (mu2p - mu2)
-        wt = mu2p / (2.0 * mu2p - mu2)
-        b = beta[:, None]
-        stat = (mu1p - b * mu2p) ** 2 / (v1 - 2.0 * b * wt * v12 + b ** 2 * wt ** 2 * v2b)
-        for r in np.flatnonzero(filled < n_boot):
-            keep = stat[r][~(stat[r] < 0)]  # R: if (temp < 0) next  (a NaN statistic is kept, as in R)
-            take = keep[: n_boot - filled[r]]
-            out[r, filled[r]: filled[r] + take.size] = take
-            filled[r] += take.size
+    out = np.empty((n_rep, n_boot))
+    for r in range(n_rep):
+        kept, have = [], 0
+        while have < n_boot:
+            stat = _fieller_stats(rngs[r].standard_normal((n_boot - have, 3, k)), bx[r], bxse[r], byse[r], beta[r],
+                                  tau2[r], lam)
+            stat = stat[~(stat < 0)]
+            kept.append(stat)
+            have += stat.size
+        out[r] = np.concatenate(kept)[:n_boot]
     return np.sort(out, axis=-1)
 
 
@@ -236,27 +235,31 @@ def mr_pivw(bx, bxse, by, byse, *, lam: float = 1.0, over_dispersion: bool = Tru
 
     Returns
     -------
-    dict of numpy.ndarray, each of shape (n_rep,)
-        ``estimate, se, ci_lower, ci_upper, p``, ``tau2``, ``condition`` (R's eta), ``fieller_q`` (the bootstrap
-        quantile; NaN without Fieller), ``ci_kind`` (0 interval, 1 two rays, 2 whole line), plus ``n_boot`` and
-        ``seed`` (ints) and ``note``.
+    dict
+        The contract's result: ``estimate, se, ci_lower, ci_upper, p`` (the bootstrap Fieller interval and p, or
+        normal ones without Fieller), ``tau2``, ``condition`` (R's eta), ``fieller_q`` (the bootstrap quantile; NaN
+        without Fieller), ``ci_kind`` (0 interval, 1 two rays, 2 whole line), each (n_rep,); ``n_boot`` and the
+        replicates' ``seed``; ``note`` (n_rep,) for rays and whole lines.
 
     Raises
     ------
     mrkit.errors.InputError
         Bad input (see :func:`mr_divw`), ``lam < 0``, ``n_boot < 10`` or alpha outside (0, 1).
+    mrkit.errors.NotEstimable
+        Fewer than 2 variants.
 
     References
     ----------
     Xu S, Wang P, Fung WK, Liu Z (2022). Biometrics 79:2184-2195; MendelianRandomization ``mr_pivw``, ``BF_dist``.
     """
-    bx, bxse, by, byse = as_batch(bx, bxse, by, byse)
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=2, method="pIVW")
     if not lam >= 0:
         raise InputError(f"lambda must be >= 0, got {lam!r}", column="lambda")
     if not 0 < alpha < 1:
         raise InputError(f"alpha must lie in (0, 1), got {alpha!r}", column="alpha")
     if fieller and (isinstance(n_boot, bool) or int(n_boot) < 10):
         raise InputError(f"n_boot must be an integer >= 10, got {n_boot!r}", column="n_boot")
+    n_rep, k = bx.shape
     mu1, mu2, v2, v12, mu2p, mu1p = _pivw_moments(bx, bxse, by, byse, lam)
     beta = mu1p / mu2p
     tau2 = _tau2(beta, bx, bxse, by, byse, over_dispersion)
@@ -264,36 +267,36 @@ def mr_pivw(bx, bxse, by, byse, *, lam: float = 1.0, over_dispersion: bool = Tru
     b = beta[:, None]
     se = np.sqrt(np.sum(bx ** 2 * w * (1.0 + tau2[:, None] * w) + b ** 2 * bxse ** 2 * w * w * (bx ** 2 + bxse ** 2),
                         axis=-1)) / np.abs(mu2p)
-    out = normal_summary(beta, se)
-    out.update(tau2=tau2, condition=(np.mean((bx / bxse) ** 2, axis=-1) - 1.0) * np.sqrt(bx.shape[-1]))
-    if alpha != 0.05:
-        from .distributions import norm_ppf
-        z = float(norm_ppf(1 - alpha / 2))
-        out["ci_lower"], out["ci_upper"] = beta - z * se, beta + z * se
-    out["fieller_q"] = np.full(beta.shape, np.nan)
-    out["ci_kind"] = np.zeros(beta.shape, dtype=int)
+    condition = (np.mean((bx / bxse) ** 2, axis=-1) - 1.0) * np.sqrt(k)
     if not fieller:
+        out = make_result(beta, se, nsnp=k, se_model="pivw_delta", weights="first_order", tau2=tau2,
+                          condition=condition, fieller_q=np.full(n_rep, np.nan), ci_kind=np.zeros(n_rep, dtype=int))
+        if alpha != 0.05:
+            from .distributions import norm_ppf
+            z = float(norm_ppf(1 - alpha / 2))
+            out["ci_lower"], out["ci_upper"] = beta - z * se, beta + z * se
         return out
-    used = resolve_seed(seed)
     n_boot = int(n_boot)
-    z_b = _fieller_draws(bx, bxse, byse, beta, tau2, lam, n_boot, used)
+    z_b = _fieller_draws(bx, bxse, byse, beta, tau2, lam, n_boot, replicate_rngs(seed, n_rep))
     v1p = np.sum(w * w * (by ** 2 * bx ** 2 - (by ** 2 - byse ** 2 - tau2[:, None]) * (bx ** 2 - bxse ** 2)), axis=-1)
     wt = mu2p / (2.0 * mu2p - mu2)
-    v2p, v12p = wt ** 2 * v2, wt * v12
     z0 = mu1p ** 2 / v1p
-    out["p"] = np.mean(z0[:, None] < z_b, axis=-1)
     q = z_b[:, int(np.round(n_boot * (1 - alpha))) - 1]  # R: z_b[round(length(z_b) * (1 - alpha))]
-    lower, upper, kind = fieller_interval(q, mu1p, mu2p, v1p, v2p, v12p)
-    out.update(ci_lower=lower, ci_upper=upper, fieller_q=q, ci_kind=kind, n_boot=n_boot, seed=used)
-    notes = []
-    for lo, hi, kd in zip(lower, upper, kind):
-        if kd == 1:
-            notes.append(f"bootstrap Fieller set is two rays (-inf, {hi:.6g}] U [{lo:.6g}, inf)")
-        elif kd == 2:
-            notes.append("bootstrap Fieller set is the whole line")
-        else:
-            notes.append("")
+    lower, upper, kind = fieller_interval(q, mu1p, mu2p, v1p, wt ** 2 * v2, wt * v12)
+    notes = np.array(["" if kd == 0 else
+                      f"bootstrap Fieller set is two rays (-inf, {hi:.6g}] U [{lo:.6g}, inf)" if kd == 1 else
+                      "bootstrap Fieller set is the whole line" for lo, hi, kd in zip(lower, upper, kind)],
+                     dtype=object)
+    out = make_result(beta, se, nsnp=k, se_model="pivw_delta", weights="first_order", n_boot=n_boot,
+                      seed=replicate_seeds(seed, n_rep), note=notes, tau2=tau2, condition=condition, fieller_q=q,
+                      ci_kind=kind)
     out["ci_lower"] = np.where(kind == 1, -np.inf, lower)
     out["ci_upper"] = np.where(kind == 1, np.inf, upper)
-    out["note"] = notes
+    out["p"] = np.mean(z0[:, None] < z_b, axis=-1)
+    out["distribution"] = out["ci_distribution"] = "bootstrap Fieller"
     return out
+
+
+register("divw", lambda data, ctx: mr_divw(*data), row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)
+register("pivw", lambda data, ctx: mr_pivw(*data, n_boot=ctx.options.get("pivw_n_boot", 1000), seed=ctx.seed),
+         row_keys=METHODS[1].extra_keys, reference=METHODS[1].r_function)

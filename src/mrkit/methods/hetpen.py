@@ -40,12 +40,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, NotEstimable
-from .batch.common import as_batch
 from .distributions import chi2_ppf
 from .grid_search import grid_intervals, grid_note, r_seq_by, union_note
 from .method_info import MethodInfo
+from .registry import register
+from .replicates import as_batch, make_result
 
-__all__ = ["METHODS", "MAX_VARIANTS", "mr_hetpen", "subset_mixture"]
+__all__ = ["METHODS", "QUIRKS", "MAX_VARIANTS", "mr_hetpen", "subset_mixture"]
 
 #: The largest number of variants the enumeration of 2^J subsets is run for.
 MAX_VARIANTS = 20
@@ -63,11 +64,12 @@ METHODS = (
         trades="Gives up 'majority valid' for plurality: the largest homogeneous group of variants is valid.",
         when=("Few variants (J <= 20: it enumerates every subset), several of them possibly invalid; widen the "
               "grid when the effect may lie outside -1...1."),
-        extra_keys=("grid_min", "grid_max", "grid_step", "prior"),
-        quirks=("The default grid -1...1 cuts larger effects at its edge (calcium -> fasting glucose: 1, where "
-                "-5...8 gives 2.219).",
-                "Single-variant subsets get weight 0 (R never sets their weight).")),
+        extra_keys=("grid_min", "grid_max")),
 )
+#: R behaviours reproduced although they look unintended (for the conventions page), by method id.
+QUIRKS = {"hetpen": ("The default grid -1...1 cuts larger effects at its edge (calcium -> fasting glucose: 1, where "
+                     "-5...8 gives 2.219).",
+                     "Single-variant subsets get weight 0 (R never sets their weight).")}
 
 _BLOCK = 1 << 16  # subsets per block
 
@@ -144,22 +146,22 @@ def mr_hetpen(bx, bxse, by, byse, *, prior: float = 0.5, grid_min: float = -1.0,
     Returns
     -------
     dict
-        ``(n_rep,)`` arrays ``estimate``, ``se`` and ``p`` (NaN: R gives none), ``ci_lower``, ``ci_upper`` (outer
-        bounds of the confidence set), ``grid_min``, ``grid_max``, ``grid_step``, ``prior``; ``ci_pieces`` (per
-        replicate the (lower, upper) arrays of the set's intervals); ``note`` (list of str).
+        The contract's result: ``estimate``; ``se`` and ``p`` NaN (R gives none); ``ci_lower``, ``ci_upper`` (outer
+        bounds of the confidence set); ``grid_min``, ``grid_max`` (n_rep,); ``ci_pieces`` (n_rep,) objects, the
+        (lower, upper) arrays of the set's intervals; ``note`` (n_rep,).
 
     Raises
     ------
     mrkit.errors.NotEstimable
-        More than :data:`MAX_VARIANTS` variants (2^k subsets).
+        Fewer than 2 or more than :data:`MAX_VARIANTS` variants (2^k subsets).
     mrkit.errors.InputError
-        Bad input, fewer than 2 variants, prior outside (0, 1), or a bad grid.
+        Bad input, prior outside (0, 1), or a bad grid.
 
     References
     ----------
     Burgess S, Zuber V, Gkatzionis A, Foley CN (2018). Int J Epidemiol 47:1242-1254.
     """
-    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=2)
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=2, method="HetPen")
     n_rep, k = bx.shape
     if k > MAX_VARIANTS:
         raise NotEstimable(f"HetPen enumerates all 2^J - 1 subsets of variants; J = {k} > {MAX_VARIANTS}, so it "
@@ -191,8 +193,17 @@ def mr_hetpen(bx, bxse, by, byse, *, prior: float = 0.5, grid_min: float = -1.0,
         hi.append(upper.max())
         pieces.append((lower, upper))
         notes.append("; ".join(n for n in note if n))
-    nan = np.full(n_rep, np.nan)
-    return {"estimate": np.array(est), "se": nan, "ci_lower": np.array(lo), "ci_upper": np.array(hi), "p": nan.copy(),
-            "grid_min": np.full(n_rep, float(grid_min)), "grid_max": np.full(n_rep, float(grid_max)),
-            "grid_step": np.full(n_rep, float(grid_step)), "prior": np.full(n_rep, float(prior)),
-            "ci_pieces": pieces, "note": notes}
+    sets = np.empty(n_rep, dtype=object)
+    sets[:] = pieces
+    out = make_result(np.array(est), np.full(n_rep, np.nan), nsnp=k, se_model="none (mixture likelihood set)",
+                      weights="heterogeneity_penalised", note=np.array(notes, dtype=object),
+                      grid_min=np.full(n_rep, float(grid_min)), grid_max=np.full(n_rep, float(grid_max)),
+                      grid_step=float(grid_step), prior=float(prior), ci_pieces=sets)
+    out["ci_lower"], out["ci_upper"] = np.array(lo), np.array(hi)
+    out["distribution"], out["ci_distribution"] = "none", "mixture likelihood on the grid"
+    return out
+
+
+register("hetpen", lambda data, ctx: mr_hetpen(*data, grid_min=ctx.options.get("hetpen_grid_min", -1.0),
+                                                grid_max=ctx.options.get("hetpen_grid_max", 1.0)),
+         row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)

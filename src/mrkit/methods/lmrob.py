@@ -23,7 +23,7 @@ by ``sqrt(w)`` (rows of weight 0 are dropped, as R does) and then fits, with Tuk
 Where this differs from R, and why it still gives R's numbers: R draws ``nResample = 500`` candidate subsets at
 random (``subsampling = "nonsingular"``); here every p-subset is a candidate when there are at most
 :data:`MAX_CANDIDATES` of them (the IVW and MR-Egger cases: p = 1 or 2), else that many random subsets from
-``seed``. Because the best two candidates are kept and refined, taking all subsets finds R's answer whenever R's
+``rng``. Because the best two candidates are kept and refined, taking all subsets finds R's answer whenever R's
 500 draws find the best subsample, which is what R's own spread over seeds shows on the validation data (at most
 4e-7, ``expected/methods2`` ``seed_spread``). R's ``.vcov.avar1`` takes the S residuals from the last of the two
 refinements (its ``y`` buffer), which equals the best one's when both converge to the same fit; here they are
@@ -122,6 +122,8 @@ def _candidates(x, y, rng):
     if comb(n, p) <= MAX_CANDIDATES:
         idx = np.array(list(combinations(range(n), p)), dtype=int)
     else:
+        if rng is None:
+            raise ValueError(f"{comb(n, p)} subsets of the design: a random generator is needed to draw candidates")
         idx = np.array([rng.choice(n, size=p, replace=False) for _ in range(MAX_CANDIDATES)], dtype=int)
     xs, ys = x[idx], y[idx]  # (C, p, p), (C, p)
     ok = np.abs(np.linalg.det(xs)) > 1e-12 * np.prod(np.max(np.abs(xs), axis=1) + 1e-300, axis=1)
@@ -216,7 +218,7 @@ def _vcov_avar1(x, r, r0, scale):
 
 def lmrob_mm(x, y, weights=None, *, k_max: int = 500, maxit_scale: int = 500, max_it: int = 50,
              rel_tol: float = 1e-7, refine_tol: float = 1e-7, scale_tol: float = 1e-10,
-             seed: int | None = None) -> dict:
+             rng: np.random.Generator | None = None) -> dict:
     """MM-regression of ``y`` on the columns of ``x`` (no implicit intercept), robustbase ``lmrob``.
 
     Parameters
@@ -230,8 +232,8 @@ def lmrob_mm(x, y, weights=None, *, k_max: int = 500, maxit_scale: int = 500, ma
         R's ``k.max`` and ``maxit.scale`` (MendelianRandomization passes 500 for both; lmrob's defaults are 200).
     max_it, rel_tol, refine_tol, scale_tol : float
         lmrob.control's ``max.it``, ``rel.tol``, ``refine.tol`` and ``scale.tol``.
-    seed : int or None
-        Only used when there are more than :data:`MAX_CANDIDATES` p-subsets.
+    rng : numpy.random.Generator, optional
+        Draws the random subsets when there are more than :data:`MAX_CANDIDATES` p-subsets (required then).
 
     Returns
     -------
@@ -245,7 +247,6 @@ def lmrob_mm(x, y, weights=None, *, k_max: int = 500, maxit_scale: int = 500, ma
     mrkit.errors.NotEstimable
         Fewer observations of positive weight than coefficients + 1, or a singular design.
     """
-    from ..rng import make_rng
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if weights is not None:
@@ -257,7 +258,7 @@ def lmrob_mm(x, y, weights=None, *, k_max: int = 500, maxit_scale: int = 500, ma
     if n <= p:
         raise NotEstimable(f"robust regression needs more observations than coefficients ({n} for {p})")
     beta_s, scale, r0, s_conv = _s_estimate(x, y, k_max=k_max, maxit_scale=maxit_scale, refine_tol=refine_tol,
-                                            scale_tol=scale_tol, rng=make_rng(seed))
+                                            scale_tol=scale_tol, rng=rng)
     if scale == 0:  # exact fit: R keeps the S-estimate, covariance 0
         return {"coef": beta_s, "cov": np.zeros((p, p)), "se": np.zeros(p), "scale": 0.0, "converged": True,
                 "s_converged": s_conv, "iterations": 0, "s_coef": beta_s, "rweights": np.ones(n), "n_used": n}

@@ -41,9 +41,6 @@ class MethodInfo:
         When to use it.
     extra_keys : tuple of str
         Quantities the row carries besides estimate, se, ci_lower, ci_upper and p.
-    quirks : tuple of str
-        Behaviours of the R function that mrkit reproduces although they look unintended (for the conventions
-        page); each is also said in the module's docstring.
     """
 
     id: str
@@ -56,7 +53,6 @@ class MethodInfo:
     trades: str
     when: str
     extra_keys: tuple[str, ...] = ()
-    quirks: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.family not in ASSUMPTION_FAMILIES:

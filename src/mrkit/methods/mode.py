@@ -101,35 +101,3 @@ def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1
             ("second_order" if se_order == 2 else "first_order"),
             n_boot=int(n_boot), seed=used)
     return out
-
-
-def _nome_info():
-    from .method_info import MethodInfo
-    common = dict(
-        family="plurality valid",
-        trades=("Gives up 'majority valid' for the zero modal pleiotropy assumption (the most common ratio is the "
-                "valid one), and assumes no measurement error in bx (NOME) for the weights and the bootstrap."),
-        when="As the ordinary mode-based estimates, with strong instruments (the NOME versions ignore bxse).",
-        quirks=("Under the twosamplemr convention the p-value is from t(k - 1) but the CI normal (TwoSampleMR "
-                "mr_mode).",))
-    return (
-        MethodInfo(id="simple_mode_nome", label="Simple mode (NOME)", short_label="Simple mode NOME",
-                   r_function=("MendelianRandomization 0.10.0 mr_mbe(weighting = 'unweighted', stderror = 'simple'); "
-                               "TwoSampleMR 0.7.9 mr_simple_mode_nome"),
-                   idea=("The mode of the smoothed distribution of the ratio estimates, each counted equally. The "
-                         "bootstrap draws the ratios with first-order SEs byse/|bx| (no measurement error in bx)."),
-                   formula=r"\hat\beta = \arg\max_\beta \sum_j \tfrac1J\,\phi_h(\beta - \hat\beta_{Yj}/\hat\beta_{Xj})",
-                   **common),
-        MethodInfo(id="weighted_mode_nome", label="Weighted mode (NOME)", short_label="Weighted mode NOME",
-                   r_function=("MendelianRandomization 0.10.0 mr_mbe(weighting = 'weighted', stderror = 'simple'); "
-                               "TwoSampleMR 0.7.9 mr_weighted_mode_nome"),
-                   idea=("The mode of the smoothed distribution of the ratio estimates, weighted by their inverse "
-                         "first-order variances (bx/byse)^2. Precise variants count more; bx is taken as exact."),
-                   formula=r"\hat\beta = \arg\max_\beta \sum_j w_j\,\phi_h(\beta - \hat\beta_{Yj}/\hat\beta_{Xj}),"
-                           r"\ w_j \propto \hat\beta_{Xj}^2/\sigma_{Yj}^2",
-                   **common),
-    )
-
-
-#: Registry records of the NOME mode rows (``se_order=1``), for ``mrkit.mr()``'s method table.
-NOME_METHODS = _nome_info()

@@ -38,12 +38,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .batch.common import as_batch, normal_summary
-from .distributions import chi2_ppf
+from .conventions import result_row
+from .distributions import chi2_ppf, norm_ppf, norm_sf
 from .lasso_path import glmnet_lasso
 from .method_info import MethodInfo
+from .mv_design import check_design, wls
+from .registry import register, register_mv
+from .replicates import as_batch, make_result
 
-__all__ = ["METHODS", "mr_lasso", "mr_mvlasso"]
+__all__ = ["METHODS", "QUIRKS", "mr_lasso", "mr_mvlasso", "mv_batch", "mv_rows"]
 
 _IDEA = ("Each variant gets its own pleiotropic intercept, and a lasso penalty sets most of them to exactly zero; "
          "the variants whose intercept stays non-zero are declared invalid. The causal effect is then the IVW "
@@ -61,7 +64,7 @@ METHODS = (    MethodInfo(
         trades="Gives up 'all variants valid' for sparsity: most variants valid, the invalid ones with large a_j.",
         when=("Several variants with large pleiotropic effects in either direction; --lasso-lambda fixes the "
               "penalty on glmnet's scale."),
-        extra_keys=("lambda", "n_valid", "reg_estimate", "valid", "intercepts"), quirks=_LASSO_QUIRKS),
+        extra_keys=("lambda", "n_valid", "reg_estimate")),
     MethodInfo(
         id="mv_lasso", label="MV-Lasso", short_label="MV-Lasso", family="majority valid",
         r_function="MendelianRandomization 0.10.0 mr_mvlasso(orientate = 1)",
@@ -70,33 +73,25 @@ METHODS = (    MethodInfo(
                 r"+ \lambda\sum_j |a_j|",
         trades="As MR-Lasso, for the direct effects of several exposures.",
         when="Multivariable MR with a few variants pleiotropic through pathways not in the model.",
-        extra_keys=("lambda", "n_valid", "reg_estimate", "valid", "intercepts"), quirks=_LASSO_QUIRKS),
+        extra_keys=("lambda", "n_valid", "reg_estimate")),
 )
+#: R behaviours reproduced although they look unintended (for the conventions page), by method id.
+QUIRKS = {"lasso": _LASSO_QUIRKS, "mv_lasso": _LASSO_QUIRKS}
 
 
 def _wls(x, y, w):
     """R's lm(y ~ x - 1, weights = w): coefficients, lm SEs, sigma (NaN when no residual df)."""
-    n, k = x.shape
-    sw = np.sqrt(w)
-    q, r = np.linalg.qr(x * sw[:, None])
-    coef = np.linalg.solve(r, q.T @ (y * sw))
-    resid = (y - x @ coef) * sw
-    df = n - k
-    sigma = np.sqrt(resid @ resid / df) if df > 0 else np.nan
-    rinv = np.linalg.inv(r)
-    return coef, sigma * np.sqrt(np.sum(rinv ** 2, axis=1)), sigma
+    if x.shape[0] <= x.shape[1]:
+        return np.full(x.shape[1], np.nan), np.full(x.shape[1], np.nan), np.nan
+    fit = wls(x, y, w)
+    return fit["coef"], fit["sigma"] * np.sqrt(np.diag(fit["xtwx_inv"])), fit["sigma"]
 
 
 def _rse(bx, by, byse, valid):
     """R's rse of the valid set: sqrt(RSS / df) of lm(S^1/2 by ~ S^1/2 bx - 1) (NaN with no residual df)."""
-    k = bx.shape[1]
-    n = int(valid.sum())
-    if n <= k:
-        if n == 0:
-            return np.nan  # R's lm would fail on no data; such a lambda cannot be chosen (num_valid > K)
+    if valid.sum() <= bx.shape[1]:  # no residual df (R: 0/0); no variant at all: R's lm fails, never chosen
         return np.nan
-    _, _, sigma = _wls(bx[valid], by[valid], byse[valid] ** -2.0)
-    return sigma
+    return _wls(bx[valid], by[valid], byse[valid] ** -2.0)[2]
 
 
 def _one(bx, by, byse, lam, alpha_ci):
@@ -170,28 +165,30 @@ def mr_lasso(bx, bxse, by, byse, *, lam: float | None = None) -> dict[str, np.nd
     Returns
     -------
     dict
-        ``(n_rep,)`` arrays ``estimate, se, ci_lower, ci_upper, p`` (post-lasso IVW, normal), ``reg_estimate``
-        (R's RegEstimate), ``lambda``, ``n_valid``; ``valid`` (n_rep, k) bool; ``intercepts`` (n_rep, k), the
-        penalised pleiotropic intercepts of the oriented variants (R's RegIntercept); ``note`` (list of str).
+        The contract's result: ``estimate, se, ci_lower, ci_upper, p`` (post-lasso IVW, normal), ``reg_estimate``
+        (R's RegEstimate), ``lambda``, ``n_valid`` (n_rep,); ``valid`` (n_rep, k) bool; ``intercepts`` (n_rep, k),
+        the penalised pleiotropic intercepts of the oriented variants (R's RegIntercept); ``note`` (n_rep,).
 
     Raises
     ------
     mrkit.errors.InputError
-        Bad input, fewer than 3 variants, or a negative or non-finite ``lam``.
+        Bad input, or a negative or non-finite ``lam``.
+    mrkit.errors.NotEstimable
+        Fewer than 3 variants.
 
     References
     ----------
     Rees JMB, Wood AM, Burgess S (2017). Stat Med 36:4705-4718; MendelianRandomization ``mr_lasso``.
     """
-    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=3)
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=3, method="MR-Lasso")
     _check_lambda(lam)
     sign = np.where(bx < 0, -1.0, 1.0)
     res = _run(np.abs(bx)[:, :, None], by * sign, byse, lam, 0.05)
-    out = normal_summary(res["estimate"][:, 0], res["se"][:, 0])
-    out.update(reg_estimate=res["reg_estimate"][:, 0], valid=res["valid"], n_valid=res["valid"].sum(axis=1),
-               intercepts=res["intercepts"], note=res["note"])
-    out["lambda"] = res["lambda"]
-    return out
+    return make_result(res["estimate"][:, 0], res["se"][:, 0], nsnp=res["valid"].sum(axis=1),
+                       se_model="post_lasso_random_floored", weights="first_order",
+                       note=np.array(res["note"], dtype=object), reg_estimate=res["reg_estimate"][:, 0],
+                       valid=res["valid"], n_valid=res["valid"].sum(axis=1), intercepts=res["intercepts"],
+                       **{"lambda": res["lambda"]})
 
 
 def mr_mvlasso(bx, bxse, by, byse, *, lam: float | None = None, orientate: int = 0) -> dict[str, np.ndarray]:
@@ -209,8 +206,8 @@ def mr_mvlasso(bx, bxse, by, byse, *, lam: float | None = None, orientate: int =
     Returns
     -------
     dict
-        ``estimate, se, ci_lower, ci_upper, p, reg_estimate`` of shape (n_rep, K); ``lambda``, ``n_valid``
-        (n_rep,); ``valid``, ``intercepts`` (n_rep, J); ``note`` (list of str).
+        ``estimate, se, ci_lower, ci_upper, p, reg_estimate`` of shape (n_rep, K) (post-lasso MV-IVW, normal);
+        ``lambda``, ``n_valid`` (n_rep,); ``valid``, ``intercepts`` (n_rep, J); ``note`` (n_rep,) of str.
 
     Raises
     ------
@@ -221,21 +218,30 @@ def mr_mvlasso(bx, bxse, by, byse, *, lam: float | None = None, orientate: int =
     ----------
     Grant AJ, Burgess S (2021). Stat Med 40:5813-5830; MendelianRandomization ``mr_mvlasso``.
     """
-    bx3, by2, byse2 = _mv_batch(bx, bxse, by, byse)
+    bx3, by2, byse2 = mv_batch(bx, bxse, by, byse)
     _check_lambda(lam)
     n_rep, j, k = bx3.shape
     if not (isinstance(orientate, int | np.integer) and 0 <= orientate < k):
         raise InputError(f"orientate must be an exposure index in 0..{k - 1}, got {orientate!r}", column="orientate")
     orient = np.sign(bx3[:, :, orientate])  # R: sign(); a zero effect zeroes the variant, as in R
+    for r in range(n_rep):
+        check_design(bx3[r], method="MV-Lasso")
     res = _run(bx3 * orient[:, :, None], by2 * orient, byse2, lam, 0.05)
-    out = normal_summary(res["estimate"], res["se"])
-    out.update(reg_estimate=res["reg_estimate"], valid=res["valid"], n_valid=res["valid"].sum(axis=1),
-               intercepts=res["intercepts"], note=res["note"])
-    out["lambda"] = res["lambda"]
-    return out
+    z = float(norm_ppf(0.975))
+    est, se = res["estimate"], res["se"]
+    return {"estimate": est, "se": se, "ci_lower": est - z * se, "ci_upper": est + z * se,
+            "p": 2 * norm_sf(np.abs(est / se)), "reg_estimate": res["reg_estimate"], "valid": res["valid"],
+            "n_valid": res["valid"].sum(axis=1), "intercepts": res["intercepts"], "lambda": res["lambda"],
+            "note": np.array(res["note"], dtype=object)}
 
 
-def _mv_batch(bx, bxse, by, byse):
+def mv_rows(result: dict, *, nsnp: int, se_model: str, weights: str) -> list[dict]:
+    """Replicate 0 of a batched multivariable result as the contract's rows, one per exposure (normal p and CI)."""
+    return [result_row(result["estimate"][0, i], result["se"][0, i], nsnp=nsnp, se_model=se_model, weights=weights,
+                       note=str(result["note"][0]), exposure_index=i) for i in range(result["estimate"].shape[1])]
+
+
+def mv_batch(bx, bxse, by, byse):
     """Multivariable inputs as (n_rep, J, K), (n_rep, J), (n_rep, J) float arrays, checked."""
     bx3 = np.asarray(bx, dtype=float)
     bxse3 = np.asarray(bxse, dtype=float)
@@ -255,3 +261,19 @@ def _mv_batch(bx, bxse, by, byse):
     if bx3.shape[1] < bx3.shape[2] + 2:
         raise InputError(f"{bx3.shape[1]} variants for {bx3.shape[2]} exposures: need at least K + 2", column="bx")
     return bx3, by2, byse2
+
+
+def _mv_lasso_rows(data, ctx) -> list[dict]:
+    res = mr_mvlasso(*data.arrays(), lam=ctx.options.get("lasso_lambda"))
+    rows = mv_rows(res, nsnp=int(res["n_valid"][0]), se_model="post_lasso_random_floored", weights="first_order")
+    for row in rows:
+        row.update({"lambda": float(res["lambda"][0]), "n_valid": int(res["n_valid"][0])})
+    return rows
+
+
+def _lasso(data, ctx):
+    return mr_lasso(*data, lam=ctx.options.get("lasso_lambda"))
+
+
+register("lasso", _lasso, row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)
+register_mv("mv_lasso", _mv_lasso_rows, reference=METHODS[1].r_function)

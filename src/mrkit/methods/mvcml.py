@@ -36,11 +36,13 @@ import math
 import numpy as np
 
 from ..errors import InputError, NotEstimable
-from .batch.common import normal_summary
+from .distributions import norm_ppf, norm_sf
 from .method_info import MethodInfo
-from .mrlasso import _mv_batch
+from .mrlasso import mv_batch, mv_rows
+from .mv_design import check_design
+from .registry import register_mv
 
-__all__ = ["METHODS", "mr_mvcml", "profile_hessian"]
+__all__ = ["METHODS", "QUIRKS", "mr_mvcml", "profile_hessian"]
 
 METHODS = (
     MethodInfo(
@@ -53,9 +55,10 @@ METHODS = (
                 r"\hat\beta_{Yj} - b_j'\theta - r_j)\ \text{s.t.}\ \|r\|_0 \le K",
         trades="Gives up 'all variants valid' and InSIDE for a majority of valid variants.",
         when="Multivariable MR with suspected correlated pleiotropy; needs the GWAS sample size n.",
-        extra_keys=("n", "k_hat", "invalid"),
-        quirks=("A descent that converges exactly at the 100th sweep is flagged as failed and its K dropped.",)),
+        extra_keys=("n", "k_hat")),
 )
+#: R behaviours reproduced although they look unintended (for the conventions page), by method id.
+QUIRKS = {"mv_cml": ("A descent that converges exactly at the 100th sweep is flagged as failed and its K dropped.",)}
 
 
 def _inverse_covariances(bxse, byse, rho):
@@ -174,9 +177,11 @@ def mr_mvcml(bx, bxse, by, byse, *, n, rho=None, maxit: int = 100, thres: float 
     ----------
     Lin Z, Xue H, Pan W (2023). Am J Hum Genet 110:592-605; MendelianRandomization ``mr_mvcML``.
     """
-    bx3, by2, byse2 = _mv_batch(bx, bxse, by, byse)
+    bx3, by2, byse2 = mv_batch(bx, bxse, by, byse)
     bxse3 = np.asarray(bxse, dtype=float).reshape(bx3.shape)
     n_rep, j, k = bx3.shape
+    for r in range(n_rep):
+        check_design(bx3[r], method="MVMR-cML")
     if not (np.isfinite(n) and n >= 1):
         raise InputError(f"the sample size n must be finite and >= 1, got {n!r}", column="n")
     if rho is None:
@@ -203,6 +208,29 @@ def mr_mvcml(bx, bxse, by, byse, *, n, rho=None, maxit: int = 100, thres: float 
         dropped = int((~ok[i]).sum())
         notes.append(f"{dropped} of {k_values.size} K values did not converge in {maxit} sweeps and were dropped"
                      if dropped else "")
-    out = normal_summary(np.array(est), np.array(se))
-    out.update(k_hat=np.array(k_hat), invalid=np.array(invalid), n=np.full(n_rep, float(n)), note=notes)
-    return out
+    est, se = np.array(est), np.array(se)
+    z = float(norm_ppf(0.975))
+    return {"estimate": est, "se": se, "ci_lower": est - z * se, "ci_upper": est + z * se,
+            "p": 2 * norm_sf(np.abs(est / se)), "k_hat": np.array(k_hat), "invalid": np.array(invalid),
+            "n": np.full(n_rep, float(n)), "note": np.array(notes, dtype=object)}
+
+
+def _mv_cml_rows(data, ctx) -> list[dict]:
+    """Registry entry: n from option ``n`` or the pair's sample sizes; rho from option ``phenocor`` (K x K)."""
+    n = ctx.options.get("n")
+    if n is None:
+        from .cml import gwas_sample_sizes
+        n = min(gwas_sample_sizes(ctx, "MVMR-cML"))
+    k = data.bx.shape[1]
+    rho = None
+    if ctx.options.get("phenocor") is not None:
+        rho = np.eye(k + 1)
+        rho[:k, :k] = np.asarray(ctx.options["phenocor"], dtype=float)
+    res = mr_mvcml(*data.arrays(), n=n, rho=rho)
+    rows = mv_rows(res, nsnp=int((~res["invalid"][0]).sum()), se_model="profile_hessian", weights="likelihood")
+    for row in rows:
+        row.update(n=float(n), k_hat=int(res["k_hat"][0]))
+    return rows
+
+
+register_mv("mv_cml", _mv_cml_rows, reference=METHODS[0].r_function)

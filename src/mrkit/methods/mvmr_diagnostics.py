@@ -35,9 +35,9 @@ import numpy as np
 from ..errors import InputError
 from .distributions import chi2_sf
 from .method_info import MethodInfo
-from .mrlasso import _mv_batch
+from .mrlasso import mv_batch
 
-__all__ = ["METHODS", "conditional_f_gencov", "q_a_gencov", "phenotypic_covariances"]
+__all__ = ["METHODS", "QUIRKS", "conditional_f_gencov", "q_a_gencov", "phenotypic_covariances"]
 
 METHODS = (
     MethodInfo(
@@ -50,8 +50,7 @@ METHODS = (
         formula=r"F_k = \frac1J\sum_j \frac{(\hat\beta_{Xjk} - \hat\beta_{Xj,-k}'\hat\delta)^2}{d'\Sigma_j d}",
         trades="A diagnostic (no estimate): flags weak instruments for each exposure (F below about 10).",
         when="Every multivariable analysis; give --phenocor when the exposure GWAS overlap.",
-        extra_keys=("conditional_f",),
-        quirks=("MVMR divides the statistic by J; MendelianRandomization's mr_mvivw CondFstat divides by J - K + 1.",)),
+        extra_keys=("conditional_f",)),
     MethodInfo(
         id="q_a_gencov", label="Q_A heterogeneity (correlated exposure estimates)", short_label="Q_A",
         family="none (all valid)",
@@ -62,10 +61,13 @@ METHODS = (
                 r"\hat\theta'\Sigma_j\hat\theta}",
         trades="A diagnostic (no estimate): tests the validity assumption jointly.",
         when="Every multivariable analysis, beside the MV-IVW estimate.",
-        extra_keys=("q", "df", "p"),
-        quirks=("The p-value uses J - K - 1 df although the IVW fit has K parameters (mr_mvivw's Heter.Stat: "
-                "J - K).",)),
+        extra_keys=("q", "df", "p")),
 )
+#: R behaviours reproduced although they look unintended (for the conventions page), by method id.
+QUIRKS = {"conditional_f_gencov": ("MVMR divides the statistic by J; MendelianRandomization's mr_mvivw CondFstat "
+                                   "divides by J - K + 1.",),
+          "q_a_gencov": ("The p-value uses J - K - 1 df although the IVW fit has K parameters (mr_mvivw's "
+                         "Heter.Stat: J - K).",)}
 
 
 def phenotypic_covariances(bxse, pcor=None) -> np.ndarray:
@@ -121,7 +123,7 @@ def q_a_gencov(bx, bxse, by, byse, pcor=None) -> dict[str, np.ndarray]:
     Returns ``q``, ``p`` (n_rep,) and ``df`` (int, J - K - 1, MVMR's).
     Raises :class:`~mrkit.errors.InputError` for bad input or a bad ``pcor``.
     """
-    bx3, by2, byse2 = _mv_batch(bx, bxse, by, byse)
+    bx3, by2, byse2 = mv_batch(bx, bxse, by, byse)
     n_rep, j, k = bx3.shape
     sigma = phenotypic_covariances(np.asarray(bxse, dtype=float).reshape(bx3.shape), pcor)
     w = byse2 ** -2.0

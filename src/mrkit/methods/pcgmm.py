@@ -28,10 +28,10 @@ the robust row's heterogeneity statistic has no p-value in R; ``uniroot`` is ask
 kappa with Q > 0 and 20 and extends that interval (``extendInt = "yes"``) in both directions until the signs
 differ, so the root can be far beyond the grid (the MR-PRESSO example: 969).
 
-The optimisers are R's algorithms: :func:`mrkit.methods.brent.minimize_bounded` is Brent's ``fmin`` as R's
-``optimize`` (tolerance 1.49e-8, R's ``optim`` reltol) and :func:`mrkit.methods.brent.brentq` Brent's ``zeroin``
-as R's ``uniroot`` (tolerance 1.22e-4); their stopping rules follow R's, so the results agree with R to about those
-tolerances. Q is evaluated through a simultaneous diagonalisation (O(r) per evaluation).
+The optimisers: :func:`mrkit.methods.brent.r_optimize` is R's ``optimize`` (``Brent_fmin``, step for step; the
+tolerance 1.49e-8 is R's ``optim`` reltol, which its Brent method passes on), and :func:`mrkit.methods.brent.brentq`
+is Brent's ``zeroin`` as scipy has it, standing in for R's ``uniroot`` (tolerance 1.22e-4): the root agrees with
+R's to about that tolerance. Q is evaluated through a simultaneous diagonalisation (O(r) per evaluation).
 
 Batches: ``(n_rep, k)`` inputs, one loop over replicates (an eigen-decomposition and two searches each).
 
@@ -45,12 +45,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, NotEstimable
-from .batch.common import as_batch, normal_summary
-from .brent import brentq, minimize_bounded
+from .brent import brentq, r_optimize
+from .cml import gwas_sample_sizes
 from .distributions import chi2_sf
 from .method_info import MethodInfo
+from .registry import register
+from .replicates import as_batch, make_result
 
-__all__ = ["METHODS", "mr_pcgmm", "uniroot_extend"]
+__all__ = ["METHODS", "QUIRKS", "mr_pcgmm", "uniroot_extend"]
 
 METHODS = (
     MethodInfo(
@@ -64,13 +66,15 @@ METHODS = (
         trades=("Keeps 'all variants valid' with balanced pleiotropy (the over-dispersion kappa); gives up the need "
                 "for uncorrelated variants."),
         when="Correlated variants from one region (e.g. a cis-MR of a gene) with an LD matrix.",
-        extra_keys=("pcs", "fstat", "kappa", "q", "q_p"),
-        quirks=("The 11 starting values change nothing: optim's Brent method ignores them and searches [-100, 100].",
-                "The robust row's heterogeneity statistic has no p-value; kappa may be negative (max(0, kappa) is "
-                "used).",
-                "uniroot(extendInt = 'yes') widens its interval until the sign changes: the MR-PRESSO example's "
-                "kappa is 969, far beyond the grid -50...50.")),
+        extra_keys=("pcs", "fstat", "kappa", "q")),
 )
+#: R behaviours reproduced although they look unintended (for the conventions page), by method id.
+QUIRKS = {"pcgmm": ("The 11 starting values change nothing: optim's Brent method ignores them and searches "
+                    "[-100, 100].",
+                    "The robust row's heterogeneity statistic has no p-value; kappa may be negative (max(0, kappa) "
+                    "is used).",
+                    "uniroot(extendInt = 'yes') widens its interval until the sign changes: the MR-PRESSO "
+                    "example's kappa is 969, far beyond the grid -50...50.")}
 
 _OPTIM_RELTOL = float(np.sqrt(np.finfo(float).eps))  # R's optim() reltol: the tol of its Brent method
 _UNIROOT_TOL = float(np.finfo(float).eps ** 0.25)  # R's uniroot() default tol
@@ -85,7 +89,7 @@ def uniroot_extend(f, lower: float, upper: float, *, tol: float = _UNIROOT_TOL, 
     lower, upper = min(lower, upper), max(lower, upper)
     if not lower < upper:
         raise NotEstimable("uniroot: lower < upper is not fulfilled (R stops here)")
-    f_lo, f_up = f(lower), f(upper)
+    f_lo, f_up = float(f(lower)), float(f(upper))
     delta = [0.01 * max(1e-4, abs(lower)), 0.01 * max(1e-4, abs(upper))]
     it = 0
     while f_lo * f_up > 0:
@@ -94,12 +98,12 @@ def uniroot_extend(f, lower: float, upper: float, *, tol: float = _UNIROOT_TOL, 
             raise NotEstimable(f"uniroot: no sign change found in {maxiter} iterations")
         old, old_f = lower, f_lo
         lower -= delta[0]
-        f_lo = f(lower)
+        f_lo = float(f(lower))
         if np.isnan(f_lo):
             lower, f_lo, delta[0] = old, old_f, delta[0] / 4
         old, old_f = upper, f_up
         upper += delta[1]
-        f_up = f(upper)
+        f_up = float(f(upper))
         if np.isnan(f_up):
             upper, f_up, delta[1] = old, old_f, delta[1] / 4
         delta = [2 * delta[0], 2 * delta[1]]
@@ -107,7 +111,7 @@ def uniroot_extend(f, lower: float, upper: float, *, tol: float = _UNIROOT_TOL, 
         return lower
     if f_up == 0:
         return upper
-    return brentq(f, lower, upper, xtol=tol, maxiter=maxiter)
+    return float(brentq(f, lower, upper, xtol=tol, maxiter=maxiter))
 
 
 def _components(bx, byse, ld, thres):
@@ -145,8 +149,10 @@ class _Objective:
         self.b = u.T @ (li @ gx)
         self.m, self.sx, self.gx = m, sx, gx
 
-    def __call__(self, theta: float) -> float:
-        return float(np.sum((self.a - theta * self.b) ** 2 / (1.0 + theta * theta * self.d)))
+    def __call__(self, theta):
+        """Q at ``theta`` (a number, or an array of values: one Q each)."""
+        t = np.asarray(theta, dtype=float)[..., None]
+        return np.sum((self.a - t * self.b) ** 2 / (1.0 + t * t * self.d), axis=-1)
 
     def variance(self, theta: float) -> float:
         om = self.m + theta * theta * self.sx
@@ -162,20 +168,20 @@ def _one(bx, bxse, by, byse, nx, ny, ld, thres, robust):
     gx, sx = _projected(bx, bxse, nx, ld, lam)
     fstat = float(gx @ np.linalg.solve(sx, gx)) / r
     q_nr = _Objective(gy, gx, sy, sx)
-    theta_nr = minimize_bounded(q_nr, -100.0, 100.0, xatol=_OPTIM_RELTOL, maxiter=100000)
+    theta_nr = r_optimize(q_nr, -100.0, 100.0, tol=_OPTIM_RELTOL)
     if not robust:
-        q = q_nr(theta_nr)
+        q = float(q_nr(theta_nr))
         return dict(estimate=theta_nr, se=np.sqrt(q_nr.variance(theta_nr)), fstat=fstat, pcs=r, kappa=np.nan, q=q,
                     q_p=float(chi2_sf(q, r - 1)), note="")
     g = gy - theta_nr * gx
     e, v = np.linalg.eigh(sy + theta_nr ** 2 * sx)
     c2 = (v.T @ g) ** 2
 
-    def q_kappa(kappa):
-        return float(np.sum(c2 / (e + kappa / ny))) - (r - 1)
+    def q_kappa(kappa):  # a number or an array of kappas (brentq's lanes)
+        return np.sum(c2 / (e + np.asarray(kappa, dtype=float)[..., None] / ny), axis=-1) - (r - 1)
 
     grid = -50 + np.arange(1001) * 0.1  # R: seq(-50, 50, 0.1)
-    values = np.sum(c2[None, :] / (e[None, :] + grid[:, None] / ny), axis=1) - (r - 1)
+    values = q_kappa(grid)
     note = ""
     if not np.any(values > 0):
         kappa = 0.0
@@ -183,8 +189,8 @@ def _one(bx, bxse, by, byse, nx, ny, ld, thres, robust):
     else:
         kappa = uniroot_extend(q_kappa, grid[np.flatnonzero(values > 0).max()], 20.0)
     q_r = _Objective(gy, gx, sy + np.eye(r) * max(0.0, kappa) / ny, sx)
-    theta = minimize_bounded(q_r, -100.0, 100.0, xatol=_OPTIM_RELTOL, maxiter=100000)
-    return dict(estimate=theta, se=np.sqrt(q_r.variance(theta)), fstat=fstat, pcs=r, kappa=kappa, q=q_r(theta),
+    theta = r_optimize(q_r, -100.0, 100.0, tol=_OPTIM_RELTOL)
+    return dict(estimate=theta, se=np.sqrt(q_r.variance(theta)), fstat=fstat, pcs=r, kappa=kappa, q=float(q_r(theta)),
                 q_p=np.nan, note=note)
 
 
@@ -207,21 +213,22 @@ def mr_pcgmm(bx, bxse, by, byse, *, nx, ny, ld=None, thres: float = 0.99, robust
     Returns
     -------
     dict
-        ``(n_rep,)`` arrays ``estimate, se, ci_lower, ci_upper, p`` (normal), ``pcs`` (r), ``fstat``, ``kappa``
-        (NaN when not robust), ``q`` and ``q_p`` (heterogeneity on r - 1 df; no p when robust, as R); ``note``.
+        The contract's result: ``estimate, se, ci_lower, ci_upper, p`` (normal), ``pcs`` (r), ``fstat``, ``kappa``
+        (NaN when not robust), ``q`` and ``q_p`` (heterogeneity on r - 1 df; no p when robust, as R), each
+        (n_rep,); ``note``.
 
     Raises
     ------
     mrkit.errors.InputError
-        Bad input, fewer than 3 variants, bad sample sizes, or an ``ld`` of the wrong shape / not positive definite.
+        Bad input, bad sample sizes, or an ``ld`` of the wrong shape / not positive definite.
     mrkit.errors.NotEstimable
-        Fewer than two principal components, or R's uniroot failing.
+        Fewer than 3 variants, fewer than two principal components, or R's uniroot failing.
 
     References
     ----------
     Patel A, Burgess S, Gill D, Newcombe PJ (2020). arXiv:2005.01765; MendelianRandomization ``mr_pcgmm``.
     """
-    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=3)
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=3, method="PC-GMM")
     n_rep, k = bx.shape
     for name, n in (("nx", nx), ("ny", ny)):
         if not (np.isfinite(n) and n > k):
@@ -233,9 +240,16 @@ def mr_pcgmm(bx, bxse, by, byse, *, nx, ny, ld=None, thres: float = 0.99, robust
         if ld.shape != (k, k) or not np.allclose(ld, ld.T) or np.any(np.linalg.eigvalsh(ld) <= 0):
             raise InputError(f"ld must be a symmetric positive definite {k} x {k} matrix", column="ld")
     rows = [_one(bx[r], bxse[r], by[r], byse[r], nx, ny, ld, thres, robust) for r in range(n_rep)]
-    est = np.array([row["estimate"] for row in rows])
-    out = normal_summary(est, np.array([row["se"] for row in rows]))
-    for key in ("pcs", "fstat", "kappa", "q", "q_p"):
-        out[key] = np.array([row[key] for row in rows])
-    out["note"] = [row["note"] for row in rows]
-    return out
+    extra = {key: np.array([row[key] for row in rows]) for key in ("pcs", "fstat", "kappa", "q", "q_p")}
+    return make_result(np.array([row["estimate"] for row in rows]), np.array([row["se"] for row in rows]), nsnp=k,
+                       se_model="gmm" + ("_overdispersed" if robust else ""), weights="principal_components",
+                       note=np.array([row["note"] for row in rows], dtype=object), **extra)
+
+
+def _run_pcgmm(data, ctx):
+    nx, ny = gwas_sample_sizes(ctx, "PC-GMM")
+    return mr_pcgmm(*data, nx=nx, ny=ny, ld=ctx.options.get("ld"))
+
+
+# order "given": an LD matrix (option "ld") is in the user's rows and alleles
+register("pcgmm", _run_pcgmm, order="given", row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)

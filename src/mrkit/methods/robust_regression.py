@@ -40,12 +40,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, NotEstimable
-from .batch.common import as_batch, normal_summary
 from .distributions import chi2_sf, norm_cdf, norm_ppf
-from .lmrob import lmrob_mm
+from .lmrob import MAX_CANDIDATES, lmrob_mm
 from .method_info import MethodInfo
+from .mv_design import wls
+from .registry import register
+from .replicates import as_batch, make_result, replicate_rngs
 
-__all__ = ["METHODS", "mr_ivw_robust", "mr_egger_robust"]
+__all__ = ["METHODS", "QUIRKS", "mr_ivw_robust", "mr_egger_robust"]
 
 _ROBUST = ("Fits the regression by MM-estimation (robustbase lmrob, Tukey's bisquare), which gives outlying "
            "variants little or no weight.")
@@ -61,12 +63,9 @@ _QUIRKS = {
 
 
 def _info(id_, label, short, family, call, idea, formula, trades, when, extra=()):
-    quirks = tuple(text for key, text in _QUIRKS.items()
-                   if (key == "penalised" and "penal" in id_) or (key == "egger_p" and id_.startswith("egger"))
-                   or (key == "robust" and "robust" in id_))
     return MethodInfo(id=id_, label=label, short_label=short, family=family,
                       r_function=f"MendelianRandomization 0.10.0 {call}", idea=idea, formula=formula, trades=trades,
-                      when=when, extra_keys=extra, quirks=quirks)
+                      when=when, extra_keys=extra)
 
 
 _IVW_F = (r"\hat\beta = \arg\min_\beta \sum_j \rho\!\left(\frac{(\hat\beta_{Yj}-\beta\hat\beta_{Xj})/\sigma_{Yj}}"
@@ -74,9 +73,8 @@ _IVW_F = (r"\hat\beta = \arg\min_\beta \sum_j \rho\!\left(\frac{(\hat\beta_{Yj}-
 _EGG_F = (r"(\hat\beta_0,\hat\beta) = \arg\min \sum_j \rho\!\left(\frac{(\hat\beta_{Yj}-\beta_0-\beta|\hat\beta_{Xj}|)"
           r"/\sigma_{Yj}}{s}\right)")
 _PEN_F = r"w_j^* = \sigma_{Yj}^{-2}\min(1, 100\,p_j),\quad p_j = P(\chi^2_1 > Q_j)"
-_IVW_EXTRA = ("sigma", "q", "q_p", "n_used")
-_EGG_EXTRA = ("intercept", "intercept_se", "intercept_p", "intercept_ci_lower", "intercept_ci_upper", "sigma", "q",
-              "q_p", "i2_gx")
+_IVW_EXTRA = ("sigma", "q", "q_p")
+_EGG_EXTRA = ("intercept", "intercept_se", "intercept_p", "sigma", "q", "q_p")
 
 METHODS = (
     _info("ivw_robust", "IVW (robust regression)", "IVW robust", "majority valid",
@@ -107,36 +105,42 @@ METHODS = (
           "As a sensitivity analysis beside the other MR-Egger rows.", _EGG_EXTRA),
 )
 
+#: R behaviours reproduced although they look unintended (for the conventions page), by method id.
+QUIRKS = {info.id: tuple(text for key, text in _QUIRKS.items()
+                         if (key == "penalised" and "penal" in info.id)
+                         or (key == "egger_p" and info.id.startswith("egger"))
+                         or (key == "robust" and "robust" in info.id)) for info in METHODS}
 
 def _r_median(x: np.ndarray) -> np.ndarray:
     return np.median(x, axis=-1)
 
 
 def _lm(x: np.ndarray, y: np.ndarray, w: np.ndarray):
-    """R's weighted ``lm(y ~ x - 1)`` (rows of weight 0 dropped): coefficients, SEs and sigma."""
+    """R's weighted ``lm(y ~ x - 1)`` (rows of weight 0 dropped, as R does): coefficients, SEs, sigma, n used."""
     keep = w != 0
     x, y, w = x[keep], y[keep], w[keep]
     n, p = x.shape
     if n <= p:
         raise NotEstimable(f"{n} variants of positive weight for {p} coefficients")
-    sw = np.sqrt(w)
-    q, r = np.linalg.qr(x * sw[:, None])
-    coef = np.linalg.solve(r, q.T @ (y * sw))
-    resid = y - x @ coef
-    sigma = np.sqrt(np.sum(w * resid ** 2) / (n - p))
-    rinv = np.linalg.inv(r)
-    return coef, sigma * np.sqrt(np.sum(rinv ** 2, axis=1)), sigma, n
+    fit = wls(x, y, w)
+    return fit["coef"], fit["sigma"] * np.sqrt(np.diag(fit["xtwx_inv"])), fit["sigma"], n
 
 
-def _fit(x, y, w, robust: bool, seed):
+def _fit(x, y, w, robust: bool, rng):
     """(coef, se, sigma, n_used, note): lm, or lmrob with MendelianRandomization's k.max = maxit.scale = 500."""
     if not robust:
         coef, se, sigma, n = _lm(x, y, w)
         return coef, se, sigma, n, ""
-    fit = lmrob_mm(x, y, w, k_max=500, maxit_scale=500, seed=seed)
+    fit = lmrob_mm(x, y, w, k_max=500, maxit_scale=500, rng=rng)
     note = "" if fit["converged"] else ("lmrob's M-step did not converge in 49 steps: R reports no SE "
                                         "(the estimate is the unconverged one)")
     return fit["coef"], fit["se"], fit["scale"], fit["n_used"], note
+
+
+def _rngs(seed, n_rep: int, k: int, p: int):
+    """Replicate generators, only when lmrob will draw subsets (more than MAX_CANDIDATES of them)."""
+    from math import comb
+    return replicate_rngs(seed, n_rep) if comb(k, p) > MAX_CANDIDATES else [None] * n_rep
 
 
 def _ivw_pen_weights(bx, bxse, by, byse, weights: str, psi: float):
@@ -151,8 +155,8 @@ def _ivw_pen_weights(bx, bxse, by, byse, weights: str, psi: float):
         np.minimum(1.0, pen * 20)
 
 
-def _rows_to_arrays(rows: list[dict], keys) -> dict[str, np.ndarray]:
-    return {key: np.array([row[key] for row in rows]) for key in keys}
+def _column(rows: list[dict], key: str) -> np.ndarray:
+    return np.array([row[key] for row in rows], dtype={"note": object, "n_used": int}.get(key, float))
 
 
 def mr_ivw_robust(bx, bxse, by, byse, *, robust: bool = True, penalized: bool = False, model: str = "default",
@@ -171,28 +175,29 @@ def mr_ivw_robust(bx, bxse, by, byse, *, robust: bool = True, penalized: bool = 
         First-order weights ``byse^-2`` or second-order ``(byse^2 + by^2 bxse^2 / bx^2 - 2 psi by bxse byse / bx)^-1``.
     psi : float
         Correlation of the exposure and outcome estimates in the delta weights (R's ``psi``, 0).
-    seed : int or None
-        Subsample draws of lmrob when a replicate has more than :data:`mrkit.methods.lmrob.MAX_CANDIDATES`
-        variants (never for IVW's one-variant subsets up to that many variants).
+    seed : int, array or None
+        Replicate seeds (:func:`mrkit.methods.replicates.replicate_rngs`) of lmrob's subsample draws, used only
+        when a replicate has more than :data:`mrkit.methods.lmrob.MAX_CANDIDATES` variants (IVW's candidates are
+        single variants).
 
     Returns
     -------
     dict
-        ``(n_rep,)`` arrays ``estimate, se, ci_lower, ci_upper, p`` (normal), ``sigma`` (residual SE / lmrob
-        scale), ``q``, ``q_p`` (Cochran's Q on k - 1 df; NaN when penalised), ``n_used``; ``note`` (list of str).
+        The contract's result: ``estimate, se, ci_lower, ci_upper, p`` (normal), ``sigma`` (residual SE / lmrob
+        scale), ``q``, ``q_p`` (Cochran's Q on k - 1 df; NaN when penalised), ``n_used``, each (n_rep,); ``note``.
 
     Raises
     ------
     mrkit.errors.InputError
-        Bad input, fewer than 2 variants, or an unknown model / weights.
+        Bad input or an unknown model / weights.
     mrkit.errors.NotEstimable
-        A fit with too few variants of positive weight.
+        Fewer than 2 variants, or a fit with too few variants of positive weight.
 
     References
     ----------
     Rees JMB, Wood AM, Dudbridge F, Burgess S (2019). PLoS One 14:e0222362; MendelianRandomization ``mr_ivw``.
     """
-    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=2)
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=2, method="IVW")
     if model not in ("default", "random", "fixed"):
         raise InputError(f"model must be default, random or fixed, got {model!r}", column="model")
     if weights not in ("simple", "delta"):
@@ -207,17 +212,20 @@ def mr_ivw_robust(bx, bxse, by, byse, *, robust: bool = True, penalized: bool = 
     else:
         w = (byse ** 2 + by ** 2 * bxse ** 2 / bx ** 2 - 2 * psi * by * bxse * byse / bx) ** -1.0
     rows = []
+    rngs = _rngs(seed, n_rep, k, 1)
     for r in range(n_rep):
-        coef, se, sigma, n_used, note = _fit(bx[r][:, None], by[r], w[r], robust, seed)
+        coef, se, sigma, n_used, note = _fit(bx[r][:, None], by[r], w[r], robust, rngs[r])
         se = se[0] / (min(sigma, 1.0) if model == "random" else sigma)
         q = (k - 1) * sigma ** 2 if not penalized else np.nan
         rows.append({"estimate": coef[0], "se": se, "sigma": sigma, "n_used": n_used, "note": note, "q": q,
                      "q_p": float(chi2_sf(q, k - 1)) if not penalized else np.nan})
-    out = _rows_to_arrays(rows, ("estimate", "se", "sigma", "q", "q_p", "n_used"))
-    summary = normal_summary(out["estimate"], out["se"])
-    summary.update({key: out[key] for key in ("sigma", "q", "q_p", "n_used")})
-    summary["note"] = [row["note"] for row in rows]
-    return summary
+    return make_result(_column(rows, "estimate"), _column(rows, "se"), nsnp=k,
+                       se_model=("lmrob_avar1" if robust else "lm") + ("_random_floored" if model == "random" else
+                                                                       "_fixed"),
+                       weights=("penalised_" if penalized else "") + ("first_order" if weights == "simple" else
+                                                                      "second_order"),
+                       note=_column(rows, "note"),
+                       **{key: _column(rows, key) for key in ("sigma", "q", "q_p", "n_used")})
 
 
 def _r_egger_p(estimate, se):
@@ -235,35 +243,37 @@ def mr_egger_robust(bx, bxse, by, byse, *, robust: bool = True, penalized: bool 
     bx, bxse, by, byse : array_like, shape (k,) or (n_rep, k)
     robust, penalized : bool
         lmrob instead of lm; penalised weights from the residuals of the ordinary Egger fit.
-    seed : int or None
-        Subsample draws of lmrob when there are more than :data:`mrkit.methods.lmrob.MAX_CANDIDATES` pairs of
-        variants (k > 200); below that every pair is a candidate and nothing is drawn.
+    seed : int, array or None
+        Replicate seeds of lmrob's subsample draws, used only when there are more than
+        :data:`mrkit.methods.lmrob.MAX_CANDIDATES` pairs of variants (k > 200); below that every pair is a
+        candidate and nothing is drawn.
 
     Returns
     -------
     dict
-        ``(n_rep,)`` arrays ``estimate, se, ci_lower, ci_upper, p`` (the slope; normal CI, R's p),
+        The contract's result: ``estimate, se, ci_lower, ci_upper, p`` (the slope; normal CI, R's p),
         ``intercept, intercept_se, intercept_ci_lower, intercept_ci_upper, intercept_p``, ``sigma``, ``q``,
         ``q_p`` (Rucker's Q' on k - 2 df; NaN when penalised), ``i2_gx`` (R's I.sq: I^2 of bx/byse with SE
-        bxse/byse); ``note`` (list of str).
+        bxse/byse), each (n_rep,); ``note``.
 
     Raises
     ------
     mrkit.errors.InputError
-        Bad input or fewer than 3 variants.
+        Bad input.
     mrkit.errors.NotEstimable
-        A fit with too few variants of positive weight or no variation in |bx|.
+        Fewer than 3 variants, a fit with too few variants of positive weight, or no variation in |bx|.
 
     References
     ----------
     Rees JMB, Wood AM, Dudbridge F, Burgess S (2019). PLoS One 14:e0222362; MendelianRandomization ``mr_egger``.
     """
-    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=3)
+    bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=3, method="MR-Egger")
     n_rep, k = bx.shape
     sign = np.where(bx < 0, -1.0, 1.0)  # R: sign(betaX); bx == 0 is refused by as_batch
     x, y = np.abs(bx), by * sign
     z = float(norm_ppf(0.975))
     rows = []
+    rngs = _rngs(seed, n_rep, k, 2)
     for r in range(n_rep):
         design = np.column_stack([np.ones(k), x[r]])
         w = byse[r] ** -2.0
@@ -271,20 +281,34 @@ def mr_egger_robust(bx, bxse, by, byse, *, robust: bool = True, penalized: bool 
             coef0, _, _, _ = _lm(design, y[r], w)
             pen = chi2_sf(w * (y[r] - coef0[0] - coef0[1] * x[r]) ** 2, 1)
             w = w * np.minimum(1.0, pen * 100)
-        coef, se, sigma, _, note = _fit(design, y[r], w, robust, seed)
+        coef, se, sigma, _, note = _fit(design, y[r], w, robust, rngs[r])
         se = se / min(sigma, 1.0)
         q = np.sum((byse[r] ** -1.0 * (y[r] - coef[0] - coef[1] * x[r])) ** 2) if not penalized else np.nan
         rows.append({"estimate": coef[1], "se": se[1], "intercept": coef[0], "intercept_se": se[0],
                      "sigma": sigma, "q": q, "note": note})
-    out = _rows_to_arrays(rows, ("estimate", "se", "intercept", "intercept_se", "sigma", "q"))
-    est, se, icpt, icpt_se = out["estimate"], out["se"], out["intercept"], out["intercept_se"]
+    est, se, icpt, icpt_se, q = (_column(rows, key) for key in ("estimate", "se", "intercept", "intercept_se", "q"))
     ratio, ratio_se = x / byse, bxse / byse  # I.sq of R's mr_egger
     wq = ratio_se ** -2.0
     centre = np.sum(ratio * wq, axis=1) / np.sum(wq, axis=1)
     qx = np.sum(wq * (ratio - centre[:, None]) ** 2, axis=1)
-    return {"estimate": est, "se": se, "ci_lower": est - z * se, "ci_upper": est + z * se,
-            "p": _r_egger_p(est, se), "intercept": icpt, "intercept_se": icpt_se,
-            "intercept_ci_lower": icpt - z * icpt_se, "intercept_ci_upper": icpt + z * icpt_se,
-            "intercept_p": _r_egger_p(icpt, icpt_se), "sigma": out["sigma"], "q": out["q"],
-            "q_p": np.where(np.isnan(out["q"]), np.nan, chi2_sf(out["q"], k - 2)),
-            "i2_gx": np.maximum(0.0, (qx - (k - 1)) / qx), "note": [row["note"] for row in rows]}
+    out = make_result(est, se, nsnp=k, se_model="lmrob_avar1_random_floored" if robust else "lm_random_floored",
+                      weights="penalised_first_order" if penalized else "first_order", note=_column(rows, "note"),
+                      intercept=icpt, intercept_se=icpt_se, intercept_ci_lower=icpt - z * icpt_se,
+                      intercept_ci_upper=icpt + z * icpt_se, intercept_p=_r_egger_p(icpt, icpt_se),
+                      sigma=_column(rows, "sigma"), q=q, q_p=np.where(np.isnan(q), np.nan, chi2_sf(q, k - 2)),
+                      i2_gx=np.maximum(0.0, (qx - (k - 1)) / qx))
+    out["p"] = _r_egger_p(est, se)  # R's 2 * (1 - pnorm(|z|))
+    return out
+
+
+def _ivw(robust: bool, penalized: bool):
+    return lambda data, ctx: mr_ivw_robust(*data, robust=robust, penalized=penalized, seed=ctx.seed)
+
+
+def _egger(robust: bool, penalized: bool):
+    return lambda data, ctx: mr_egger_robust(*data, robust=robust, penalized=penalized, seed=ctx.seed)
+
+
+for _info_, _run in zip(METHODS, (_ivw(True, False), _ivw(False, True), _ivw(True, True), _egger(True, False),
+                                  _egger(False, True), _egger(True, True))):
+    register(_info_.id, _run, row_keys=_info_.extra_keys, reference=_info_.r_function)

@@ -155,6 +155,11 @@ def _s_estimate(x, y, *, k_max, maxit_scale, refine_tol, scale_tol, rng):
     if exact.size:  # R: "perfect fit" -> that candidate with scale 0
         return cand[exact[0]], 0.0, res[exact[0]], True
     s0 = 1.4826 * _r_median(np.abs(res))
+    usable = s0 > 0  # R would go on with a zero scale (0/0 residuals): such a candidate gives no S-estimate
+    if not usable.any():
+        raise NotEstimable(f"robust regression: every candidate fits at least half of the {n} variants exactly, "
+                           "so the S-estimator's scale is 0 (too few variants)")
+    cand, res, s0 = cand[usable], res[usable], s0[usable]
     s0 = s0 * np.sqrt(_mean_rho(res, s0, n, p, TUNING_CHI) / BB)
     w = wgt_bisquare(res / s0[:, None], TUNING_CHI)
     beta = _wls(x, y, w)

@@ -127,11 +127,17 @@ def _lm(x: np.ndarray, y: np.ndarray, w: np.ndarray):
 
 
 def _fit(x, y, w, robust: bool, rng):
-    """(coef, se, sigma, n_used, note): lm, or lmrob with MendelianRandomization's k.max = maxit.scale = 500."""
-    if not robust:
-        coef, se, sigma, n = _lm(x, y, w)
-        return coef, se, sigma, n, ""
-    fit = lmrob_mm(x, y, w, k_max=500, maxit_scale=500, rng=rng)
+    """(coef, se, sigma, n_used, note): lm, or lmrob with MendelianRandomization's k.max = maxit.scale = 500.
+
+    A replicate that cannot be fitted gives NaN numbers and ``"not estimable: <reason>"`` as its note."""
+    try:
+        if not robust:
+            coef, se, sigma, n = _lm(x, y, w)
+            return coef, se, sigma, n, ""
+        fit = lmrob_mm(x, y, w, k_max=500, maxit_scale=500, rng=rng)
+    except NotEstimable as exc:
+        p = x.shape[1]
+        return np.full(p, np.nan), np.full(p, np.nan), np.nan, 0, f"not estimable: {exc}"
     note = "" if fit["converged"] else ("lmrob's M-step did not converge in 49 steps: R reports no SE "
                                         "(the estimate is the unconverged one)")
     return fit["coef"], fit["se"], fit["scale"], fit["n_used"], note

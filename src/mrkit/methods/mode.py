@@ -63,7 +63,7 @@ def mode_estimate(ratio: np.ndarray, weights: np.ndarray | None = None, phi: flo
 
 
 def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1000, seed=None,
-            t_dist: bool = True, phi: float = 1.0) -> dict[str, dict]:
+            t_dist: bool = True, phi: float = 1.0, se_order: int = 2) -> dict[str, dict]:
     """Simple and/or weighted mode-based estimates sharing one set of bootstrap draws per replicate.
 
     Parameters
@@ -74,6 +74,10 @@ def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1
         Draws per replicate; replicate r draws from :func:`~mrkit.methods.replicates.replicate_rngs`.
     t_dist : bool
         p-value from t(k - 1) (TwoSampleMR); the CI is normal either way.
+    se_order : {2, 1}
+        Ratio SEs for the weights and the bootstrap draws: second order (default, "not assuming NOME") or first
+        order ``byse/|bx|``, the NOME versions (TwoSampleMR ``mr_simple_mode_nome``/``mr_weighted_mode_nome``,
+        MendelianRandomization ``mr_mbe(stderror = "simple")``; :mod:`mrkit.methods.mode_nome`).
 
     Returns
     -------
@@ -96,7 +100,7 @@ def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1
         raise NotEstimable(f"mode-based estimates need at least 3 SNPs, got {k}")
     n_boot = int(n_boot)
     ratio = by / bx
-    se = ratio_se(bx, bxse, by, byse, 2)
+    se = ratio_se(bx, bxse, by, byse, se_order)
     z = np.empty((n_rep, n_boot, k))
     for r, g in enumerate(replicate_rngs(seed, n_rep)):
         z[r] = g.standard_normal((n_boot, k))
@@ -112,7 +116,8 @@ def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1
         estimate = mode_estimate(ratio, weights[kind], phi)
         out[MODE_KINDS[kind]] = make_result(
             estimate, r_mad(boot.reshape(n_rep, n_boot)), nsnp=k, df=k - 1 if t_dist else None, ci_df=None,
-            se_model="bootstrap_mad", weights="simple" if kind == "simple" else "second_order", n_boot=n_boot,
+            se_model="bootstrap_mad", n_boot=n_boot,
+            weights="simple" if kind == "simple" else ("second_order" if se_order == 2 else "first_order"),
             seed=seeds)
     return out
 

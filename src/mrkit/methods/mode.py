@@ -60,7 +60,7 @@ def mode_estimate(ratio: np.ndarray, weights: np.ndarray | None = None, phi: flo
 
 
 def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1000,
-            seed: int | None = None, t_dist: bool = True, phi: float = 1.0) -> dict:
+            seed: int | None = None, t_dist: bool = True, phi: float = 1.0, se_order: int = 2) -> dict:
     """Simple and/or weighted mode-based estimates sharing one set of bootstrap draws.
 
     Parameters
@@ -68,6 +68,10 @@ def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1
     kinds : sequence of {"simple", "weighted"}
     t_dist : bool
         p-value from t(k - 1) (TwoSampleMR); the CI is normal either way.
+    se_order : {2, 1}
+        Ratio SEs for the weights and the bootstrap draws: second order (default, "not assuming NOME") or first
+        order ``byse/|bx|``, the NOME versions (TwoSampleMR ``mr_simple_mode_nome``/``mr_weighted_mode_nome``,
+        MendelianRandomization ``mr_mbe(stderror = "simple")``).
 
     Returns
     -------
@@ -82,7 +86,7 @@ def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1
     if k < 3:
         raise NotEstimable(f"mode-based estimates need at least 3 SNPs, got {k}")
     ratio = by / bx
-    se = ratio_se(bx, bxse, by, byse, 2)
+    se = ratio_se(bx, bxse, by, byse, se_order)
     used = resolve_seed(seed)
     draws = ratio + se * make_rng(used).standard_normal((int(n_boot), k))
     weights = {"simple": None, "weighted": se ** -2 / np.sum(se ** -2)}
@@ -93,6 +97,7 @@ def mr_mode(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1
         estimate = mode_estimate(ratio, weights[kind], phi)
         out[f"{kind}_mode"] = result_row(
             estimate, float(r_mad(boot)), nsnp=k, df=k - 1 if t_dist else None, ci_df=None,
-            se_model="bootstrap_mad", weights="simple" if kind == "simple" else "second_order",
+            se_model="bootstrap_mad", weights="simple" if kind == "simple" else
+            ("second_order" if se_order == 2 else "first_order"),
             n_boot=int(n_boot), seed=used)
     return out

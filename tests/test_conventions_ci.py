@@ -73,3 +73,23 @@ def test_convention_interval_on_arrays_and_result_dicts():
     assert np.allclose(result["intercept_ci_lower"], est / 10 - 1.96 * se / 10)
     untouched = {"estimate": est, "se": se, "ci_lower": est, "ci_upper": est, "ci_distribution": "t(10)"}
     assert apply_convention_ci(dict(untouched), "mendelianrandomization")["ci_distribution"] == "t(10)"
+
+
+def test_i2gx_conventions_differ_only_through_the_spread_of_byse(validation_dir):
+    """TwoSampleMR's Isq(abs(bx), se.exposure) (rucker.R, written out here) and MendelianRandomization's I.sq
+    (``expected/lipids_chd_ldlc.json`` MR_egger i2gx = 0.91936538831957): the same z_j = |bx_j|/bxse_j, a different
+    fitted mean; with a constant byse they coincide."""
+    from mrkit import pleiotropy
+    from mrkit.methods.heterogeneity import i2_gx
+    data = read_harmonised(validation_dir / "harmonised" / "lipids_chd_ldlc.csv")
+    bx, bxse, byse = (data[c].to_numpy(float) for c in ("bx", "bxse", "byse"))
+    w = 1 / bxse ** 2
+    q = np.sum(w * (np.abs(bx) - np.sum(w * np.abs(bx)) / np.sum(w)) ** 2)
+    tsmr = max(0.0, (q - (bx.size - 1)) / q)
+    assert pleiotropy(data, "twosamplemr")["i2gx"][0] == pytest.approx(tsmr, rel=1e-12)
+    assert tsmr == pytest.approx(0.92874, abs=5e-6)
+    expected = json.loads((validation_dir / "expected" / "lipids_chd_ldlc.json").read_text())
+    assert pleiotropy(data, "mendelianrandomization")["i2gx"][0] == pytest.approx(expected["MR_egger"]["i2gx"], rel=1e-9)
+    same = np.full(bx.size, float(np.mean(byse)))
+    assert i2_gx(bx, bxse, same) == pytest.approx(i2_gx(bx, bxse), rel=1e-12)
+    assert np.corrcoef(np.abs(bx), byse)[0, 1] > 0.4  # the reason the ratio-scale mean fits better here

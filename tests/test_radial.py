@@ -171,3 +171,16 @@ def test_radial_batches_equal_their_rows():
     batch = ivw_radial_exact(bx, bxse, by, byse, random=True, n_boot=50, seed=20)
     one = ivw_radial_exact(bx[2], bxse[2], by[2], byse[2], random=True, n_boot=50, seed=22)
     assert one["estimate"][0] == batch["estimate"][2] and one["se"][0] == batch["se"][2]
+
+
+def test_exact_fe_is_the_maximum_likelihood_estimate():
+    """Q_1(b) is twice the two-sample profile likelihood, so RadialMR's Exact (FE) searched widely is mrkit's
+    converged ML estimate (mrkit.methods.ml, optimizer "profile"), to R's optimize tolerance; on the lipids data
+    R's ML (Nelder-Mead, 3.2249) and its (-2, 2) Exact (FE) both miss it."""
+    from mrkit.methods.ml import mr_ml
+    for dataset in ("lipids_chd_ldlc", "bmi_chd"):
+        data = inputs(dataset)
+        ml = mr_ml(*data, optimizer="profile")
+        fe = ivw_radial_exact(*data, interval=(-10, 10))
+        assert abs(fe["estimate"][0] - ml["estimate"]) < 2 * R_OPTIMIZE_TOL
+        assert fe["q"][0] == pytest.approx(ml["q"], rel=1e-6)

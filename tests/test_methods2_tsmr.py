@@ -139,7 +139,7 @@ def test_nome_modes_equal_r(dataset, kind):
     """Point estimate deterministic (1e-6); SE = MAD of 10000 bootstrap modes: R's and ours each have a relative
     SD of about 1.2 % (normal theory), so 7 % allows four SDs of their difference plus the grid's granularity."""
     r = tsmr(dataset, f"mr_{kind}_mode_nome")
-    res = mr_mode_nome(*inputs(dataset), kind=kind, n_boot=R_BOOT, seed=1)
+    res = mr_mode_nome(*inputs(dataset), kinds=(kind,), n_boot=R_BOOT, seed=1)[f"{kind}_mode_nome"]
     assert_close(first(res, "estimate"), r["b"], REL, what=f"{kind} mode NOME b")
     assert_close(first(res, "se"), r["se"], 0.07, what=f"{kind} mode NOME se")
     assert res["distribution"] == f"t({r['nsnp'] - 1})" and res["ci_distribution"] == "normal"
@@ -231,12 +231,13 @@ def test_egger_bootstrap_is_the_r_formula_on_the_same_draws():
 
 def test_nome_mode_uses_first_order_ses():
     """The simple NOME mode has the simple mode's estimate (R: beta_SimpleMode for both); the weighted one
-    weights by (bx / byse)^2."""
+    weights by (bx / byse)^2, so bxse plays no part; both kinds share their draws (asked together or alone)."""
     bx, bxse, by, byse = (a[0] for a in simulated(8, n_rep=1, k=30))
     simple = mr_mode(bx, bxse, by, byse, kinds=("simple",), n_boot=50)["simple_mode"]
-    nome = mr_mode_nome(bx, bxse, by, byse, kind="simple", n_boot=50)
-    assert nome["estimate"][0] == simple["estimate"]
-    weighted = mr_mode_nome(bx, bxse, by, byse, kind="weighted", n_boot=50)
-    unchanged = mr_mode_nome(bx, bxse * 3, by, byse, kind="weighted", n_boot=50)  # NOME: bxse plays no part
-    assert weighted["estimate"][0] == unchanged["estimate"][0] and weighted["se"][0] == unchanged["se"][0]
+    both = mr_mode_nome(bx, bxse, by, byse, n_boot=50)
+    assert both["simple_mode_nome"]["estimate"][0] == simple["estimate"]
+    weighted = mr_mode_nome(bx, bxse, by, byse, kinds=("weighted",), n_boot=50)["weighted_mode_nome"]
+    unchanged = mr_mode_nome(bx, bxse * 3, by, byse, kinds=("weighted",), n_boot=50)["weighted_mode_nome"]
+    for key in ("estimate", "se"):
+        assert weighted[key][0] == unchanged[key][0] == both["weighted_mode_nome"][key][0]
     assert weighted["weights"] == "first_order"

@@ -49,3 +49,13 @@ def test_batch_rows_equal_batches_of_one(method_id):
             a, b = np.asarray(one[key])[0] if isinstance(one[key], np.ndarray) else one[key], \
                 np.asarray(res[key])[r] if isinstance(res[key], np.ndarray) else res[key]
             assert a == b or (a != a and b != b), (method_id, key, r)
+
+
+def test_nome_modes_asked_together_equal_asked_alone():
+    bx, bxse, by, byse = batch(5)
+    both = Context(seed=7, n_boot=60, requested=("simple_mode_nome", "weighted_mode_nome"))
+    for method_id in ("simple_mode_nome", "weighted_mode_nome"):
+        alone = run_method(method_id, bx, bxse, by, byse, Context(seed=7, n_boot=60))
+        shared = run_method(method_id, bx, bxse, by, byse, both)
+        assert np.array_equal(alone["estimate"], shared["estimate"]) and np.array_equal(alone["se"], shared["se"])
+    assert len(both._shared) == 1  # one bootstrap for the two ids

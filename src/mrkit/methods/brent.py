@@ -197,7 +197,7 @@ _GOLDEN = (3.0 - math.sqrt(5.0)) * 0.5
 _DBL_MAX = float(np.finfo(float).max)
 
 
-def r_optimize(f: Callable[[np.ndarray], np.ndarray], lower, upper, tol: float = R_OPTIMIZE_TOL):
+def r_optimize(f: Callable[..., np.ndarray], lower, upper, tol: float = R_OPTIMIZE_TOL, *, lanes: bool = False):
     """R's ``optimize(f, interval = c(lower, upper), tol = tol)$minimum``, for many problems at once.
 
     A port of R's ``Brent_fmin`` (R 4.2 ``src/library/stats/src/optimize.c``, GPL-2 or later; Brent 1973's
@@ -211,13 +211,16 @@ def r_optimize(f: Callable[[np.ndarray], np.ndarray], lower, upper, tol: float =
     Parameters
     ----------
     f : callable
-        ``f(x)`` with ``x`` of shape ``(n,)`` (one point per lane) returning ``(n,)`` values; it is called
-        on every lane at every step (finished lanes repeat their last point).
+        ``f(x)`` with ``x`` of shape ``(n,)`` (one point per lane) returning ``(n,)`` values, called on every
+        lane at every step (finished lanes repeat their last point); with ``lanes=True``, ``f(x, idx)`` is
+        called on the unfinished lanes only (``idx``: their indices, ``x``: their points).
     lower, upper : float or array_like (n,)
         The ends of each lane's search interval, in either order (R's ``optimize`` searches from
         ``min(interval)`` to ``max(interval)``).
     tol : float
         R's ``tol`` (default ``.Machine$double.eps^0.25``, about 1.2e-4).
+    lanes : bool
+        Call ``f(x, idx)`` on the unfinished lanes only (saves work when ``f`` is costly per lane).
 
     Returns
     -------
@@ -237,8 +240,13 @@ def r_optimize(f: Callable[[np.ndarray], np.ndarray], lower, upper, tol: float =
     if np.any(a >= b):
         raise ValueError("'xmin' not less than 'xmax'")
 
-    def value(x: np.ndarray) -> np.ndarray:
-        fx = np.array(f(x), dtype=float, ndmin=1)
+    def value(x: np.ndarray, active: np.ndarray | None = None, before: np.ndarray | None = None) -> np.ndarray:
+        if lanes:
+            idx = np.arange(x.size) if active is None else np.flatnonzero(active)
+            fx = np.array(before if before is not None else np.empty(x.size), dtype=float)
+            fx[idx] = f(x[idx], idx)
+        else:
+            fx = np.array(f(x), dtype=float, ndmin=1)
         return np.where(np.isfinite(fx), fx, _DBL_MAX)
 
     tol3 = tol / 3.0
@@ -275,7 +283,7 @@ def r_optimize(f: Callable[[np.ndarray], np.ndarray], lower, upper, tol: float =
             d = np.where(golden, _GOLDEN * e_golden, d_parabola)
             u = np.where(np.abs(d) >= tol1, x + d, np.where(d > 0.0, x + tol1, x - tol1))
             u = np.where(active, u, x)
-            fu = value(u)
+            fu = value(u, active, fx)
             better = active & (fu <= fx)
             worse = active & ~(fu <= fx)
             left = u < x

@@ -33,18 +33,18 @@ from .replicates import as_batch, make_result, replicate_seeds
 __all__ = ["METHODS", "mr_mode_nome"]
 
 
-def mr_mode_nome(bx, bxse, by, byse, *, kind: str = "weighted", n_boot: int = 1000, seed=None,
-                 t_dist: bool = True, phi: float = 1.0) -> dict:
-    """Simple or weighted mode-based estimate with first-order (NOME) ratio SEs.
+def mr_mode_nome(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1000, seed=None,
+                 t_dist: bool = True, phi: float = 1.0) -> dict[str, dict]:
+    """Simple and/or weighted mode-based estimates with first-order (NOME) ratio SEs, sharing their draws.
 
     Parameters
     ----------
     bx, bxse, by, byse : array_like, shape (n_rep, k) or (k,)
-    kind : {"simple", "weighted"}
+    kinds : sequence of {"simple", "weighted"}
     n_boot : int
         Bootstrap draws of the ratio estimates (TwoSampleMR 1000, MendelianRandomization 10000).
     seed : int, (n_rep,) ints or None
-        Replicate r draws from ``default_rng(seed + r)``.
+        Replicate r draws from ``default_rng(seed + r)``; the draws do not depend on ``kinds``.
     t_dist : bool
         p from t(k - 1) (TwoSampleMR) or the normal (MendelianRandomization); the interval is normal.
     phi : float
@@ -53,23 +53,36 @@ def mr_mode_nome(bx, bxse, by, byse, *, kind: str = "weighted", n_boot: int = 10
     Returns
     -------
     dict
-        make_result (SE = MAD of the bootstrap modes, ``se_model`` "bootstrap_mad").
+        ``{"simple_mode_nome": result, "weighted_mode_nome": result}`` for the kinds asked, each make_result
+        (SE = MAD of the bootstrap modes, ``se_model`` "bootstrap_mad").
 
     Raises
     ------
     NotEstimable
         Fewer than 3 variants.
     """
-    if kind not in ("simple", "weighted"):
-        raise ValueError(f"kind must be 'simple' or 'weighted', got {kind!r}")
+    if not kinds or any(kind not in ("simple", "weighted") for kind in kinds):
+        raise ValueError(f"kinds must be 'simple' and/or 'weighted', got {kinds!r}")
     bx, bxse, by, byse = as_batch(bx, bxse, by, byse, min_snps=3, method="the mode-based estimate")
     n_rep, k = bx.shape
     seeds = replicate_seeds(seed, n_rep)
-    rows = [mr_mode(bx[r], bxse[r], by[r], byse[r], kinds=(kind,), n_boot=n_boot, seed=int(seeds[r]),
-                    t_dist=t_dist, phi=phi, se_order=1)[f"{kind}_mode"] for r in range(n_rep)]
-    return make_result(np.array([row["estimate"] for row in rows]), np.array([row["se"] for row in rows]),
-                       nsnp=k, se_model="bootstrap_mad", weights=rows[0]["weights"], df=k - 1 if t_dist else None,
-                       ci_df=None, n_boot=int(n_boot), seed=seeds)
+    rows = [mr_mode(bx[r], bxse[r], by[r], byse[r], kinds=tuple(kinds), n_boot=n_boot, seed=int(seeds[r]),
+                    t_dist=t_dist, phi=phi, se_order=1) for r in range(n_rep)]
+    return {f"{kind}_mode_nome": make_result(
+        np.array([row[f"{kind}_mode"]["estimate"] for row in rows]),
+        np.array([row[f"{kind}_mode"]["se"] for row in rows]), nsnp=k, se_model="bootstrap_mad",
+        weights=rows[0][f"{kind}_mode"]["weights"], df=k - 1 if t_dist else None, ci_df=None, n_boot=int(n_boot),
+        seed=seeds) for kind in kinds}
+
+
+def _nome(data, ctx, method_id: str) -> dict:
+    """One NOME mode, computed with the other when both were asked (the same draws: the same numbers, half the
+    cost)."""
+    asked = tuple(kind for kind in ("simple", "weighted")
+                  if f"{kind}_mode_nome" in ctx.requested or f"{kind}_mode_nome" == method_id)
+    results = ctx.shared(("mode_nome", asked), lambda: mr_mode_nome(
+        *data, kinds=asked, n_boot=ctx.n_boot, seed=ctx.seed, t_dist=ctx.convention.mode_t))
+    return results[method_id]
 
 
 _COMMON = dict(family="plurality valid",
@@ -98,6 +111,4 @@ METHODS = (
 )
 
 for _info in METHODS:
-    register(_info.id, lambda data, ctx, kind=_info.id.split("_")[0]: mr_mode_nome(
-        *data, kind=kind, n_boot=ctx.n_boot, seed=ctx.seed, t_dist=ctx.convention.mode_t),
-        reference=_info.r_function)
+    register(_info.id, lambda data, ctx, method_id=_info.id: _nome(data, ctx, method_id), reference=_info.r_function)

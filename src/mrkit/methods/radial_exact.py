@@ -60,26 +60,37 @@ def exact_q(b, ratio, bx, bxse, byse, phi=1.0) -> np.ndarray:
 class _ExactQ:
     """``Q_phi(b)`` for fixed data, with the per-variant terms ``byse^2/bx^2`` and ``bxse^2/bx^2`` computed once."""
 
-    def __init__(self, ratio, bx, bxse, byse):
+    def __init__(self, ratio, bx=None, bxse=None, byse=None, *, a=None, c=None):
         self.ratio = ratio
-        self.a = byse ** 2 / bx ** 2
-        self.c = bxse ** 2 / bx ** 2
+        self.a = byse ** 2 / bx ** 2 if a is None else a
+        self.c = bxse ** 2 / bx ** 2 if c is None else c
 
     def __call__(self, b, phi=1.0) -> np.ndarray:
         return self.at(phi)(b)
 
-    def at(self, phi):
-        """``b -> Q_phi(b)`` for one ``phi`` per row (or a scalar): ``phi byse^2/bx^2`` is formed once, the
-        inner optimisation calls it many times."""
-        pa = np.asarray(phi, dtype=float)[..., None] * self.a
-        d, den = np.empty_like(self.ratio), np.empty_like(self.ratio)
+    def rows(self, idx: np.ndarray) -> _ExactQ:
+        """The same statistic for the rows ``idx`` only."""
+        return _ExactQ(self.ratio[idx], a=self.a[idx], c=self.c[idx])
 
-        def q(b):
+    def at(self, phi):
+        """``q(b, idx=None) = Q_phi(b)`` for one ``phi`` per row (or a scalar), on all rows or on the rows ``idx``
+        (:func:`~mrkit.methods.brent.r_optimize` with ``lanes=True``): ``phi byse^2/bx^2`` is formed once, and the
+        rows of the last ``idx`` are kept, since an optimisation asks for the same unfinished rows many times."""
+        pa = np.asarray(phi, dtype=float)[..., None] * self.a
+        cache = {}
+
+        def q(b, idx=None):
+            if idx is None:
+                ratio, c, p = self.ratio, self.c, pa
+            else:
+                if cache.get("n") != idx.size:
+                    cache.update(n=idx.size, ratio=self.ratio[idx], c=self.c[idx], pa=pa[idx])
+                ratio, c, p = cache["ratio"], cache["c"], cache["pa"]
             b = np.asarray(b, dtype=float)[..., None]
-            np.subtract(self.ratio, b, out=d)
+            d = ratio - b
             np.multiply(d, d, out=d)
-            np.multiply(self.c, b * b, out=den)
-            np.add(den, pa, out=den)
+            den = c * (b * b)
+            np.add(den, p, out=den)
             np.divide(d, den, out=d)
             return d.sum(axis=-1)
 
@@ -142,12 +153,12 @@ def _exact_re_estimate(q_of: _ExactQ, lb, ub, phi_low, phi_high, inner_lb=None):
     df = q_of.ratio.shape[1] - 1
     inner_lb = lb if inner_lb is None else inner_lb
 
-    def phi_gap(phi):
-        q_phi = q_of.at(phi)
-        return (q_phi(r_optimize(q_phi, inner_lb, ub)) - df) ** 2
+    def phi_gap(phi, idx):
+        q_phi = q_of.rows(idx).at(phi)
+        return (q_phi(r_optimize(q_phi, inner_lb[idx], ub[idx], lanes=True)) - df) ** 2
 
-    phi = r_optimize(phi_gap, phi_low, phi_high)
-    return phi, r_optimize(q_of.at(phi), lb, ub)
+    phi = r_optimize(phi_gap, phi_low, phi_high, lanes=True)
+    return phi, r_optimize(q_of.at(phi), lb, ub, lanes=True)
 
 
 def _residual_phis(ratio, bx, bxse, by, byse):

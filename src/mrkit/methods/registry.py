@@ -79,7 +79,11 @@ class Context:
         Variant ids of the columns (``(k,)``), where the data has them (``mrkit.mr()``).
     inputs : mapping
         Optional per-pair inputs beyond the four arrays, by column name (e.g. ``samplesize.exposure``:
-        ``(k,)`` or ``(n_rep, k)`` arrays), where the data has them.
+        ``(k,)`` arrays in the variants' order, NaN where missing), where the data has them.
+    requested : tuple of str
+        Every id asked for in this call (so that two ids can share work: :meth:`shared`).
+
+    A context belongs to one batch of data: :meth:`shared` keeps what was computed on it.
     """
 
     convention: Convention = field(default_factory=lambda: get_convention("twosamplemr"))
@@ -88,6 +92,7 @@ class Context:
     options: Mapping[str, Any] = field(default_factory=dict)
     snp: np.ndarray | None = None
     inputs: Mapping[str, Any] = field(default_factory=dict)
+    requested: tuple[str, ...] = ()
     _shared: dict = field(default_factory=dict, repr=False)
 
     def shared(self, key: Any, compute: Callable[[], Any]) -> Any:

@@ -47,8 +47,8 @@ def as_batch(bx: Any, bxse: Any, by: Any, byse: Any, *, min_snps: int = 1, metho
     ------
     InputError
         Arrays that are not numeric, of more than two dimensions or of shapes that do not broadcast; a
-        non-finite value, an SE <= 0 or a zero ``bx`` (the message names the argument, the replicate as
-        ``row`` and the variant's column).
+        non-finite value, an SE <= 0 or a zero ``bx`` (the message names the argument and, for 1-D input, the
+        variant as ``row``; for 2-D input the replicate as ``row`` and the variant's column).
     NotEstimable
         Fewer than ``min_snps`` variants: "<method> needs at least <min_snps> SNPs, got <k>".
     """
@@ -66,6 +66,7 @@ def as_batch(bx: Any, bxse: Any, by: Any, byse: Any, *, min_snps: int = 1, metho
     except ValueError:
         raise InputError("bx, bxse, by, byse have shapes that do not broadcast: "
                          + ", ".join(str(np.shape(a)) for a in arrays), column="bx") from None
+    one = all(np.ndim(v) <= 1 for v in (bx, bxse, by, byse))
     arrays = [np.ascontiguousarray(a) for a in arrays]
     for name, a in zip(_NAMES, arrays):
         bad = ~np.isfinite(a)
@@ -77,6 +78,8 @@ def as_batch(bx: Any, bxse: Any, by: Any, byse: Any, *, min_snps: int = 1, metho
             r, j = np.argwhere(bad)[0]
             what = "must be finite" + (" and > 0" if name.endswith("se") else "") + (" and non-zero" if name == "bx"
                                                                                      else "")
+            if one:  # one dataset: the row is the variant
+                raise InputError(f"{name} {what} (value {a[r, j]!r})", row=int(j), column=name)
             raise InputError(f"{name} {what} (value {a[r, j]!r} at SNP column {j})", row=int(r), column=name)
     k = arrays[0].shape[1]
     if k < min_snps:

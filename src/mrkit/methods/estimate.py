@@ -5,7 +5,8 @@ ci_lower, ci_upper, p, nsnp`` and the labels that say how each number was made:
 ``convention`` (twosamplemr / mendelianrandomization), ``se_model`` (fixed, random_floored,
 random_unfloored, bootstrap, bootstrap_mad, hessian, ...), ``distribution`` of the p-value
 (normal or t(df)), ``ci_distribution`` (under twosamplemr every interval is TwoSampleMR's
-``generate_odds_ratios`` one, estimate -/+ 1.96 se, labelled "normal (1.96)"), ``weights``, ``n_boot`` and ``seed`` (bootstrap rows) and
+``generate_odds_ratios`` one, estimate -/+ 1.96 se, labelled "normal (1.96)"), ``weights``, ``n_boot`` and
+``seed`` (bootstrap rows) and
 ``note``. A method that cannot run on the input (e.g. MR-Egger with fewer than 3 SNPs) gets a row
 with NaN numbers and the reason in ``note``; the others still run.
 

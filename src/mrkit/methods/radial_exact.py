@@ -247,7 +247,8 @@ _COMMON = dict(family="none (all valid)",
                       "weighting each ratio with its second-order variance at the estimate itself.",
                when="With weak instruments or a large effect, where first-order weights understate the ratio "
                     "variances and IVW and Cochran's Q are biased (Bowden et al. 2019).")
-_Q = r"Q_\phi(\beta) = \sum_j \frac{(\hat\beta_j - \beta)^2}{(\phi\,\sigma_{Yj}^2 + \beta^2\sigma_{Xj}^2)/\hat\beta_{Xj}^2}"
+_Q = (r"Q_\phi(\beta) = \sum_j \frac{(\hat\beta_j - \beta)^2}"
+      r"{(\phi\,\sigma_{Yj}^2 + \beta^2\sigma_{Xj}^2)/\hat\beta_{Xj}^2}")
 #: One record per method id of this module.
 METHODS = (
     MethodInfo(id="ivw_radial_iterative", label="IVW radial (iterative)", short_label="IVW radial iter.",

@@ -234,7 +234,7 @@ def ivw_radial_exact(bx, bxse, by, byse, *, random: bool = False, interval=EXACT
     _, phi2, phi1 = _residual_phis(ratio, bx, bxse, by, byse)
     phi, b_re = _exact_re_estimate(q_of, lb, ub, phi2, phi1 + 0.001)
     se = _bootstrap_re(ratio, bx, bxse, by, byse, int(n_boot), replicate_rngs(seed, n_rep))
-    note = np.where(at_edge, "starts from RadialMR's Exact (FE) estimate, which sits on the edge of (-2, 2)", "")
+    note = np.where(at_edge, f"starts from the Exact (FE) estimate, which sits on the edge of ({lo:g}, {hi:g})", "")
     t = float(t_ppf(0.975, k - 1))
     return make_result(b_re, se, nsnp=k, se_model="bootstrap", weights="exact_second_order_overdispersed",
                        df=k - 1, n_boot=int(n_boot), seed=replicate_seeds(seed, n_rep), note=note.astype(object),

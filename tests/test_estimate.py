@@ -72,7 +72,7 @@ def test_mendelianrandomization_defaults():
 
 def test_odds_ratios_matched_and_twosamplemr_quirk():
     t = mr(sample(), methods=["ivw", "egger"])
-    matched = odds_ratios(t).set_index("method")
+    matched = odds_ratios(t, ci="matched").set_index("method")
     quirk = odds_ratios(t, ci="twosamplemr").set_index("method")
     eg = t.set_index("method").loc["egger"]
     q = stats.t.ppf(0.975, 10)

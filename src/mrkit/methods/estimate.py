@@ -4,7 +4,9 @@ The table has one row per exposure-outcome pair and method, with ``method, estim
 ci_lower, ci_upper, p, nsnp`` and the labels that say how each number was made:
 ``convention`` (twosamplemr / mendelianrandomization), ``se_model`` (fixed, random_floored,
 random_unfloored, bootstrap, bootstrap_mad, hessian, ...), ``distribution`` of the p-value
-(normal or t(df)), ``ci_distribution``, ``weights``, ``n_boot`` and ``seed`` (bootstrap rows) and
+(normal or t(df)), ``ci_distribution`` (under twosamplemr every interval is TwoSampleMR's
+``generate_odds_ratios`` one, estimate -/+ 1.96 se, labelled "normal (1.96)"), ``weights``, ``n_boot`` and
+``seed`` (bootstrap rows) and
 ``note``. A method that cannot run on the input (e.g. MR-Egger with fewer than 3 SNPs) gets a row
 with NaN numbers and the reason in ``note``; the others still run.
 
@@ -73,7 +75,7 @@ def method_rows(data: MRData, methods: Iterable[str], conv: Convention, seed: in
         method = get_method(method_id)
         pair = pairs[method.order]
         try:
-            row = result_rows(method.run(tuple(a[None, :] for a in pair.arrays()), contexts[method.order]),
+            row = result_rows(method(tuple(a[None, :] for a in pair.arrays()), contexts[method.order]),
                               _ROW_KEYS + method.row_keys)[0]
             note = row.get("note") or ""
             if isinstance(row["estimate"], float) and math.isnan(row["estimate"]) and note.startswith(NOT_ESTIMABLE):
@@ -196,17 +198,18 @@ def _df_of(label: str) -> float | None:
     return float(label[2:-1])
 
 
-def odds_ratios(table: pd.DataFrame, ci: str = "matched", level: float = 0.95) -> pd.DataFrame:
+def odds_ratios(table: pd.DataFrame, ci: str = "table", level: float = 0.95) -> pd.DataFrame:
     """Add ``or``, ``or_lci95``, ``or_uci95`` (exp of the estimate and of its CI).
 
     Parameters
     ----------
-    ci : {"matched", "twosamplemr", "table"}
-        ``matched``: the CI quantile follows each row's p-value ``distribution`` (t rows, such
-        as TwoSampleMR's MR-Egger and mode rows, use the t quantile). ``twosamplemr``: reproduce
-        ``TwoSampleMR::generate_odds_ratios``, which uses ``b -/+ 1.96 se`` for every method even
-        where the p-value comes from a t distribution, so that its CI and p can disagree.
-        ``table``: exponentiate the table's own ``ci_lower``/``ci_upper``.
+    ci : {"table", "twosamplemr", "matched"}
+        ``table`` (default): exponentiate the table's own ``ci_lower``/``ci_upper``, i.e. the
+        interval of the table's convention (under twosamplemr that is already
+        ``TwoSampleMR::generate_odds_ratios``'s ``b -/+ 1.96 se`` for every method).
+        ``twosamplemr``: ``b -/+ 1.96 se`` whatever the table's convention. ``matched``: the CI
+        quantile follows each row's p-value ``distribution`` (t rows, such as TwoSampleMR's
+        MR-Egger and mode rows, use the t quantile): what neither R package reports.
 
     References
     ----------

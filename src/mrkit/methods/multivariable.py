@@ -139,7 +139,7 @@ def mv_mr(data: Any, methods: Iterable[str] | str | None = None, convention: str
     rows = []
     for method in chosen:
         try:
-            res = get_mv_method(method).run(canon, ctx)
+            res = get_mv_method(method)(canon, ctx)
         except NotEstimable as exc:
             res = _nan_rows(canon, str(exc))
         for r in res:

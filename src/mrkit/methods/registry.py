@@ -7,7 +7,9 @@ Each id is registered once, by the module of its method family, with :func:`regi
 ``run(data, ctx)`` gets ``data = (bx, bxse, by, byse)``, each ``(n_rep, k)``, and a :class:`Context` (the
 convention, the seed, the bootstrap size, method options and optional per-pair inputs) and returns the
 estimator's result dict (:func:`mrkit.methods.replicates.make_result`); the estimator itself raises
-:class:`~mrkit.errors.NotEstimable` when the batch has too few variants. :func:`run_method` runs an id.
+:class:`~mrkit.errors.NotEstimable` when the batch has too few variants. :func:`run_method` runs an id; every
+caller runs a method by calling its :class:`Method` (``method(data, ctx)``), which gives the result the
+convention's confidence intervals (:func:`mrkit.methods.conventions.apply_convention_ci`) in this one place.
 
 The family modules are imported when the registry is first used (:data:`FAMILIES`, in this order; a new module
 of methods adds its name there). A family module imports numpy, scipy.special and mrkit only at its top:
@@ -23,16 +25,18 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .conventions import Convention, get_convention
+from .conventions import Convention, apply_convention_ci, get_convention
 from .replicates import Batch, as_batch
 
 __all__ = ["FAMILIES", "MV_FAMILIES", "Method", "MVMethod", "Context", "register", "register_mv", "method_ids",
            "mv_method_ids", "get_method", "get_mv_method", "run_method"]
 
 #: Modules (in :mod:`mrkit.methods`) that register methods, in the order their ids are listed.
-FAMILIES = ("wald", "egger", "median", "ivw", "mode", "ml", "raps", "presso")
+FAMILIES = ("wald", "egger", "median", "ivw", "mode", "ml", "raps", "presso",
+            "divw", "robust_regression", "mrlasso", "conmix", "cml", "hetpen", "mode_nome", "sign_concordance",
+            "grip", "rucker", "egger_bootstrap", "radial", "radial_exact", "clr", "pcgmm")
 #: Modules that register multivariable methods (:func:`register_mv`), in the order their ids are listed.
-MV_FAMILIES = ("mv_ivw", "mv_median")
+MV_FAMILIES = ("mv_ivw", "mv_median", "mrlasso", "mvcml")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,13 @@ class Method:
     order: str = "canonical"
     row_keys: tuple[str, ...] = ()
     reference: str = ""
+
+    def __call__(self, data: Batch, ctx: Context) -> dict:
+        """``run(data, ctx)`` with every interval of the result the convention's
+        (:func:`mrkit.methods.conventions.apply_convention_ci`: under twosamplemr ``estimate -/+ 1.96 se``, as
+        TwoSampleMR's ``generate_odds_ratios``). Every caller runs a method this way: the one place that rule is
+        applied."""
+        return apply_convention_ci(self.run(data, ctx), ctx.convention)
 
 
 @dataclass
@@ -115,6 +126,10 @@ class MVMethod:
     id: str
     run: Callable[[Any, Context], list]
     reference: str = ""
+
+    def __call__(self, data: Any, ctx: Context) -> list:
+        """``run(data, ctx)``, each row's interval the convention's (as :meth:`Method.__call__`)."""
+        return [apply_convention_ci(row, ctx.convention) for row in self.run(data, ctx)]
 
 
 _REGISTRY: dict[str, Method] = {}
@@ -199,4 +214,4 @@ def run_method(method_id: str, bx: Any, bxse: Any, by: Any, byse: Any, ctx: Cont
         The method cannot run on this batch (too few variants, ...): the method's reason.
     """
     method = get_method(method_id)
-    return method.run(as_batch(bx, bxse, by, byse), ctx if ctx is not None else Context())
+    return method(as_batch(bx, bxse, by, byse), ctx if ctx is not None else Context())

@@ -26,7 +26,7 @@ def test_json_keys(mvfile, capsys):
     out = json.loads(capsys.readouterr().out)
     assert {"methods", "strength", "heterogeneity", "pleiotropy", "convention", "seed", "input"} <= set(out)
     assert {m["method"] for m in out["methods"]} == {"mv_ivw", "mv_ivw_fe", "mv_egger", "mv_median"}
-    assert "glmnet" in out["methods_not_available"]["mv_lasso"]  # absent, and the output says why
+    assert out["strength"]["rule"] == "MVMR strength_mvmr, gencov = 0"
     assert {"exposure", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp"} <= set(out["methods"][0])
     assert set(out["strength"]["conditional_f"]) == {"exposure1", "exposure2", "exposure3"}
     assert out["heterogeneity"]["df"] == 25 and out["pleiotropy"]["df"] == 24
@@ -36,8 +36,8 @@ def test_json_keys(mvfile, capsys):
 def test_table_and_errors(mvfile, tmp_path, capsys):
     assert main(["estimate", "--multivariable", str(mvfile), "--methods", "mv_ivw"]) == 0
     assert "Conditional F" in capsys.readouterr().out
-    assert main(["estimate", "--multivariable", str(mvfile), "--methods", "mv_lasso"]) == 2
-    assert "MV-LASSO is not implemented" in capsys.readouterr().err
+    assert main(["estimate", "--multivariable", str(mvfile), "--methods", "mv_nonesuch"]) == 2
+    assert "unknown multivariable method(s) mv_nonesuch" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     bad.write_text(mvfile.read_text().replace("\nv1,", "\nv1,x", 1))
     assert main(["estimate", "--multivariable", str(bad)]) == 2

@@ -20,6 +20,7 @@ from mrkit import mr
 from mrkit.cli import main
 from mrkit.commands.estimate import format_table, write_csv
 from mrkit.methods.estimate import TABLE_COLUMNS
+from mrkit.methods.registry import get_method
 
 COLUMNS = ["method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model", "distribution", "note"]
 
@@ -71,8 +72,11 @@ def test_the_csv_is_what_pandas_wrote():
 
 
 @pytest.mark.parametrize("name,methods", [("lipids_chd_ldlc", None), ("bmi_chd", "ivw,egger,ml,presso"),
-                                          ("lipids_chd_ldlc", "wald_ratio,ivw_fe,simple_median")])
+                                          ("lipids_chd_ldlc", "wald_ratio,ivw_fe,simple_median"),
+                                          ("lipids_chd_ldlc", "lasso,rucker_cd,ivw_radial,sign")])
 def test_the_json_methods_are_what_the_table_of_mr_gave(validation_dir, capsys, name, methods):
+    """Each JSON row is the mr() table's row: its standard columns, then its own method's extra quantities (the
+    registry's ``row_keys``; the table's columns of other methods' extras, NaN in this row, are not repeated)."""
     path = validation_dir / "harmonised" / f"{name}.csv"
     argv = ["estimate", str(path), "--format", "json", "--seed", "4", "--presso-n", "100", "--n-boot", "100"]
     assert main(argv + (["--methods", methods] if methods else [])) == 0
@@ -84,9 +88,11 @@ def test_the_json_methods_are_what_the_table_of_mr_gave(validation_dir, capsys, 
             return None
         return value.item() if isinstance(value, np.generic) else value
 
-    expected = [{k: clean(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+    expected = [{k: clean(row[k]) for k in (*TABLE_COLUMNS, *get_method(row["method"]).row_keys)}
+                for row in table.to_dict(orient="records")]
     assert got == expected
-    assert all(list(row) == list(TABLE_COLUMNS) for row in got)  # and in the table's column order
+    # and in the table's column order
+    assert all(list(row) == [*TABLE_COLUMNS, *get_method(row["method"]).row_keys] for row in got)
 
 
 def test_two_snps_print_not_estimable_rows_as_before(tmp_path, capsys):

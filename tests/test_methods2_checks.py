@@ -24,8 +24,8 @@ from mrkit.methods.hetpen import mr_hetpen, subset_mixture
 from mrkit.methods.lasso_path import glmnet_lasso
 from mrkit.methods.lmrob import TUNING_CHI, TUNING_PSI, lmrob_mm, psi_bisquare, rho_bisquare
 from mrkit.methods.mrlasso import mr_lasso, mr_mvlasso
+from mrkit.methods.mv_diagnostics import conditional_f_gencov, q_a_gencov
 from mrkit.methods.mvcml import mr_mvcml, profile_hessian
-from mrkit.methods.mvmr_diagnostics import conditional_f_gencov, q_a_gencov
 from mrkit.methods.pcgmm import mr_pcgmm
 from mrkit.methods.robust_regression import mr_egger_robust, mr_ivw_robust
 

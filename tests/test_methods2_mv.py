@@ -14,8 +14,8 @@ from methods2_reference import MULTIVARIABLE, assert_close, block, inputs, load,
 
 from mrkit.methods.mrlasso import mr_mvlasso
 from mrkit.methods.multivariable import mr_mvmedian
+from mrkit.methods.mv_diagnostics import conditional_f_gencov, q_a_gencov
 from mrkit.methods.mvcml import mr_mvcml
-from mrkit.methods.mvmr_diagnostics import conditional_f_gencov, q_a_gencov
 
 ROW = (("estimate", "Estimate"), ("se", "StdError"), ("ci_lower", "CILower"), ("ci_upper", "CIUpper"),
        ("p", "Pvalue"))

@@ -19,7 +19,7 @@ from mrkit.methods.mvdata import as_mvdata
 from mrkit.methods.registry import Context, get_method, run_method
 
 MODULES = ("divw", "conmix", "mrlasso", "cml", "robust_regression", "hetpen", "clr", "pcgmm", "mvcml",
-           "mvmr_diagnostics")
+           "mv_diagnostics")
 LOADED = {name: importlib.import_module(f"mrkit.methods.{name}") for name in MODULES}
 INFOS = [info for module in LOADED.values() for info in module.METHODS]
 UNIVARIABLE_IDS = [info.id for info in INFOS if info.id in registry._REGISTRY]

@@ -42,8 +42,20 @@ def register(subparsers) -> None:
     p.add_argument("--n-boot", type=int, default=None, dest="n_boot",
                    help="bootstrap draws (default 1000 twosamplemr, 10000 mendelianrandomization)")
     p.add_argument("--format", default="table", choices=_FORMATS, help="output format")
-    p.add_argument("--methods", default=None, help="comma-separated method ids (default: "
-                   "TwoSampleMR's defaults plus ml and raps)")
+    p.add_argument("--methods", default=None, help="comma-separated method ids, or all (default: "
+                   "TwoSampleMR's defaults plus ml and raps; multivariable: mv_ivw, mv_ivw_fe, mv_egger, mv_median)")
+    p.add_argument("--lasso-lambda", type=float, default=None, dest="lasso_lambda", metavar="X",
+                   help="a fixed MR-Lasso / MV-Lasso penalty on glmnet's scale (default: tuned, as R's mr_lasso)")
+    p.add_argument("--ld", default=None, metavar="FILE.csv",
+                   help="LD (correlation) matrix of the variants for clr and pcgmm: a square CSV whose header (and "
+                        "optionally first column) names the SNPs, signs for the effect alleles of the input "
+                        "(default: independent variants)")
+    p.add_argument("--phenocor", default=None, metavar="FILE.csv",
+                   help="with --multivariable: the K x K phenotypic correlation of the exposures (a square CSV "
+                        "named by exposure) for the conditional F and Q_A (MVMR gencov) and mv_cml")
+    p.add_argument("--sample-size", type=float, default=None, dest="sample_size", metavar="N",
+                   help="with --multivariable: the GWAS sample size mv_cml uses (R mr_mvcML's n: the smallest of "
+                        "the exposure and outcome GWAS)")
     p.add_argument("--strict", action="store_true",
                    help="refuse a file with an invalid row (exit 2, naming file, line and column) instead of "
                         "dropping and counting the row")
@@ -112,19 +124,21 @@ def _steiger(table: HarmonisedTable, pair) -> dict | None:
 
 def _method_rows(rows: list[dict], labels: list[str]) -> list[dict]:
     """The rows of :func:`mrkit.methods.estimate.mr_rows` typed and ordered as :func:`mrkit.mr`'s table has
-    them (labels, then ``TABLE_COLUMNS``; numbers as float, ``nsnp`` int, ``n_boot`` and ``seed`` int or None)."""
+    them (labels, then ``TABLE_COLUMNS``; numbers as float, ``nsnp`` int, ``n_boot`` and ``seed`` int or None),
+    then each method's extra quantities (its registry ``row_keys``: MR-Egger's intercept, MR-Lasso's lambda, ...)."""
     from ..methods.estimate import TABLE_COLUMNS
 
     out = []
     for row in rows:
         typed = {c: row.get(c) for c in [*labels, *TABLE_COLUMNS]}
+        extras = {c: _scalar(v) for c, v in row.items() if c not in typed}
         for c in ("estimate", "se", "ci_lower", "ci_upper", "p"):
             typed[c] = math.nan if typed[c] is None else float(typed[c])
         typed["nsnp"] = int(typed["nsnp"])
         for c in ("n_boot", "seed"):
             value = typed[c]
             typed[c] = None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
-        out.append(typed)
+        out.append(typed | extras)
     return out
 
 
@@ -135,12 +149,27 @@ def _as_column(values: list) -> list:
     return values
 
 
+def _options(args, pair=None) -> dict:
+    """Method options from the flags: ``lasso_lambda``; ``ld`` (the LD matrix in the pair's own row order, the
+    order clr and pcgmm take it in); ``n`` (mv_cml)."""
+    options: dict[str, Any] = {}
+    if args.lasso_lambda is not None:
+        options["lasso_lambda"] = args.lasso_lambda
+    if getattr(args, "ld", None) is not None and pair is not None:
+        from ..gwas.io.matrix import read_correlation_matrix
+
+        options["ld"] = read_correlation_matrix(args.ld, [str(s) for s in pair.snp], what="LD matrix")
+    if getattr(args, "sample_size", None) is not None:
+        options["n"] = args.sample_size
+    return options
+
+
 def _pair_report(pair, args, conv_name: str, seed: int, table: HarmonisedTable) -> dict:
     from ..methods.estimate import mr_rows
     from ..methods.heterogeneity import heterogeneity_rows, pleiotropy_rows
 
     methods = _method_rows(mr_rows(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
-                                   presso_n=args.presso_n), list(pair.labels))
+                                   presso_n=args.presso_n, options=_options(args, pair)), list(pair.labels))
     het_rows = heterogeneity_rows(pair, conv_name)
     het_columns = {c: _as_column([math.nan if r[c] is None else _scalar(r[c]) for r in het_rows])
                    for c in ("q", "df", "p")}
@@ -165,10 +194,16 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
     import pandas as pd
 
     from ..gwas.io.multivariable import read_multivariable
-    from ..methods.multivariable import MV_NOT_IMPLEMENTED, mv_mr
+    from ..methods.multivariable import mv_mr
 
     data = read_multivariable(args.multivariable)
-    table = mv_mr(data, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot)
+    phenocor = None
+    if args.phenocor is not None:
+        from ..gwas.io.matrix import read_correlation_matrix
+
+        phenocor = read_correlation_matrix(args.phenocor, list(data.exposures), what="phenotypic correlation")
+    table = mv_mr(data, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
+                  phenocor=phenocor, options=_options(args))
     a = table.attrs
     alignment = data.attrs.get("alignment")  # a long TwoSampleMR table aligned on the first exposure's allele
     if args.format == "csv":
@@ -179,11 +214,11 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
         "convention": conv_name, "seed": seed,
         "input": {"file": str(args.multivariable), "nsnp": a["nsnp"], "exposures": a["exposures"],
                   **({"alignment": alignment} if alignment else {})},
-        "methods": table.to_dict(orient="records"),
-        "methods_not_available": MV_NOT_IMPLEMENTED,
-        "strength": {"conditional_f": a["strength"], "rule": "MVMR strength_mvmr, gencov = 0"},
+        "methods": _mv_records(table),
+        "strength": {"conditional_f": a["strength"], "rule": f"MVMR strength_mvmr, gencov = {a['gencov']}"},
         "heterogeneity": {"q": a["heterogeneity"]["q"], "df": a["heterogeneity"]["df"], "p": a["heterogeneity"]["p"]},
-        "pleiotropy": {"q_a": pl["q_a"], "df": pl["df"], "p": pl["p"],
+        "pleiotropy": {"q_a": pl["q_a"], "df": pl["df"], "p": pl["p"], "rule": f"MVMR pleiotropy_mvmr, gencov = "
+                       f"{a['gencov']}",
                        "egger_intercept": {"estimate": pl["egger_intercept"], "se": pl["egger_intercept_se"],
                                            "p": pl["egger_intercept_p"], "distribution": pl["egger_distribution"]}},
     }
@@ -198,12 +233,44 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
                   "variants kept; " + "; ".join(f"{k}: {v}" for k, v in alignment.items() if isinstance(v, dict) and v))
         print(table[["exposure", "method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model",
                      "distribution"]].to_string(index=False))
-        print("Conditional F: " + ", ".join(f"{k} {v:.2f}" for k, v in a["strength"].items()))
+        _print_extras(_mv_records(table), label=lambda r: f"{r['method']} ({r['exposure']})")
+        print(f"Conditional F (gencov = {a['gencov']}): " + ", ".join(f"{k} {v:.2f}" for k, v in a["strength"].items()))
         h = a["heterogeneity"]
         print(f"Heterogeneity (MV-IVW): Q {h['q']:.4f} on {h['df']} df (p {h['p']:.3g})")
         print(f"Pleiotropy: Q_A {pl['q_a']:.4f} on {pl['df']} df (p {pl['p']:.3g}); MV-Egger intercept "
               f"{pl['egger_intercept']:.6g} (SE {pl['egger_intercept_se']:.4g}, p {pl['egger_intercept_p']:.3g})")
     return 0
+
+
+def _mv_records(table) -> list[dict]:
+    """The multivariable table's rows, each with only its own method's extra quantities (not the NaN of another
+    method's columns)."""
+    from ..methods.estimate import TABLE_COLUMNS
+    from ..methods.registry import get_mv_method
+
+    base = ["exposure", "outcome", *TABLE_COLUMNS]
+    return [{c: record[c] for c in [*base, *get_mv_method(record["method"]).row_keys] if c in record}
+            for record in table.to_dict(orient="records")]
+
+
+def _extras_text(row: dict, standard: set) -> str:
+    parts = []
+    for key, value in row.items():
+        if key in standard or value is None or (isinstance(value, str) and not value):
+            continue
+        parts.append(f"{key} {format(value, '.6g') if isinstance(value, float) else value}")
+    return ", ".join(parts)
+
+
+def _print_extras(rows: list[dict], label=lambda r: r["method"]) -> None:
+    """One line per row that has extra quantities (its method's ``row_keys``): ``method: key value, ...``."""
+    from ..methods.estimate import TABLE_COLUMNS
+
+    standard = {"exposure", "outcome", *TABLE_COLUMNS}
+    lines = [f"  {label(r)}: {text}" for r in rows if (text := _extras_text(r, standard))]
+    if lines:
+        print("Further quantities of each method:")
+        print("\n".join(lines))
 
 
 def run(args) -> int:
@@ -221,6 +288,9 @@ def run(args) -> int:
         return _run_multivariable(args, conv.name, seed)
     if args.file is None:
         raise InputError("no input: give a harmonised CSV FILE (or --multivariable FILE.csv)", column="file")
+    for flag, value in (("--phenocor", args.phenocor), ("--sample-size", args.sample_size)):
+        if value is not None:
+            raise InputError(f"{flag} is for --multivariable (mv_cml, the conditional F and Q_A)", column=flag)
     table = read_harmonised_table(args.file, strict=args.strict)  # csv module and numpy: no pandas to start
     reports = []
     for pair in split_pairs(table):
@@ -325,6 +395,7 @@ def _print_report(rep: dict, convention: str, seed: int) -> None:
           f"mr_keep), convention {convention}, seed {seed}")
     cols = ["method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model", "distribution", "note"]
     print(format_table(rep["methods"], cols))
+    _print_extras(rep["methods"])
     h = rep["heterogeneity"]
     parts = []
     for key, name in (("ivw", "Cochran Q"), ("egger", "Rucker Q'")):

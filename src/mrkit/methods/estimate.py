@@ -92,10 +92,12 @@ def _check_methods(methods) -> list[str] | None:
         return None
     if isinstance(methods, str):
         methods = [m.strip() for m in methods.split(",") if m.strip()]
+    if list(methods) == ["all"]:
+        return list(METHODS)
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown method(s) {', '.join(unknown)}; choose from "
-                         f"{', '.join(METHODS)}", column="methods")
+                         f"{', '.join(METHODS)} (or all)", column="methods")
     return list(dict.fromkeys(methods))
 
 
@@ -125,8 +127,10 @@ def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = 
         se.outcome``, optional ``mr_keep``, ``exposure``, ``outcome``) or short names
         (``SNP, bx, bxse, by, byse``); rows with ``mr_keep == False`` are excluded.
     methods : list of str or comma-separated str, optional
-        Ids from :data:`METHODS`; default :data:`DEFAULT_METHODS` (TwoSampleMR's defaults plus
-        ``ml`` and ``raps``), or ``wald_ratio`` alone for a single SNP.
+        Ids from :data:`METHODS` (``"all"``: every one; a method that cannot run on the data, such as
+        ``wald_ratio`` with more than one SNP or ``hetpen`` above 20, gives a row saying why); default
+        :data:`DEFAULT_METHODS` (TwoSampleMR's defaults plus ``ml`` and ``raps``), or ``wald_ratio`` alone for a
+        single SNP.
     convention : {"twosamplemr", "mendelianrandomization"}
         Which R package's standard errors, weights and p-value distributions to reproduce
         (:mod:`mrkit.methods.conventions`).
@@ -141,7 +145,10 @@ def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = 
         MR-PRESSO null distributions for the optional ``presso`` method.
     options : mapping, optional
         Further method options by name (read by the methods that know them, see
-        :class:`mrkit.methods.registry.Context`); ``ml_optimizer`` and ``presso_n`` are options too.
+        :class:`mrkit.methods.registry.Context`); ``ml_optimizer`` and ``presso_n`` are options too. Among them:
+        ``lasso_lambda`` (MR-Lasso's fixed penalty, glmnet's scale), ``ld`` (a (k, k) LD matrix of the variants in
+        the order given, for ``clr`` and ``pcgmm``), ``pivw_n_boot``, ``hetpen_grid_min``/``max``,
+        ``radial_n_boot``.
 
     Returns
     -------

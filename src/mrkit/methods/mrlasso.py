@@ -38,15 +38,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .conventions import result_row
 from .distributions import chi2_ppf, norm_ppf, norm_sf
 from .lasso_path import glmnet_lasso
 from .method_info import MethodInfo
-from .mv_design import check_design, wls
+from .mv_design import as_mv_batch, check_design, mv_rows, wls
 from .registry import register, register_mv
 from .replicates import as_batch, make_result
 
-__all__ = ["METHODS", "QUIRKS", "mr_lasso", "mr_mvlasso", "mv_batch", "mv_rows"]
+__all__ = ["METHODS", "QUIRKS", "mr_lasso", "mr_mvlasso"]
 
 _IDEA = ("Each variant gets its own pleiotropic intercept, and a lasso penalty sets most of them to exactly zero; "
          "the variants whose intercept stays non-zero are declared invalid. The causal effect is then the IVW "
@@ -218,7 +217,7 @@ def mr_mvlasso(bx, bxse, by, byse, *, lam: float | None = None, orientate: int =
     ----------
     Grant AJ, Burgess S (2021). Stat Med 40:5813-5830; MendelianRandomization ``mr_mvlasso``.
     """
-    bx3, by2, byse2 = mv_batch(bx, bxse, by, byse)
+    bx3, _, by2, byse2 = as_mv_batch(bx, bxse, by, byse, min_extra_variants=2)
     _check_lambda(lam)
     n_rep, j, k = bx3.shape
     if not (isinstance(orientate, int | np.integer) and 0 <= orientate < k):
@@ -235,39 +234,12 @@ def mr_mvlasso(bx, bxse, by, byse, *, lam: float | None = None, orientate: int =
             "note": np.array(res["note"], dtype=object)}
 
 
-def mv_rows(result: dict, *, nsnp: int, se_model: str, weights: str) -> list[dict]:
-    """Replicate 0 of a batched multivariable result as the contract's rows, one per exposure (normal p and CI)."""
-    return [result_row(result["estimate"][0, i], result["se"][0, i], nsnp=nsnp, se_model=se_model, weights=weights,
-                       note=str(result["note"][0]), exposure_index=i) for i in range(result["estimate"].shape[1])]
-
-
-def mv_batch(bx, bxse, by, byse):
-    """Multivariable inputs as (n_rep, J, K), (n_rep, J), (n_rep, J) float arrays, checked."""
-    bx3 = np.asarray(bx, dtype=float)
-    bxse3 = np.asarray(bxse, dtype=float)
-    by2 = np.atleast_2d(np.asarray(by, dtype=float))
-    byse2 = np.atleast_2d(np.asarray(byse, dtype=float))
-    if bx3.ndim == 2:
-        bx3, bxse3 = bx3[None], bxse3[None]
-    if bx3.ndim != 3 or bxse3.shape != bx3.shape or by2.shape != bx3.shape[:2] or byse2.shape != by2.shape:
-        raise InputError(f"shapes disagree: bx {np.shape(bx)}, bxse {np.shape(bxse)}, by {np.shape(by)}, "
-                         f"byse {np.shape(byse)} (want (J, K) and (J,), or with a leading replicate axis)",
-                         column="bx")
-    for name, arr in (("bx", bx3), ("bxse", bxse3), ("by", by2), ("byse", byse2)):
-        if not np.all(np.isfinite(arr)):
-            raise InputError("must be finite", column=name)
-    if np.any(bxse3 <= 0) or np.any(byse2 <= 0):
-        raise InputError("standard errors must be > 0", column="bxse" if np.any(bxse3 <= 0) else "byse")
-    if bx3.shape[1] < bx3.shape[2] + 2:
-        raise InputError(f"{bx3.shape[1]} variants for {bx3.shape[2]} exposures: need at least K + 2", column="bx")
-    return bx3, by2, byse2
-
-
 def _mv_lasso_rows(data, ctx) -> list[dict]:
     res = mr_mvlasso(*data.arrays(), lam=ctx.options.get("lasso_lambda"))
     rows = mv_rows(res, nsnp=int(res["n_valid"][0]), se_model="post_lasso_random_floored", weights="first_order")
-    for row in rows:
-        row.update({"lambda": float(res["lambda"][0]), "n_valid": int(res["n_valid"][0])})
+    for i, row in enumerate(rows):
+        row.update({"lambda": float(res["lambda"][0]), "n_valid": int(res["n_valid"][0]),
+                    "reg_estimate": float(res["reg_estimate"][0, i])})
     return rows
 
 
@@ -276,4 +248,4 @@ def _lasso(data, ctx):
 
 
 register("lasso", _lasso, row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)
-register_mv("mv_lasso", _mv_lasso_rows, reference=METHODS[1].r_function)
+register_mv("mv_lasso", _mv_lasso_rows, reference=METHODS[1].r_function, row_keys=METHODS[1].extra_keys)

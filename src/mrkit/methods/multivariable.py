@@ -4,14 +4,11 @@
 checked input (:mod:`.mvdata`) and adds the diagnostics. Where each method is, ported from
 MendelianRandomization 0.10.0 and MVMR 0.4 (formulas and sources in each module):
 
-* MV-IVW and MV-Egger: :mod:`.mv_ivw`; MV weighted median: :mod:`.mv_median`;
-* conditional F and Q_A: :mod:`.mv_diagnostics`;
+* MV-IVW and MV-Egger: :mod:`.mv_ivw`; MV weighted median: :mod:`.mv_median`; MV-Lasso: :mod:`.mrlasso`
+  (glmnet's path, :mod:`.lasso_path`); MVMR-cML-BIC: :mod:`.mvcml`;
+* conditional F and Q_A, with or without correlated exposure estimates (MVMR ``gencov``): :mod:`.mv_diagnostics`;
 * the design check every one of them makes first (too few variants, collinear exposure effects, each refused
   with one line naming the exposures and the variants needed) and R's weighted least squares: :mod:`.mv_design`.
-
-MV-LASSO (``mr_mvlasso``) is not implemented: its tuning walks glmnet's own lambda path (glmnet's
-standardisation, lambda grid and early-stopping rules) and picks the first heterogeneity jump; matching
-that path to 1e-6 needs glmnet itself, which mrkit does not depend on.
 
 References
 ----------
@@ -23,7 +20,7 @@ Sanderson E, Davey Smith G, Windmeijer F, Bowden J (2019). Int J Epidemiol 48:71
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,7 +43,6 @@ __all__ = [
     "MV_DEFAULT_METHODS",
     "MV_IVW_SE",
     "MV_METHODS",
-    "MV_NOT_IMPLEMENTED",
     "conditional_f",
     "lad_fit",
     "mr_mvegger",
@@ -60,12 +56,9 @@ __all__ = [
 
 #: Multivariable method ids of the registry, in display order.
 MV_METHODS = mv_method_ids()
-#: methods of the R packages mrkit does not provide, and why (reported by the CLI and by the error asking for one)
-MV_NOT_IMPLEMENTED = {
-    "mv_lasso": "MV-LASSO is not implemented (MendelianRandomization mr_mvlasso): its tuning walks glmnet's own "
-                "lambda path and stops at the first heterogeneity jump, which cannot be matched to 1e-6 without "
-                "glmnet (see mrkit.methods.multivariable)"}
-MV_DEFAULT_METHODS = MV_METHODS
+#: The methods :func:`mv_mr` runs unless asked: MV-IVW (two SE models), MV-Egger and the MV median (MV-Lasso and
+#: MVMR-cML on request; MVMR-cML needs the GWAS sample size, option ``n``).
+MV_DEFAULT_METHODS = ("mv_ivw", "mv_ivw_fe", "mv_egger", "mv_median")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -82,36 +75,47 @@ def _methods(methods) -> list[str]:
         return list(MV_DEFAULT_METHODS)
     if isinstance(methods, str):
         methods = [m.strip() for m in methods.split(",") if m.strip()]
+    if list(methods) == ["all"]:
+        return list(MV_METHODS)
     unknown = [m for m in methods if m not in MV_METHODS]  # the registry's ids
     if unknown:
-        extra = "".join(f" ({MV_NOT_IMPLEMENTED[m]})" for m in unknown if m in MV_NOT_IMPLEMENTED)
         raise InputError(f"unknown multivariable method(s) {', '.join(unknown)}; choose from "
-                         f"{', '.join(MV_METHODS)}{extra}", column="methods")
+                         f"{', '.join(MV_METHODS)} (or all)", column="methods")
     return list(dict.fromkeys(methods))
 
 
 def mv_mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = "twosamplemr",
-          seed: int | None = None, n_boot: int | None = None, exposures: list[str] | None = None) -> pd.DataFrame:
+          seed: int | None = None, n_boot: int | None = None, exposures: list[str] | None = None, *,
+          phenocor: Any = None, options: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Multivariable MR estimates of every exposure, one tidy table.
 
     Parameters
     ----------
     data : MVData, DataFrame or dict (see :mod:`mrkit.methods.mvdata`; files:
         :func:`mrkit.gwas.io.multivariable.read_multivariable`)
-    methods : ids from :data:`MV_METHODS` (default all): ``mv_ivw`` (the convention's default SE: TwoSampleMR
-        ``mv_multiple``'s lm SE, or MendelianRandomization's fixed-if-J<4-else-floored-random), ``mv_ivw_fe``,
-        ``mv_egger``, ``mv_median``.
+    methods : ids from :data:`MV_METHODS` (default :data:`MV_DEFAULT_METHODS`; ``"all"`` for every one):
+        ``mv_ivw`` (the convention's default SE: TwoSampleMR ``mv_multiple``'s lm SE, or MendelianRandomization's
+        fixed-if-J<4-else-floored-random), ``mv_ivw_fe``, ``mv_egger``, ``mv_median``, ``mv_lasso``
+        (``mr_mvlasso``), ``mv_cml`` (``mr_mvcML(DP = FALSE)``, needs option ``n``).
     convention : ``twosamplemr`` or ``mendelianrandomization`` (:mod:`.conventions`): the MV-IVW SE model,
         MV-Egger's p distribution (t(J-K-1) or normal) and the bootstrap size (1000 or 10000).
     seed, n_boot : the MV median bootstrap's seed (default :data:`mrkit.rng.DEFAULT_SEED`) and size.
     exposures : analyse only these exposures (names), in this order.
+    phenocor : (K, K) array_like, optional
+        The exposures' phenotypic correlation, in the order of the exposures analysed: the conditional F and Q_A
+        then use MVMR's ``gencov = phenocov_mvmr(phenocor, bxse)`` (:func:`mrkit.methods.mv_diagnostics.q_a_gencov`)
+        and MVMR-cML its ``rho``; None: uncorrelated exposure estimates (``gencov = 0``).
+    options : mapping, optional
+        Method options by name: ``lasso_lambda`` (MV-Lasso's fixed penalty, glmnet's scale), ``n`` (MVMR-cML's
+        sample size).
 
     Returns
     -------
     pandas.DataFrame
-        ``exposure``, ``outcome``, then :data:`mrkit.methods.estimate.TABLE_COLUMNS`; one row per method and
-        exposure. ``attrs`` holds ``convention``, ``seed`` and the diagnostics of :func:`mv_diagnostics`. A method
-        that cannot be estimated (too few variants) gives NaN rows with the reason in ``note``. ``nsnp`` is the
+        ``exposure``, ``outcome``, then :data:`mrkit.methods.estimate.TABLE_COLUMNS`, then the extra quantities
+        of the methods asked for (their ``row_keys``: MV-Lasso's ``lambda``, ``n_valid``, ``reg_estimate``,
+        MVMR-cML's ``n``, ``k_hat``); one row per method and exposure. ``attrs`` holds ``convention``, ``seed``
+        and the diagnostics of :func:`mv_diagnostics`. A method that cannot be estimated (too few variants) gives NaN rows with the reason in ``note``. ``nsnp`` is the
         number of variants in the fit (J) for every exposure; TwoSampleMR's ``mv_multiple`` fits the same J variants
         but reports, per exposure, how many of them reach its ``pval_threshold`` for that exposure.
 
@@ -119,7 +123,7 @@ def mv_mr(data: Any, methods: Iterable[str] | str | None = None, convention: str
     ------
     InputError
         Bad input (located: file, line, column; see :func:`mrkit.methods.mvdata.as_mvdata`), an unknown method
-        (``mv_lasso`` says why it is absent, :data:`MV_NOT_IMPLEMENTED`), convention or ``n_boot``.
+        convention, ``n_boot`` or ``phenocor``.
     NotEstimable
         A design no multivariable method can fit: J <= K, or collinear exposure effects (one line naming the
         exposures and the variants needed; :func:`mrkit.methods.mv_design.check_design`).
@@ -135,25 +139,32 @@ def mv_mr(data: Any, methods: Iterable[str] | str | None = None, convention: str
     canon = mv.canonical()
     check_design(canon.bx, mv.exposures, method="multivariable MR")
     chosen = _methods(methods)
-    ctx = Context(convention=conv, seed=used, n_boot=int(n_boot), snp=canon.snp, requested=tuple(chosen))
-    rows = []
-    for method in chosen:
+    opts = dict(options or {})
+    if phenocor is not None:
+        phenocor = np.asarray(phenocor, dtype=float)
+        opts["phenocor"] = phenocor
+    ctx = Context(convention=conv, seed=used, n_boot=int(n_boot), options=opts, snp=canon.snp,
+                  requested=tuple(chosen))
+    rows, extras = [], []
+    for method_id in chosen:
+        method = get_mv_method(method_id)
         try:
-            res = get_mv_method(method)(canon, ctx)
+            res = method(canon, ctx)
         except NotEstimable as exc:
             res = _nan_rows(canon, str(exc))
+        extras += [c for c in method.row_keys if c not in extras]
         for r in res:
-            rows.append({"exposure": mv.exposures[r["exposure_index"]], "outcome": mv.outcome, "method": method,
+            rows.append({"exposure": mv.exposures[r["exposure_index"]], "outcome": mv.outcome, "method": method_id,
                          **{c: r.get(c) for c in TABLE_COLUMNS if c not in ("method", "convention")},
-                         "convention": conv.name})
-    table = pd.DataFrame(rows, columns=["exposure", "outcome", *TABLE_COLUMNS])
+                         "convention": conv.name, **{c: r.get(c) for c in method.row_keys}})
+    table = pd.DataFrame(rows, columns=["exposure", "outcome", *TABLE_COLUMNS, *extras])
     for col in ("estimate", "se", "ci_lower", "ci_upper", "p"):
         table[col] = table[col].astype(float)
     table["nsnp"] = table["nsnp"].astype("int64")
     for col in ("n_boot", "seed"):
         table[col] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
                                for v in table[col]], dtype="Int64")
-    table.attrs.update({"convention": conv.name, "seed": used, **mv_diagnostics(mv, convention=conv)})
+    table.attrs.update({"convention": conv.name, "seed": used, **mv_diagnostics(mv, convention=conv, pcor=phenocor)})
     return table
 
 

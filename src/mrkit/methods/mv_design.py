@@ -1,5 +1,5 @@
-"""The design of a multivariable MR fit: input checks, the rank check every multivariable method makes first, and
-weighted least squares as R's ``lm`` computes it.
+"""The design of a multivariable MR fit: input checks (one dataset or a batch), the rank check every multivariable
+method makes first, weighted least squares as R's ``lm`` computes it, and a batch result as one row per exposure.
 
 A multivariable fit regresses the variants' outcome effects on their effects on K exposures (plus an intercept in
 MV-Egger). It is identified only when the design has full column rank: more variants than coefficients, and
@@ -21,15 +21,45 @@ import numpy as np
 
 from ..errors import InputError, NotEstimable
 
-__all__ = ["check_arrays", "check_design", "wls", "RANK_TOLERANCE"]
+__all__ = ["as_mv_batch", "check_arrays", "check_design", "mv_rows", "wls", "RANK_TOLERANCE"]
 
 #: A design is rank deficient when its smallest singular value (columns scaled to unit length) is below this
 #: fraction of its largest.
 RANK_TOLERANCE = 1e-10
 
 
+def as_mv_batch(bx, bxse, by, byse, *, min_extra_variants: int = 0
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Multivariable inputs with a replicate axis: ``bx``, ``bxse`` (J, K) or (n_rep, J, K) and ``by``, ``byse``
+    (J,) or (n_rep, J), as (n_rep, J, K), (n_rep, J, K), (n_rep, J), (n_rep, J) float arrays.
+
+    Raises :class:`~mrkit.errors.InputError` for shapes that disagree, non-finite values, SEs <= 0 or fewer than
+    K + ``min_extra_variants`` variants (MV-Lasso and MVMR-cML: 2, as R's methods).
+    """
+    bx3, bxse3 = np.asarray(bx, dtype=float), np.asarray(bxse, dtype=float)
+    by2, byse2 = np.atleast_2d(np.asarray(by, dtype=float)), np.atleast_2d(np.asarray(byse, dtype=float))
+    if bx3.ndim == 2:
+        bx3 = bx3[None]
+    if bxse3.ndim == 2:
+        bxse3 = bxse3[None]
+    if bx3.ndim != 3 or bxse3.shape != bx3.shape or by2.shape != bx3.shape[:2] or byse2.shape != by2.shape:
+        raise InputError(f"shapes disagree: bx {np.shape(bx)}, bxse {np.shape(bxse)}, by {np.shape(by)}, "
+                         f"byse {np.shape(byse)} (want (J, K) and (J,), or with a leading replicate axis)",
+                         column="bx")
+    for name, arr in (("bx", bx3), ("bxse", bxse3), ("by", by2), ("byse", byse2)):
+        if not np.all(np.isfinite(arr)):
+            raise InputError("must be finite", column=name)
+    if np.any(bxse3 <= 0) or np.any(byse2 <= 0):
+        raise InputError("standard errors must be > 0", column="bxse" if np.any(bxse3 <= 0) else "byse")
+    if bx3.shape[1] < bx3.shape[2] + min_extra_variants:
+        raise InputError(f"{bx3.shape[1]} variants for {bx3.shape[2]} exposures: need at least K + "
+                         f"{min_extra_variants}", column="bx")
+    return bx3, bxse3, by2, byse2
+
+
 def check_arrays(bx, bxse, by, byse) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``bx``, ``bxse`` as (J, K) and ``by``, ``byse`` as (J,) float arrays (one exposure may be given as a row).
+    """``bx``, ``bxse`` as (J, K) and ``by``, ``byse`` as (J,) float arrays (one exposure may be given as a row):
+    one dataset of :func:`as_mv_batch`.
 
     Raises :class:`~mrkit.errors.InputError` for shapes that disagree, non-finite values or SEs <= 0.
     """
@@ -37,15 +67,17 @@ def check_arrays(bx, bxse, by, byse) -> tuple[np.ndarray, np.ndarray, np.ndarray
     by, byse = np.asarray(by, float).ravel(), np.asarray(byse, float).ravel()
     if bx.shape[0] != by.size and bx.shape[1] == by.size:  # one exposure given as a row
         bx, bxse = bx.T, bxse.T
-    if bx.shape != bxse.shape or bx.shape[0] != by.size or by.size != byse.size:
-        raise InputError(f"shapes disagree: bx {bx.shape}, bxse {bxse.shape}, by {by.shape}, byse {byse.shape}",
-                         column="bx")
-    for name, arr in (("bx", bx), ("bxse", bxse), ("by", by), ("byse", byse)):
-        if not np.all(np.isfinite(arr)):
-            raise InputError("must be finite", column=name)
-    if np.any(bxse <= 0) or np.any(byse <= 0):
-        raise InputError("standard errors must be > 0", column="bxse" if np.any(bxse <= 0) else "byse")
-    return bx, bxse, by, byse
+    bx3, bxse3, by2, byse2 = as_mv_batch(bx, bxse, by, byse)
+    return bx3[0], bxse3[0], by2[0], byse2[0]
+
+
+def mv_rows(result: dict, *, nsnp: int, se_model: str, weights: str) -> list[dict]:
+    """Replicate 0 of a batched multivariable result (``estimate``, ``se`` (n_rep, K), ``note`` (n_rep,)) as the
+    registry's rows, one per exposure (``exposure_index``; normal p and CI)."""
+    from .conventions import result_row
+
+    return [result_row(result["estimate"][0, i], result["se"][0, i], nsnp=nsnp, se_model=se_model, weights=weights,
+                       note=str(result["note"][0]), exposure_index=i) for i in range(result["estimate"].shape[1])]
 
 
 def _names(exposures: Sequence[str] | None, k: int) -> list[str]:

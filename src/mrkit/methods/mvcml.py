@@ -38,8 +38,7 @@ import numpy as np
 from ..errors import InputError, NotEstimable
 from .distributions import norm_ppf, norm_sf
 from .method_info import MethodInfo
-from .mrlasso import mv_batch, mv_rows
-from .mv_design import check_design
+from .mv_design import as_mv_batch, check_design, mv_rows
 from .registry import register_mv
 
 __all__ = ["METHODS", "QUIRKS", "mr_mvcml", "profile_hessian"]
@@ -177,8 +176,7 @@ def mr_mvcml(bx, bxse, by, byse, *, n, rho=None, maxit: int = 100, thres: float 
     ----------
     Lin Z, Xue H, Pan W (2023). Am J Hum Genet 110:592-605; MendelianRandomization ``mr_mvcML``.
     """
-    bx3, by2, byse2 = mv_batch(bx, bxse, by, byse)
-    bxse3 = np.asarray(bxse, dtype=float).reshape(bx3.shape)
+    bx3, bxse3, by2, byse2 = as_mv_batch(bx, bxse, by, byse, min_extra_variants=2)
     n_rep, j, k = bx3.shape
     for r in range(n_rep):
         check_design(bx3[r], method="MVMR-cML")
@@ -233,4 +231,4 @@ def _mv_cml_rows(data, ctx) -> list[dict]:
     return rows
 
 
-register_mv("mv_cml", _mv_cml_rows, reference=METHODS[0].r_function)
+register_mv("mv_cml", _mv_cml_rows, reference=METHODS[0].r_function, row_keys=METHODS[0].extra_keys)

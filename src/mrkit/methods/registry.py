@@ -121,11 +121,13 @@ class Context:
 class MVMethod:
     """One multivariable method id: ``run(data, ctx) -> list of result rows`` (one per exposure, with
     ``exposure_index``), ``data`` a :class:`mrkit.methods.mvdata.MVData` (canonical: sorted by variant, oriented),
-    ``ctx`` a :class:`Context`; ``reference`` the R function it reproduces."""
+    ``ctx`` a :class:`Context`; ``row_keys`` the extra keys of its rows :func:`mrkit.mv_mr` keeps (as
+    :attr:`Method.row_keys`); ``reference`` the R function it reproduces."""
 
     id: str
     run: Callable[[Any, Context], list]
     reference: str = ""
+    row_keys: tuple[str, ...] = ()
 
     def __call__(self, data: Any, ctx: Context) -> list:
         """``run(data, ctx)``, each row's interval the convention's (as :meth:`Method.__call__`)."""
@@ -149,11 +151,12 @@ def register(method_id: str, run: Callable[[Batch, Context], dict], *, order: st
     return method
 
 
-def register_mv(method_id: str, run: Callable[[Any, Context], list], *, reference: str = "") -> MVMethod:
+def register_mv(method_id: str, run: Callable[[Any, Context], list], *, reference: str = "",
+                row_keys: tuple[str, ...] = ()) -> MVMethod:
     """Add a multivariable ``method_id`` to its registry (once)."""
     if method_id in _MV_REGISTRY:
         raise RuntimeError(f"multivariable method id {method_id!r} is registered twice")
-    method = MVMethod(method_id, run, reference)
+    method = MVMethod(method_id, run, reference, tuple(row_keys))
     _MV_REGISTRY[method_id] = method
     return method
 

@@ -112,12 +112,13 @@ def mv_mr(data: Any, methods: Iterable[str] | str | None = None, convention: str
     Returns
     -------
     pandas.DataFrame
-        ``exposure``, ``outcome``, then :data:`mrkit.methods.estimate.TABLE_COLUMNS`, then the extra quantities
-        of the methods asked for (their ``row_keys``: MV-Lasso's ``lambda``, ``n_valid``, ``reg_estimate``,
-        MVMR-cML's ``n``, ``k_hat``); one row per method and exposure. ``attrs`` holds ``convention``, ``seed``
-        and the diagnostics of :func:`mv_diagnostics`. A method that cannot be estimated (too few variants) gives NaN rows with the reason in ``note``. ``nsnp`` is the
-        number of variants in the fit (J) for every exposure; TwoSampleMR's ``mv_multiple`` fits the same J variants
-        but reports, per exposure, how many of them reach its ``pval_threshold`` for that exposure.
+        ``exposure``, ``outcome``, then :data:`mrkit.methods.estimate.TABLE_COLUMNS`, then the extra quantities of the
+        methods asked for (their ``row_keys``: MV-Lasso's ``lambda``, ``n_valid``, ``reg_estimate``, MVMR-cML's ``n``,
+        ``k_hat``); one row per method and exposure. ``attrs`` holds ``convention``, ``seed`` and the diagnostics of
+        :func:`mv_diagnostics`. A method that cannot be estimated (too few variants) gives NaN rows with the reason in
+        ``note``. ``nsnp`` is the number of variants in the fit (J) for every exposure; TwoSampleMR's ``mv_multiple``
+        fits the same J variants but reports, per exposure, how many of them reach its ``pval_threshold`` for that
+        exposure.
 
     Raises
     ------

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) mr_heterogeneity, mr_pleiotropy_test, Isq; MendelianRandomization 0.10.0
+# (GPL-2 | GPL-3) mr_egger.
 """Heterogeneity and pleiotropy statistics: Cochran's Q, Rucker's Q', I2_GX, Egger intercept test.
 
 * Cochran's Q of the IVW fit, ``sum w (by - theta_IVW bx)^2`` on k - 1 df (TwoSampleMR

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) directionality_test and mr_steiger, R/steiger.R, and steiger_filtering,
+# R/steiger_filtering.R.
 """MR Steiger directionality test: do the instruments explain more of the exposure than of the outcome?
 
 If the SNPs act on the outcome only through the exposure, they explain more variance in the

@@ -198,8 +198,10 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
     import pandas as pd
 
     from ..gwas.io.multivariable import read_multivariable
-    from ..methods.multivariable import MV_NOT_IMPLEMENTED, mv_mr
+    from ..methods.multivariable import MV_METHODS, MV_NOT_IMPLEMENTED, mv_mr
 
+    if args.methods is not None:
+        _check_methods(args.methods, MV_METHODS, MV_NOT_IMPLEMENTED, " with --multivariable")
     table = mv_mr(read_multivariable(args.multivariable), methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot)
     a = table.attrs
     if args.format == "csv":
@@ -233,15 +235,16 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
     return 0
 
 
-def _check_methods(text: str) -> None:
-    """Refuse an unknown method id before any work, naming it, the flag and the ids there are."""
+def _check_methods(text: str, known, why: dict | None = None, where: str = "") -> None:
+    """Refuse an unknown method id before any work, naming it, the flag and the ids there are (and, from ``why``,
+    why a method of the R packages is not there)."""
     from ..errors import MRKitError
-    from ..methods.estimate import METHODS
 
-    unknown = [m.strip() for m in text.split(",") if m.strip() and m.strip() not in METHODS]
+    unknown = [m.strip() for m in text.split(",") if m.strip() and m.strip() not in known]
     if unknown:
         what = "method " + repr(unknown[0]) if len(unknown) == 1 else "methods " + ", ".join(map(repr, unknown))
-        raise MRKitError(f"unknown {what} for --methods; known: {', '.join(METHODS)}")
+        reasons = "".join(f"; {why[m]}" for m in unknown if why and m in why)
+        raise MRKitError(f"unknown {what} for --methods{where}; known: {', '.join(known)}{reasons}")
 
 
 def run(args) -> int:
@@ -257,11 +260,20 @@ def run(args) -> int:
     if args.multivariable is not None:
         if args.file is not None:
             raise InputError("give either a harmonised FILE or --multivariable FILE, not both", column="file")
+        asked = [f for f, on in (("--loo", args.loo), ("--single-snp", args.single_snp), ("--odds-ratios",
+                 args.odds_ratios), ("--steiger-filter", args.steiger_filter), ("--names twosamplemr",
+                 args.names == "twosamplemr")) if on]
+        if asked:
+            from ..errors import MRKitError
+
+            raise MRKitError(f"{', '.join(asked)}: for a univariable table (FILE), not --multivariable")
         return _run_multivariable(args, conv.name, seed)
     if args.file is None:
         raise InputError("no input: give a harmonised CSV FILE (or --multivariable FILE.csv)", column="file")
     if args.methods is not None:
-        _check_methods(args.methods)
+        from ..methods.estimate import METHODS
+
+        _check_methods(args.methods, METHODS)
     csv_table = chosen_table(args)  # refuses --format csv with two tables asked for, before any work
     table = read_harmonised_table(args.file, strict=args.strict)  # csv module and numpy: no pandas to start
     pairs = split_pairs(table)

@@ -140,3 +140,14 @@ def test_bad_output_name_and_two_pairs_are_refused_in_one_line(lipids, tmp_path,
     assert main(["plot", "loo", str(two_path), "-o", str(tmp_path / "x.png")]) == 2
     assert "holds 2 exposure-outcome pairs" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_dropped_row_is_counted_and_the_rest_is_drawn(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("SNP,bx,bxse,by,byse\nrs1,0.1,0.01,0.2,0.1\nrs2,0.1,0.01,0.2,inf\nrs3,0.2,0.01,0.2,0.1\n"
+                   "rs4,0.3,0.01,0.25,0.1\n")
+    out = tmp_path / "f.png"
+    assert main(["plot", "funnel", str(bad), "-o", str(out), "--data", str(tmp_path / "f.csv")]) == 0
+    printed = capsys.readouterr().out
+    assert f"{bad}: dropped 1 row(s): se not finite" in printed and "3 SNPs" in printed
+    assert is_png(out) and sorted(pd.read_csv(tmp_path / "f.csv")["snp"]) == ["rs1", "rs3", "rs4"]

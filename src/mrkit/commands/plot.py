@@ -7,6 +7,7 @@ and leave-one-out tables and, for the scatter, MR-PRESSO's outliers, under the c
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 _FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -76,6 +77,7 @@ def run(args) -> int:
     from ..methods.mrdata import split_pairs
     from ..paper.plots import SCATTER_METHODS, figure_data, mr_figure
     from ..paths import atomic_output
+    from ._tables import print_drops
 
     fmt = _FORMATS.get(args.output.suffix.lower())
     if fmt is None:
@@ -83,6 +85,7 @@ def run(args) -> int:
     if args.data is not None and args.data.suffix.lower() != ".csv":
         raise MRKitError(f"{args.data}: --data writes CSV: give a file name ending in .csv")
     table = read_harmonised_table(args.file)
+    print_drops(table, sys.stdout)  # rows the checks dropped or flagged, counted by reason
     pairs = split_pairs(table)
     if len(pairs) != 1:
         raise MRKitError(f"{args.file} holds {len(pairs)} exposure-outcome pairs: a figure shows one; write each "

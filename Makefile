@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 ENV_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: book pdf test env bench lock clean
+.PHONY: book pdf test env bench lock clean publish publish-site
 
 book: env
 	$(BIN)/mrkit book
@@ -17,6 +17,21 @@ pdf: env
 
 test: env
 	$(BIN)/python -m pytest
+
+# The built book on the gh-pages branch of REMOTE (a git remote or a repository's path; default origin), with
+# .nojekyll so that GitHub Pages serves it as it is: make book, then ghp-import. Every page's footer names the
+# mrkit version, the commit and the data fingerprint of the build.
+REMOTE ?= origin
+SITE   ?= _build/html
+publish: book
+	$(MAKE) --no-print-directory publish-site
+
+# Only the push, of the site as built (tests/test_release.py runs it against a local bare repository).
+publish-site:
+	@test -f "$(SITE)/index.html" || { echo "make publish: no site at $(SITE)/index.html (make book builds it)" >&2; exit 2; }
+	$(BIN)/ghp-import --no-jekyll --push --force --remote "$(REMOTE)" --branch gh-pages \
+	    --message "Book built with mrkit $$($(BIN)/python -c 'import mrkit; print(mrkit.__version__)') at commit $$(git rev-parse --short HEAD)" \
+	    "$(SITE)"
 
 bench: env
 	$(BIN)/python benchmarks/run.py

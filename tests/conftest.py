@@ -31,3 +31,18 @@ def small_build(tmp_path_factory):
     report = build_book(DEFAULT_PLAN, profile="small", layout=layout, progress=False,
                         pdf=find_chromium() is not None)
     return layout, report
+
+
+def tsmr_outputs_case(validation_dir: Path, name: str, folder: Path) -> tuple[dict, Path]:
+    """R's outputs of ``validation/expected/tsmr_outputs/<name>.json`` (TwoSampleMR 0.7.9) and the TwoSampleMR-named
+    CSV of their input (the JSON's ``mrkit_csv.columns``, numbers as the exact ``%.17g`` strings R used)."""
+    import json
+
+    r = json.loads((validation_dir / "expected" / "tsmr_outputs" / f"{name}.json").read_text())
+    short = {"beta.exposure": "bx", "se.exposure": "bxse", "beta.outcome": "by", "se.outcome": "byse"}
+    columns = r["mrkit_csv"]["columns"]
+    values = {c: r["input"][short.get(c, c)] for c in columns}
+    path = folder / f"{name}.csv"
+    lines = [",".join(columns)] + [",".join(str(values[c][j]) for c in columns) for j in range(r["J"])]
+    path.write_text("\n".join(lines) + "\n")
+    return r, path

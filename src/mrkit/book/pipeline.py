@@ -70,6 +70,7 @@ class Report:
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at the start and at the end
     cores: int = 1
     pdf: Path | None = None
+    data_fingerprints: dict[str, str] = field(default_factory=dict)  # data set -> its fingerprint
 
     def summary(self) -> str:
         """The build's timing report: wall time of each part, CPU time of the notebooks, machine load."""
@@ -139,7 +140,8 @@ def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: La
         stage = layout.build / "source"
         data_params = next((r.parameters for r in plan.runs if r.parameters.get("data") != "none"), {})
         stage_source(layout.root, stage, outputs, data_params, results=layout.results, downloads=layout.downloads,
-                     pdf_name=PDF_NAME if pdf else None)
+                     pdf_name=PDF_NAME if pdf else None,
+                     data_fingerprint=report.data_fingerprints.get(_data_label(data_params)))
         if pdf:  # first, so that a failure leaves the published site (which would link the PDF) as it was
             t0 = time.perf_counter()
             report.pdf = build_pdf(stage, layout.build, strict=strict)
@@ -264,6 +266,7 @@ def _execute_all(runs: list[Run], needs: dict[str, list[str]], layout: Layout, o
                         report.prepare_seconds[_data_label(run.parameters)] = round(
                             time.perf_counter() - prep_started.pop(sig), 1)
                     if run_id not in keys:
+                        report.data_fingerprints[_data_label(run.parameters)] = data[sig].result()
                         keys[run_id] = run_key(run.notebook, run.parameters, code_hash, data[sig].result(),
                                                [keys[n] for n in needs[run_id]])
                     if _is_current(layout, run, outputs[run], keys[run_id]):

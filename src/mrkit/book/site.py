@@ -153,6 +153,40 @@ def filter_toc(toc: dict, produced: set[str]) -> tuple[dict, list[str]]:
     return out, listed
 
 
+def git_commit(root: Path) -> str:
+    """The checkout's commit (``git rev-parse HEAD``), "+ uncommitted changes" when tracked files differ from it;
+    "unknown (not a git checkout)" where git or the repository is missing."""
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=30)
+        if head.returncode != 0:
+            return "unknown (not a git checkout)"
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return head.stdout.strip() + (" + uncommitted changes" if dirty else "")
+
+
+def provenance_footer(data: str, data_fingerprint: str | None, commit: str) -> str:
+    """The footer of every page (HTML): which data the build used, and the mrkit version, the git commit and the
+    data fingerprint (:func:`mrkit.paper.datasets.prepare`) that made it, so a printed page can be traced back."""
+    from html import escape
+
+    from .. import __version__
+
+    what = ("Computed on the real GWAS files of data/sources.toml." if data == "real" else
+            "Computed on OpenGWAS API data (top hits and associations of the datasets of data/sources.toml)."
+            if data == "opengwas" else
+            "Computed on the synthetic default panel: simulated data calibrated to the study, not the real GWAS.")
+    fingerprint = data_fingerprint or "none"
+    short = commit[:12] + commit[40:] if len(commit) >= 40 and " " not in commit[:40] else commit
+    return (f'{escape(what)}<br/><span class="mrkit-provenance">Built with mrkit <span class="mrkit-version">'
+            f'{escape(__version__)}</span>, commit <code class="mrkit-commit" title="{escape(commit)}">'
+            f'{escape(short)}</code>, data fingerprint <code class="mrkit-data-fingerprint" '
+            f'title="{escape(fingerprint)}">{escape(fingerprint[:12])}</code>.</span>')
+
+
 def pdf_statement(pdf_name: str | None) -> str:
     """The landing page's line about the PDF edition: a link when this build publishes one."""
     if pdf_name:
@@ -163,8 +197,11 @@ def pdf_statement(pdf_name: str | None) -> str:
 
 def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params: dict[str, Any],
                  results: Path | None = None, downloads: Path | None = None,
-                 pdf_name: str | None = None) -> list[str]:
+                 pdf_name: str | None = None, data_fingerprint: str | None = None) -> list[str]:
     """Write the book source into ``stage``; return the pages of the staged toc.
+
+    ``data_fingerprint``: the fingerprint of the data the pages were computed on, printed in every page's footer
+    with the mrkit version and the git commit (:func:`provenance_footer`).
 
     ``results``: the build's results folder, where OpenGWAS pages record the answers they used.
     ``downloads/<run id>/`` (the data files of each executed page, :mod:`mrkit.paper.downloads`) are staged
@@ -194,11 +231,7 @@ def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params
 
     config = yaml.safe_load((root / "_config.yml").read_text())
     data = data_params.get("data", "synthetic")
-    config.setdefault("html", {})["extra_footer"] = (
-        "Computed on the real GWAS files of data/sources.toml." if data == "real" else
-        "Computed on OpenGWAS API data (top hits and associations of the datasets of data/sources.toml)."
-        if data == "opengwas" else
-        "Computed on the synthetic default panel: simulated data calibrated to the study, not the real GWAS.")
+    config.setdefault("html", {})["extra_footer"] = provenance_footer(data, data_fingerprint, git_commit(root))
     substitutions = config.setdefault("parse", {}).setdefault("myst_substitutions", {})
     substitutions["data_statement"] = data_statement(data_params, api)
     substitutions["pdf_statement"] = pdf_statement(pdf_name)

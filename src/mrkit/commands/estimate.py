@@ -1,9 +1,9 @@
 """``mrkit estimate``: MR estimates, heterogeneity, pleiotropy, MR-PRESSO and (with sample sizes) Steiger
-directionality for a harmonised CSV."""
+directionality for a harmonised CSV; on request leave-one-out, single-SNP, odds ratios and Steiger filtering,
+in mrkit's or TwoSampleMR's names."""
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import re
@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..json_values import json_value
+from ._tables import format_table, print_drops, write_csv
 
 if TYPE_CHECKING:
     from ..gwas.io.harmonised import HarmonisedTable
@@ -56,6 +57,27 @@ def register(subparsers) -> None:
     p.add_argument("--sample-size", type=float, default=None, dest="sample_size", metavar="N",
                    help="with --multivariable: the GWAS sample size mv_cml uses (R mr_mvcML's n: the smallest of "
                         "the exposure and outcome GWAS)")
+    p.add_argument("--ml-optimizer", default="nelder_mead", choices=("nelder_mead", "profile"), dest="ml_optimizer",
+                   help="maximum likelihood: R's Nelder-Mead, stopped where R's optim stops (default, R's numbers), "
+                        "or the converged maximum (profile likelihood)")
+    extra = p.add_argument_group(
+        "more tables (TwoSampleMR's functions); with --format csv, the one table asked for")
+    extra.add_argument("--loo", action="store_true",
+                       help="leave-one-out: IVW without each SNP in turn, then with all (TwoSampleMR mr_leaveoneout)")
+    extra.add_argument("--single-snp", action="store_true", dest="single_snp",
+                       help="the Wald ratio of each SNP, then IVW and MR-Egger on all (TwoSampleMR mr_singlesnp)")
+    extra.add_argument("--odds-ratios", action="store_true", dest="odds_ratios",
+                       help="add or, or_lci95, or_uci95 to the estimates: exp of the estimate and of its 95%% CI, "
+                            "b -/+ 1.96 se under the twosamplemr convention (TwoSampleMR generate_odds_ratios), "
+                            "the row's own CI otherwise")
+    extra.add_argument("--steiger-filter", action="store_true", dest="steiger_filter",
+                       help="Steiger test of each SNP (TwoSampleMR steiger_filtering: r2 = F/(n - 2 + F), F = "
+                            "(b/se)^2; needs samplesize.exposure and samplesize.outcome), then every estimate on the "
+                            "SNPs with steiger_dir TRUE only (R: subset(dat, steiger_dir))")
+    extra.add_argument("--names", default="mrkit", choices=("mrkit", "twosamplemr"),
+                       help="column names and method labels: mrkit's (ids such as ivw), or TwoSampleMR's (b, se, pval, "
+                            "nsnp, method = \"Inverse variance weighted\", id.exposure, ...), so that a CSV or JSON "
+                            "table reads into R as the TwoSampleMR function's own output")
     p.add_argument("--strict", action="store_true",
                    help="refuse a file with an invalid row (exit 2, naming file, line and column) instead of "
                         "dropping and counting the row")
@@ -77,8 +99,10 @@ def _presso_summary(pair, seed: int, n: int) -> dict:
     except MRKitError as exc:
         return {"note": str(exc)}
     corrected = res.corrected
-    return {"global_rss": res.global_rss, "global_p": res.global_p,
-            "global_p_text": res.global_p_text, "outliers": [str(s) for s in res.outliers],
+    below = res.global_p == 0  # no simulated RSS above the observed one: R writes "<1/n", never 0
+    return {"global_rss": res.global_rss, "global_p": res.global_p_text if below else res.global_p,
+            "global_p_text": res.global_p_text, "global_p_bound": 1 / res.n_distributions if below else None,
+            "outliers": [str(s) for s in res.outliers],
             "corrected": None if corrected is None else {
                 "estimate": corrected["estimate"], "se": corrected["sd"], "p": corrected["p"]},
             "n_distributions": res.n_distributions, "seed": res.seed}
@@ -100,15 +124,9 @@ def _steiger(table: HarmonisedTable, pair) -> dict | None:
         return None
     import numpy as np
 
-    snp_column = next((c for c in ("SNP", "snp") if c in table.columns), None)
-    wanted = set(pair.snp)
-    rows = np.ones(table.n_rows, dtype=bool)
-    if snp_column:
-        rows &= np.array([s is not None and s in wanted for s in table[snp_column].tolist()], dtype=bool)
-    for column, value in pair.labels.items():  # the text of the table against the pair's label
-        rows &= np.array([v is not None and v == value for v in table[column].tolist()], dtype=bool)
-    if "mr_keep" in table.columns:
-        rows &= table["mr_keep"].astype(bool)
+    from ._outputs import pair_rows
+
+    rows = pair_rows(table, pair)
     missing = np.isnan(np.column_stack([table[c][rows] for c in sizes]))
     if missing.all(axis=0).any():  # a harmonised table with empty sample-size columns: nothing to test
         return None
@@ -125,7 +143,7 @@ def _steiger(table: HarmonisedTable, pair) -> dict | None:
 def _method_rows(rows: list[dict], labels: list[str]) -> list[dict]:
     """The rows of :func:`mrkit.methods.estimate.mr_rows` typed and ordered as :func:`mrkit.mr`'s table has
     them (labels, then ``TABLE_COLUMNS``; numbers as float, ``nsnp`` int, ``n_boot`` and ``seed`` int or None),
-    then each method's extra quantities (its registry ``row_keys``: MR-Egger's intercept, MR-Lasso's lambda, ...)."""
+    then each method's extra quantities (its registry ``row_keys``: MR-Lasso's lambda, Rucker's model, ...)."""
     from ..methods.estimate import TABLE_COLUMNS
 
     out = []
@@ -155,27 +173,32 @@ def _options(args, pair=None) -> dict:
     options: dict[str, Any] = {}
     if args.lasso_lambda is not None:
         options["lasso_lambda"] = args.lasso_lambda
-    if getattr(args, "ld", None) is not None and pair is not None:
+    if args.ld is not None and pair is not None:
         from ..gwas.io.matrix import read_correlation_matrix
 
         options["ld"] = read_correlation_matrix(args.ld, [str(s) for s in pair.snp], what="LD matrix")
-    if getattr(args, "sample_size", None) is not None:
+    if args.sample_size is not None:
         options["n"] = args.sample_size
     return options
 
 
 def _pair_report(pair, args, conv_name: str, seed: int, table: HarmonisedTable) -> dict:
     from ..methods.estimate import mr_rows
-    from ..methods.heterogeneity import heterogeneity_rows, pleiotropy_rows
+    from ..methods.heterogeneity import heterogeneity_rows, nome_note, pleiotropy_rows
 
     methods = _method_rows(mr_rows(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
-                                   presso_n=args.presso_n, options=_options(args, pair)), list(pair.labels))
+                                   presso_n=args.presso_n, ml_optimizer=args.ml_optimizer,
+                                   options=_options(args, pair)), list(pair.labels))
     het_rows = heterogeneity_rows(pair, conv_name)
     het_columns = {c: _as_column([math.nan if r[c] is None else _scalar(r[c]) for r in het_rows])
                    for c in ("q", "df", "p")}
     het = {r["method"]: {c: het_columns[c][i] for c in ("q", "df", "p")} | {"note": r["note"]}
            for i, r in enumerate(het_rows)}
     ple = pleiotropy_rows(pair, conv_name)[0]
+    nome = nome_note(ple["i2gx"])
+    for row in methods:
+        if row["method"] == "egger" and nome and math.isfinite(row["estimate"]):
+            row["note"] = "; ".join(n for n in (row["note"], nome) if n)
     return {
         **pair.labels,
         "methods": methods,
@@ -194,8 +217,10 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
     import pandas as pd
 
     from ..gwas.io.multivariable import read_multivariable
-    from ..methods.multivariable import mv_mr
+    from ..methods.multivariable import MV_METHODS, mv_mr
 
+    if args.methods is not None:
+        _check_methods(args.methods, MV_METHODS, where=" with --multivariable")
     data = read_multivariable(args.multivariable)
     phenocor = None
     if args.phenocor is not None:
@@ -217,8 +242,8 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
         "methods": _mv_records(table),
         "strength": {"conditional_f": a["strength"], "rule": f"MVMR strength_mvmr, gencov = {a['gencov']}"},
         "heterogeneity": {"q": a["heterogeneity"]["q"], "df": a["heterogeneity"]["df"], "p": a["heterogeneity"]["p"]},
-        "pleiotropy": {"q_a": pl["q_a"], "df": pl["df"], "p": pl["p"], "rule": f"MVMR pleiotropy_mvmr, gencov = "
-                       f"{a['gencov']}",
+        "pleiotropy": {"q_a": pl["q_a"], "df": pl["df"], "p": pl["p"],
+                       "rule": f"MVMR pleiotropy_mvmr, gencov = {a['gencov']}",
                        "egger_intercept": {"estimate": pl["egger_intercept"], "se": pl["egger_intercept_se"],
                                            "p": pl["egger_intercept_p"], "distribution": pl["egger_distribution"]}},
     }
@@ -234,7 +259,8 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
         print(table[["exposure", "method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model",
                      "distribution"]].to_string(index=False))
         _print_extras(_mv_records(table), label=lambda r: f"{r['method']} ({r['exposure']})")
-        print(f"Conditional F (gencov = {a['gencov']}): " + ", ".join(f"{k} {v:.2f}" for k, v in a["strength"].items()))
+        print(f"Conditional F (gencov = {a['gencov']}): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in a["strength"].items()))
         h = a["heterogeneity"]
         print(f"Heterogeneity (MV-IVW): Q {h['q']:.4f} on {h['df']} df (p {h['p']:.3g})")
         print(f"Pleiotropy: Q_A {pl['q_a']:.4f} on {pl['df']} df (p {pl['p']:.3g}); MV-Egger intercept "
@@ -266,11 +292,25 @@ def _print_extras(rows: list[dict], label=lambda r: r["method"]) -> None:
     """One line per row that has extra quantities (its method's ``row_keys``): ``method: key value, ...``."""
     from ..methods.estimate import TABLE_COLUMNS
 
-    standard = {"exposure", "outcome", *TABLE_COLUMNS}
+    standard = {"exposure", "outcome", "or", "or_lci95", "or_uci95", *TABLE_COLUMNS}
     lines = [f"  {label(r)}: {text}" for r in rows if (text := _extras_text(r, standard))]
     if lines:
         print("Further quantities of each method:")
         print("\n".join(lines))
+
+
+def _check_methods(text: str, known, why: dict | None = None, where: str = "") -> None:
+    """Refuse an unknown method id before any work, naming it, the flag and the ids there are (and, from ``why``,
+    why a method of the R packages is not there); ``all`` asks for every one."""
+    from ..errors import MRKitError
+
+    if text.strip() == "all":
+        return
+    unknown = [m.strip() for m in text.split(",") if m.strip() and m.strip() not in known]
+    if unknown:
+        what = "method " + repr(unknown[0]) if len(unknown) == 1 else "methods " + ", ".join(map(repr, unknown))
+        reasons = "".join(f"; {why[m]}" for m in unknown if why and m in why)
+        raise MRKitError(f"unknown {what} for --methods{where}; known: {', '.join(known)}{reasons}")
 
 
 def run(args) -> int:
@@ -279,109 +319,81 @@ def run(args) -> int:
     from ..methods.conventions import get_convention
     from ..methods.mrdata import split_pairs
     from ..rng import resolve_seed
+    from ._outputs import chosen_table
 
     conv = get_convention(args.convention)
     seed = resolve_seed(args.seed)
     if args.multivariable is not None:
         if args.file is not None:
             raise InputError("give either a harmonised FILE or --multivariable FILE, not both", column="file")
+        asked = [f for f, on in (("--loo", args.loo), ("--single-snp", args.single_snp), ("--odds-ratios",
+                 args.odds_ratios), ("--steiger-filter", args.steiger_filter), ("--names twosamplemr",
+                 args.names == "twosamplemr"), ("--ld", args.ld is not None)) if on]
+        if asked:
+            from ..errors import MRKitError
+
+            raise MRKitError(f"{', '.join(asked)}: for a univariable table (FILE), not --multivariable")
         return _run_multivariable(args, conv.name, seed)
     if args.file is None:
         raise InputError("no input: give a harmonised CSV FILE (or --multivariable FILE.csv)", column="file")
     for flag, value in (("--phenocor", args.phenocor), ("--sample-size", args.sample_size)):
         if value is not None:
-            raise InputError(f"{flag} is for --multivariable (mv_cml, the conditional F and Q_A)", column=flag)
+            from ..errors import MRKitError
+
+            raise MRKitError(f"{flag}: for --multivariable (mv_cml, the conditional F and Q_A), not a univariable "
+                             "table (cml, clr and pcgmm take the sample sizes from its samplesize.* columns)")
+    if args.methods is not None:
+        from ..methods.estimate import METHODS
+
+        _check_methods(args.methods, METHODS)
+    csv_table = chosen_table(args)  # refuses --format csv with two tables asked for, before any work
     table = read_harmonised_table(args.file, strict=args.strict)  # csv module and numpy: no pandas to start
+    pairs = split_pairs(table)
+    filtered = None
+    if args.steiger_filter:
+        from ._outputs import steiger_filter
+
+        filtered, table = steiger_filter(table, pairs)  # every SNP's test; the table without steiger_dir FALSE
+        pairs = split_pairs(table)
     reports = []
-    for pair in split_pairs(table):
+    for pair in pairs:
         rep = _pair_report(pair, args, conv.name, seed, table)
         rep["input"] = {"file": str(args.file), "nsnp": pair.k, "n_excluded": pair.n_excluded,
                         "rows_read": table.attrs["rows_read"], "dropped": table.attrs["dropped"],
                         "flagged": table.attrs["flagged"]}
         reports.append(rep)
+    if args.loo or args.single_snp or args.odds_ratios or filtered is not None:
+        from ._outputs import add_tables
+
+        add_tables(reports, pairs, args, conv.name, filtered)
+    if args.names == "twosamplemr":
+        from ._outputs import TSMR_OF, print_tsmr, r_cells, tsmr_report
+
+        tables = tsmr_report(reports, pairs, table)
+        if args.format == "csv":
+            write_csv(r_cells(tables[TSMR_OF[csv_table]]), sys.stdout)
+            print_drops(table, sys.stderr)
+        elif args.format == "json":
+            inputs = [rep["input"] for rep in reports]
+            print(json.dumps(json_value({"convention": conv.name, "seed": seed, "names": "twosamplemr",
+                                     "input": inputs[0] if len(inputs) == 1 else inputs, **tables}), indent=2))
+        else:
+            print_drops(table, sys.stdout)
+            print_tsmr(tables, reports, f"{args.file}: convention {conv.name}, seed {seed}; TwoSampleMR's tables")
+        return 0
     if args.format == "csv":
-        write_csv([row for r in reports for row in r["methods"]], sys.stdout)
-        _print_drops(table, sys.stderr)
+        write_csv([row for r in reports for row in r[csv_table]], sys.stdout)
+        print_drops(table, sys.stderr)
         return 0
     if args.format == "json":
         body = [{"convention": conv.name, "seed": seed, **rep} for rep in reports]
         out = body[0] if len(body) == 1 else {"convention": conv.name, "seed": seed, "pairs": body}
         print(json.dumps(json_value(out), indent=2))
         return 0
-    _print_drops(table, sys.stdout)
+    print_drops(table, sys.stdout)
     for rep in reports:
         _print_report(rep, conv.name, seed)
     return 0
-
-
-def _csv_cell(value: Any) -> str:
-    """A cell as pandas' ``to_csv`` writes it: empty when missing, floats in their shortest round-trip form."""
-    value = _scalar(value)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def write_csv(rows: list[dict], stream) -> None:
-    """Result rows as ``pandas.DataFrame(rows).to_csv(stream, index=False)`` writes them."""
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_cell(row.get(c)) for c in columns])
-
-
-_DECIMAL_NUMBER = re.compile(r"^\s*[+-]?[0-9]+\.[0-9]*$")
-
-
-def _trim_zeros(cells: list[str]) -> list[str]:
-    """Trailing zeros cut equally from every decimal number of a column, one kept after the point (pandas)."""
-    numbers = [_DECIMAL_NUMBER.match(c) is not None for c in cells]
-    if not any(numbers):
-        return cells
-    while all(c.endswith("0") for c, is_number in zip(cells, numbers) if is_number):
-        cells = [c[:-1] if is_number else c for c, is_number in zip(cells, numbers)]
-    return [c + "0" if is_number and c.endswith(".") else c for c, is_number in zip(cells, numbers)]
-
-
-def _float_cells(values: list[float], digits: int = 6) -> list[str]:
-    """A float column as pandas prints it (``display.precision`` 6): fixed notation with trailing zeros
-    trimmed, or scientific for the whole column when a value is below 1e-6 or, in a column too wide,
-    above 1e6."""
-    def cells(spec: str) -> list[str]:
-        return _trim_zeros(["NaN" if math.isnan(v) else format(v, spec) for v in values])
-
-    fixed = cells(f".{digits}f")
-    finite = [abs(v) for v in values if not math.isnan(v)]
-    too_long = max(map(len, fixed), default=0) > digits + 6
-    if any(0 < v < 10 ** -digits for v in finite) or (too_long and any(v > 1e6 for v in finite)):
-        return cells(f".{digits}e")
-    return fixed
-
-
-def format_table(rows: list[dict], columns: list[str]) -> str:
-    """Rows as ``pandas.DataFrame(rows)[columns].to_string(index=False)`` prints them: right-aligned columns
-    one space apart, numeric headers with a leading space, floats as :func:`_float_cells`."""
-    out = []
-    for c in columns:
-        values = [r.get(c) for r in rows]
-        if values and all(isinstance(v, float) for v in values):
-            cells, header = _float_cells(values), " " + c
-        elif values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            cells, header = [str(v) for v in values], " " + c
-        else:
-            cells, header = ["NaN" if v is None else str(v) for v in values], c
-        width = max(len(header), *map(len, cells))
-        out.append([header.rjust(width)] + [cell.rjust(width) for cell in cells])
-    return "\n".join(" ".join(line) for line in zip(*out))
-
-
-def _print_drops(table: HarmonisedTable, stream) -> None:
-    a = table.attrs
-    for reason, count in sorted(a["dropped"].items()):
-        print(f"{a['source']}: dropped {count} row(s): {reason}", file=stream)
-    for reason, count in sorted(a["flagged"].items()):
-        print(f"{a['source']}: flagged {count} row(s): {reason}", file=stream)
 
 
 def _number(value: float, fmt: str) -> str:
@@ -394,8 +406,14 @@ def _print_report(rep: dict, convention: str, seed: int) -> None:
     print(f"{what or inp['file']}: {inp['nsnp']} SNPs ({inp['n_excluded']} excluded by "
           f"mr_keep), convention {convention}, seed {seed}")
     cols = ["method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model", "distribution", "note"]
+    if rep["methods"] and "or" in rep["methods"][0]:
+        cols[6:6] = ["or", "or_lci95", "or_uci95"]
     print(format_table(rep["methods"], cols))
     _print_extras(rep["methods"])
+    from ._outputs import explain
+
+    for line in explain(rep["methods"]):
+        print(line)
     h = rep["heterogeneity"]
     parts = []
     for key, name in (("ivw", "Cochran Q"), ("egger", "Rucker Q'")):
@@ -410,6 +428,8 @@ def _print_report(rep: dict, convention: str, seed: int) -> None:
     else:
         print(f"Egger intercept {pl['intercept']:.6g} (SE {pl['se']:.4g}, p {pl['p']:.3g}, "
               f"{pl['distribution']}); I2_GX {_number(pl['i2gx'], '.4f')}")
+        for line in explain([], pl):
+            print(line)
     pr = rep["presso"]
     if "note" in pr:
         print(f"MR-PRESSO: {_not_estimable(pr['note'])}")
@@ -421,9 +441,15 @@ def _print_report(rep: dict, convention: str, seed: int) -> None:
     st = rep["steiger"]
     if st is not None and "z" in st:
         direction = "exposure -> outcome" if st["correct_causal_direction"] else "outcome -> exposure"
+        from ._outputs import R2_RULES
+
         print(f"Steiger directionality: r2 exposure {st['r2_exposure']:.6g}, r2 outcome {st['r2_outcome']:.6g}, "
-              f"z {st['z']:.3f}, p {st['steiger_pval']:.3g}: {direction} (r2 rule {st['rule']})"
+              f"z {st['z']:.3f}, p {st['steiger_pval']:.3g}: {direction} (TwoSampleMR directionality_test)"
               + (f"; {st['note']}" if st.get("note") else ""))
+        print(f"  r2 rule {st['rule']}: {R2_RULES.get(st['rule'], st['rule'])}, summed over the SNPs")
     elif st is not None:
         print(f"Steiger directionality: {st['note']}")
+    from ._outputs import print_extras
+
+    print_extras(rep)
     print()

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from PLINK 1.9 v1.90b6.26 clump_reports, plink_ld.c (GPL-3.0-or-later).
 """LD clumping of instrument candidates: PLINK 1.9 itself, or a numpy engine that reproduces it.
 
 MR needs independent instruments. The study (like TwoSampleMR's ``clump_data``) clumps the

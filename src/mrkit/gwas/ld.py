@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from PLINK 1.9 v1.90b6.26 em_phase_hethet and cubic_real_roots, plink_ld.c and plink_common.c
+# (GPL-3.0-or-later).
 """Linkage disequilibrium from a PLINK 1 reference panel (``.bed/.bim/.fam``), computed as PLINK 1.9 does.
 
 LD clumping and proxy search need r^2 between an index variant and the variants around it. PLINK 1.9's

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) mv_extract_exposures and mv_harmonise_data, R/multivariable_mr.R.
 """Multivariable harmonisation: joint instruments of several exposures, all on one effect allele.
 
 :func:`mv_extract_exposures` follows TwoSampleMR's ``mv_extract_exposures`` (and its local-file variant

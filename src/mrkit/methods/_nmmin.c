@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Ported from R's nmmin, src/appl/optim.c, R (GPL-2.0-or-later). */
 /* R's Nelder-Mead (nmmin, R's src/appl/optim.c) on the two-sample maximum-likelihood objective of
  * TwoSampleMR and MendelianRandomization, compiled: the same steps as the Python port in ml.py
  * (mrkit.methods.ml.nelder_mead_r), which the tests compare bit for bit.

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from R's density.default and BinDist, src/library/stats/R/density.R and src/library/stats/src/massdist.c, R
+# (GPL-2.0-or-later).
 """R's ``stats::density`` (default Gaussian kernel), ported faithfully and batched over rows.
 
 The mode-based MR estimate (MBE) is the argmax of a weighted kernel density of the ratio

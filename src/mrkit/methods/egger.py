@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) mr_egger_regression, R/mr.R; MendelianRandomization 0.10.0 (GPL-2 | GPL-3)
+# mr_egger.
 """MR-Egger regression: IVW with an intercept that absorbs directional pleiotropy.
 
 As in both R packages, each variant is first oriented so that ``bx > 0`` (``bx -> |bx|``,

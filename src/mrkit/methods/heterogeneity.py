@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) mr_heterogeneity, mr_pleiotropy_test, Isq; MendelianRandomization 0.10.0
+# (GPL-2 | GPL-3) mr_egger.
 """Heterogeneity and pleiotropy statistics: Cochran's Q, Rucker's Q', I2_GX, Egger intercept test.
 
 * Cochran's Q of the IVW fit, ``sum w (by - theta_IVW bx)^2`` on k - 1 df (TwoSampleMR
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["i2_gx", "cochran_q", "rucker_q", "heterogeneity", "pleiotropy", "heterogeneity_rows",
-           "pleiotropy_rows"]
+           "pleiotropy_rows", "I2GX_THRESHOLD", "nome_note"]
 
 
 def i2_gx(bx, bxse, byse=None):
@@ -152,3 +155,26 @@ def pleiotropy_rows(data: Any, convention: str = "twosamplemr") -> list[dict]:
     """The rows of :func:`pleiotropy` as dicts (no pandas needed)."""
     conv = get_convention(convention)
     return [_pleiotropy_row(pair, conv) for pair in split_pairs(data)]
+
+
+#: I2_GX below which MR-Egger is diluted too much to be read as it is (Bowden et al. 2016).
+I2GX_THRESHOLD = 0.9
+
+
+def nome_note(i2gx: float) -> str:
+    """The warning MR-Egger's row needs when ``i2gx`` < :data:`I2GX_THRESHOLD`, else "" (also for NaN).
+
+    I2_GX measures how well the SNP-exposure effects are estimated relative to their spread. Below 0.9 the
+    "no measurement error" (NOME) assumption MR-Egger relies on is violated enough that its slope is diluted
+    towards zero by about 1 - I2_GX (and its intercept test is affected): Bowden et al. (2016) advise a SIMEX
+    correction of MR-Egger, or not reading MR-Egger's slope, at that point.
+
+    References
+    ----------
+    Bowden J, Del Greco MF, Minelli C, et al. (2016). Int J Epidemiol 45:1961-1974.
+    """
+    if i2gx is None or not np.isfinite(i2gx) or i2gx >= I2GX_THRESHOLD:
+        return ""
+    return (f"I2_GX {i2gx:.3f} < {I2GX_THRESHOLD}: NOME violated (Bowden et al. 2016), MR-Egger's slope is diluted "
+            f"towards zero by about {100 * (1 - i2gx):.0f} %; correct it with MR-Egger SIMEX or rely on the other "
+            "methods")

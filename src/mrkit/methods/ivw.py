@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) mr_ivw, mr_ivw_fe, mr_ivw_mre, R/mr.R; MendelianRandomization 0.10.0 (GPL-2 |
+# GPL-3) mr_ivw.
 """Inverse-variance weighted (IVW) estimate with its fixed- and random-effects standard errors.
 
 The IVW estimate is the slope of a weighted least-squares regression of ``by`` on ``bx`` without

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) weighted_median, mr_penalised_weighted_median, R/mr.R; MendelianRandomization
+# 0.10.0 (GPL-2 | GPL-3) mr_median.
 """Simple, weighted and penalised weighted median estimators with parametric-bootstrap SEs.
 
 The estimate is the interpolated weighted median of the ratio estimates by/bx used by both R

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from R's nmmin, src/appl/optim.c, R (GPL-2.0-or-later); TwoSampleMR 0.7.9 (MIT) mr_two_sample_ml;
+# MendelianRandomization 0.10.0 (GPL-2 | GPL-3) mr_maxlik.
 """Two-sample maximum-likelihood MR estimate, as TwoSampleMR and MendelianRandomization compute it.
 
 Model: ``bx_j ~ N(g_j, bxse_j^2)``, ``by_j ~ N(theta g_j, byse_j^2)``, independent, with the true

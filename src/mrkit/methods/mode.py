@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) mr_mode, R/mr_mode.R; MendelianRandomization 0.10.0 (GPL-2 | GPL-3) mr_mbe.
 """Mode-based estimate (MBE): the mode of the smoothed distribution of ratio estimates.
 
 The simple and weighted MBE of Hartwig et al. (2017), as TwoSampleMR's ``mr_mode`` and

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from MRPRESSO 1.0 mr_presso, R/mr_presso.R (GPL-3).
 """MR-PRESSO: global pleiotropy test, outlier test and distortion test, vectorised.
 
 A faithful port of ``mr_presso()`` from the MRPRESSO R package (R/mr_presso.R, release with the

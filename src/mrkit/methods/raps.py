@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from mr.raps 0.4.2 mr.raps.shrinkage, R/shrinkage.R (GPL-3).
 """MR-RAPS: robust adjusted profile score, the estimator TwoSampleMR's ``mr_raps`` calls.
 
 Port of ``mr.raps.shrinkage`` from the R package mr.raps (the function ``mr.raps()`` calls with

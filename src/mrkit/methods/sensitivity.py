@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) mr_leaveoneout, R/leaveoneout.R, and mr_singlesnp, R/singlesnp.R.
 """Leave-one-out and single-SNP analyses (TwoSampleMR ``mr_leaveoneout``, ``mr_singlesnp``).
 
 * Leave-one-out: the IVW estimate with each SNP removed in turn, plus the estimate on all SNPs

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) directionality_test and mr_steiger, R/steiger.R, and steiger_filtering,
+# R/steiger_filtering.R.
 """MR Steiger directionality test: do the instruments explain more of the exposure than of the outcome?
 
 If the SNPs act on the outcome only through the exposure, they explain more variance in the
@@ -43,7 +46,7 @@ from .strength import as_vector, r2_from_bsen, r2_from_eaf, r2_from_lor, r_from_
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["steiger", "steiger_directionality", "snp_r2", "P_FLOOR"]
+__all__ = ["steiger", "steiger_directionality", "steiger_filtering", "snp_r2", "P_FLOOR"]
 
 #: TwoSampleMR's floor of p-values before turning them into F statistics.
 P_FLOOR = 1e-300
@@ -73,10 +76,16 @@ def steiger(r2_exposure: float, r2_outcome: float, n_exposure: float, n_outcome:
     if r2x >= 1.0 or r2y >= 1.0:
         raise InputError("summed r2 reaches 1: are the SNPs clumped for LD?",
                          column="r2_exposure" if r2x >= 1.0 else "r2_outcome")
-    z = (np.arctanh(np.sqrt(r2x)) - np.arctanh(np.sqrt(r2y))) / np.sqrt(1 / (nx - 3) + 1 / (ny - 3))
+    z = _fisher_z(r2x, r2y, nx, ny)
     return {"r2_exposure": r2x, "r2_outcome": r2y, "z": float(z),
             "steiger_pval": float(2.0 * norm_sf(abs(z))),
             "correct_causal_direction": bool(r2x > r2y)}
+
+
+def _fisher_z(r2x, r2y, nx, ny):
+    """``(atanh(r_x) - atanh(r_y)) / sqrt(1/(n_x - 3) + 1/(n_y - 3))`` with ``r = sqrt(r2)``, elementwise
+    (``psych::r.test(n, r12, r34, n2)``'s z for two independent correlations)."""
+    return (np.arctanh(np.sqrt(r2x)) - np.arctanh(np.sqrt(r2y))) / np.sqrt(1 / (nx - 3) + 1 / (ny - 3))
 
 
 def _as_columns(data) -> dict[str, np.ndarray]:
@@ -214,4 +223,52 @@ def steiger_directionality(data: pd.DataFrame | Mapping, *, rule: str = "pn") ->
     out.update(snp_r2_exposure=r2x, snp_r2_outcome=r2y, n_snps=int(r2x.size), rule=rule)
     if note:
         out["note"] = note
+    return out
+
+
+def steiger_filtering(data: pd.DataFrame | Mapping) -> dict[str, np.ndarray]:
+    """TwoSampleMR ``steiger_filtering``: the Steiger test of each SNP on its own, for one exposure-outcome pair.
+
+    ``data`` is a DataFrame or a mapping of columns with TwoSampleMR names (every row is tested; select
+    the pair's ``mr_keep`` rows first). Per SNP, as ``add_rsq`` then ``psych::r.test`` in R: r2 from an
+    ``rsq.<what>`` column when there is one, else by :func:`snp_r2` with ``rule="add_rsq"`` (``units.<what>``
+    "log odds": liability r2, needs ``prevalence.<what>``; "SD" units with EAF: ``2 b^2 f (1 - f)``; otherwise
+    ``F / (n - 2 + F)`` with ``F = (b/se)^2``, TwoSampleMR ``get_r_from_bsen``). Effective sample size: ``2 /
+    (1/ncase + 1/ncontrol)`` for "log odds" units (TwoSampleMR ``effective_n``), else ``samplesize.<what>``.
+    Note that :func:`steiger_directionality` (TwoSampleMR ``directionality_test``) takes r2 from p-values
+    instead (``rule="pn"``), so the two give different r2 for the same SNP.
+
+    Returns
+    -------
+    dict of (k,) arrays
+        ``rsq.exposure``, ``rsq.outcome``, ``effective_n.exposure``, ``effective_n.outcome``, ``steiger_dir``
+        (bool: r2 exposure > r2 outcome), ``steiger_pval`` (two-sided normal p of the Fisher z of the two
+        correlations) and ``z``.
+
+    References
+    ----------
+    Hemani G, Tilling K, Davey Smith G (2017). PLoS Genet 13:e1007081 (TwoSampleMR ``steiger_filtering``,
+    R/steiger_filtering.R, and ``add_rsq``, R/add_rsq.r, 0.7.9).
+    """
+    data = _as_columns(data)
+    if not data or not len(next(iter(data.values()))):
+        raise InputError("no SNPs to test")
+    out: dict[str, np.ndarray] = {}
+    for what in ("exposure", "outcome"):
+        if f"rsq.{what}" in data:
+            r2 = _checked(data, f"rsq.{what}", lower=0.0, upper=1.0)
+        else:
+            r2 = _snp_r2(data, what, "add_rsq")
+        units = data.get(f"units.{what}")
+        log_odds = units is not None and len(units) and not _is_missing(units[0]) and str(units[0]) == "log odds"
+        if log_odds:
+            n = 2.0 / (1.0 / _checked(data, f"ncase.{what}", positive=True)
+                       + 1.0 / _checked(data, f"ncontrol.{what}", positive=True))
+        else:
+            n = _checked(data, f"samplesize.{what}", lower=3.0, open_interval=True)
+        out[f"rsq.{what}"], out[f"effective_n.{what}"] = r2, n
+    z = _fisher_z(out["rsq.exposure"], out["rsq.outcome"], out["effective_n.exposure"], out["effective_n.outcome"])
+    out["steiger_dir"] = out["rsq.exposure"] > out["rsq.outcome"]
+    out["steiger_pval"] = 2.0 * norm_sf(np.abs(z))
+    out["z"] = z
     return out

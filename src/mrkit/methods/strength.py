@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) get_r_from_pn, get_r_from_bsen, get_r_from_lor, contingency, R/add_rsq.r.
 """Instrument strength: per-SNP F statistics and variance explained (R2), as TwoSampleMR computes them.
 
 Weak instruments bias two-sample MR towards the null and inflate type-I error of the pleiotropy

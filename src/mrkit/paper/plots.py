@@ -168,6 +168,44 @@ def funnel(single: pd.DataFrame, results: pd.DataFrame, *, xlabel: str) -> plt.F
     return attach_data(fig, s.assign(precision=1.0 / s["se"]))
 
 
+#: The MR page's four figures, and the estimates they draw: the scatter's method lines, the forest plot's summary
+#: rows (the funnel's lines are its first three), the leave-one-out plot's summary row.
+MR_FIGURES = ("scatter", "forest", "funnel", "loo")
+SCATTER_METHODS = ("ivw", "egger", "weighted_median", "penalised_weighted_median", "ml")
+FOREST_SUMMARY = ("ivw", "egger", "weighted_median")
+
+
+def mr_figure(kind: str, *, results: pd.DataFrame, exposure: str, outcome: str, exposure_units: str = "",
+              outcome_units: str = "", effect_unit: str, harmonised: pd.DataFrame | None = None,
+              single: pd.DataFrame | None = None, loo: pd.DataFrame | None = None,
+              egger_intercept: float | None = None, outliers: Iterable[str] = ()) -> plt.Figure:
+    """One of the figures of the MR page (:data:`MR_FIGURES`), as the book draws it for a direction.
+
+    ``kind``: ``scatter`` (``harmonised`` data with the lines of :data:`SCATTER_METHODS` from ``results``, the
+    MR-Egger line through ``egger_intercept``, MR-PRESSO ``outliers`` in red), ``forest`` (the ``single`` table of
+    :func:`mrkit.single_snp` with the :data:`FOREST_SUMMARY` rows of ``results``), ``funnel`` (``single``) or
+    ``loo`` (the ``loo`` table of :func:`mrkit.leave_one_out` with the IVW row). ``exposure``/``outcome`` are the
+    traits' names, ``*_units`` their GWAS units (axis labels of the scatter), ``effect_unit`` what one unit of a
+    causal estimate is (the outcome's scale, e.g. "log odds of CHD": axis labels of the others).
+    """
+    def named(trait: str, units: str) -> str:
+        return f"{trait} ({units})" if units else trait
+
+    if kind == "scatter":
+        return scatter(harmonised, results, exposure=named(exposure, exposure_units),
+                       outcome=named(outcome, outcome_units), egger_intercept=egger_intercept,
+                       methods=list(SCATTER_METHODS), outliers=outliers)
+    if kind == "forest":
+        return forest(single, label_col="snp", xlabel=f"causal estimate ({effect_unit} per unit {exposure})",
+                      summary=results[results["method"].isin(FOREST_SUMMARY)])
+    if kind == "funnel":
+        return funnel(single, results, xlabel=f"Wald ratio ({effect_unit} per unit {exposure})")
+    if kind == "loo":
+        return forest(loo, label_col="snp", xlabel=f"IVW estimate without the variant ({effect_unit})",
+                      summary=results[results["method"] == "ivw"])
+    raise ValueError(f"unknown MR figure {kind!r}; choose from {', '.join(MR_FIGURES)}")
+
+
 def manhattan(sumstats: pd.DataFrame, *, title: str, threshold: float = 5e-8,
               max_points: int = 200_000) -> plt.Figure:
     """-log10 p along the genome; dense null variants are thinned (kept: every p < 1e-3)."""

@@ -37,7 +37,7 @@ def test_table_and_errors(mvfile, tmp_path, capsys):
     assert main(["estimate", "--multivariable", str(mvfile), "--methods", "mv_ivw"]) == 0
     assert "Conditional F" in capsys.readouterr().out
     assert main(["estimate", "--multivariable", str(mvfile), "--methods", "mv_nonesuch"]) == 2
-    assert "unknown multivariable method(s) mv_nonesuch" in capsys.readouterr().err
+    assert "unknown method 'mv_nonesuch' for --methods with --multivariable" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"
     bad.write_text(mvfile.read_text().replace("\nv1,", "\nv1,x", 1))
     assert main(["estimate", "--multivariable", str(bad)]) == 2

@@ -97,3 +97,38 @@ def test_i2gx_conventions_differ_only_through_the_spread_of_byse(validation_dir)
     same = np.full(bx.size, float(np.mean(byse)))
     assert i2_gx(bx, bxse, same) == pytest.approx(i2_gx(bx, bxse), rel=1e-12)
     assert np.corrcoef(np.abs(bx), byse)[0, 1] > 0.4  # the reason the ratio-scale mean fits better here
+
+
+def test_the_registry_gives_every_result_the_conventions_interval(validation_dir):
+    """The rule is applied where every method is run (the registry): run_method, the simulation study's path, on a
+    batch, and the multivariable rows. Under twosamplemr an estimate -/+ q se interval becomes estimate -/+ 1.96 se
+    (MR-Egger keeps its t(k - 2) p-value); ConMix's grid interval and CLR's test inversion are the method's own
+    under both conventions (TwoSampleMR has neither method)."""
+    from mrkit.methods.multivariable import mv_mr
+    from mrkit.methods.registry import Context, run_method
+
+    rng = np.random.default_rng(5)
+    bx = rng.uniform(0.05, 0.2, (3, 15))
+    bxse, byse = np.full((3, 15), 0.01), np.full((3, 15), 0.02)
+    by = 0.3 * bx + byse * rng.standard_normal((3, 15))
+    inputs = {"samplesize.exposure": np.full(15, 50000.0), "samplesize.outcome": np.full(15, 60000.0)}
+    ctx = {name: Context(convention=get_convention(name), inputs=inputs)
+           for name in ("twosamplemr", "mendelianrandomization")}
+    egger = run_method("egger", bx, bxse, by, byse, ctx["twosamplemr"])
+    np.testing.assert_allclose(egger["ci_upper"], egger["estimate"] + 1.96 * egger["se"], rtol=1e-14)
+    assert egger["ci_distribution"] == "normal (1.96)" and egger["distribution"] == "t(13)"
+    from scipy import stats
+
+    mr_egger = run_method("egger", bx, bxse, by, byse, ctx["mendelianrandomization"])
+    np.testing.assert_allclose(mr_egger["ci_upper"] - mr_egger["estimate"], stats.norm.ppf(0.975) * mr_egger["se"])
+    for method_id in ("conmix", "clr"):
+        a, b = (run_method(method_id, bx, bxse, by, byse, ctx[c]) for c in ctx)
+        np.testing.assert_array_equal(a["ci_lower"], b["ci_lower"])
+        np.testing.assert_array_equal(a["ci_upper"], b["ci_upper"])
+        assert a["ci_distribution"] == b["ci_distribution"] != "normal (1.96)"
+    d = json.loads((validation_dir / "expected" / "methods2" / "lipids_chd_mv.json").read_text())["input"]
+    frame = {"SNP": d["SNP"], "by": d["by"], "byse": d["byse"],
+             **{f"bx{i + 1}": d["bx"][i] for i in range(3)}, **{f"bxse{i + 1}": d["bxse"][i] for i in range(3)}}
+    t = mv_mr(frame, methods=["mv_egger"], convention="twosamplemr")
+    np.testing.assert_allclose(t["ci_lower"], t["estimate"] - 1.96 * t["se"], rtol=1e-14)
+    assert (t["ci_distribution"] == "normal (1.96)").all() and (t["distribution"] == "t(24)").all()

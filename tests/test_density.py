@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import mrkit.methods.density as density_module
 from mrkit.methods.density import bin_dist, density, density_mode, density_modes, r_seq
 
 
@@ -48,3 +49,31 @@ def test_batched_modes_equal_single_and_share_weight_sets():
 def test_user_grid_size_is_interpolated():
     grid, y = density(np.array([0.0, 1.0, 3.0]), bw=0.5, n=100)
     assert grid.size == 100 and y.size == 100
+
+
+def test_modes_are_the_argmax_of_the_whole_interpolated_density(monkeypatch):
+    """density_modes interpolates only the output points near each row's top bin: its answer is the first maximum
+    of every point density() interpolates, bit for bit, also for rows with two near-equal modes (where the window
+    does not suffice and the row is interpolated in full) and a widely spread row."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for _ in range(150):
+        rows.append(rng.normal(0.3, 0.1, 25))
+        half = rng.normal(0.5, 0.05, 12)
+        rows.append(np.concatenate([-half, half, [0.0]]))  # a mirror image: two modes equal up to rounding
+        rows.append(np.concatenate([rng.normal(0.0, 0.1, 20), rng.normal(0.0, 30.0, 5)]))  # far outliers
+    x = np.array(rows)
+    w = rng.uniform(0.5, 1.5, x.shape)
+    w /= w.sum(axis=1, keepdims=True)
+    bw = 0.9 * x.std(axis=1, ddof=1) * x.shape[1] ** -0.2
+    w[1::3, :12] = w[1::3, 12:24]  # mirrored weights too
+    w /= w.sum(axis=1, keepdims=True)
+    full_rows = []  # rows interpolated in full (the whole grid from r_seq)
+    monkeypatch.setattr(density_module, "r_seq", lambda a, b, n: full_rows.append(np.size(a)) or r_seq(a, b, n))
+    simple, weighted = density_modes(x, [None, w], bw=bw)
+    monkeypatch.undo()
+    assert 0 < sum(full_rows) < x.shape[0]  # the window sufficed for most rows, not for every mirror image
+    for r in range(x.shape[0]):
+        for got, weights in ((simple[r], None), (weighted[r], w[r])):
+            grid, y = density(x[r], weights, bw=bw[r])
+            assert got == grid[np.argmax(y)], r

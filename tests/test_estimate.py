@@ -23,7 +23,9 @@ def sample(k=12, seed=2):
 
 def test_default_table():
     t = mr(sample(), n_boot=200)
-    assert list(t.columns) == ["exposure", "outcome", *TABLE_COLUMNS]
+    # the ML row's extra quantities (registry row_keys) follow the standard columns, NaN in the other rows
+    assert list(t.columns) == ["exposure", "outcome", *TABLE_COLUMNS, "estimate_converged", "se_converged"]
+    assert t["estimate_converged"].notna().tolist() == [m == "ml" for m in t["method"]]
     assert list(t["method"]) == list(DEFAULT_METHODS)
     assert set(t["convention"]) == {"twosamplemr"}
     boot = t.set_index("method").loc[["weighted_median", "simple_mode", "weighted_mode"]]

@@ -52,3 +52,33 @@ def test_random_effects_scaling_rule():
     assert scaled["se"] == pytest.approx(fixed["se"] * max(1.0, np.sqrt(fixed["q"] / (k - 1))))
     small = tuple(a[:3] for a in args)
     assert mr_ml(*small, scale_se=True)["se"] == mr_ml(*small)["se"]  # k < 4: fixed
+
+
+@pytest.mark.parametrize("name,r_point,converged,converged_se", [
+    # R's Nelder-Mead (TwoSampleMR mr_two_sample_ml, expected/<name>.json) and the maximum of the likelihood
+    # (conventions-notes: lipids 3.17327 (0.31313), BMI -> CHD 0.45807 (0.04451), Hessian SE as TwoSampleMR's)
+    ("lipids_chd_ldlc", 3.22494, 3.17327, 0.31313), ("bmi_chd", 0.44990, 0.45807, 0.04451)])
+def test_the_ml_row_gives_the_converged_estimate_beside_rs_point(validation_dir, name, r_point, converged,
+                                                                 converged_se):
+    """``estimate_converged`` is the maximum of the likelihood: the estimate of ``ml_optimizer="profile"`` (and an
+    independent oracle: scipy's bounded minimiser of the profile likelihood), with its SE by the same rule; the
+    note gives both points because R stops above its own reltol."""
+    import pandas as pd
+
+    from mrkit import mr
+
+    data = pd.read_csv(validation_dir / "harmonised" / f"{name}.csv")
+    for convention in ("twosamplemr", "mendelianrandomization"):
+        row = mr(data, methods=["ml"], convention=convention).iloc[0]
+        exact = mr(data, methods=["ml"], convention=convention, ml_optimizer="profile").iloc[0]
+        assert row["estimate"] == pytest.approx(r_point, abs=5e-5)
+        assert row["estimate_converged"] == pytest.approx(exact["estimate"], rel=1e-12)
+        assert row["se_converged"] == pytest.approx(exact["se"], rel=1e-10)
+        assert f"the maximum of the likelihood is at {exact['estimate']:.5g}" in row["note"]
+    bx, bxse, by, byse = (data[c].to_numpy() for c in ("bx", "bxse", "by", "byse"))
+    best = optimize.minimize_scalar(lambda b: np.sum((by - b * bx) ** 2 / (byse ** 2 + b * b * bxse ** 2)),
+                                    bounds=(-10, 10), method="bounded", options={"xatol": 1e-12}).x
+    row = mr(data, methods=["ml"]).iloc[0]
+    assert row["estimate_converged"] == pytest.approx(best, abs=1e-8)
+    assert row["estimate_converged"] == pytest.approx(converged, abs=5e-6)
+    assert row["se_converged"] == pytest.approx(converged_se, abs=5e-6)

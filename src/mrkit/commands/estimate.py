@@ -225,8 +225,10 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
     phenocor = None
     if args.phenocor is not None:
         from ..gwas.io.matrix import read_correlation_matrix
+        from ..methods.mvdata import as_mvdata
 
-        phenocor = read_correlation_matrix(args.phenocor, list(data.exposures), what="phenotypic correlation")
+        phenocor = read_correlation_matrix(args.phenocor, list(as_mvdata(data).exposures),
+                                           what="phenotypic correlation")
     table = mv_mr(data, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
                   phenocor=phenocor, options=_options(args))
     a = table.attrs

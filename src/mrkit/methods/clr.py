@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_clr-methods.R (mr_clr: mrTests, mrCI),
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_clr-methods.R (mr_clr: mrTests, mrCI),
 # github.com/cran/MendelianRandomization tag 0.10.0.
 """Weak-instrument robust confidence sets: the conditional likelihood ratio (CLR), Anderson-Rubin (AR) and Kleibergen
 (K) tests inverted on a grid (Wang & Kang 2022), MendelianRandomization ``mr_clr``.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_cML-methods.R (mr_cML with DP = FALSE,
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_cML-methods.R (mr_cML with DP = FALSE,
 # cML_estimate_random with random_start = 0, cML_estimate, cML_SdTheta), github.com/cran/MendelianRandomization
 # tag 0.10.0.
 """Constrained maximum likelihood (MR-cML): the likelihood with at most K invalid variants, K chosen by BIC.

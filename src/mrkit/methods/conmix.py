@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_conmix-methods.R (mr_conmix),
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_conmix-methods.R (mr_conmix),
 # github.com/cran/MendelianRandomization tag 0.10.0.
 """Contamination mixture method (MR-ConMix): a profile likelihood in which each variant is valid or not.
 

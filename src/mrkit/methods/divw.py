@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_divw-methods.R (mr_divw) and R/mr_pivw-methods.R
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_divw-methods.R (mr_divw) and R/mr_pivw-methods.R
 # (mr_pivw, BF_dist), github.com/cran/MendelianRandomization tag 0.10.0.
 """Debiased and penalised inverse-variance weighted estimates (dIVW, pIVW): IVW without the weak-instrument bias.
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of TwoSampleMR 0.7.9 (github.com/MRCIEU/TwoSampleMR, commit c14776b; R/mr.R:
+# Ported from TwoSampleMR 0.7.9 (github.com/MRCIEU/TwoSampleMR, commit c14776b; R/mr.R:
 # mr_egger_regression_bootstrap; MIT).
 """MR-Egger with a parametric bootstrap (TwoSampleMR ``mr_egger_regression_bootstrap``).
 

@@ -1,4 +1,3 @@
-# SPDX-License-Identifier: GPL-3.0-or-later
 """Grids and the intervals read off them, as the R grid-search methods (ConMix, HetPen, CLR) build them.
 
 * :func:`r_seq_by` is R's ``seq(from, to, by)`` (``seq.default``): ``n = as.integer((to - from) / by + 1e-10)``,

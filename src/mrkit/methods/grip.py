@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of TwoSampleMR 0.7.9 (github.com/MRCIEU/TwoSampleMR, commit c14776b; R/mr-grip.R: mr_grip; MIT).
+# Ported from TwoSampleMR 0.7.9 (github.com/MRCIEU/TwoSampleMR, commit c14776b; R/mr-grip.R: mr_grip; MIT).
 """MR-GRIP: MR-Egger with the genotype recoding invariance property (Dudbridge, Bowden et al. 2025).
 
 MR-Egger's slope depends on which allele is coded as the effect allele (hence its orientation to ``bx > 0``).

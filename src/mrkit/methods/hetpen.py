@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_hetpen-methods.R (mr_hetpen, het.weight,
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_hetpen-methods.R (mr_hetpen, het.weight,
 # model.prior), github.com/cran/MendelianRandomization tag 0.10.0.
 """Heterogeneity-penalised model averaging (MR-HetPen): a mode over all subsets of variants.
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of glmnet 4.1-6 (GPL-2): R/glmnet.R (defaults for a gaussian lasso without intercept), R/fix.lam.R,
+# Ported from glmnet 4.1-6 (GPL-2): R/glmnet.R (defaults for a gaussian lasso without intercept), R/fix.lam.R,
 # src/glmnetpp (elnet_driver/standardize.hpp Standardize1 without intercept, elnet_path/base.hpp lambda sequence and
 # stopping rule, elnet_path/gaussian_base.hpp), github.com/cran/glmnet tag 4.1-6.
 """The lasso path exactly as ``glmnet(x, y, intercept = FALSE)`` defines it (gaussian, alpha = 1, standardize = TRUE).

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of robustbase 0.95-0 (GPL >= 2): R/lmrob.R (lmrob with prior weights), R/lmrob.MM.R (lmrob.control defaults,
+# Ported from robustbase 0.95-0 (GPL >= 2): R/lmrob.R (lmrob with prior weights), R/lmrob.MM.R (lmrob.control defaults,
 # lmrob.fit, lmrob.S, lmrob..M..fit, .vcov.avar1) and src/lmrob.c (fast_s, refine_fast_s, find_scale, rwls,
 # the bisquare rho/psi/weight functions), github.com/cran/robustbase tag 0.95-0.
 """MM-regression as robustbase's ``lmrob`` fits it by default: the robust regression of MR's robust IVW and MR-Egger.

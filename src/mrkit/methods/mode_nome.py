@@ -1,6 +1,3 @@
-# SPDX-License-Identifier: GPL-3.0-or-later
-# Calls the mode-based estimate of mrkit.methods.mode (TwoSampleMR 0.7.9 R/mr_mode.R, MIT; MendelianRandomization
-# 0.10.0 R/mr_mbe-methods.R, GPL-2/GPL-3) with first-order ratio SEs; no estimator code of its own.
 """Mode-based estimates assuming NOME: the simple and weighted mode with first-order ratio SEs.
 
 The mode-based estimate (Hartwig et al. 2017; :mod:`mrkit.methods.mode`) weights and bootstraps the ratio

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_lasso-methods.R (mr_lasso) and R/mr_mvlasso-methods.R
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_lasso-methods.R (mr_lasso) and R/mr_mvlasso-methods.R
 # (mr_mvlasso), github.com/cran/MendelianRandomization tag 0.10.0. The lasso is glmnet's (see .lasso_path).
 """MR-Lasso and MV-Lasso: a pleiotropic intercept per variant, penalised so that most are zero; the rest are invalid.
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of MVMR 0.4.6 (GPL-3), R/strength_mvmr.R, R/pleiotropy_mvmr.R and R/phenocov_mvmr.R,
+# Ported from MVMR 0.4.6 (GPL-3), R/strength_mvmr.R, R/pleiotropy_mvmr.R and R/phenocov_mvmr.R,
 # github.com/WSpiller/MVMR commit 13a3b37.
 """Diagnostics of a multivariable MR fit: conditional F of each exposure and Q_A (MVMR 0.4), with correlated
 exposure estimates (MVMR's ``gencov``) or without (``gencov = 0``).

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_mvcML-methods.R (mr_mvcML with DP = FALSE,
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_mvcML-methods.R (mr_mvcML with DP = FALSE,
 # invcov_mvmr, MVcML_SdTheta, pl) and src/mvmrcML.cpp (MVmr_cML, MVcML_estimate_random_c with random_start = 1,
 # MVcML_estimate_c), github.com/cran/MendelianRandomization tag 0.10.0.
 """Multivariable constrained maximum likelihood (MVMR-cML-BIC): at most K invalid variants, K chosen by BIC.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_pcgmm-methods.R (mr_pcgmm),
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_pcgmm-methods.R (mr_pcgmm),
 # github.com/cran/MendelianRandomization tag 0.10.0; R 4.2's uniroot(extendInt = "yes") interval extension
 # (src/library/stats/R/nlm.R, GPL-2 | GPL-3).
 """Principal-components GMM (PC-GMM): IVW-like estimation with many correlated variants, via their principal components.

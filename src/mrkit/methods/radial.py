@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of RadialMR 1.2.3 (github.com/WSpiller/RadialMR, commit e0d01fe; R/ivw_radial.R, R/egger_radial.R;
+# Ported from RadialMR 1.2.3 (github.com/WSpiller/RadialMR, commit e0d01fe; R/ivw_radial.R, R/egger_radial.R;
 # GPL-3; W. Spiller, J. Bowden, T. Palmer) and of TwoSampleMR 0.7.9's mr_ivw_radial (R/other_formats.R; MIT).
 """Radial IVW and radial MR-Egger: the IVW and Egger fits on the radial scale, with RadialMR's outlier list.
 

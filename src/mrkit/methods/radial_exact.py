@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of RadialMR 1.2.3 (github.com/WSpiller/RadialMR, commit e0d01fe; R/ivw_radial.R: iterative_ivw, PL2,
+# Ported from RadialMR 1.2.3 (github.com/WSpiller/RadialMR, commit e0d01fe; R/ivw_radial.R: iterative_ivw, PL2,
 # PLfunc, BootVar, CIfunc; GPL-3; W. Spiller, J. Bowden, T. Palmer).
 """Radial IVW with iterated and exact second-order weights: RadialMR's "Iterative", "Exact (FE)", "Exact (RE)".
 

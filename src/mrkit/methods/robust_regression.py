@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_ivw-methods.R (mr_ivw with robust / penalized /
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3), R/mr_ivw-methods.R (mr_ivw with robust / penalized /
 # weights = "delta"; penalised.weights, r.weights) and R/mr_egger-methods.R (mr_egger with robust / penalized),
 # github.com/cran/MendelianRandomization tag 0.10.0. The robust fits are robustbase::lmrob (see .lmrob).
 """Robust and penalised IVW and MR-Egger (MR-Robust): regressions that down-weight outlying variants.

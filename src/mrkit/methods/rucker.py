@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of TwoSampleMR 0.7.9 (github.com/MRCIEU/TwoSampleMR, commit c14776b; R/rucker.R: mr_rucker_internal,
+# Ported from TwoSampleMR 0.7.9 (github.com/MRCIEU/TwoSampleMR, commit c14776b; R/rucker.R: mr_rucker_internal,
 # mr_rucker_cooksdistance; MIT).
 """Rücker's model-selection framework: IVW or MR-Egger, fixed or random effects, chosen by Q tests.
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Port of TwoSampleMR 0.7.9 (github.com/MRCIEU/TwoSampleMR, commit c14776b; R/mr.R: mr_sign, mr_uwr; MIT) and of
+# Ported from TwoSampleMR 0.7.9 (github.com/MRCIEU/TwoSampleMR, commit c14776b; R/mr.R: mr_sign, mr_uwr; MIT) and of
 # R's binom.test two-sided p-value (R 4.2, src/library/stats/R/binom.test.R; GPL-2 or later).
 """The sign concordance test and the unweighted regression: two simple TwoSampleMR checks.
 

@@ -1,7 +1,8 @@
 """A labelled correlation matrix from a CSV file: an LD matrix of variants or the exposures' phenotypic correlation.
 
 The file is square and labelled: a header row naming the variants (or exposures), and optionally the same names
-in its first column (a first header cell that is empty or not a name, as R's ``write.csv(m)`` writes it)::
+in its first column (then the first header cell is empty, as R's ``write.csv(m)`` writes it, or names the column of
+names)::
 
     ,rs1,rs2,rs3                 rs1,rs2,rs3
     rs1,1,0.2,0.1        or      1,0.2,0.1
@@ -30,6 +31,14 @@ __all__ = ["read_correlation_matrix"]
 
 #: symmetric within this absolute difference (values are often written to 4-6 decimals)
 SYMMETRY_TOLERANCE = 1e-6
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def read_correlation_matrix(path: str | Path, names: Sequence[str], *, what: str = "correlation matrix"
@@ -65,7 +74,8 @@ def read_correlation_matrix(path: str | Path, names: Sequence[str], *, what: str
         raise InputError(f"the {what} file is empty", file=str(path))
     header = [cell.strip() for cell in rows[0]]
     body = rows[1:]
-    labelled = len(header) == len(body) + 1 and all(len(row) == len(header) for row in body)
+    labelled = header[0] == "" or (len(header) == len(body) + 1 and all(
+        len(row) == len(header) and not _is_number(row[0]) for row in body))
     columns = header[1:] if labelled else header
     n = len(columns)
     if len(body) != n:

@@ -1,8 +1,6 @@
-"""Every method id of the MendelianRandomization/MVMR families of issue 23 through the registry, as ``mrkit.mr()`` will
-run it: the result has the contract's shapes and row keys, row r of a batch seeded s equals the batch of one seeded
-s + r exactly, a method that cannot run says why in one line, and each module's MethodInfo records match its
-registered ids (the estimator contract, sections 2-6). The modules are not in ``registry.FAMILIES`` yet (the lead
-adds them when integrating), so the test imports them itself.
+"""The registry's records of every method id (MethodInfo: what the methods chapter and the robust table say) and
+the issue-23 ids' registry behaviour: NOME modes sharing a bootstrap, a method that cannot run saying why in one line,
+the multivariable rows equal to R. Batches against batches of one, for every id: tests/test_registry.py.
 """
 from __future__ import annotations
 
@@ -16,14 +14,8 @@ from mrkit.errors import NotEstimable
 from mrkit.methods import registry
 from mrkit.methods.method_info import ASSUMPTION_FAMILIES
 from mrkit.methods.mvdata import as_mvdata
-from mrkit.methods.registry import Context, get_method, run_method
+from mrkit.methods.registry import Context, get_method, get_mv_method, method_ids, mv_method_ids, run_method
 
-MODULES = ("divw", "conmix", "mrlasso", "cml", "robust_regression", "hetpen", "clr", "pcgmm", "mvcml",
-           "mv_diagnostics")
-LOADED = {name: importlib.import_module(f"mrkit.methods.{name}") for name in MODULES}
-INFOS = [info for module in LOADED.values() for info in module.METHODS]
-UNIVARIABLE_IDS = [info.id for info in INFOS if info.id in registry._REGISTRY]
-MV_IDS = [info.id for info in INFOS if info.id in registry._MV_REGISTRY]
 SIZES = {"samplesize.exposure": np.full(12, 50000.0), "samplesize.outcome": np.full(12, 80000.0)}
 
 
@@ -35,37 +27,38 @@ def batch(seed: int = 2, n_rep: int = 3, k: int = 12):
     return bx, bxse, by, byse
 
 
-def test_ids_metadata_and_quirks():
-    ids = [info.id for info in INFOS]
-    assert len(ids) == len(set(ids)) == 18
-    assert set(UNIVARIABLE_IDS) == {"divw", "pivw", "conmix", "lasso", "cml", "ivw_robust", "ivw_penalised",
-                                    "ivw_penalised_robust", "egger_robust", "egger_penalised",
-                                    "egger_penalised_robust", "hetpen", "clr", "pcgmm"}
-    assert set(MV_IDS) == {"mv_lasso", "mv_cml"}
-    for info in INFOS:
+def test_every_id_has_one_record_and_its_row_keys():
+    """Every registered id (univariable and multivariable) and the two MVMR diagnostics are described once, in the
+    module that registers them: label, assumption family, R function, the methods chapter's idea (two sentences),
+    formula, assumption traded and when to use; the registry's row_keys are the record's extra_keys; every quirk
+    belongs to a method of its module. (Batches against batches of one: tests/test_registry.py, every id.)"""
+    infos = registry.method_infos()
+    assert list(infos)[:len(method_ids())] == list(method_ids())
+    assert set(infos) == {*method_ids(), *mv_method_ids(), "conditional_f_gencov", "q_a_gencov"}
+    modules = dict.fromkeys((*registry.FAMILIES, *registry.MV_FAMILIES, *registry.DIAGNOSTICS))  # mrlasso: both
+    seen = [info.id for name in modules for info in importlib.import_module(f"mrkit.methods.{name}").METHODS]
+    assert sorted(seen) == sorted(infos)  # each id described once
+    for info in infos.values():
         assert info.family in ASSUMPTION_FAMILIES
         assert info.idea.count(". ") >= 1 and info.formula and info.trades and info.when and info.r_function
-        if info.id in registry._REGISTRY:
-            assert get_method(info.id).row_keys == info.extra_keys
-    for module in LOADED.values():
-        assert set(getattr(module, "QUIRKS", {})) <= {info.id for info in module.METHODS}
+        if info.id in method_ids():
+            assert get_method(info.id).row_keys == info.extra_keys, info.id
+        elif info.id in mv_method_ids():
+            assert get_mv_method(info.id).row_keys == info.extra_keys, info.id
+    for name in (*registry.FAMILIES, *registry.MV_FAMILIES, *registry.DIAGNOSTICS):
+        module = importlib.import_module(f"mrkit.methods.{name}")
+        assert set(getattr(module, "QUIRKS", {})) <= {info.id for info in module.METHODS}, name
+    assert set(registry.method_quirks()) <= set(infos) and "ivw_radial_exact_fe" in registry.method_quirks()
 
 
-@pytest.mark.parametrize("method_id", UNIVARIABLE_IDS)
-def test_batch_rows_equal_batches_of_one(method_id):
-    bx, bxse, by, byse = batch()
-    ctx = lambda seed: Context(seed=seed, n_boot=40, inputs=SIZES, options={"pivw_n_boot": 50})  # noqa: E731
-    res = run_method(method_id, bx, bxse, by, byse, ctx(100))
-    for key in ("estimate", "se", "ci_lower", "ci_upper", "p"):
-        assert np.shape(res[key]) == (3,), key
-    for key, value in res.items():
-        assert not isinstance(value, list), key  # the contract: arrays per replicate or one shared value
-    for key in get_method(method_id).row_keys:
-        assert isinstance(res[key], np.ndarray) and res[key].shape[0] == 3, key
-    for r in range(3):
-        one = run_method(method_id, bx[r], bxse[r], by[r], byse[r], ctx(100 + r))
-        for key in ("estimate", "se", "ci_lower", "ci_upper", "p", *get_method(method_id).row_keys):
-            assert np.array_equal(one[key][0], res[key][r], equal_nan=True), (method_id, key, r)
+def test_nome_modes_asked_together_equal_asked_alone():
+    bx, bxse, by, byse = batch(5)
+    both = Context(seed=7, n_boot=60, requested=("simple_mode_nome", "weighted_mode_nome"))
+    for method_id in ("simple_mode_nome", "weighted_mode_nome"):
+        alone = run_method(method_id, bx, bxse, by, byse, Context(seed=7, n_boot=60))
+        shared = run_method(method_id, bx, bxse, by, byse, both)
+        assert np.array_equal(alone["estimate"], shared["estimate"]) and np.array_equal(alone["se"], shared["se"])
+    assert len(both._shared) == 1  # one bootstrap for the two ids
 
 
 @pytest.mark.parametrize("method_id,message", [("hetpen", "2\\^J - 1 subsets"), ("cml", "samplesize.exposure"),
@@ -87,7 +80,7 @@ def test_multivariable_registry_rows_equal_r():
     data = as_mvdata(frame).canonical()
     ctx = Context(options={"n": meta["n_cml"]})
     for method_id, key in (("mv_lasso", "mr_mvlasso"), ("mv_cml", "mr_mvcML")):
-        rows = registry._MV_REGISTRY[method_id].run(data, ctx)
+        rows = get_mv_method(method_id)(data, ctx)
         ref = block("lipids_chd_mv", key)
         assert [row["exposure_index"] for row in rows] == [0, 1, 2]
         assert_close([row["estimate"] for row in rows], ref["Estimate"], what=method_id)

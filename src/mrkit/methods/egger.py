@@ -29,10 +29,11 @@ import numpy as np
 from ..errors import NotEstimable
 from .conventions import EXACT_FIT_NOTE, exact_fit_q
 from .distributions import chi2_sf
+from .method_info import MethodInfo
 from .registry import register
 from .replicates import as_batch, make_result, not_estimable
 
-__all__ = ["egger_fit", "mr_egger"]
+__all__ = ["METHODS", "egger_fit", "mr_egger"]
 
 _NOT_IDENTIFIABLE = "MR-Egger slope is not identifiable: all |bx| equal (collinear with the intercept)"
 
@@ -117,3 +118,20 @@ def mr_egger(bx, bxse, by, byse, *, t_dist: bool = True) -> dict:
 
 register("egger", lambda data, ctx: mr_egger(*data, t_dist=ctx.convention.egger_t),
          reference="TwoSampleMR mr_egger_regression; MendelianRandomization mr_egger")
+
+#: What the book's methods chapter says about this id (:class:`~mrkit.methods.method_info.MethodInfo`).
+METHODS = (
+    MethodInfo(
+        id="egger", label="MR Egger", short_label="MR-Egger", family="InSIDE",
+        r_function="TwoSampleMR 0.7.9 mr_egger_regression; MendelianRandomization 0.10.0 mr_egger",
+        idea=("Regress the variants' outcome effects on their exposure effects with an intercept, weighting by "
+              "byse^-2, after orienting every variant to a positive exposure effect. The intercept absorbs the "
+              "average directional pleiotropy, the slope is the causal effect."),
+        formula=r"\hat\beta_{Yj} = \beta_0 + \beta_E\,\hat\beta_{Xj} + \varepsilon_j,\ "
+                r"\varepsilon_j \sim N(0, \phi\,\sigma_{Yj}^2),\ \hat\beta_{Xj} > 0",
+        trades=("Gives up 'no pleiotropy' for InSIDE: the pleiotropic effects must be independent of the "
+                "instrument strengths; needs no measurement error in bx (I2_GX near 1) and loses much precision."),
+        when="As a sensitivity analysis with enough variants spread in strength; read its intercept as a test of "
+             "directional pleiotropy, and distrust the slope when I2_GX < 0.9.",
+        extra_keys=()),
+)

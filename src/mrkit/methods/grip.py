@@ -32,7 +32,7 @@ from .method_info import MethodInfo
 from .registry import register
 from .replicates import as_batch, make_result
 
-__all__ = ["METHODS", "mr_grip"]
+__all__ = ["METHODS", "QUIRKS", "mr_grip"]
 
 
 def mr_grip(bx, bxse, by, byse) -> dict:
@@ -104,5 +104,10 @@ METHODS = (
                extra_keys=("intercept", "intercept_se", "intercept_p", "estimate_adjusted", "se_adjusted",
                            "p_adjusted")),
 )
+
+#: R behaviours reproduced (the conventions page), by method id.
+QUIRKS = {"grip": ("TwoSampleMR's mr_grip: the adjusted estimate's sandwich variance can be negative, and R's sqrt "
+                   "gives NaN with the warning 'NaNs produced' (MR-PRESSO example: se.adj and pval.adj NaN); "
+                   "reproduced, with a note.",)}
 
 register("grip", lambda data, ctx: mr_grip(*data), row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)

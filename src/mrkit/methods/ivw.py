@@ -31,10 +31,11 @@ import numpy as np
 from ..errors import InputError, NotEstimable
 from .conventions import exact_fit_q
 from .distributions import chi2_sf
+from .method_info import MethodInfo
 from .registry import register
 from .replicates import as_batch, make_result
 
-__all__ = ["ivw_fit", "mr_ivw", "SE_MODELS", "resolve_se_model", "se_multiplier", "UNFLOORED_EXACT_FIT_NOTE"]
+__all__ = ["METHODS", "ivw_fit", "mr_ivw", "SE_MODELS", "resolve_se_model", "se_multiplier", "UNFLOORED_EXACT_FIT_NOTE"]
 
 #: Note of an unfloored random-effects row on an exact fit.
 UNFLOORED_EXACT_FIT_NOTE = ("exact fit: residual SE 0, so the unfloored random-effects SE is 0, the interval "
@@ -139,3 +140,32 @@ register("ivw", lambda data, ctx: mr_ivw(*data, se_model="auto" if ctx.conventio
 register("ivw_fe", lambda data, ctx: mr_ivw(*data, se_model="fixed"), reference="TwoSampleMR mr_ivw_fe")
 register("ivw_mre", lambda data, ctx: mr_ivw(*data, se_model="random_unfloored"),
          reference="TwoSampleMR mr_ivw_mre")
+
+_IVW = dict(family="none (all valid)",
+            trades="Assumes every variant is valid, or that pleiotropy is balanced (mean zero) for the random-effects "
+                   "SEs; biased by directional pleiotropy.",
+            when="The primary analysis when the variants pass the checks; compare with the robust families.")
+#: What the book's methods chapter says about these ids (:class:`~mrkit.methods.method_info.MethodInfo`).
+METHODS = (
+    MethodInfo(
+        id="ivw", label="Inverse variance weighted", short_label="IVW (random effects)",
+        r_function="TwoSampleMR 0.7.9 mr_ivw; MendelianRandomization 0.10.0 mr_ivw(model = 'default')",
+        idea=("The inverse-variance weighted average of the ratio estimates, i.e. a weighted regression of by on "
+              "bx through the origin. The SE is scaled up by the residual SE when the variants disagree more than "
+              "chance allows (multiplicative random effects)."),
+        formula=r"\hat\beta_{IVW} = \frac{\sum_j \hat\beta_{Xj}\hat\beta_{Yj}\sigma_{Yj}^{-2}}"
+                r"{\sum_j \hat\beta_{Xj}^2\sigma_{Yj}^{-2}},\ \mathrm{SE} = \mathrm{SE}_{FE}\max(1, \hat\phi)",
+        **_IVW),
+    MethodInfo(
+        id="ivw_fe", label="IVW (fixed effects)", short_label="IVW (fixed effect)",
+        r_function="TwoSampleMR 0.7.9 mr_ivw_fe; MendelianRandomization 0.10.0 mr_ivw(model = 'fixed')",
+        idea=("The IVW estimate with the fixed-effect SE. Right only when the variants agree within their "
+              "sampling error (Cochran's Q near its df)."),
+        formula=r"\mathrm{SE}_{FE} = (\sum_j \hat\beta_{Xj}^2\sigma_{Yj}^{-2})^{-1/2}", **_IVW),
+    MethodInfo(
+        id="ivw_mre", label="IVW (multiplicative random effects)", short_label="IVW (multiplicative random effects)",
+        r_function="TwoSampleMR 0.7.9 mr_ivw_mre",
+        idea=("The IVW estimate with the residual SE scaling not floored at 1. Its SE can be smaller than the "
+              "fixed-effect one when the variants agree better than chance."),
+        formula=r"\mathrm{SE} = \mathrm{SE}_{FE}\,\hat\phi", **_IVW),
+)

@@ -31,11 +31,12 @@ import numpy as np
 
 from ..errors import InputError, NotEstimable
 from .distributions import chi2_sf
+from .method_info import MethodInfo
 from .registry import register
 from .replicates import as_batch, make_result, replicate_rngs, replicate_seeds
 from .wald import ratio_se
 
-__all__ = ["weighted_median", "median_weights", "penalised_weights", "bootstrap_median_se",
+__all__ = ["METHODS", "weighted_median", "median_weights", "penalised_weights", "bootstrap_median_se",
            "mr_simple_median", "mr_weighted_median", "mr_penalised_weighted_median"]
 
 PENALTY_FACTOR = 20.0  # TwoSampleMR penk, MendelianRandomization's fixed 20
@@ -180,3 +181,33 @@ register("simple_median", lambda data, ctx: mr_simple_median(*data, n_boot=ctx.n
 register("penalised_weighted_median", lambda data, ctx: mr_penalised_weighted_median(
     *data, weights=ctx.convention.median_weights, n_boot=ctx.n_boot, seed=ctx.seed),
     reference="TwoSampleMR mr_penalised_weighted_median; MendelianRandomization mr_median(weighting = penalized)")
+
+_MEDIAN = dict(family="majority valid",
+               trades=("Needs only that more than half of the weight comes from valid variants; less precise than "
+                       "IVW, and the bootstrap SE is Monte Carlo."),
+               when="With suspected invalid variants, as the first robust check beside IVW.")
+#: What the book's methods chapter says about these ids (:class:`~mrkit.methods.method_info.MethodInfo`).
+METHODS = (
+    MethodInfo(
+        id="weighted_median", label="Weighted median", short_label="Weighted median",
+        r_function="TwoSampleMR 0.7.9 mr_weighted_median (second-order weights); MendelianRandomization 0.10.0 "
+                   "mr_median(weighting = 'weighted') (first-order)",
+        idea=("The median of the ratio estimates, each weighted by its inverse variance. It stays consistent when "
+              "up to half of the weight comes from invalid variants."),
+        formula=r"\hat\beta_{WM} = \text{weighted median of } \hat\beta_{Yj}/\hat\beta_{Xj}\text{ with weights }"
+                r" w_j \propto \mathrm{se}_j^{-2}", **_MEDIAN),
+    MethodInfo(
+        id="simple_median", label="Simple median", short_label="Simple median",
+        r_function="TwoSampleMR 0.7.9 mr_simple_median; MendelianRandomization 0.10.0 mr_median(weighting = "
+                   "'simple')",
+        idea=("The median of the ratio estimates, every variant counted once. It stays consistent when fewer than "
+              "half of the variants are invalid."),
+        formula=r"\hat\beta_{SM} = \operatorname{median}_j\ \hat\beta_{Yj}/\hat\beta_{Xj}", **_MEDIAN),
+    MethodInfo(
+        id="penalised_weighted_median", label="Penalised weighted median", short_label="Penalised weighted median",
+        r_function="TwoSampleMR 0.7.9 mr_penalised_weighted_median; MendelianRandomization 0.10.0 "
+                   "mr_median(weighting = 'penalized')",
+        idea=("The weighted median after down-weighting variants whose ratio disagrees with it (a chi-square "
+              "penalty). Outliers lose their weight, so the majority that agrees decides."),
+        formula=r"w_j^* = w_j \min\{1, 20\,P(\chi^2_1 > w_j(\hat\beta_j - \hat\beta_{WM})^2)\}", **_MEDIAN),
+)

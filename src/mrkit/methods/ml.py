@@ -34,11 +34,12 @@ import numpy as np
 
 from ..errors import NotEstimable
 from .distributions import chi2_sf
+from .method_info import MethodInfo
 from .nelder_mead import ml_nelder_mead, rsum
 from .registry import register
 from .replicates import as_batch, make_result, not_estimable
 
-__all__ = ["ml_profile", "mr_ml", "theta_variance"]
+__all__ = ["METHODS", "QUIRKS", "ml_profile", "mr_ml", "theta_variance"]
 
 _MAXIT_NOTE = "Nelder-Mead reached maxit = 25000 before convergence (as R's optim)"
 #: R's ``optim`` default ``reltol`` (``sqrt(.Machine$double.eps)``).
@@ -214,3 +215,22 @@ register("ml", lambda data, ctx: mr_ml(*data, optimizer=ctx.options.get("ml_opti
                                        scale_se=ctx.convention.ml_scaled),
          order="given", row_keys=("estimate_converged", "se_converged"),
          reference="TwoSampleMR mr_two_sample_ml; MendelianRandomization mr_maxlik")
+
+#: What the book's methods chapter says about this id (:class:`~mrkit.methods.method_info.MethodInfo`).
+METHODS = (
+    MethodInfo(
+        id="ml", label="Maximum likelihood", short_label="Maximum likelihood", family="none (all valid)",
+        r_function="TwoSampleMR 0.7.9 mr_two_sample_ml; MendelianRandomization 0.10.0 mr_maxlik",
+        idea=("A likelihood for both sets of associations, with the true variant-exposure effects as nuisance "
+              "parameters, maximised jointly. Unlike IVW it accounts for the uncertainty in bx."),
+        formula=r"\hat\beta_{ML} = \arg\min_\beta \tfrac12\sum_j \frac{(\hat\beta_{Yj} - \beta\hat\beta_{Xj})^2}"
+                r"{\sigma_{Yj}^2 + \beta^2\sigma_{Xj}^2}",
+        trades="Assumes every variant is valid (as IVW); no NOME assumption.",
+        when="With weaker instruments, where IVW is diluted; read estimate_converged (the maximum) beside R's "
+             "Nelder-Mead point.",
+        extra_keys=("estimate_converged", "se_converged")),
+)
+#: R behaviours reproduced (the conventions page), by method id.
+QUIRKS = {"ml": ("R's optim(Nelder-Mead) stops before the maximum (lipids: 3.2249 where the maximum is at 3.1733; "
+                 "BMI -> CHD: maxit = 25000 reached); the row reproduces R's point and gives the maximum in "
+                 "estimate_converged.",)}

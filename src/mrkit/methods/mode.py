@@ -32,11 +32,12 @@ import numpy as np
 
 from ..errors import NotEstimable
 from .density import density_mode, density_modes
+from .method_info import MethodInfo
 from .registry import register
 from .replicates import as_batch, make_result, replicate_rngs, replicate_seeds
 from .wald import ratio_se
 
-__all__ = ["r_mad", "mbe_bandwidth", "mode_estimate", "mr_mode", "MODE_KINDS"]
+__all__ = ["METHODS", "QUIRKS", "r_mad", "mbe_bandwidth", "mode_estimate", "mr_mode", "MODE_KINDS"]
 
 MAD_CONSTANT = 1.4826
 #: Method id of each kind of mode-based estimate.
@@ -137,3 +138,33 @@ register("simple_mode", lambda data, ctx: _modes(data, ctx, "simple_mode"),
          reference="TwoSampleMR mr_simple_mode; MendelianRandomization mr_mbe(weighting = simple)")
 register("weighted_mode", lambda data, ctx: _modes(data, ctx, "weighted_mode"),
          reference="TwoSampleMR mr_weighted_mode; MendelianRandomization mr_mbe(weighting = weighted)")
+
+_MODE = dict(family="plurality valid",
+             trades=("Needs only that the largest group of variants with the same ratio estimate is the valid one "
+                     "(ZEMPA); imprecise, and its bootstrap SE is Monte Carlo."),
+             when="When many variants may be invalid but the valid ones agree: a different assumption from the "
+                  "median's, so agreement of the two is informative.")
+#: What the book's methods chapter says about these ids (:class:`~mrkit.methods.method_info.MethodInfo`).
+METHODS = (
+    MethodInfo(
+        id="simple_mode", label="Simple mode", short_label="Simple mode",
+        r_function="TwoSampleMR 0.7.9 mr_simple_mode; MendelianRandomization 0.10.0 mr_mbe(weighting = 'simple', "
+                   "stderror = 'delta')",
+        idea=("The mode of a smoothed (kernel) density of the ratio estimates, each variant counted once. The "
+              "largest cluster of agreeing variants decides the estimate."),
+        formula=r"\hat\beta = \arg\max_\beta \sum_j \tfrac1k\,\phi_h(\beta - \hat\beta_j),\ "
+                r"h = 0.9\min(s, \mathrm{mad})\,k^{-1/5}", **_MODE),
+    MethodInfo(
+        id="weighted_mode", label="Weighted mode", short_label="Weighted mode",
+        r_function="TwoSampleMR 0.7.9 mr_weighted_mode; MendelianRandomization 0.10.0 mr_mbe(weighting = "
+                   "'weighted', stderror = 'delta')",
+        idea=("The mode of the kernel density of the ratio estimates weighted by their second-order inverse "
+              "variances. The most precise cluster of agreeing variants decides."),
+        formula=r"\hat\beta = \arg\max_\beta \sum_j w_j\,\phi_h(\beta - \hat\beta_j),\ "
+                r"w_j \propto \mathrm{se}_{2,j}^{-2}", **_MODE),
+)
+#: R behaviours reproduced (the conventions page), by method id.
+QUIRKS = {"simple_mode": ("TwoSampleMR takes the p-value from t(k - 1) but prints a normal interval "
+                          "(mr_mode.R; TwoSampleMR issue #558).",),
+          "weighted_mode": ("TwoSampleMR takes the p-value from t(k - 1) but prints a normal interval "
+                            "(mr_mode.R; TwoSampleMR issue #558).",)}

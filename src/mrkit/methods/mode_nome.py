@@ -25,7 +25,7 @@ from .mode import mr_mode
 from .registry import register
 from .replicates import as_batch
 
-__all__ = ["METHODS", "mr_mode_nome"]
+__all__ = ["METHODS", "QUIRKS", "mr_mode_nome"]
 
 
 def mr_mode_nome(bx, bxse, by, byse, *, kinds=("simple", "weighted"), n_boot: int = 1000, seed=None,
@@ -98,6 +98,12 @@ METHODS = (
                formula=r"\hat\beta = \arg\max_\beta \sum_j w_j\,\phi_h(\beta - \hat\beta_j),\ "
                        r"w_j \propto \hat\beta_{Xj}^2/\sigma_{Yj}^2", **_COMMON),
 )
+
+_NOME = ("TwoSampleMR's simple mode (NOME) has exactly the simple mode's point estimate (R reuses beta_SimpleMode); "
+         "only its SE (first-order draws) differs. p from t(k - 1), interval normal (mr_mode); under the "
+         "twosamplemr convention the row's interval is 1.96 SE.")
+#: R behaviours reproduced (the conventions page), by method id.
+QUIRKS = {"simple_mode_nome": (_NOME,), "weighted_mode_nome": (_NOME,)}
 
 for _info in METHODS:
     register(_info.id, lambda data, ctx, method_id=_info.id: _nome(data, ctx, method_id), reference=_info.r_function)

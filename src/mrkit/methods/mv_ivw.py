@@ -31,10 +31,11 @@ from ..errors import InputError
 from .conventions import confidence_interval, distribution_label, p_value, result_row
 from .distributions import chi2_sf
 from .ivw import resolve_se_model, se_multiplier
+from .method_info import MethodInfo
 from .mv_design import check_arrays, check_design, wls
 from .registry import register_mv
 
-__all__ = ["MV_IVW_SE", "mv_ivw_fit", "mr_mvivw", "mr_mvegger"]
+__all__ = ["METHODS", "MV_IVW_SE", "mv_ivw_fit", "mr_mvivw", "mr_mvegger"]
 
 #: which MV-IVW SE model the default ``mv_ivw`` row uses under each convention
 MV_IVW_SE = {"twosamplemr": "random_unfloored", "mendelianrandomization": "auto"}
@@ -152,3 +153,30 @@ register_mv("mv_ivw", lambda data, ctx: mr_mvivw(*data.arrays(), se_model=MV_IVW
 register_mv("mv_ivw_fe", lambda data, ctx: mr_mvivw(*data.arrays(), se_model="fixed", exposures=data.exposures),
             reference="MendelianRandomization mr_mvivw(model = fixed)")
 register_mv("mv_egger", _mv_egger_rows, reference="MendelianRandomization mr_mvegger")
+
+#: What the book's methods chapter says about these ids (:class:`~mrkit.methods.method_info.MethodInfo`).
+METHODS = (
+    MethodInfo(
+        id="mv_ivw", label="MV inverse variance weighted", short_label="MV-IVW", family="none (all valid)",
+        r_function="TwoSampleMR 0.7.9 mv_multiple; MendelianRandomization 0.10.0 mr_mvivw",
+        idea=("Regress the outcome effects on the effects on every exposure at once, weighted by byse^-2, "
+              "through the origin. Each coefficient is an exposure's direct effect given the others."),
+        formula=r"\hat\beta_{Y} = B_X\theta + \varepsilon,\ \hat\theta = (B_X'WB_X)^{-1}B_X'W\hat\beta_Y",
+        trades="Assumes every variant valid for the set of exposures (pleiotropy only through them).",
+        when="The primary multivariable analysis (direct effects, mediation)."),
+    MethodInfo(
+        id="mv_ivw_fe", label="MV-IVW (fixed effects)", short_label="MV-IVW (FE)", family="none (all valid)",
+        r_function="MendelianRandomization 0.10.0 mr_mvivw(model = 'fixed')",
+        idea=("MV-IVW with the fixed-effect SE. Right only without excess heterogeneity."),
+        formula=r"\mathrm{SE} = \sqrt{\mathrm{diag}((B_X'WB_X)^{-1})}",
+        trades="As MV-IVW, and no heterogeneity beyond sampling error.",
+        when="When Cochran's Q of the MV-IVW fit is near its df."),
+    MethodInfo(
+        id="mv_egger", label="MV-Egger", short_label="MV-Egger", family="InSIDE",
+        r_function="MendelianRandomization 0.10.0 mr_mvegger(orientate = 1)",
+        idea=("MV-IVW with an intercept, after orienting every variant to a positive effect on the first exposure. "
+              "The intercept absorbs directional pleiotropy through other pathways."),
+        formula=r"\hat\beta_{Y} = \theta_0 + B_X\theta + \varepsilon",
+        trades="InSIDE for the unmeasured pleiotropy; depends on the orientation exposure.",
+        when="As a sensitivity analysis of MV-IVW."),
+)

@@ -21,10 +21,11 @@ import numpy as np
 from ..errors import InputError, NotEstimable
 from ..rng import make_rng, resolve_seed
 from .conventions import result_row
+from .method_info import MethodInfo
 from .mv_design import check_arrays, check_design
 from .registry import register_mv
 
-__all__ = ["lad_fit", "mr_mvmedian"]
+__all__ = ["METHODS", "lad_fit", "mr_mvmedian"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -142,3 +143,15 @@ def mr_mvmedian(bx, bxse, by, byse, *, n_boot: int = 10000, seed: int | None = N
 register_mv("mv_median", lambda data, ctx: mr_mvmedian(*data.arrays(), n_boot=ctx.n_boot, seed=ctx.seed,
                                                        exposures=data.exposures),
             reference="MendelianRandomization mr_mvmedian")
+
+#: What the book's methods chapter says about this id (:class:`~mrkit.methods.method_info.MethodInfo`).
+METHODS = (
+    MethodInfo(
+        id="mv_median", label="MV weighted median", short_label="MV median", family="majority valid",
+        r_function="MendelianRandomization 0.10.0 mr_mvmedian",
+        idea=("Weighted median (L1) regression of the outcome effects on all exposure effects. Half of the weight "
+              "may come from invalid variants."),
+        formula=r"\hat\theta = \arg\min_\theta \sum_j \sigma_{Yj}^{-2}|\hat\beta_{Yj} - \hat\beta_{Xj}'\theta|",
+        trades="Majority of the weight valid; bootstrap SE (Monte Carlo).",
+        when="Multivariable analyses with suspected invalid variants."),
+)

@@ -41,13 +41,14 @@ from ..rng import make_rng, resolve_seed
 from .conventions import exact_fit_q
 from .distributions import t_sf
 from .ivw import UNFLOORED_EXACT_FIT_NOTE
+from .method_info import MethodInfo
 from .registry import register
 from .replicates import as_batch, make_result, replicate_seeds
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PressoResult", "mr_presso", "presso_estimates", "loo_ivw_slopes", "rss_loo"]
+__all__ = ["METHODS", "PressoResult", "mr_presso", "presso_estimates", "loo_ivw_slopes", "rss_loo"]
 
 
 @dataclass
@@ -345,3 +346,18 @@ def presso_estimates(bx, bxse, by, byse, *, snp: Sequence | None = None, n_distr
 
 register("presso", lambda data, ctx: presso_estimates(*data, snp=ctx.snp, n_distributions=ctx.options.get(
     "presso_n", 1000), seed=ctx.seed), reference="MRPRESSO mr_presso (outlier-corrected, else raw)")
+
+#: What the book's methods chapter says about this id (:class:`~mrkit.methods.method_info.MethodInfo`).
+METHODS = (
+    MethodInfo(
+        id="presso", label="MR-PRESSO (outlier-corrected IVW)", short_label="MR-PRESSO corrected IVW",
+        family="outlier removal",
+        r_function="MRPRESSO 1.0 mr_presso(OUTLIERtest = TRUE, DISTORTIONtest = TRUE)",
+        idea=("A global test compares each variant's leave-one-out residual with a simulated null; variants that "
+              "fail their own test are removed and IVW is refitted. The row is the outlier-corrected IVW."),
+        formula=r"RSS_{obs} = \sum_j (\hat\beta_{Yj} - \hat\beta_{IVW,-j}\hat\beta_{Xj})^2,\ "
+                r"\text{outlier } j: P(RSS_j^{null} > RSS_j) < 0.05/k",
+        trades="Assumes the pleiotropy is in a few outlying variants and the rest are valid (balanced); removing "
+               "outliers selects on the outcome.",
+        when="When a few variants clearly disagree (a significant global test); report with and without them."),
+)

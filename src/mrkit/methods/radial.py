@@ -42,7 +42,7 @@ from .method_info import MethodInfo
 from .registry import register
 from .replicates import as_batch, make_result
 
-__all__ = ["METHODS", "WEIGHTS", "radial_weights", "ivw_radial", "egger_radial", "outlier_ids"]
+__all__ = ["METHODS", "QUIRKS", "WEIGHTS", "radial_weights", "ivw_radial", "egger_radial", "outlier_ids"]
 
 #: RadialMR's ``weights`` codes and the ``weights`` label of the row.
 WEIGHTS = {1: "first_order", 2: "second_order", 3: "modified_second_order"}
@@ -239,3 +239,13 @@ for _info in METHODS:
     register(_info.id, lambda data, ctx, f=_fit, w=_w: _with_ids(
         f(*data, weights=w, alpha=ctx.options.get("radial_alpha", 0.05)), ctx),
              row_keys=_info.extra_keys, reference=_info.r_function)
+
+_EFFECT_SE = ("RadialMR's 'Effect' SE is lm's, not floored at the fixed-effect one: smaller than it when the "
+              "residual SE is below 1 (as TwoSampleMR's mr_ivw_mre).")
+_EGGER_DF = ("RadialMR's radial MR-Egger returns df = k - 1 for Q although the fit has k - 2 residual degrees of "
+             "freedom; with weights 3 the printed p-value uses k - 1, with weights 1 and 2 k - 2, both printed "
+             "'on k - 2 DF'. mrkit: q_df = k - 2, q_p as R prints it, and a note.")
+#: R behaviours reproduced (the conventions page), by method id.
+QUIRKS = {"ivw_radial": (_EFFECT_SE,), "ivw_radial_first_order": (_EFFECT_SE,),
+          "ivw_radial_second_order": (_EFFECT_SE,), "egger_radial": (_EFFECT_SE, _EGGER_DF),
+          "egger_radial_first_order": (_EFFECT_SE, _EGGER_DF), "egger_radial_second_order": (_EFFECT_SE, _EGGER_DF)}

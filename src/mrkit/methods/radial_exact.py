@@ -41,7 +41,7 @@ from .radial import origin_fit, radial_weights
 from .registry import register
 from .replicates import as_batch, make_result, not_estimable, replicate_rngs, replicate_seeds
 
-__all__ = ["METHODS", "ivw_radial_iterative", "ivw_radial_exact", "exact_q"]
+__all__ = ["METHODS", "QUIRKS", "ivw_radial_iterative", "ivw_radial_exact", "exact_q"]
 
 #: RadialMR's coded default ``tol`` of the iterative fit (``if (missing(tol)) tol <- 0.00001``).
 ITERATIVE_TOL = 1e-5
@@ -272,6 +272,30 @@ METHODS = (
                formula=r"\min_\beta Q_\phi(\beta) = k - 1,\ \hat\beta = \arg\min_\beta Q_{\hat\phi}(\beta),\ " + _Q,
                extra_keys=("q", "phi"), **_COMMON),
 )
+
+_OPTIMIZE = ("R's optimize finds each exact estimate to its default tol (about 1.2e-4) only; mrkit ports R's "
+             "Brent_fmin step for step (brent.r_optimize) and returns R's very iterate, not a more exact minimum.")
+#: R behaviours reproduced (the conventions page), by method id.
+QUIRKS = {
+    "ivw_radial_iterative": ("RadialMR's ivw_radial uses tol = 1e-5 when tol is missing (if (missing(tol)) tol <- "
+                             "0.00001) although its help page says 1e-4; mrkit uses the coded 1e-5.",),
+    "ivw_radial_exact_fe": ("RadialMR's Exact (FE) searches only (-2, 2) (optimize(PL2, interval = c(-2, 2))): an "
+                            "effect outside comes back as the interval's edge (1.99994 on the lipids data, where "
+                            "the minimum of Q is at 3.1733); the row's note says so, option interval= widens it.",
+                            _OPTIMIZE,
+                            "Its interval (fe.confint) inverts Q against a t-based chi-square target; with "
+                            "heterogeneous data Q already exceeds the target at the estimate and the interval "
+                            "collapses onto it (BMI: [0.45798, 0.45813]); kept as radial_ci_lower/upper, the row's "
+                            "CI follows the convention."),
+    "ivw_radial_exact_re": ("The Exact (RE) row searches b_FE -/+ 10 SE_FE around the Exact (FE) value, i.e. around "
+                            "the (-2, 2) edge when that clipped.",
+                            "RadialMR's bootstrap searches phi in c(-lb, ub) instead of c(lb, ub) (a sign slip; R's "
+                            "optimize sorts the interval): reproduced, it moves only the bootstrap SE, and R's "
+                            "resampling (sample()) itself is Monte Carlo.",
+                            _OPTIMIZE,
+                            "RadialMR's p-value 2 * (1 - pt(|t|, k - 1)) prints 0 below about 1e-16; not reproduced: "
+                            "mrkit gives the exact tail."),
+}
 
 register("ivw_radial_iterative", lambda data, ctx: ivw_radial_iterative(*data), row_keys=("q", "iterations"),
          reference=METHODS[0].r_function)

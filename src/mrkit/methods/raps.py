@@ -49,11 +49,12 @@ import numpy as np
 from ..errors import InputError, NotEstimable
 from .brent import brentq
 from .distributions import norm_pdf
+from .method_info import MethodInfo
 from .ml import ml_profile
 from .registry import register
 from .replicates import as_batch, make_result, not_estimable
 
-__all__ = ["mr_raps", "loss_constants", "integrate_loss_constants", "raps_estimating_equations"]
+__all__ = ["METHODS", "mr_raps", "loss_constants", "integrate_loss_constants", "raps_estimating_equations"]
 
 _DEFAULT_K = {"l2": 2.0, "huber": 1.345, "tukey": 4.685}
 
@@ -299,3 +300,17 @@ def mr_raps(bx: Any, bxse: Any, by: Any, byse: Any, *, over_dispersion: bool = T
 
 register("raps", lambda data, ctx: mr_raps(*data, over_dispersion=True, loss="huber"),
          reference="TwoSampleMR mr_raps (mr.raps, over.dispersion = TRUE, loss.function = huber)")
+
+#: What the book's methods chapter says about this id (:class:`~mrkit.methods.method_info.MethodInfo`).
+METHODS = (
+    MethodInfo(
+        id="raps", label="MR-RAPS", short_label="MR-RAPS", family="InSIDE",
+        r_function="TwoSampleMR 0.7.9 mr_raps (mr.raps 0.4.2, over.dispersion = TRUE, loss.function = 'huber')",
+        idea=("A profile-likelihood score with a random pleiotropic effect per variant (variance tau^2) and a "
+              "robust (Huber) loss. Balanced pleiotropy widens the SE, a few large outliers lose influence."),
+        formula=r"\sum_j \frac{\hat\gamma_j\,\rho'(t_j)}{\sqrt{v_j}} = 0,\ t_j = \frac{\hat\beta_{Yj} - "
+                r"\beta\hat\beta_{Xj}}{\sqrt{v_j}},\ v_j = \beta^2\sigma_{Xj}^2 + \sigma_{Yj}^2 + \tau^2",
+        trades="Assumes pleiotropy balanced and independent of instrument strength (InSIDE); allows weak "
+               "instruments and a few outliers.",
+        when="Many (also weak) instruments with balanced pleiotropy."),
+)

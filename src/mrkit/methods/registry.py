@@ -28,8 +28,8 @@ from ..errors import InputError
 from .conventions import Convention, apply_convention_ci, get_convention
 from .replicates import Batch, as_batch
 
-__all__ = ["FAMILIES", "MV_FAMILIES", "Method", "MVMethod", "Context", "register", "register_mv", "method_ids",
-           "mv_method_ids", "get_method", "get_mv_method", "run_method"]
+__all__ = ["FAMILIES", "MV_FAMILIES", "DIAGNOSTICS", "Method", "MVMethod", "Context", "register", "register_mv",
+           "method_ids", "mv_method_ids", "get_method", "get_mv_method", "run_method", "method_infos", "method_quirks"]
 
 #: Modules (in :mod:`mrkit.methods`) that register methods, in the order their ids are listed.
 FAMILIES = ("wald", "egger", "median", "ivw", "mode", "ml", "raps", "presso",
@@ -37,6 +37,8 @@ FAMILIES = ("wald", "egger", "median", "ivw", "mode", "ml", "raps", "presso",
             "grip", "rucker", "egger_bootstrap", "radial", "radial_exact", "clr", "pcgmm")
 #: Modules that register multivariable methods (:func:`register_mv`), in the order their ids are listed.
 MV_FAMILIES = ("mv_ivw", "mv_median", "mrlasso", "mvcml")
+#: Modules whose ``METHODS`` describe diagnostics that are not rows of an estimator (the methods chapter lists them).
+DIAGNOSTICS = ("mv_diagnostics",)
 
 
 @dataclass(frozen=True)
@@ -218,3 +220,30 @@ def run_method(method_id: str, bx: Any, bxse: Any, by: Any, byse: Any, ctx: Cont
     """
     method = get_method(method_id)
     return method(as_batch(bx, bxse, by, byse), ctx if ctx is not None else Context())
+
+
+def _modules() -> list:
+    _load()
+    _load(MV_FAMILIES)
+    return [importlib.import_module(f"{__package__}.{name}") for name in dict.fromkeys(
+        (*FAMILIES, *MV_FAMILIES, *DIAGNOSTICS))]
+
+
+def method_infos() -> dict:
+    """Every method id's :class:`~mrkit.methods.method_info.MethodInfo` (its label, assumption family, R function
+    and what the methods chapter says), univariable ids first (:func:`method_ids` order), then the multivariable ids
+    and the diagnostics: each family module's ``METHODS``, the one place they are written."""
+    infos = {info.id: info for module in _modules() for info in getattr(module, "METHODS", ())}
+    order = [*method_ids(), *mv_method_ids()]
+    return {m: infos[m] for m in [*order, *(m for m in infos if m not in order)] if m in infos}
+
+
+def method_quirks() -> dict[str, tuple[str, ...]]:
+    """The R quirks each method reproduces (each family module's ``QUIRKS``), by method id, in
+    :func:`method_infos` order: what the conventions page lists."""
+    quirks = {}
+    for module in _modules():
+        for method_id, items in getattr(module, "QUIRKS", {}).items():
+            quirks.setdefault(method_id, ())
+            quirks[method_id] += tuple(q for q in items if q not in quirks[method_id])
+    return {m: quirks[m] for m in method_infos() if m in quirks}

@@ -41,7 +41,7 @@ from .radial import outlier_ids
 from .registry import register
 from .replicates import as_batch, make_result
 
-__all__ = ["METHODS", "MODELS", "rucker_fit", "mr_rucker", "mr_rucker_cooksdistance"]
+__all__ = ["METHODS", "QUIRKS", "MODELS", "rucker_fit", "mr_rucker", "mr_rucker_cooksdistance"]
 
 #: The four models, in TwoSampleMR's order.
 MODELS = ("A", "B", "C", "D")
@@ -200,6 +200,13 @@ METHODS = (
                when="As a sensitivity analysis when a few variants dominate the fit.",
                extra_keys=(*_ROW_KEYS, "n_removed", "removed_snps")),
 )
+
+_RUCKER = ("TwoSampleMR's mr_rucker: the 'fixed effects' SE is lm SE / max(sigma, 1), for sigma < 1 the lm SE, "
+           "smaller than the true fixed-effect SE; the Egger fixed-effect slope p uses t(k - 2) although test_dist = "
+           "'z'; the intercept p is normal; it prints qnorm(0.975) intervals where generate_odds_ratios would give "
+           "1.96 (the row follows the convention); rows for models C/D have t(k - 2), A/B normal.")
+#: R behaviours reproduced (the conventions page), by method id.
+QUIRKS = {"rucker": (_RUCKER,), "rucker_cd": (_RUCKER,)}
 
 register("rucker", lambda data, ctx: mr_rucker(*data), row_keys=METHODS[0].extra_keys,
          reference=METHODS[0].r_function)

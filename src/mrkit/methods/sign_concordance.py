@@ -28,7 +28,7 @@ from .method_info import MethodInfo
 from .registry import register
 from .replicates import as_batch, make_result, not_estimable
 
-__all__ = ["METHODS", "mr_sign", "mr_uwr", "binomial_test_half"]
+__all__ = ["METHODS", "QUIRKS", "mr_sign", "mr_uwr", "binomial_test_half"]
 
 #: TwoSampleMR's minimum number of variants with non-zero effects for ``mr_sign``.
 MIN_SIGN_SNPS = 6
@@ -139,6 +139,16 @@ METHODS = (
                       "floor on an unweighted fit) is far too large.",
                when="Teaching only: to contrast with IVW; not for inference.", extra_keys=("q", "q_df", "q_p")),
 )
+
+#: R behaviours reproduced (the conventions page), by method id.
+QUIRKS = {
+    "sign": ("TwoSampleMR's mr_sign returns NA below 6 variants with non-zero effects (mrkit: not estimable, with "
+             "the reason); the estimate is the concordance 2 (x/n - 1/2), with no SE, and the p-value R's exact "
+             "two-sided binom.test.",),
+    "uwr": ("TwoSampleMR's mr_uwr floors the SE of an unweighted fit at se / min(1, sigma) with sigma in outcome "
+            "units (about 0.06 on the lipids data), so its SE becomes 1/sqrt(sum bx^2): 8.27 against IVW's 0.53 "
+            "there; its 'Q' is the raw unweighted residual sum of squares, p = 1 on every dataset.",),
+}
 
 register("sign", lambda data, ctx: mr_sign(*data), row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)
 register("uwr", lambda data, ctx: mr_uwr(*data), row_keys=METHODS[1].extra_keys, reference=METHODS[1].r_function)

@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NotEstimable
+from .method_info import MethodInfo
 from .registry import register
 from .replicates import as_batch, make_result
 
-__all__ = ["ratio_se", "wald_ratio"]
+__all__ = ["METHODS", "ratio_se", "wald_ratio"]
 
 
 def ratio_se(bx, bxse, by, byse, order: int = 1) -> np.ndarray:
@@ -52,3 +53,15 @@ def wald_ratio(bx, bxse, by, byse, *, order: int = 1) -> dict:
 
 
 register("wald_ratio", lambda data, ctx: wald_ratio(*data), reference="TwoSampleMR mr_wald_ratio")
+
+#: What the book's methods chapter says about this id (:class:`~mrkit.methods.method_info.MethodInfo`).
+METHODS = (
+    MethodInfo(
+        id="wald_ratio", label="Wald ratio", short_label="Wald ratio", family="none (all valid)",
+        r_function="TwoSampleMR 0.7.9 mr_wald_ratio; MendelianRandomization 0.10.0 mr_ivw with one variant",
+        idea=("With one variant the causal effect is the ratio of its effect on the outcome to its effect on the "
+              "exposure. Its SE here is the first-order one, byse / |bx|, as both R packages report it."),
+        formula=r"\hat\beta_{W} = \hat\beta_{Y}/\hat\beta_{X},\quad \mathrm{SE} = \sigma_Y/|\hat\beta_X|",
+        trades="Assumes the one variant is a valid instrument; nothing can be checked with one variant.",
+        when="A single instrument (a cis-variant of a drug target, a pQTL)."),
+)

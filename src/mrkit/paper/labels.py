@@ -23,25 +23,21 @@ TRAIT_LABELS = {"insomnia": "Insomnia", "sleep_duration": "Sleep duration",
 SHORT_UNITS = {"insomnia": "score 1-3", "sleep_duration": "hours/day", "daytime_sleepiness": "score 0-3",
                "short_sleep": "log odds", "long_sleep": "log odds", "lbp": "log odds", "bmi": "SD"}
 
-#: method id -> (name, short name or None). Names are TwoSampleMR's where it has one (they are what
-#: MR readers know); the short form is for crowded figures and tables (the simulation chapter).
-METHOD_LABELS: dict[str, tuple[str, str | None]] = {
-    "wald_ratio": ("Wald ratio", None),
-    "ivw": ("Inverse variance weighted", "IVW (random effects)"),
-    "ivw_fe": ("IVW (fixed effects)", "IVW (fixed effect)"),
-    "ivw_mre": ("IVW (multiplicative random effects)", None),
-    "egger": ("MR Egger", "MR-Egger"),
-    "simple_median": ("Simple median", None),
-    "weighted_median": ("Weighted median", None),
-    "penalised_weighted_median": ("Penalised weighted median", None),
-    "simple_mode": ("Simple mode", None),
-    "weighted_mode": ("Weighted mode", None),
-    "ml": ("Maximum likelihood", None),
-    "raps": ("MR-RAPS", None),
-    "presso_raw": ("MR-PRESSO (raw)", None),
-    "presso_corrected": ("MR-PRESSO (outlier-corrected)", None),
-    "presso": ("MR-PRESSO (outlier-corrected IVW)", "MR-PRESSO corrected IVW"),
-}
+#: Names of rows that are not method ids of the registry (MR-PRESSO's raw and corrected estimates in its own table).
+_OTHER_LABELS = {"presso_raw": ("MR-PRESSO (raw)", None), "presso_corrected": ("MR-PRESSO (outlier-corrected)", None)}
+
+
+def _method_labels() -> dict[str, tuple[str, str | None]]:
+    """method id -> (name, short name or None), from each method's record (:func:`mrkit.methods.registry.method_infos`:
+    TwoSampleMR's names where it has one, which MR readers know; the short form for crowded figures and tables)."""
+    from ..methods.registry import method_infos
+
+    return {m: (info.label, info.short_label if info.short_label != info.label else None)
+            for m, info in method_infos().items()} | _OTHER_LABELS
+
+
+#: method id -> (name, short name or None), every method of the registry.
+METHOD_LABELS: dict[str, tuple[str, str | None]] = _method_labels()
 
 
 def trait_label(trait: str) -> str:

@@ -38,7 +38,7 @@ import pandas as pd
 from ..errors import MRKitError
 from .manifest import Manifest, Pair
 from .opengwas import FATAL, opengwas_associations, opengwas_instruments, pair_outcome
-from .store import ScanStore
+from .store import ScanStore, read_results
 from .tasks import PairResult, estimate_pair, exposure_instruments, outcome_lookup
 
 __all__ = ["ScanReport", "ScanStopped", "run_scan"]
@@ -58,10 +58,19 @@ class ScanReport:
     mode: str = "serial"
     #: OpenGWAS requests of this run: {"sent": requests that went out, "cached": answers from the cache}
     opengwas: dict[str, int] | None = None
+    #: over the whole table (this run's pairs and those done before): pairs with a result, and the failed
+    #: pairs counted by reason, most frequent first
+    n_ok: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
         return not self.unfinished
+
+    @property
+    def all_failed(self) -> bool:
+        """Every pair of the scan has a result, and every one failed."""
+        return self.complete and self.n_ok == 0 and sum(self.reasons.values()) == self.n_pairs > 0
 
     def __str__(self) -> str:
         lines = [(f"{self.n_pairs} pairs: {self.already_done} already done, {self.computed} computed "
@@ -150,6 +159,7 @@ def run_scan(manifest: Manifest, out_dir: str | Path, *, client=None, progress: 
     store = ScanStore(out_dir, manifest)
     store.open()
     status = {p: store.status(p) for p in manifest.pairs}
+    store.report_more_damage()
     pending = [p for p in manifest.pairs if status[p] is None or (retry_failed and status[p] == "failed")]
     report = ScanReport(len(manifest.pairs), len(manifest.pairs) - len(pending),
                         mode="serial" if client is None else "dask")
@@ -182,7 +192,10 @@ def run_scan(manifest: Manifest, out_dir: str | Path, *, client=None, progress: 
         bar.close()
     report.opengwas = reader.counts()
     report.table = store.table_file
-    store.assemble()
+    pairs = store.assemble().drop_duplicates(["exposure", "outcome"])
+    report.n_ok = int((pairs["status"] == "ok").sum())
+    report.reasons = {str(k): int(v) for k, v in pairs.loc[pairs["status"] == "failed", "reason"].fillna("no reason")
+                      .value_counts(sort=True).items()}
     report.seconds = time.perf_counter() - start
     return report
 
@@ -309,5 +322,6 @@ def _run_dask(manifest: Manifest, pending: list[Pair], client, record, report: S
 
 
 def results_table(out_dir: str | Path) -> pd.DataFrame:
-    """The table of a finished scan (``DIR/results.parquet``)."""
-    return pd.read_parquet(Path(out_dir) / "results.parquet")
+    """The table of a finished scan (``DIR/results.parquet``, checked against its recorded sha256; raises
+    :class:`mrkit.errors.InputError` when it is missing or damaged)."""
+    return read_results(out_dir)

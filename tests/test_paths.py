@@ -245,3 +245,19 @@ def test_a_waiting_process_is_told_who_holds_the_lock(tmp_path: Path):
         release.write_text("go")
         holder.join(60)
     assert holder.exitcode == 0
+
+
+def test_a_lock_that_cannot_be_taken_names_the_output_it_guards(tmp_path: Path, monkeypatch):
+    """`mrkit simulate --out <read-only folder>/panel` said ".panel.lock: Read-only file system" (found while
+    staging issue 21's faults on a read-only mount)."""
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(paths, "open", read_only, raising=False)
+    with pytest.raises(OSError) as info, file_lock(tmp_path / ".panel.lock", guards=tmp_path / "panel"):
+        pass
+    assert info.value.filename == str(tmp_path / "panel") and info.value.errno == errno.EROFS
+    assert "taking the lock .panel.lock beside it" in str(info.value)
+    with pytest.raises(OSError) as info, file_lock(tmp_path / ".x.lock"):  # guarding nothing named: the lock
+        pass
+    assert info.value.filename == str(tmp_path / ".x.lock")

@@ -451,6 +451,32 @@ def test_ctrl_c_during_a_dask_scan_closes_the_cluster_quietly_and_the_scan_resum
     pd.testing.assert_frame_equal(pd.read_parquet(report.table), pd.read_parquet(fresh.table))
 
 
+def test_a_second_scan_into_the_same_folder_waits_then_resumes_after_the_first(manifest_file, tmp_path):
+    """Found while staging issue 21: two scans into one folder both computed every pair."""
+    import subprocess
+    import time
+
+    text = manifest_file.read_text().replace("n_boot = 200", "n_boot = 20000")
+    (slow := tmp_path / "slow.toml").write_text(text.replace('"sparse.tsv"', f'"{manifest_file.parent}/sparse.tsv"'))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "mrkit.cli", "scan", str(slow), "-o", str(out), "--serial", "--no-progress"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = tmp_path / ".out.lock"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and f"pid {first.pid}," not in (lock.read_text() if lock.exists() else ""):
+        time.sleep(0.02)
+    assert first.poll() is None
+    second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    out1, _ = first.communicate(timeout=600)
+    n = len(load_manifest(slow).pairs)
+    assert first.returncode == second.returncode == 0
+    assert f"{n} pairs: 0 already done, {n} computed" in out1
+    assert f"{n} pairs: {n} already done, 0 computed" in second.stdout
+    assert second.stderr.startswith(f"mrkit scan: another scan is writing into {out} (pid {first.pid}, started ")
+    assert second.stderr.rstrip().endswith("waiting for it to finish, then resuming after the pairs it wrote")
+    assert len(second.stderr.splitlines()) == 1
+
+
 # ---------------------------------------------------------------------------------------------------
 # the simulation study as a Dask graph
 # ---------------------------------------------------------------------------------------------------

@@ -252,17 +252,24 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
 
 
 @contextmanager
-def file_lock(path: str | Path, *, note: str | None = None,
-              on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+def file_lock(path: str | Path, *, note: str | None = None, on_wait: Callable[[str], None] | None = None,
+              guards: str | Path | None = None) -> Iterator[None]:
     """Hold an exclusive lock on the file ``path`` (created on demand) against other processes
     (``fcntl.flock``; released when the block ends, or when the process dies).
 
     ``note``: written into the lock file while it is held (who holds it). ``on_wait``: called, with the
-    holder's note, when another process holds the lock, before waiting for it.
+    holder's note, when another process holds the lock, before waiting for it. ``guards``: the output the
+    lock is taken for, named instead of the lock file when the lock cannot be created (a read-only folder).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:  # not "w": that would erase the holder's note
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "a+")  # not "w": that would erase the holder's note
+    except OSError as exc:
+        if guards is None:
+            raise
+        raise _output_error(exc, Path(guards), f"taking the lock {path.name} beside it") from exc
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

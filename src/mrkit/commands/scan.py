@@ -12,7 +12,8 @@ def register(subparsers) -> None:
         epilog="Exit codes: 0 every pair has a result (a failed pair is a result, its reason in the table); 2 a bad "
         "manifest or input, or an OpenGWAS failure that stops the scan; 3 some pairs not finished (run the same "
         "command again to resume); 4 every pair failed (the most frequent reason is printed); 130 interrupted "
-        "(Ctrl-C: the cluster is closed, the pairs written stay, and the same command resumes after them).")
+        "(Ctrl-C: the cluster is closed, the pairs written stay, and the same command resumes after them). A second "
+        "scan into the same DIR waits for the first (and says so), then resumes after the pairs it wrote.")
     p.add_argument("manifest", help="TOML manifest: [settings], [[exposure]], [[outcome]], optional [[pair]]")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder (created; resumed if it "
                    "holds a scan of the same settings)")
@@ -40,19 +41,21 @@ def run(args) -> int:
     from ..errors import InputError
     from ..scan.engine import run_scan
     from ..scan.manifest import load_manifest
+    from ..scan.store import folder_lock
 
     manifest = load_manifest(args.manifest)
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}", column="--workers")
     try:
-        if args.serial:
-            report = run_scan(manifest, args.out, progress=args.progress, retry_failed=args.retry_failed)
-        else:
-            from ..scan.cluster import dask_client
+        with folder_lock(args.out):  # a second scan into DIR waits, then resumes after what the first wrote
+            if args.serial:
+                report = run_scan(manifest, args.out, progress=args.progress, retry_failed=args.retry_failed)
+            else:
+                from ..scan.cluster import dask_client
 
-            with dask_client(args.scheduler, args.workers, timeout=args.connect_timeout) as client:
-                report = run_scan(manifest, args.out, client=client, progress=args.progress,
-                                  retry_failed=args.retry_failed)
+                with dask_client(args.scheduler, args.workers, timeout=args.connect_timeout) as client:
+                    report = run_scan(manifest, args.out, client=client, progress=args.progress,
+                                      retry_failed=args.retry_failed)
     except KeyboardInterrupt:  # the cluster is closed by now (workers ignore Ctrl-C: mrkit.scan.cluster)
         print(f"mrkit scan: interrupted; the pairs written in {args.out} stay, and the same command resumes "
               "after them", file=sys.stderr)

@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,7 @@ class StudyCache:
         got, _ = _load(path)
         if got is None:
             self._make_folder()
-            with file_lock(path.with_name(path.name + ".lock")):
+            with file_lock(path.with_name(path.name + ".lock"), guards=path):
                 got, problem = _load(path)  # another page may have made (or mended) it while we waited
                 if got is None:
                     if problem is not None:
@@ -132,7 +133,8 @@ class StudyCache:
                     _write(path, data)
                     got = _decode(pq.read_table(pa.BufferReader(data)))
                     self.computed.append(name)
-        os.utime(self.folder)  # marks the key as used, for the clean-up above
+        with suppress(OSError):  # (a read-only cache is read, not marked)
+            os.utime(self.folder)  # marks the key as used, for the clean-up above
         return got
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InputError
-from ..paths import report_damaged, write_atomic
+from ..paths import file_lock, report_damaged, write_atomic
 from .manifest import Manifest, Pair
 from .tasks import RESULT_COLUMNS, PairResult, tidy_rows
 
@@ -204,6 +204,23 @@ class ScanStore:
         _save(self.root / "results.json", _sealed({"format_version": FORMAT_VERSION, "file": self.table_file.name,
                                                    "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}))
         return table
+
+
+def folder_lock(root: str | Path, command: str = "mrkit scan"):
+    """The lock that makes scans into one folder take turns (a file beside it: :func:`mrkit.paths.file_lock`);
+    a scan that finds it held says so on stderr, waits, then resumes after the pairs the other one wrote."""
+    import os
+    import sys
+    import time
+
+    root = Path(root)
+
+    def waiting(holder: str) -> None:
+        print(f"{command}: another scan is writing into {root} ({holder or 'process unknown'}); waiting for it to "
+              "finish, then resuming after the pairs it wrote", file=sys.stderr, flush=True)
+
+    note = f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}"
+    return file_lock(root.parent / f".{root.name}.lock", note=note, on_wait=waiting, guards=root)
 
 
 def read_results(root: str | Path) -> pd.DataFrame:

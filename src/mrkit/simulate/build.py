@@ -374,7 +374,7 @@ def _panel_state(path: Path, cal: Calibration | None, verify: bool) -> tuple[lis
 
 def folder_lock(folder: Path):
     """The lock that serialises building ``folder`` (a file beside it): :func:`mrkit.paths.file_lock`."""
-    return file_lock(folder.parent / f".{folder.name}.lock")
+    return file_lock(folder.parent / f".{folder.name}.lock", guards=folder)
 
 
 def ensure_panel(size: str = "full", seed: int | None = None, *, verify: bool = False,

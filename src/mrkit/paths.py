@@ -264,7 +264,7 @@ def file_lock(path: str | Path, *, note: str | None = None, on_wait: Callable[[s
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(path, "a+")  # not "w": that would erase the holder's note
+        fh = open(path, "a+")  # noqa: SIM115 (entered below) - not "w": that would erase the holder's note
     except OSError as exc:
         if guards is None:
             raise

@@ -69,6 +69,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..gwas.io.catalogue import FORMAT_NAMES
+from ..paths import plain_name
 from ..rng import DEFAULT_SEED, resolve_seed
 
 __all__ = ["SOURCE_KINDS", "Manifest", "OpenGWASOptions", "Pair", "Settings", "Source", "load_manifest",
@@ -271,7 +272,7 @@ def _source(raw: Any, role: str, index: int, path: Path, base: Path,
         raise InputError(f"unknown key(s) {unknown} in [[{role}]]; known: {sorted(_TRAIT_KEYS)}",
                          file=str(path), column=f"{where}.{unknown[0]}")
     trait = raw.get("id")
-    if not isinstance(trait, str) or not ID_PATTERN.match(trait):
+    if not plain_name(trait):  # it names folders of the scan: matched whole, so never a line end or a "/"
         raise InputError(f"id must be letters, digits, '_', '.' or '-' (starting with a letter or digit), "
                          f"got {trait!r}", file=str(path), column=f"{where}.id")
     kinds = [k for k in SOURCE_KINDS if k in raw]

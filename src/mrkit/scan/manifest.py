@@ -69,6 +69,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..gwas.io.catalogue import FORMAT_NAMES
+from ..gwas.opengwas.contract import DATASET_ID
 from ..paths import plain_name
 from ..rng import DEFAULT_SEED, resolve_seed
 
@@ -79,7 +80,6 @@ __all__ = ["SOURCE_KINDS", "Manifest", "OpenGWASOptions", "Pair", "Settings", "S
 SOURCE_KINDS = {"file": True, "opengwas": True}
 #: LD reference populations of the OpenGWAS server (ieugwasr ``tophits(pop=)``).
 OPENGWAS_POPULATIONS = ("EUR", "SAS", "EAS", "AFR", "AMR")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 FORMATS = ("auto", *FORMAT_NAMES)  # every format mrkit read knows (mrkit.gwas.io.catalogue)
 
 
@@ -290,7 +290,7 @@ def _source(raw: Any, role: str, index: int, path: Path, base: Path,
         location = str((base / location).resolve())
     else:
         location = location.strip()
-        if not ID_PATTERN.match(location):
+        if not DATASET_ID.fullmatch(location):  # the OpenGWAS client's own rule
             raise InputError(f"opengwas must be a dataset id such as \"ieu-a-2\", got {location!r}", file=str(path),
                              column=f"{where}.opengwas")
         misplaced = [k for k in _FILE_ONLY_KEYS if k in raw]

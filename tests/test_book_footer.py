@@ -28,7 +28,7 @@ def test_every_html_page_carries_version_commit_and_data_fingerprint(small_build
     params = next(r.parameters for r in load_plan(DEFAULT_PLAN, "small", root=layout.root).runs
                   if r.parameters.get("data") != "none")
     fingerprint = prepare(data=params.get("data", "synthetic"), panel_size=params.get("panel_size", "full"),
-                          seed=params.get("seed"))
+                          panel_seed=params.get("panel_seed"))
     head = subprocess.run(["git", "-C", str(layout.root), "rev-parse", "HEAD"], capture_output=True, text=True,
                           check=True).stdout.strip()
     version = importlib.metadata.version("mrkit")

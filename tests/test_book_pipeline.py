@@ -281,3 +281,44 @@ def test_each_data_set_has_its_own_line_in_the_build_report():
     labels = {_data_label({"data": "synthetic", "panel_size": s, "seed": 1}) for s in ("full", "small")}
     assert labels == {"synthetic full", "synthetic small"}
     assert _data_label({"data": "opengwas"}) == "opengwas" and _data_label({}) == "synthetic"
+
+
+def test_run_ids_that_are_not_plain_names_are_refused(toy: Path):
+    """A run id names the page's files (book/generated/<id>.ipynb, .runs/<id>.json): matched whole (issue 21)."""
+    plan = (toy / "book" / "runplan.toml").read_text()
+    for bad in (r"summary\n", "../summary", "a/b", "..", r"sum\u0000mary", "", ".hidden"):
+        (toy / "book" / "runplan.toml").write_text(plan.replace('id = "summary"', f'id = "{bad}"'))
+        with pytest.raises(PlanError, match="must be letters, digits"):
+            load_plan(toy / "book" / "runplan.toml", root=toy)
+    # an id filled from parameters is checked once filled
+    (toy / "book" / "runplan.toml").write_text(plan.replace('{trait = "lbp"}', '{trait = "../lbp"}'))
+    with pytest.raises(PlanError, match=r"id 'toy-\.\./lbp' \(from 'toy-\{trait\}'\)"):
+        load_plan(toy / "book" / "runplan.toml", root=toy)
+
+
+def test_a_second_build_waits_for_the_first_says_so_and_reuses_its_results(toy: Path):
+    """Issue 21: two `mrkit book` in one checkout both executed every notebook, and the user was not told."""
+    import subprocess
+    import sys
+    import time
+
+    plan = toy / "book" / "runplan.toml"
+    plan.write_text(plan.read_text().replace("value = 1.0", 'value = 1.0\ndata = "none"', 1))
+    command = [sys.executable, "-m", "mrkit.cli", "book", "--plan", str(plan), "--no-render", "--jobs", "2"]
+    lock = toy / "book" / "generated" / ".runs" / "build.lock"
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and f"pid {first.pid}," not in (lock.read_text() if lock.exists() else ""):
+        time.sleep(0.02)
+    assert first.poll() is None, "the first build holds no lock while it runs"
+    second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out1, err1 = first.communicate(timeout=600)
+    out2, err2 = second.communicate(timeout=600)
+    assert (first.returncode, second.returncode) == (0, 0), err1 + err2
+    assert "mrkit book: 3 executed, 0 unchanged" in out1
+    assert "mrkit book: 0 executed, 3 unchanged" in out2  # the first one's results, re-used
+    said = [line for line in err2.splitlines() if "another build" in line]
+    assert len(said) == 1 and said[0].startswith(f"mrkit book: another build of this book is running (pid {first.pid}, "
+                                                 "started ")
+    assert said[0].endswith("waiting for it to finish, then re-using what it executed")
+    assert "another build" not in err1

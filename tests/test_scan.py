@@ -239,6 +239,108 @@ def _stop_now(result):
 
 
 # ---------------------------------------------------------------------------------------------------
+# damaged files of a scan folder are never trusted (issue 21)
+# ---------------------------------------------------------------------------------------------------
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _flip_eight_bytes(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 8):
+        data[i] ^= 0x01  # (in a log: mostly still JSON, with other numbers)
+    path.write_bytes(bytes(data))
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _another_format(path: Path) -> None:
+    if path.suffix == ".parquet":  # rows of another layout
+        pd.DataFrame({"exposure": ["x"], "estimate": [0.5]}).to_parquet(path)
+    else:  # a log as format 1 wrote it: no checksums
+        import json
+
+        doc = json.loads(path.read_text())
+        path.write_text(json.dumps({k: v for k, v in doc.items() if k not in ("self_sha256", "result")}))
+
+
+def test_damaged_pair_files_are_reported_in_one_line_each_and_computed_again(serial, manifest_file, tmp_path, capsys):
+    report, expected = serial
+    manifest = load_manifest(manifest_file)
+    out = tmp_path / "out"
+    shutil.copytree(Path(report.table).parent, out)
+    run_scan(manifest, out, progress=False)  # current (another test rewrites an input: its pairs are stale here)
+    damages = [(kind, damage, pair) for (kind, damage), pair in zip(
+        [(k, d) for k in ("pairs", "logs") for d in (_truncate, _flip_eight_bytes, _empty, _another_format)],
+        manifest.pairs[::2])]
+    files = []
+    for kind, damage, pair in damages:
+        path = out / kind / pair.exposure / (f"{pair.outcome}.parquet" if kind == "pairs" else f"{pair.outcome}.json")
+        damage(path)
+        files.append(path)
+    again: list = []
+    capsys.readouterr()
+    rerun = run_scan(manifest, out, progress=False, on_result=lambda r: again.append(r.pair))
+    assert sorted(again, key=str) == sorted((p for _, _, p in damages), key=str)  # those, and only those
+    pd.testing.assert_frame_equal(pd.read_parquet(rerun.table), expected)  # the same numbers
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == len(files) and "Traceback" not in "\n".join(err)
+    for line, path in zip(err, files):
+        assert line.startswith(f"mrkit: {path}: ") and line.endswith("; computing the pair again"), line
+    # the table itself: read through its checksum
+    from mrkit.scan.store import read_results
+
+    pd.testing.assert_frame_equal(read_results(out), expected)
+    _flip_eight_bytes(out / "results.parquet")
+    with pytest.raises(InputError, match="damaged: its sha256 differs"):
+        read_results(out)
+
+
+def test_a_damaged_phenome_file_is_reported_and_the_phenome_built_again_the_same(phenome, tmp_path, capsys):
+    from mrkit.simulate.phenome import ensure_phenome
+
+    folder = tmp_path / "phenome"
+    shutil.copytree(phenome, folder)
+    names = sorted(str(p.relative_to(phenome)) for p in phenome.rglob("*")
+                   if p.is_file() and p.name != ".verified.json")
+    original = {n: (phenome / n).read_bytes() for n in names}
+    assert ensure_phenome(6, 3, seed=314159265, out_dir=folder) == folder  # intact: used as it is
+    for damage, name in ((_flip_eight_bytes, "gwas/trait001.neale.tsv.gz"), (_truncate, "phenome_truth.tsv"),
+                         (_empty, "scan.toml")):
+        capsys.readouterr()
+        damage(folder / name)
+        ensure_phenome(6, 3, seed=314159265, out_dir=folder)
+        assert {n: (folder / n).read_bytes() for n in names} == original, name
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and name in err and err.rstrip().endswith("building the phenome again")
+
+
+def test_a_scan_folder_of_the_previous_format_is_computed_again_said_once(serial, manifest_file, tmp_path, capsys):
+    import json
+
+    report, expected = serial
+    out = tmp_path / "out"
+    shutil.copytree(Path(report.table).parent, out)
+    run_scan(load_manifest(manifest_file), out, progress=False)  # current (see above)
+    info = json.loads((out / "scan.json").read_text())
+    (out / "scan.json").write_text(json.dumps({**info, "format_version": 1}))
+    for log in (out / "logs").rglob("*.json"):
+        _another_format(log)
+    capsys.readouterr()
+    rerun = run_scan(load_manifest(manifest_file), out, progress=False)
+    assert rerun.already_done == 0 and rerun.computed == len(load_manifest(manifest_file).pairs)
+    pd.testing.assert_frame_equal(pd.read_parquet(rerun.table), expected)
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"mrkit: {out}: written by an older mrkit (format 1), without checksums; its pairs are computed "
+                   "again"]
+    (out / "scan.json").write_text(json.dumps({**info, "format_version": 99}))
+    with pytest.raises(InputError, match="another version of mrkit"):
+        run_scan(load_manifest(manifest_file), out, progress=False)
+
+
+# ---------------------------------------------------------------------------------------------------
 # the manifest
 # ---------------------------------------------------------------------------------------------------
 def test_manifest_defaults_pairs_and_errors(tmp_path):
@@ -258,6 +360,9 @@ def test_manifest_defaults_pairs_and_errors(tmp_path):
         "pair": (text + '[[pair]]\nexposure = "z"\noutcome = "c"\n', "does not list"),
         "id": (text.replace('id = "c"', 'id = "c/d"'), "id must be letters"),
     }
+    # an id names folders of the scan: matched whole (a "$" matched before a trailing newline, issue 21)
+    for bad_id in (r"c\n", "..", "c/..", r"c\u0000d", " c", ".c", "c d"):
+        bad[bad_id] = (text.replace('id = "c"', f'id = "{bad_id}"'), "id must be letters")
     for bad_text, message in bad.values():
         with pytest.raises(InputError, match=message):
             parse_manifest(bad_text, tmp_path / "m.toml")
@@ -283,6 +388,93 @@ def test_mrkit_scan_command_serial_and_help_stays_free_of_dask(manifest_file, tm
             "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_scan_whose_pairs_all_failed_exits_4_naming_the_most_frequent_reason(manifest_file, tmp_path, capsys):
+    """Issue 21: it exited 0. The broken exposure (a gzip file cut in the middle) against every outcome."""
+    from mrkit.cli import main
+
+    manifest = load_manifest(manifest_file)
+    lines = ["[settings]", 'methods = ["ivw"]', f'reference = "{manifest.settings.reference}"',
+             "[[exposure]]", 'id = "broken"', f'file = "{manifest.exposures["broken"].location}"']
+    for trait, source in manifest.outcomes.items():
+        lines += ["[[outcome]]", f'id = "{trait}"', f'file = "{source.location}"']
+    (path := tmp_path / "all-fail.toml").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    assert main(["scan", str(path), "-o", str(out), "--serial", "--no-progress"]) == 4
+    table = pd.read_parquet(out / "results.parquet")
+    reason = table["reason"].iloc[0]
+    assert (table["status"] == "failed").all() and (table["reason"] == reason).all()
+    assert "truncated or corrupt gzip" in reason
+    err = capsys.readouterr().err
+    n = len(manifest.outcomes)
+    assert err == f"mrkit scan: error: all {n} pairs failed; the most frequent reason ({n} of them): {reason}\n"
+    # run again: nothing to compute, the same answer; the help states the codes
+    assert main(["scan", str(path), "-o", str(out), "--serial", "--no-progress"]) == 4
+    with pytest.raises(SystemExit):
+        main(["scan", "--help"])
+    assert "4 every pair failed" in " ".join(capsys.readouterr().out.split())
+
+
+def test_ctrl_c_during_a_dask_scan_closes_the_cluster_quietly_and_the_scan_resumes(manifest_file, serial, tmp_path):
+    """Issue 21: each worker printed a KeyboardInterrupt traceback. Ctrl-C in a terminal sends SIGINT to the whole
+    process group (the LocalCluster's workers too): the scan runs in its own session and the group gets SIGINT
+    once the first pair is written. n_boot is raised so that the scan is still running by then."""
+    import subprocess
+    import time
+
+    text = manifest_file.read_text().replace("n_boot = 200", "n_boot = 20000")
+    (slow := tmp_path / "slow.toml").write_text(text.replace('"sparse.tsv"', f'"{manifest_file.parent}/sparse.tsv"'))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "mrkit.cli", "scan", str(slow), "-o", str(out), "--workers", "2", "--no-progress"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + SCAN_TIMEOUT
+        while not list(out.glob("logs/*/*.json")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert proc.poll() is None, "the scan ended before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err == (f"mrkit scan: interrupted; the pairs written in {out} stay, and the same command resumes after "
+                   "them\n")
+    written = len(list(out.glob("logs/*/*.json")))
+    assert 1 <= written < len(load_manifest(slow).pairs) and not (out / "results.parquet").exists()
+    report = run_scan(load_manifest(slow), out, progress=False)  # resumes, in this process
+    assert report.already_done == written and report.already_done + report.computed == len(load_manifest(slow).pairs)
+    fresh = run_scan(load_manifest(slow), tmp_path / "fresh", progress=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(report.table), pd.read_parquet(fresh.table))
+
+
+def test_a_second_scan_into_the_same_folder_waits_then_resumes_after_the_first(manifest_file, tmp_path):
+    """Found while staging issue 21: two scans into one folder both computed every pair."""
+    import subprocess
+    import time
+
+    text = manifest_file.read_text().replace("n_boot = 200", "n_boot = 20000")
+    (slow := tmp_path / "slow.toml").write_text(text.replace('"sparse.tsv"', f'"{manifest_file.parent}/sparse.tsv"'))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "mrkit.cli", "scan", str(slow), "-o", str(out), "--serial", "--no-progress"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = tmp_path / ".out.lock"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and f"pid {first.pid}," not in (lock.read_text() if lock.exists() else ""):
+        time.sleep(0.02)
+    assert first.poll() is None
+    second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    out1, _ = first.communicate(timeout=600)
+    n = len(load_manifest(slow).pairs)
+    assert first.returncode == second.returncode == 0
+    assert f"{n} pairs: 0 already done, {n} computed" in out1
+    assert f"{n} pairs: {n} already done, 0 computed" in second.stdout
+    assert second.stderr.startswith(f"mrkit scan: another scan is writing into {out} (pid {first.pid}, started ")
+    assert second.stderr.rstrip().endswith("waiting for it to finish, then resuming after the pairs it wrote")
+    assert len(second.stderr.splitlines()) == 1
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from scipy import stats
 
 from mrkit.gwas import io
 from mrkit.gwas.io.columnar import BGZF_EOF
+from mrkit.paths import VERIFIED
 from mrkit.simulate import build as build_mod
 from mrkit.simulate import build_panel, ensure_panel, panel_files, panel_problems
 from mrkit.simulate.build import select_variants, stream
@@ -60,8 +61,8 @@ def _table(path) -> pd.DataFrame:
 
 def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path, panel, cal):
     again = build_panel(tmp_path / "again", size="small", seed=SEED, calibration=cal)
-    names = sorted(p.name for p in panel.iterdir())
-    assert names == sorted(p.name for p in again.iterdir())
+    names = sorted(p.name for p in panel.iterdir() if p.name != VERIFIED)  # (the record of checks names inodes)
+    assert names == sorted(p.name for p in again.iterdir() if p.name != VERIFIED)
     for name in names:
         assert (panel / name).read_bytes() == (again / name).read_bytes(), name
     other = build_panel(tmp_path / "other", size="small", seed=SEED + 1, calibration=cal)
@@ -74,7 +75,7 @@ def test_manifest_records_every_file_with_its_checksum(panel, cal):
     assert manifest["calibration_sha256"] == cal.sha256
     assert manifest["seed"] == SEED and manifest["size"] == "small"
     assert len(manifest["generator_version"]["code_sha256"]) == 64
-    on_disk = sorted(p.name for p in panel.iterdir() if p.name != "manifest.json")
+    on_disk = sorted(p.name for p in panel.iterdir() if p.name not in ("manifest.json", VERIFIED))
     assert sorted(manifest["files"]) == on_disk
     for name, entry in manifest["files"].items():
         data = (panel / name).read_bytes()
@@ -88,19 +89,103 @@ def test_ensure_panel_reuses_rebuilds_and_verifies(tmp_path, panel, cal):
     stamp = (folder / "ref.bed").stat().st_mtime_ns
     assert ensure_panel("small", SEED, calibration=cal, out_dir=folder) == folder
     assert (folder / "ref.bed").stat().st_mtime_ns == stamp  # intact: not rebuilt
-    # same size, different bytes: only the re-hash notices
+    # same size, different bytes: the file was touched since it was verified, so it is hashed again (before
+    # issue 21 only verify=True noticed, and a damaged panel was used)
     data = bytearray((folder / "truth.json").read_bytes())
     data[10] = ord("X") if data[10] != ord("X") else ord("Y")
     (folder / "truth.json").write_bytes(bytes(data))
-    assert panel_problems(folder, cal=cal) == []
-    assert panel_problems(folder, cal=cal, verify=True) == ["truth.json sha256 differs from the manifest"]
-    ensure_panel("small", SEED, calibration=cal, out_dir=folder, verify=True)
+    damaged = ["truth.json: sha256 differs from the one recorded when it was written"]
+    assert panel_problems(folder, cal=cal) == damaged
+    assert panel_problems(folder, cal=cal, verify=True) == damaged
+    ensure_panel("small", SEED, calibration=cal, out_dir=folder)
     assert (folder / "truth.json").read_bytes() == (panel / "truth.json").read_bytes()
     # a truncated file is noticed cheaply, by its size
     (folder / "ref.bim").write_text("")
     assert any("ref.bim" in p for p in panel_problems(folder, cal=cal))
     ensure_panel("small", SEED, calibration=cal, out_dir=folder)
     assert (folder / "ref.bim").read_bytes() == (panel / "ref.bim").read_bytes()
+
+
+def _truncate(path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _flip_eight_bytes(path) -> None:
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 8):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _empty(path) -> None:
+    path.write_bytes(b"")
+
+
+def _older_manifest(path) -> None:
+    """The manifest of another version of mrkit (version 1: no checksum of its own)."""
+    manifest = json.loads(path.read_text())
+    manifest.pop("manifest_sha256")
+    path.write_text(json.dumps({**manifest, "manifest_version": 1}, indent=1, sort_keys=True))
+
+
+def _edited_manifest(path) -> None:
+    path.write_text(path.read_text().replace('"n_reference": ', '"n_reference": 1'))
+
+
+@pytest.mark.parametrize("damage, name", [(_truncate, "ref.bed"), (_flip_eight_bytes, "ref.bed"),
+                                          (_flip_eight_bytes, "insomnia.neale.tsv.gz"), (_empty, "truth.json"),
+                                          (_older_manifest, "manifest.json"), (_edited_manifest, "manifest.json")])
+def test_a_damaged_panel_is_reported_in_one_line_and_built_again_the_same(tmp_path, panel, cal, capsys, damage,
+                                                                           name):
+    """Issue 21: only the size was checked by default, so flipped bytes were used; the rebuild gives the same
+    bytes, hence the same numbers."""
+    folder = tmp_path / "cached"
+    shutil.copytree(panel, folder)
+    ensure_panel("small", SEED, calibration=cal, out_dir=folder)  # a copy: verified once (its files re-hashed)
+    capsys.readouterr()
+    damage(folder / name)
+    assert ensure_panel("small", SEED, calibration=cal, out_dir=folder) == folder
+    for entry in sorted(p.name for p in panel.iterdir() if p.name != VERIFIED):
+        assert (folder / entry).read_bytes() == (panel / entry).read_bytes(), entry
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith(f"mrkit: {folder}: ") and name in err
+    assert err.rstrip().endswith("building the synthetic panel again") and "Traceback" not in err
+    assert panel_problems(folder, cal=cal, verify=True) == []
+
+
+def test_an_unchanged_panel_is_not_hashed_again_and_a_touched_file_is(tmp_path, panel, cal, monkeypatch):
+    """The cost: a verified, untouched panel costs one stat per file; a file written since is hashed again."""
+    from mrkit import paths
+
+    folder = tmp_path / "cached"
+    shutil.copytree(panel, folder)
+    hashed = []
+    real = paths.sha256_file
+    monkeypatch.setattr(paths, "sha256_file", lambda p: hashed.append(p.name) or real(p))
+    assert panel_problems(folder, cal=cal) == [] and len(hashed) == len(list(panel.iterdir())) - 2  # a copy
+    hashed.clear()
+    assert panel_problems(folder, cal=cal) == [] and hashed == []
+    (folder / "ref.fam").write_bytes((folder / "ref.fam").read_bytes())  # same bytes, written again
+    assert panel_problems(folder, cal=cal) == [] and hashed == ["ref.fam"]
+    hashed.clear()
+    assert panel_problems(folder, cal=cal, verify=True) == [] and len(hashed) == len(list(panel.iterdir())) - 2
+
+
+def test_panel_names_that_would_leave_the_folder_are_refused(tmp_path, panel, cal):
+    folder = tmp_path / "cached"
+    shutil.copytree(panel, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["traits"]["lbp"]["path"] = "../../outside.tsv.gz"
+    manifest["manifest_sha256"] = build_mod._manifest_digest(manifest)  # consistent, but hostile
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(build_mod.PanelError, match="not a plain file name"):
+        panel_files(folder)
+    assert any("not a plain file name" in p for p in panel_problems(folder, cal=cal))
+    text = cal.path.read_text().replace('file = "lbp.finngen.tsv.gz"', 'file = "../lbp.finngen.tsv.gz\\n"')
+    (tmp_path / "cal.toml").write_text(text)
+    with pytest.raises(build_mod.PanelError, match="traits.lbp.file must be a plain file name"):
+        build_panel(tmp_path / "hostile", size="small", seed=SEED, calibration=load_calibration(tmp_path / "cal.toml"))
+    assert not (tmp_path / "lbp.finngen.tsv.gz").exists() and not (tmp_path / "hostile").exists()
 
 
 def test_stale_calibration_is_detected(tmp_path, panel):

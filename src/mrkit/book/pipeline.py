@@ -4,11 +4,16 @@ A run is skipped when its key (see :mod:`.fingerprint`) matches the key recorded
 executed successfully. Runs whose ``needs`` are satisfied execute concurrently on ``jobs`` workers.
 The first failure stops new runs from starting, lets running ones finish, and raises with the
 notebook, parameters and failing cell; nothing is rendered then, so the published site stays.
+
+One build at a time per book: a second ``mrkit book`` on the same layout (the same checkout and build
+folder) says that it waits, waits for the first to finish (a lock in ``<executed>/.runs/build.lock``, held
+by the running build's process; released if it dies), then finds the runs current and re-uses them.
 """
 from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -18,7 +23,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ..paths import PROJECT_ROOT
+from ..paths import PROJECT_ROOT, file_lock
 from .execute import RunFailed, execute_run
 from .fingerprint import analysis_code_hash, run_key
 from .pdf import PDF_NAME, build_pdf, publish_pdf
@@ -115,12 +120,31 @@ def build_book(plan_path: Path = DEFAULT_PLAN, profile: str = "full", layout: La
 
     The data each run needs are made ready (the synthetic panel generated on first use) in a background
     thread, while runs that need no data (``data = "none"``) already execute; a run's key, and so whether
-    it must execute at all, is settled once its data and the runs it needs are ready.
+    it must execute at all, is settled once its data and the runs it needs are ready. Another build of the same
+    layout running at the time is waited for (said on stderr), and what it executed is then re-used.
     """
+    layout = layout or Layout.default()
+    plan = load_plan(plan_path, profile, root=layout.root)  # a malformed plan is refused before any waiting
+    with build_lock(layout):
+        return _build(plan, layout, jobs, render_site, strict, data_fingerprint, progress, data, pdf)
+
+
+def build_lock(layout: Layout):
+    """The lock that makes builds of one layout take turns (:func:`mrkit.paths.file_lock`); a build that finds it
+    held says so on stderr, with the holder's process id and start time, and waits."""
+
+    def waiting(holder: str) -> None:
+        print(f"mrkit book: another build of this book is running ({holder or 'process unknown'}); waiting for it "
+              "to finish, then re-using what it executed", file=sys.stderr, flush=True)
+
+    note = f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}"
+    return file_lock(layout.state / "build.lock", note=note, on_wait=waiting)
+
+
+def _build(plan: Plan, layout: Layout, jobs: int | None, render_site: bool, strict: bool,
+           data_fingerprint: Callable[[dict[str, Any]], str], progress: bool, data: str | None, pdf: bool) -> Report:
     start = time.perf_counter()
     report = Report(load=(_load(), 0.0), cores=os.cpu_count() or 1)
-    layout = layout or Layout.default()
-    plan = load_plan(plan_path, profile, root=layout.root)
     if data is not None:
         plan = with_data(plan, data)
     jobs = max(1, jobs or os.cpu_count() or 1)

@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import MRKitError
 from ..paper.labels import TRAIT_LABELS
 from ..paper.reproducibility import plan_defaults
+from ..paths import plain_name
 
 
 class PlanError(MRKitError):
@@ -107,6 +108,9 @@ def load_plan(path: Path, profile: str = "full", root: Path | None = None) -> Pl
             merged = {**defaults, **spec.get("parameters", {}), **params}
             fields = _Fields(merged, labels)
             run_id = _fill(spec["id"], fields, where)
+            if not plain_name(run_id):  # it names the page's files: matched whole (no "/", "..", line end)
+                raise PlanError(f"{where}: id {run_id!r} (from {spec['id']!r}) must be letters, digits, '_', '.' "
+                                "or '-', starting with a letter or digit: it names the page's files")
             merged = {**merged, **prof_params, **overrides.get(run_id, {})}
             fields = _Fields(merged, labels)
             needs = tuple(_fill(n, fields, where) for n in spec.get("needs", []))

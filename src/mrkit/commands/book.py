@@ -6,7 +6,11 @@ from pathlib import Path
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("book", help="execute the notebooks of the run plan and build the Jupyter Book",
-                              description=__doc__)
+                              description=__doc__,
+                              epilog="One build at a time: a second mrkit book on the same checkout and build folder "
+                              "says that another build is running, waits for it, then re-uses what it executed. "
+                              "Exit codes: 0 built; 2 a notebook failed or bad input (the published site is kept); "
+                              "130 interrupted.")
     p.add_argument("--profile", default="full", help="run-plan profile: full (default) or small (the test build)")
     p.add_argument("--plan", type=Path, default=None, help="run plan (default book/runplan.toml)")
     p.add_argument("--build-dir", type=Path, default=None,

@@ -5,6 +5,11 @@ given one (a cluster started by ``dask scheduler`` / ``dask worker``, or by dask
 whose ``cluster.scheduler_address`` is that address), and otherwise starts a LocalCluster of worker
 *processes* (one thread each: the estimators hold the GIL) listening on 127.0.0.1 only, without a
 dashboard, and closes it on exit, workers included.
+
+Ctrl-C belongs to this process: a terminal sends SIGINT to the whole process group, LocalCluster workers
+included, and each would die printing a KeyboardInterrupt traceback. The workers ignore SIGINT instead
+(:func:`dask_setup`, run in each worker process as a Dask preload, restarted workers included); this process
+gets the KeyboardInterrupt, and closing the client and the cluster stops the workers.
 """
 from __future__ import annotations
 
@@ -13,6 +18,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = ["dask_client", "local_workers"]
+
+
+def dask_setup(worker) -> None:
+    """Dask preload hook, run in each LocalCluster worker process as it starts: ignore SIGINT (Ctrl-C is the
+    client's to handle; the cluster's close stops the workers quietly)."""
+    import signal
+    from contextlib import suppress
+
+    with suppress(ValueError):  # (not the main thread: a worker running in this process, processes=False)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def local_workers() -> int:
@@ -52,6 +67,7 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None, *,
     # no dashboard; the scheduler's small HTTP server (health checks) on a free loopback port
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None, memory_limit=memory_limit, silence_logs=logging.ERROR,
+                           preload=[__name__],
                            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
     try:
         client = Client(cluster, timeout=timeout)

@@ -56,10 +56,19 @@ class ScanReport:
     mode: str = "serial"
     #: OpenGWAS requests of this run: {"sent": requests that went out, "cached": answers from the cache}
     opengwas: dict[str, int] | None = None
+    #: over the whole table (this run's pairs and those done before): pairs with a result, and the failed
+    #: pairs counted by reason, most frequent first
+    n_ok: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
         return not self.unfinished
+
+    @property
+    def all_failed(self) -> bool:
+        """Every pair of the scan has a result, and every one failed."""
+        return self.complete and self.n_ok == 0 and sum(self.reasons.values()) == self.n_pairs > 0
 
     def __str__(self) -> str:
         lines = [(f"{self.n_pairs} pairs: {self.already_done} already done, {self.computed} computed "
@@ -148,6 +157,7 @@ def run_scan(manifest: Manifest, out_dir: str | Path, *, client=None, progress: 
     store = ScanStore(out_dir, manifest)
     store.open()
     status = {p: store.status(p) for p in manifest.pairs}
+    store.report_more_damage()
     pending = [p for p in manifest.pairs if status[p] is None or (retry_failed and status[p] == "failed")]
     report = ScanReport(len(manifest.pairs), len(manifest.pairs) - len(pending),
                         mode="serial" if client is None else "dask")
@@ -180,7 +190,10 @@ def run_scan(manifest: Manifest, out_dir: str | Path, *, client=None, progress: 
         bar.close()
     report.opengwas = reader.counts()
     report.table = store.table_file
-    store.assemble()
+    pairs = store.assemble().drop_duplicates(["exposure", "outcome"])
+    report.n_ok = int((pairs["status"] == "ok").sum())
+    report.reasons = {str(k): int(v) for k, v in pairs.loc[pairs["status"] == "failed", "reason"].fillna("no reason")
+                      .value_counts(sort=True).items()}
     report.seconds = time.perf_counter() - start
     return report
 

@@ -69,6 +69,8 @@ from typing import Any
 
 from ..errors import InputError
 from ..gwas.io.catalogue import FORMAT_NAMES
+from ..gwas.opengwas.contract import DATASET_ID
+from ..paths import plain_name
 from ..rng import DEFAULT_SEED, resolve_seed
 
 __all__ = ["SOURCE_KINDS", "Manifest", "OpenGWASOptions", "Pair", "Settings", "Source", "load_manifest",
@@ -78,7 +80,6 @@ __all__ = ["SOURCE_KINDS", "Manifest", "OpenGWASOptions", "Pair", "Settings", "S
 SOURCE_KINDS = {"file": True, "opengwas": True}
 #: LD reference populations of the OpenGWAS server (ieugwasr ``tophits(pop=)``).
 OPENGWAS_POPULATIONS = ("EUR", "SAS", "EAS", "AFR", "AMR")
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 FORMATS = ("auto", *FORMAT_NAMES)  # every format mrkit read knows (mrkit.gwas.io.catalogue)
 
 
@@ -271,7 +272,7 @@ def _source(raw: Any, role: str, index: int, path: Path, base: Path,
         raise InputError(f"unknown key(s) {unknown} in [[{role}]]; known: {sorted(_TRAIT_KEYS)}",
                          file=str(path), column=f"{where}.{unknown[0]}")
     trait = raw.get("id")
-    if not isinstance(trait, str) or not ID_PATTERN.match(trait):
+    if not plain_name(trait):  # it names folders of the scan: matched whole, so never a line end or a "/"
         raise InputError(f"id must be letters, digits, '_', '.' or '-' (starting with a letter or digit), "
                          f"got {trait!r}", file=str(path), column=f"{where}.id")
     kinds = [k for k in SOURCE_KINDS if k in raw]
@@ -289,7 +290,7 @@ def _source(raw: Any, role: str, index: int, path: Path, base: Path,
         location = str((base / location).resolve())
     else:
         location = location.strip()
-        if not ID_PATTERN.match(location):
+        if not DATASET_ID.fullmatch(location):  # the OpenGWAS client's own rule
             raise InputError(f"opengwas must be a dataset id such as \"ieu-a-2\", got {location!r}", file=str(path),
                              column=f"{where}.opengwas")
         misplaced = [k for k in _FILE_ONLY_KEYS if k in raw]

@@ -2,9 +2,16 @@
 
 ``build_panel`` generates everything into a temporary folder beside the destination and renames it
 into place, so an interrupted run never leaves half a panel. The folder's ``manifest.json`` records
-every file's size and sha256, the seed, the calibration hash and a hash of the generator code;
-``ensure_panel`` rebuilds when any of these no longer match. Output is a pure function of
-(calibration, generator code, size, seed): the same bytes on every run.
+every file's size and sha256, the seed, the calibration hash and a hash of the generator code, and its
+own sha256 (``manifest_sha256``, over the rest); ``ensure_panel`` rebuilds when any of these no longer
+match. Output is a pure function of (calibration, generator code, size, seed): the same bytes on every run.
+
+Verified once, trusted until touched (:func:`mrkit.paths.check_files`): hashing the full panel (about
+240 MB) on every use would cost about a second per notebook, so each file's sha256 is checked against the
+manifest once and the check recorded with the file's identity and times; a file written, truncated,
+replaced or copied since is hashed again, found damaged, reported in one line, and the panel built again.
+The build records the hashes it computed as it wrote the files. ``verify=True`` (``mrkit simulate
+--verify``) re-hashes everything: the only check of damage the file system cannot see (bits rotting on disk).
 
 Random streams: one ``numpy.random.SeedSequence(seed, spawn_key=(k,))`` per stage, so the genome and
 the planted truth are the same for both sizes (the small panel is a subset of the full genome that
@@ -26,7 +33,16 @@ import numpy as np
 from .. import __version__
 from ..errors import MRKitError
 from ..gwas.io import columnar
-from ..paths import atomic_directory, cache_dir, file_lock
+from ..paths import (
+    atomic_directory,
+    cache_dir,
+    check_files,
+    file_lock,
+    plain_name,
+    record_verified,
+    report_damaged,
+    sha256_file,
+)
 from ..rng import resolve_panel_seed
 from . import panel as panel_mod
 from . import writers
@@ -39,7 +55,7 @@ MANIFEST = "manifest.json"
 TRUTH = "truth.json"
 CAUSAL_TABLE = "causal_variants.tsv"
 REF_PREFIX = "ref"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the manifest's own sha256; plain file names
 #: modules whose code determines the panel's bytes
 GENERATOR_MODULES = ("build.py", "calibration.py", "genome.py", "panel.py", "sumstats.py", "writers.py")
 #: stage -> spawn key of its random stream
@@ -104,6 +120,9 @@ def _trait_tables(cal: Calibration, genome: Genome, ss: SummaryStats, out: Path,
     files = {}
     for j, key in enumerate(cal.trait_order):
         t = cal.traits[key]
+        if not plain_name(t.file):
+            raise PanelError(f"{cal.path}: traits.{key}.file must be a plain file name (letters, digits, '_', '.', "
+                             f"'-'), got {t.file!r}")
         path = out / t.file
         common = dict(beta=ss.beta[:, j], se=ss.se[:, j])
         if t.format == "finngen":
@@ -255,14 +274,6 @@ def _num(v: float) -> float | None:
     return None if v != v else v
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def generate(out: Path, cal: Calibration, size: str, seed: int) -> dict:
     """Write every file of the panel into ``out``; return the manifest (checksums included)."""
     if size not in cal.sizes:
@@ -285,7 +296,7 @@ def generate(out: Path, cal: Calibration, size: str, seed: int) -> dict:
         "generator_version": {"mrkit": __version__, "code_sha256": generator_hash()},
         "n_variants": int(idx.size), "n_reference": cal.sizes[size].n_reference,
         "traits": traits, "ref": REF_PREFIX, "truth": TRUTH, "causal_variants": CAUSAL_TABLE,
-        "files": {name: {"bytes": (out / name).stat().st_size, "sha256": _sha256(out / name)} for name in names},
+        "files": {name: {"bytes": (out / name).stat().st_size, "sha256": sha256_file(out / name)} for name in names},
     }
 
 
@@ -297,48 +308,73 @@ def build_panel(out_dir: str | Path | None = None, *, size: str = "full", seed: 
     final = Path(out_dir) if out_dir is not None else default_dir(size, seed)
     with atomic_directory(final) as tmp:
         manifest = generate(tmp, cal, size, seed)
+        manifest["manifest_sha256"] = _manifest_digest(manifest)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        record_verified(tmp, manifest["files"])  # the hashes just computed are the check (the rename keeps it)
     return final
 
 
+def _manifest_digest(manifest: dict) -> str:
+    """sha256 of the manifest without its ``manifest_sha256`` (canonical JSON: sorted keys, no spaces)."""
+    rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def read_manifest(path: str | Path) -> dict:
+    """The panel's manifest; raises :class:`PanelError` when it is missing, unreadable, not of this version,
+    altered (its ``manifest_sha256`` differs) or names a file outside the folder."""
     path = Path(path) / MANIFEST
     try:
-        return json.loads(path.read_text())
+        manifest = json.loads(path.read_text())
     except FileNotFoundError:
         raise PanelError(f"{path} not found: not a synthetic panel folder") from None
+    except (OSError, ValueError) as exc:
+        raise PanelError(f"{path} is unreadable ({type(exc).__name__}): damaged") from None
+    if not isinstance(manifest, dict) or manifest.get("manifest_version") != MANIFEST_VERSION:
+        found = manifest.get("manifest_version") if isinstance(manifest, dict) else None
+        raise PanelError(f"{path} is of manifest version {found!r}, not {MANIFEST_VERSION}: another version of mrkit")
+    if manifest.get("manifest_sha256") != _manifest_digest(manifest):
+        raise PanelError(f"{path}: its sha256 differs from the one it records: damaged")
+    names = [*manifest.get("files", {}), manifest.get("ref"), manifest.get("truth"),
+             *(e.get("path") if isinstance(e, dict) else e for e in manifest.get("traits", {}).values())]
+    bad = [n for n in names if not plain_name(n)] + [t for t in manifest.get("traits", {}) if not plain_name(t)]
+    if bad:
+        raise PanelError(f"{path} names {bad[0]!r}, not a plain file name or trait key")
+    return manifest
 
 
 def panel_problems(path: str | Path, *, cal: Calibration | None = None, verify: bool = False) -> list[str]:
     """Why the folder is not a current, intact panel (empty list: it is).
 
-    Cheap by default: manifest present, calibration and generator hashes current, every file present
-    with its recorded size. ``verify=True`` also re-hashes every file.
+    The manifest is checked (present, intact, this version), the calibration and generator hashes
+    current, and every file present with its recorded size and sha256: hashed only when it was never
+    verified or has been touched since (see the module docstring); ``verify=True`` re-hashes every file.
     """
-    path = Path(path)
+    stale, damaged = _panel_state(Path(path), cal, verify)
+    return stale + damaged
+
+
+def _panel_state(path: Path, cal: Calibration | None, verify: bool) -> tuple[list[str], list[str]]:
+    """(reasons the panel is out of date or absent, reasons it is damaged)."""
+    if not (path / MANIFEST).exists():
+        return [f"{path / MANIFEST} not found: not a synthetic panel folder"], []
     try:
         manifest = read_manifest(path)
-    except (PanelError, json.JSONDecodeError) as exc:
-        return [str(exc)]
-    problems = []
+    except PanelError as exc:
+        return [], [str(exc)]
+    stale = []
     if cal is not None and manifest.get("calibration_sha256") != cal.sha256:
-        problems.append("calibration changed")
+        stale.append("calibration changed")
     if manifest.get("generator_version", {}).get("code_sha256") != generator_hash():
-        problems.append("generator code changed")
-    for name, entry in manifest.get("files", {}).items():
-        file = path / name
-        if not file.is_file():
-            problems.append(f"{name} missing")
-        elif file.stat().st_size != entry["bytes"]:
-            problems.append(f"{name} has {file.stat().st_size} bytes, manifest says {entry['bytes']}")
-        elif verify and _sha256(file) != entry["sha256"]:
-            problems.append(f"{name} sha256 differs from the manifest")
-    return problems
+        stale.append("generator code changed")
+    if stale:
+        return stale, []
+    return [], check_files(path, manifest.get("files", {}), rehash=verify)
 
 
 def folder_lock(folder: Path):
     """The lock that serialises building ``folder`` (a file beside it): :func:`mrkit.paths.file_lock`."""
-    return file_lock(folder.parent / f".{folder.name}.lock")
+    return file_lock(folder.parent / f".{folder.name}.lock", guards=folder)
 
 
 def ensure_panel(size: str = "full", seed: int | None = None, *, verify: bool = False,
@@ -352,7 +388,11 @@ def ensure_panel(size: str = "full", seed: int | None = None, *, verify: bool = 
     if not panel_problems(folder, cal=cal, verify=verify):
         return folder
     with folder_lock(folder):
-        if panel_problems(folder, cal=cal, verify=verify):
+        stale, damaged = _panel_state(folder, cal, verify)
+        if stale or damaged:
+            if damaged:  # (out of date or absent is the normal first use, not news)
+                more = f" (and {len(damaged) - 2} more)" if len(damaged) > 2 else ""
+                report_damaged(folder, "; ".join(damaged[:2]) + more, "building the synthetic panel again")
             build_panel(folder, size=size, seed=seed, calibration=cal)
     return folder
 

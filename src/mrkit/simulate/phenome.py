@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..paths import atomic_directory, cache_dir
+from ..paths import atomic_directory, cache_dir, check_files, record_verified, report_damaged, sha256_file
 from ..rng import resolve_panel_seed
 from . import writers
 from .build import ensure_panel, generator_hash, panel_files, select_variants, stream
@@ -196,7 +196,10 @@ def build_phenome(out_dir: str | Path | None = None, *, n_traits: int = 200, n_p
     with atomic_directory(final) as tmp:
         info = generate_phenome(tmp, n_traits=n_traits, n_planted=n_planted, size=size, seed=seed)
         info["n_planted_requested"] = n_planted
+        names = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        info["files"] = {n: {"bytes": (tmp / n).stat().st_size, "sha256": sha256_file(tmp / n)} for n in names}
         (tmp / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n")
+        record_verified(tmp, info["files"])
     return final
 
 
@@ -206,20 +209,28 @@ def ensure_phenome(n_traits: int = 200, n_planted: int = 12, *, size: str = "sma
     seed = resolve_panel_seed(seed)
     folder = Path(out_dir) if out_dir is not None else default_phenome_dir(size, seed, n_traits)
 
-    def current() -> bool:
+    def current(report: bool = False) -> bool:
+        """Built by this code with these settings, every file as phenome.json lists it (checked cheaply:
+        :func:`mrkit.paths.check_files`); ``report``: say in one line what is damaged."""
         try:
             info = json.loads((folder / INFO_FILE).read_text())
         except (OSError, json.JSONDecodeError):
             return False
-        return (info.get("code_sha256") == _code_hash() and info.get("n_planted_requested") == n_planted
-                and info.get("seed") == seed and info.get("size") == size)
+        if not (info.get("code_sha256") == _code_hash() and info.get("n_planted_requested") == n_planted
+                and info.get("seed") == seed and info.get("size") == size and isinstance(info.get("files"), dict)):
+            return False
+        damaged = check_files(folder, info["files"])
+        if damaged and report:
+            report_damaged(folder, "; ".join(damaged[:2]) + (f" (and {len(damaged) - 2} more)" if len(damaged) > 2
+                                                            else ""), "building the phenome again")
+        return not damaged
 
     if current():
         return folder
     from .build import folder_lock
 
     with folder_lock(folder):
-        if not current():
+        if not current(report=True):
             build_phenome(folder, n_traits=n_traits, n_planted=n_planted, size=size, seed=seed)
     return folder
 

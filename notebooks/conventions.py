@@ -108,6 +108,63 @@ report.table(reasons, caption="Where the two conventions differ on this dataset,
              "(TwoSampleMR first), and the reason.")
 
 # %% [markdown]
+# ## Confidence intervals: TwoSampleMR's 1.96 for every method
+#
+# TwoSampleMR's `mr()` reports an estimate, SE and p-value; the one interval its users see comes from
+# `generate_odds_ratios()`: estimate ± 1.96 SE for **every** method, MR-Egger and the modes included, although
+# `mr_egger_regression` takes its p-value from t(k − 2) and `mr_mode` from t(k − 1). A TwoSampleMR interval can
+# therefore disagree with its own p-value (an MR-Egger p of 0.06 beside an interval that excludes 0). Under
+# `convention="twosamplemr"` every row's interval of the form estimate ± q SE is that one, and the row says so
+# (`ci_distribution` "normal (1.96)", while `distribution` keeps the p-value's). MendelianRandomization takes
+# each interval from the method's own distribution (normal by default), so there the interval follows the
+# p-value. Intervals of another kind (pIVW's bootstrap Fieller interval, ConMix's and HetPen's likelihood
+# grids, the CLR test inversion) are the method's own under both conventions.
+
+# %% tags=["remove-input"]
+intervals = convention_comparison.interval_comparison(lipids, seed=seed)
+report.table(intervals.assign(method=intervals["method"].map(labels.method_label)),
+             caption="The 95 % interval of three methods under each convention on the lipids data (log-odds of CHD "
+             "per unit LDL-c): estimate, SE, the distribution of the p-value, the interval's own rule "
+             "(ci_distribution), its bounds and the p-value.", csv="convention-intervals")
+
+# %% [markdown]
+# Before issue 23, `mrkit` gave MR-Egger a t(k − 2) interval under the twosamplemr convention, which neither
+# package reports. Every twosamplemr interval of the book moved by (1.96 − 1.959964) SE, in the fifth
+# significant digit, and MR-Egger's narrowed from t(k − 2) to 1.96 SE (here qt(0.975, 26) = 2.056 → 1.96).
+
+# %% [markdown]
+# ## Why the two conventions give different I²_GX
+#
+# $I^2_{GX} = \max(0, (Q - (k - 1))/Q)$ measures how much of the spread of the variants' exposure effects is
+# real rather than noise; below 0.9 MR-Egger is diluted {cite:p}`bowden2016i2`. $Q$ is Cochran's statistic of
+# some "estimates" $y_j$ with standard errors $s_j$:
+# $Q = \sum_j z_j^2 - (\sum_j w_j y_j)^2 / \sum_j w_j$ with $z_j = y_j/s_j$ and $w_j = s_j^{-2}$.
+# TwoSampleMR (`Isq(abs(beta.exposure), se.exposure)`) takes $y_j = |\hat\beta_{Xj}|$, $s_j = \sigma_{Xj}$;
+# MendelianRandomization (`mr_egger`) takes $y_j = |\hat\beta_{Xj}|/\sigma_{Yj}$, $s_j = \sigma_{Xj}/\sigma_{Yj}$.
+# Dividing both by the same $\sigma_{Yj}$ leaves every $z_j$, hence the first term, unchanged; only the part
+# explained by the one fitted constant changes:
+
+# %% tags=["remove-input"]
+i2 = convention_comparison.i2gx_decomposition(lipids)
+report.table(i2, caption="Cochran's Q of the exposure effects under each convention on the lipids data: the sum "
+             "of squared z-statistics (the same in both), the part the fitted mean explains, Q, the number of "
+             "variants and I²_GX.", csv="i2gx-decomposition")
+
+# %% tags=["remove-input"]
+t, m = i2.iloc[0], i2.iloc[1]
+display(Markdown(
+    f"TwoSampleMR fits one common $|\\hat\\beta_X|$ (it explains {t['explained by the mean']:.2f}: "
+    f"Q = {t['Q']:.2f}, I²_GX = {t['I²_GX']:.4f}); MendelianRandomization fits one common "
+    f"$|\\hat\\beta_X|/\\sigma_Y$, i.e. $|\\hat\\beta_{{Xj}}|$ proportional to $\\sigma_{{Yj}}$ (it explains "
+    f"{m['explained by the mean']:.2f}: Q = {m['Q']:.2f}, I²_GX = {m['I²_GX']:.4f}). On these data "
+    f"$|\\hat\\beta_X|$ rises with $\\sigma_Y$ (correlation {i2.attrs['correlation |bx|, byse']:.2f}: the variants "
+    "with the larger effects on the exposure have the less precise outcome associations), so the proportional fit "
+    "explains more, Q is smaller and I²_GX lower; with a constant $\\sigma_Y$ the two are identical. The "
+    "ratio-scale version belongs to MR-Egger as it is fitted: the weighted regression is ordinary least squares of "
+    "$\\hat\\beta_Y/\\sigma_Y$ on $\\hat\\beta_X/\\sigma_Y$, whose error-prone regressor has error SD "
+    "$\\sigma_X/\\sigma_Y$; TwoSampleMR's is the unweighted version."))
+
+# %% [markdown]
 # ## The IVW floor
 #
 # The IVW standard error is the fixed-effect one multiplied by the residual standard error σ̂ of the weighted
@@ -159,7 +216,9 @@ display(Markdown(
     f"R's Nelder–Mead optimum: {a['estimate']:.5f} (SE {a['se']:.5f}); the exact maximum-likelihood "
     f"estimate: {b['estimate']:.5f} (SE {b['se']:.5f}), a relative difference of "
     f"{100 * abs(a['estimate'] - b['estimate']) / abs(b['estimate']):.2f} %. The validation appendix compares "
-    f"with R's number, so `mrkit` reproduces R by default; the simulation chapter uses the exact optimum."))
+    f"with R's number, so `mrkit` reproduces R by default, and the default row carries the maximum beside it "
+    f"(`estimate_converged` {a['estimate_converged']:.5f}, `se_converged` {a['se_converged']:.5f}) with a note; "
+    f"the simulation chapter uses the exact optimum."))
 
 # %% tags=["remove-input"]
 boot_n = [200, 500, 1000, 2000, 5000, 10000]
@@ -192,6 +251,19 @@ plt.close(fig)
 # of bootstrap draws, for five seeds. With 1,000 draws (TwoSampleMR's default) the SE moves by a few per
 # cent between seeds; the lines converge as the draws grow.
 # ```
+
+# %% [markdown]
+# ## Quirks of R's code that `mrkit` reproduces
+#
+# Where the R packages' code does something its documentation does not say (a search interval that clips, a
+# degrees of freedom its help page contradicts, an optimiser's unconverged answer), `mrkit` reproduces R by
+# default, says so in the row's note where it matters for that row, and lists it here. Each is written once, in
+# the module of the method (`QUIRKS`), and this table is made from them.
+
+# %% tags=["remove-input"]
+report.table(convention_comparison.quirks_table(),
+             caption="R's quirks reproduced by default, per method (the method's name and id, and the quirk, with "
+             "the R file or function it comes from).", csv="r-quirks")
 
 # %% tags=["remove-input"]
 from scipy import stats

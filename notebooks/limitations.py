@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit.paper import direction, limitations, report
+from mrkit.paper import direction, limitations, report, robust
 from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
@@ -101,6 +101,25 @@ report.table(limitations.strength_table(directions), caption="Instrument strengt
 report.table(limitations.pleiotropy_table(directions),
              caption="Pleiotropy diagnostics per direction: Cochran's Q p-value, MR-Egger intercept and its p-value, "
              "I²_GX, MR-PRESSO global p-value and number of outliers.")
+
+# %% [markdown]
+# ### The robust families' verdict
+#
+# Every MR page also ran every univariable method of the toolkit, grouped by the assumption each trades for IVW's
+# "all instruments valid" (its section *Robust methods*; each method in the {doc}`methods chapter </book/methods>`).
+# Per direction and family: *supports* when every method of the family excludes no effect in IVW's direction, *no
+# evidence* when none does, *mixed* in between, *opposite* when one excludes it the other way; in brackets, how many
+# of the family's methods exclude no effect, of those that ran.
+
+# %% tags=["remove-input"]
+verdicts = robust.verdict_table(directions)
+report.table(verdicts, caption="The robust families' verdict per direction: IVW's estimate (β on the outcome's "
+             "scale) and p-value, then for each assumption family the verdict and, in brackets, the methods whose 95 % "
+             "interval excludes 0 of the family's methods that ran.", csv="robust-verdicts")
+
+# %% tags=["remove-input"]
+robust_note = robust.verdict_sentence(verdicts)
+display(Markdown(robust_note))
 
 # %% [markdown]
 # What remains untestable: pleiotropy that is *balanced* and independent of instrument strength only adds noise,

@@ -32,7 +32,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 import mrkit
-from mrkit.paper import direction, downloads, plots, report
+from mrkit.paper import direction, downloads, plots, report, robust
 from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
@@ -146,6 +146,39 @@ for key, fig in figures.items():
 # Leave-one-out analysis: the IVW estimate recomputed without each instrument in turn (labelled with the
 # instrument left out), ordered by estimate, with 95 % intervals; below the rule, the IVW estimate on all
 # instruments. One instrument that moves the estimate a lot would deserve scrutiny. {glue}`loo-data`
+# ```
+
+# %% [markdown]
+# ## Robust methods
+#
+# Each method above rests on an assumption about which instruments are valid. Every univariable method of the
+# toolkit (TwoSampleMR, RadialMR and MendelianRandomization 0.10, each equal to its R function) ran on the same
+# instruments in the same call of `mrkit.mr`, grouped here by the assumption it trades: if the families that assume
+# less agree with IVW, its estimate does not hinge on all instruments being valid. Each method's name links to its
+# entry in the {doc}`methods chapter </book/methods>` (idea, formula, assumption, R function, when to use it).
+
+# %% tags=["remove-input"]
+robust.robust_table(result)
+
+# %% tags=["remove-input"]
+fig = robust.robust_forest(result)
+glue("robust-forest", fig, display=False)
+glue("robust-forest-data", downloads.figure_csv(fig, "robust-methods-forest"), display=False)
+plt.close(fig)
+verdict = robust.family_verdict(result)
+report.table(verdict, caption="The robust families' verdict: methods of each assumption family that ran, how many "
+             "exclude no effect (95 % interval), how many of those agree in direction with IVW, the family's median "
+             "estimate (β on the outcome's scale) and the verdict (supports: all exclude 0 in IVW's direction; "
+             "no evidence: none does; mixed; opposite: one excludes 0 the other way).", csv="robust-verdict")
+
+# %% [markdown]
+# ```{glue:figure} robust-forest
+# :alt: Forest plot of every univariable MR method grouped by assumption family.
+#
+# Every univariable method's estimate (point) and 95 % interval (line), grouped by the assumption family named in
+# bold, on the outcome's scale (log odds for a binary outcome); the dashed line is no effect. An arrow marks an
+# interval end beyond the axis (an infinite Fieller or likelihood interval); the conditional likelihood-ratio
+# interval (CLR) has no point estimate. {glue}`robust-forest-data`
 # ```
 
 # %% [markdown]

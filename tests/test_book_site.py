@@ -196,3 +196,61 @@ def test_reproducibility_page_lists_the_panel_files_with_size_and_checksum(small
     for name, info in files.items():
         assert info["sha256"] in text, name
         assert f">{info['bytes']:,}<" in text or f">{info['bytes']}<" in text, f"{name}: size {info['bytes']} missing"
+
+
+def _anchors(path: Path) -> set[str]:
+    return {a["id"] for _, a in parse(path).tags if "id" in a}
+
+
+def test_the_robust_section_lists_every_univariable_method_linked_to_its_entry(small_build):
+    """Issue 23: each MR page's robust section has every univariable method (HetPen where it runs, else its reason
+    under the table), each name linking to an entry of the methods chapter that exists."""
+    from mrkit.paper.labels import method_label as label
+    from mrkit.paper.robust import method_anchor, robust_methods
+
+    layout, _ = small_build
+    methods_page = layout.build / "html" / "book" / "methods.html"
+    anchors = _anchors(methods_page)
+    for page in ("mr-insomnia-to-lbp", "mr-lbp-to-insomnia"):
+        html = layout.build / "html" / "book" / "generated" / f"{page}.html"
+        text = html.read_text()
+        assert "Robust methods" in text
+        links = {a["href"] for t, a in parse(html).tags
+                 if t == "a" and a.get("href", "").startswith("../methods.html#")}
+        for method in robust_methods():
+            href = f"../methods.html#{method_anchor(method)}"
+            if href not in links:  # did not run: a note under the table says why (HetPen above 20 instruments)
+                assert f"{label(method)}: not estimable" in text, f"{page}: {method} neither in the table nor noted"
+            assert method_anchor(method) in anchors, f"{method}: no entry in the methods chapter"
+
+
+def test_the_methods_chapter_has_an_entry_for_every_method_id(small_build):
+    from mrkit.methods.registry import method_infos
+    from mrkit.paper.robust import method_anchor
+
+    layout, _ = small_build
+    page = layout.build / "html" / "book" / "methods.html"
+    anchors, text = _anchors(page), page.read_text()
+    for method, info in method_infos().items():
+        assert method_anchor(method) in anchors, method
+        assert info.r_function.split(" ")[0] in text
+
+
+def test_the_simulation_summary_has_every_method(small_build):
+    """Every univariable method is in the simulation chapter's summary (its CSV beside the page) and in the 'which
+    survive' table, on every scenario; the methods it cannot run are named with the reason."""
+    import pandas as pd
+
+    from mrkit.paper import simulation_study
+    from mrkit.paper.labels import method_label as label
+
+    layout, _ = small_build
+    summary = pd.read_csv(layout.results / "simulation_summary.csv")
+    expected = set(simulation_study.all_methods())
+    assert set(summary["method"]) == expected
+    assert (summary.groupby("scenario")["method"].nunique() == len(expected)).all()
+    assert set(summary["scenario"]) == set(simulation_study.SCENARIOS)
+    html = (layout.build / "html" / "book" / "generated" / "simulation-study.html").read_text()
+    for method in simulation_study.NOT_RUN:
+        assert label(method) in html
+    assert "sim-survival" in html

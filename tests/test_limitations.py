@@ -56,7 +56,7 @@ def _direction(exposure, outcome, se):
         presso=Presso(global_rss=12.0, global_p=0.3, global_p_text="0.3", n_distributions=1000, seed=1,
                       outliers=["a"], raw=None, corrected=None),
         steiger=Steiger(r2_exposure=0.01, r2_outcome=0.001, z=4.0, steiger_pval=1e-5, correct_causal_direction=True),
-        leave_one_out=empty, single_snp=empty,
+        leave_one_out=empty, single_snp=empty, robust=empty,
         instruments=InstrumentSummary(nsnp=12, mean_f=40.0, r2_exposure=0.01, samplesize_outcome=177_860),
         harmonisation_log={})
 

@@ -18,6 +18,7 @@ import mrkit
 from mrkit.methods.presso import mr_presso
 from mrkit.methods.steiger import steiger_directionality
 from mrkit.paper import report
+from mrkit.paper.robust import robust_methods
 from mrkit.paper.direction import (
     FORMAT,
     VERSION,
@@ -85,7 +86,9 @@ def test_the_result_holds_what_the_public_functions_give(result):
     assert result.harmonisation_log == h.attrs["log"]
     assert result.seed == 11 and result.convention == "twosamplemr" and result.page == "mr-insomnia-to-lbp"
     assert result.parameters == {"p_threshold": 5e-8, "data": "synthetic", "panel_size": "small", "panel_seed": 3,
-                                 "presso_n": 300, "methods": METHODS}
+                                 "presso_n": 300, "methods": METHODS, "robust_methods": list(robust_methods())}
+    # the robust section: every univariable method but the Wald ratio, as mrkit.mr gives them on their own
+    pd.testing.assert_frame_equal(result.robust, mrkit.mr(h, methods=list(robust_methods()), seed=11, presso_n=300))
 
 
 def test_save_and_load_give_the_same_result(result, tmp_path):

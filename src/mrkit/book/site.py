@@ -26,6 +26,9 @@ from .runplan import Run
 MATHJAX_SOURCE = Path("node_modules") / "mathjax" / "es5"
 #: Folder of the staged source whose files Sphinx copies into the site as they are (html_extra_path).
 EXTRA = "_extra"
+#: The methods chapter's entry for every method id, written into the staged book (``book/methods.md`` includes it)
+#: from the methods' records (:func:`mrkit.paper.robust.methods_chapter_entries`).
+METHOD_ENTRIES = "book/method-entries.md"
 
 
 class SiteBuildError(MRKitError):
@@ -204,9 +207,11 @@ def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params
     with the mrkit version and the git commit (:func:`provenance_footer`).
 
     ``results``: the build's results folder, where OpenGWAS pages record the answers they used.
-    ``downloads/<run id>/`` (the data files of each executed page, :mod:`mrkit.paper.downloads`) are staged
-    as extra files, published beside the pages as ``book/generated/downloads/<run id>/``. ``pdf_name``: the
-    PDF this build publishes at the site's root, linked from the landing page.
+    The methods chapter's per-method entries are written to :data:`METHOD_ENTRIES` (not a page of the toc: the
+    chapter includes it). ``downloads/<run id>/`` (the data files of each executed page,
+    :mod:`mrkit.paper.downloads`) are staged as extra files, published beside the pages as
+    ``book/generated/downloads/<run id>/``. ``pdf_name``: the PDF this build publishes at the site's root, linked
+    from the landing page.
     """
     stage.mkdir(parents=True, exist_ok=True)
     api = None
@@ -215,6 +220,10 @@ def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params
 
         api = provenance(results)
     keep = _sync_tree(root / "book", stage / "book", skip={"generated"})
+    from ..paper.robust import methods_chapter_entries
+
+    _write_if_changed(methods_chapter_entries().encode(), stage / METHOD_ENTRIES)
+    keep.add(stage / METHOD_ENTRIES)
     extra = stage / EXTRA
     extra.mkdir(exist_ok=True)
     for run, path in executed.items():

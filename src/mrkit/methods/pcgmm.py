@@ -50,7 +50,7 @@ from .cml import gwas_sample_sizes
 from .distributions import chi2_sf
 from .method_info import MethodInfo
 from .registry import register
-from .replicates import as_batch, make_result
+from .replicates import as_batch, make_result, not_estimable
 
 __all__ = ["METHODS", "QUIRKS", "mr_pcgmm", "uniroot_extend"]
 
@@ -222,7 +222,8 @@ def mr_pcgmm(bx, bxse, by, byse, *, nx, ny, ld=None, thres: float = 0.99, robust
     mrkit.errors.InputError
         Bad input, bad sample sizes, or an ``ld`` of the wrong shape / not positive definite.
     mrkit.errors.NotEstimable
-        Fewer than 3 variants, fewer than two principal components, or R's uniroot failing.
+        Fewer than 3 variants. A replicate with fewer than two principal components, or where R's uniroot fails (R
+        stops), is NaN with the reason in its note.
 
     References
     ----------
@@ -239,11 +240,20 @@ def mr_pcgmm(bx, bxse, by, byse, *, nx, ny, ld=None, thres: float = 0.99, robust
         ld = np.asarray(ld, dtype=float)
         if ld.shape != (k, k) or not np.allclose(ld, ld.T) or np.any(np.linalg.eigvalsh(ld) <= 0):
             raise InputError(f"ld must be a symmetric positive definite {k} x {k} matrix", column="ld")
-    rows = [_one(bx[r], bxse[r], by[r], byse[r], nx, ny, ld, thres, robust) for r in range(n_rep)]
+    rows, failed = [], np.zeros(n_rep, dtype=bool)
+    reasons = np.full(n_rep, "", dtype=object)
+    for r in range(n_rep):  # a replicate R would stop on (uniroot, too few components) is NaN, with R's reason
+        try:
+            rows.append(_one(bx[r], bxse[r], by[r], byse[r], nx, ny, ld, thres, robust))
+        except NotEstimable as exc:
+            failed[r], reasons[r] = True, str(exc)
+            rows.append(dict(estimate=np.nan, se=np.nan, fstat=np.nan, pcs=0, kappa=np.nan, q=np.nan, q_p=np.nan,
+                             note=""))
     extra = {key: np.array([row[key] for row in rows]) for key in ("pcs", "fstat", "kappa", "q", "q_p")}
-    return make_result(np.array([row["estimate"] for row in rows]), np.array([row["se"] for row in rows]), nsnp=k,
-                       se_model="gmm" + ("_overdispersed" if robust else ""), weights="principal_components",
-                       note=np.array([row["note"] for row in rows], dtype=object), **extra)
+    result = make_result(np.array([row["estimate"] for row in rows]), np.array([row["se"] for row in rows]), nsnp=k,
+                         se_model="gmm" + ("_overdispersed" if robust else ""), weights="principal_components",
+                         note=np.array([row["note"] for row in rows], dtype=object), **extra)
+    return not_estimable(result, failed, reasons)
 
 
 def _run_pcgmm(data, ctx):

@@ -31,12 +31,13 @@ from ..json_values import json_value
 from ..paths import write_atomic
 from ..rng import resolve_seed
 
-__all__ = ["FORMAT", "VERSION", "METHODS", "Trait", "Pleiotropy", "Presso", "Steiger", "InstrumentSummary",
+__all__ = ["FORMAT", "VERSION", "METHODS", "every_robust_method", "Trait", "Pleiotropy", "Presso", "Steiger",
+           "InstrumentSummary",
            "DirectionResult", "ResultFormatError", "analyse", "load_directions"]
 
 #: Name and version of the saved file's format; a file of another version is refused on load.
 FORMAT = "mrkit.paper.direction"
-VERSION = 1
+VERSION = 2
 #: The methods of the MR page, in the order of its estimates table.
 METHODS = ("ivw", "ivw_fe", "ivw_mre", "egger", "simple_median", "weighted_median", "penalised_weighted_median",
            "simple_mode", "weighted_mode", "ml", "raps")
@@ -131,8 +132,10 @@ class InstrumentSummary:
 class DirectionResult:
     """Everything the MR page computes for one direction; :meth:`save` / :meth:`load` write and read it.
 
-    Tables (pandas DataFrames): ``harmonised`` (the input, with ``attrs``), ``estimates`` (one row per method,
-    :func:`mrkit.mr`), ``heterogeneity``, ``leave_one_out``, ``single_snp``. ``presso`` and ``steiger`` are None
+    Tables (pandas DataFrames): ``harmonised`` (the input, with ``attrs``), ``estimates`` (one row per method of
+    the page's table, :func:`mrkit.mr`), ``heterogeneity``, ``leave_one_out``, ``single_snp``, ``robust`` (every
+    univariable method of the registry, :func:`every_robust_method`: the page's robust-methods
+    section, laid out by :mod:`mrkit.paper.robust`). ``presso`` and ``steiger`` are None
     when the data do not allow them (fewer than four instruments; no sample sizes), with the reason in ``notes``.
     ``parameters`` holds what the page was given besides the convention and seed (p-value threshold, data,
     panel size and panel seed, MR-PRESSO distributions, methods); ``planted`` the true effect on synthetic data.
@@ -151,6 +154,7 @@ class DirectionResult:
     steiger: Steiger | None
     leave_one_out: pd.DataFrame
     single_snp: pd.DataFrame
+    robust: pd.DataFrame
     instruments: InstrumentSummary
     harmonisation_log: dict[str, int]
     planted: float | None = None
@@ -220,7 +224,7 @@ class DirectionResult:
         return cls.from_dict(doc, str(path))
 
 
-_TABLES = ("harmonised", "estimates", "heterogeneity", "leave_one_out", "single_snp")
+_TABLES = ("harmonised", "estimates", "heterogeneity", "leave_one_out", "single_snp", "robust")
 _RECORDS = {"exposure": Trait, "outcome": Trait, "pleiotropy": Pleiotropy, "presso": Presso, "steiger": Steiger,
             "instruments": InstrumentSummary}
 _FLOAT_FIELD = {(cls, f.name): f.type == "float" for cls in set(_RECORDS.values()) for f in fields(cls)}
@@ -274,8 +278,8 @@ def _column(values: list, dtype: str) -> pd.Series:
 # -- the analysis ---------------------------------------------------------------------------------------------
 def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, convention: str = "twosamplemr",
             seed: int | None = None, presso_n: int = PRESSO_N, methods: Sequence[str] = METHODS,
-            planted: float | None = None, parameters: Mapping[str, Any] | None = None,
-            opengwas_queries: Iterable[str] = ()) -> DirectionResult:
+            robust_methods: Sequence[str] | None = None, planted: float | None = None,
+            parameters: Mapping[str, Any] | None = None, opengwas_queries: Iterable[str] = ()) -> DirectionResult:
     """Every estimate and diagnostic of the MR page for one direction, as one :class:`DirectionResult`.
 
     Parameters
@@ -293,7 +297,11 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
     presso_n : int
         MR-PRESSO's simulated distributions.
     methods : sequence of str
-        Methods of :func:`mrkit.mr` (default :data:`METHODS`).
+        Methods of :func:`mrkit.mr` of the estimates table (default :data:`METHODS`).
+    robust_methods : sequence of str, optional
+        Methods of the robust-methods section (default: every univariable method,
+        :func:`every_robust_method`). Both sets are estimated in one :func:`mrkit.mr` call (a
+        method's numbers do not depend on which others run with it).
     planted : float, optional
         The true causal effect, on synthetic data.
     parameters : mapping, optional
@@ -310,10 +318,12 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
 
     from ..methods.presso import mr_presso
     from ..methods.steiger import steiger_directionality
-
     seed = resolve_seed(seed)
     kept = harmonised[harmonised["mr_keep"].astype(bool)] if "mr_keep" in harmonised else harmonised
-    estimates = mrkit.mr(harmonised, methods=list(methods), convention=convention, seed=seed)
+    robust_ids = list(every_robust_method() if robust_methods is None else robust_methods)
+    both = mrkit.mr(harmonised, methods=list(dict.fromkeys([*methods, *robust_ids])), convention=convention,
+                    seed=seed, presso_n=presso_n)
+    estimates, robust = (_rows_of(both, ids) for ids in (list(methods), robust_ids))
     het = mrkit.heterogeneity(harmonised, convention=convention)
     pleio = mrkit.pleiotropy(harmonised, convention=convention)
     notes: list[str] = []
@@ -338,14 +348,15 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
     samplesize = kept["samplesize.outcome"].median() if "samplesize.outcome" in kept else np.nan
     result = DirectionResult(
         exposure=exposure, outcome=outcome, convention=convention, seed=seed,
-        parameters={**(parameters or {}), "presso_n": presso_n, "methods": list(methods)},
+        parameters={**(parameters or {}), "presso_n": presso_n, "methods": list(methods),
+                    "robust_methods": robust_ids},
         harmonised=harmonised, estimates=estimates, heterogeneity=het,
         pleiotropy=Pleiotropy(intercept=first.get("intercept", np.nan), se=first.get("se", np.nan),
                               p=first.get("p", np.nan), i2gx=first.get("i2gx", np.nan),
                               distribution=str(first.get("distribution", ""))),
         presso=presso, steiger=steiger,
         leave_one_out=mrkit.leave_one_out(harmonised, convention=convention),
-        single_snp=mrkit.single_snp(harmonised, convention=convention),
+        single_snp=mrkit.single_snp(harmonised, convention=convention), robust=robust,
         instruments=InstrumentSummary(nsnp=len(kept),
                                       mean_f=((kept["beta.exposure"] / kept["se.exposure"]) ** 2).mean(),
                                       r2_exposure=steiger.r2_exposure if steiger else np.nan,
@@ -354,6 +365,28 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
         planted=planted, opengwas_queries=list(opengwas_queries), notes=notes)
     # one representation whether computed here or loaded from a file: numbers as Python floats, NaN for missing
     return DirectionResult.from_dict(result.to_dict())
+
+
+def every_robust_method() -> tuple[str, ...]:
+    """The ids an MR page's robust section runs: every univariable method of the registry but the Wald ratio (one
+    variant only); HetPen runs where the direction has at most 20 instruments, and says why not above."""
+    from ..methods.registry import method_ids
+
+    return tuple(m for m in method_ids() if m != "wald_ratio")
+
+
+def _rows_of(table: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+    """The rows of ``methods`` of an :func:`mrkit.mr` table, in that order, with the columns :func:`mrkit.mr` would
+    have given for them alone (the standard ones, then these methods' extra quantities)."""
+    from ..methods.estimate import TABLE_COLUMNS
+    from ..methods.registry import get_method
+
+    labels = [c for c in table.columns[:list(table.columns).index(TABLE_COLUMNS[0])]]
+    extras = list(dict.fromkeys(k for m in methods for k in get_method(m).row_keys))
+    rows = table.set_index("method", drop=False).loc[methods].reset_index(drop=True)
+    out = rows[[*labels, *TABLE_COLUMNS, *[c for c in table.columns if c in extras]]].copy()
+    out.attrs = dict(table.attrs)
+    return out
 
 
 def load_directions(results_dir: str | Path) -> list[DirectionResult]:

@@ -7,8 +7,11 @@ Morris, White & Crowther (2019): bias sqrt(var/n), coverage and rejection rate
 sqrt(P(1-P)/n), empirical SE / sqrt(2(n-1)).
 
 :func:`simulate_and_fit` draws a scenario with :func:`mrkit.simulate.scenarios.simulate_mr_summary`
-and runs every method of the registry (:func:`mrkit.methods.registry.run_method`, the estimators ``mrkit.mr()``
-runs) on all replicates at once; MR-PRESSO, a per-dataset algorithm, loops over them inside.
+and runs the methods through the registry (:func:`mrkit.methods.registry.run_method`, the estimators ``mrkit.mr()``
+runs) on all replicates at once; MR-PRESSO, a per-dataset algorithm, loops over them inside. The chapter's main
+methods (:data:`SIM_METHODS`) run on every replicate; every other univariable method (:data:`EXTRA_METHODS`) on the
+first ``n_rep_extra`` replicates of each arm (the same datasets), with smaller bootstraps (``n_boot_extra``): the
+page says so, and their Monte Carlo SEs are in every table.
 
 References
 ----------
@@ -35,15 +38,36 @@ from ..methods.conventions import get_convention
 from ..methods.registry import Context, run_method
 from ..rng import make_rng
 from .labels import method_label
+from .robust import NOT_AN_EFFECT
 
-__all__ = ["SIM_METHODS", "SCENARIOS", "SCENARIO_LABELS", "SCENARIO_SETTINGS", "SEED_BLOCK", "simulation_design",
-           "block_seeds", "run_simulation", "survivors", "plot_measure", "simulate_and_fit",
-           "summarise_simulation", "scenario_table"]
+__all__ = ["SIM_METHODS", "EXTRA_METHODS", "NOT_RUN", "all_methods", "SCENARIOS", "SCENARIO_LABELS",
+           "SCENARIO_SETTINGS", "SEED_BLOCK", "simulation_design", "block_seeds", "run_simulation", "survivors",
+           "survival", "survival_figure", "plot_measure", "simulate_and_fit", "summarise_simulation", "scenario_table"]
 
 
 #: Methods of the simulation chapter (ids of :mod:`mrkit.methods.registry`), in display order. ``ml`` is run to
 #: the exact optimum (``ml_optimizer="profile"``); ``presso`` is MR-PRESSO's outlier-corrected IVW.
 SIM_METHODS = ("ivw", "egger", "weighted_median", "weighted_mode", "ml", "raps", "presso")
+#: Methods the chapter cannot run on its 30-instrument datasets, and why.
+NOT_RUN = {"wald_ratio": "one instrument only", "hetpen": "HetPen enumerates all 2^J - 1 subsets of the J "
+           "instruments and runs where J <= 20; the simulated datasets have 30"}
+
+
+def _extra_methods() -> tuple[str, ...]:
+    from ..methods.registry import method_ids
+
+    return tuple(m for m in method_ids() if m not in SIM_METHODS and m not in NOT_RUN)
+
+
+#: Every other univariable method of the registry, run on the first ``n_rep_extra`` replicates of each arm.
+EXTRA_METHODS = _extra_methods()
+
+
+def all_methods() -> tuple[str, ...]:
+    """The chapter's methods in display order: the registry's univariable ids, without :data:`NOT_RUN`."""
+    from ..methods.registry import method_ids
+
+    return tuple(m for m in method_ids() if m not in NOT_RUN)
 
 #: Scenario keys of :func:`mrkit.simulate.scenarios.simulate_mr_summary`, in teaching order.
 SCENARIOS = ("valid", "balanced_pleiotropy", "directional_pleiotropy", "inside_violated",
@@ -65,8 +89,8 @@ def _field(sim: Any, name: str):
 
 def simulate_and_fit(scenario: str, *, n_rep: int, n_snps: int, beta: float, seed: int,
                      methods: Iterable[str] = SIM_METHODS, n_boot_median: int = 1000,
-                     n_boot_mode: int = 200, presso_n: int = 500,
-                     **simulate_kwargs) -> pd.DataFrame:
+                     n_boot_mode: int = 200, presso_n: int = 500, extra_methods: Iterable[str] = (),
+                     n_extra: int | None = None, n_boot_extra: int = 200, **simulate_kwargs) -> pd.DataFrame:
     """Simulate ``n_rep`` datasets of one scenario and fit every method to each.
 
     Parameters
@@ -84,6 +108,11 @@ def simulate_and_fit(scenario: str, *, n_rep: int, n_snps: int, beta: float, see
         little but leaves the bias unchanged).
     presso_n : int
         MR-PRESSO's ``n_distributions`` per replicate.
+    extra_methods, n_extra, n_boot_extra : iterable of str, int, int
+        Further methods, fitted to the first ``n_extra`` replicates only (default all), their bootstraps (the
+        medians, bootstrap MR-Egger, pIVW's Fieller draws, RadialMR's exact random-effects SE) of ``n_boot_extra``
+        draws; the NOME modes share the modes' ``n_boot_mode``. cML, CLR and PC-GMM get the simulated GWAS sample
+        sizes.
     **simulate_kwargs
         Passed on to ``simulate_mr_summary`` (sample sizes, variance explained, ...).
 
@@ -99,28 +128,50 @@ def simulate_and_fit(scenario: str, *, n_rep: int, n_snps: int, beta: float, see
     sim = simulate_mr_summary(n_rep, n_snps, beta=beta, scenario=scenario, seed=seed,
                               **simulate_kwargs)
     arrays = [np.asarray(_field(sim, name), dtype=float) for name in ("bx", "bxse", "by", "byse")]
-    methods = list(methods)
-    seeds = make_rng(seed).integers(0, 2**31 - 1, 3)
+    methods, extra = list(methods), [m for m in extra_methods if m not in methods]
+    n_extra = n_rep if n_extra is None else min(int(n_extra), n_rep)
+    seeds = make_rng(seed).integers(0, 2**31 - 1, 4)
     conv = get_convention("twosamplemr")
-    options = {"ml_optimizer": "profile", "presso_n": presso_n}
+    options = {"ml_optimizer": "profile", "presso_n": presso_n, "pivw_n_boot": n_boot_extra,
+               "radial_n_boot": n_boot_extra}
+    n_x = simulate_kwargs.get("n_exposure", 100_000)
+    n_y = n_x if scenario == "overlap_weak" else simulate_kwargs.get("n_outcome", 100_000)
+    inputs = {"samplesize.exposure": np.full(n_snps, float(n_x)), "samplesize.outcome": np.full(n_snps, float(n_y))}
+    requested = tuple(methods + extra)
     # bootstraps: the medians from seeds[0], the modes from seeds[1] (replicate r: seed + r); MR-PRESSO
-    # replicate r from the r-th integer drawn from seeds[2]
+    # replicate r from the r-th integer drawn from seeds[2]; the further methods' draws from seeds[3]
     contexts = {
         "median": Context(convention=conv, seed=int(seeds[0]), n_boot=n_boot_median, options=options,
-                          requested=tuple(methods)),
+                          requested=requested),
         "mode": Context(convention=conv, seed=int(seeds[1]), n_boot=n_boot_mode, options=options,
-                        requested=tuple(methods)),
+                        requested=requested),
         "presso": Context(convention=conv, seed=make_rng(int(seeds[2])).integers(0, 2**31 - 1, n_rep),
-                          options=options, requested=tuple(methods)),
+                          options=options, requested=requested),
+        "extra": Context(convention=conv, seed=int(seeds[3]), n_boot=n_boot_extra, options=options, inputs=inputs,
+                         requested=requested),
     }
     frames = []
-    for method in methods:
-        ctx = contexts["mode" if method.endswith("_mode") else "presso" if method == "presso" else "median"]
-        res = run_method(method, *arrays, ctx)
+    for method in methods + extra:
+        kind = ("mode" if "_mode" in method else "presso" if method == "presso" else
+                "median" if method in methods else "extra")
+        ctx, n = contexts[kind], n_rep if method in methods else n_extra
+        if n == 0:
+            continue
+        try:
+            if method in methods or n == n_rep:
+                res = run_method(method, *arrays, ctx)
+            else:  # the first n replicates: a context of its own, so that shared work is not mixed with the batch
+                res = run_method(method, *(a[:n] for a in arrays),
+                                 Context(convention=conv, seed=ctx.seed if np.ndim(ctx.seed) == 0 else ctx.seed[:n],
+                                         n_boot=ctx.n_boot, options=options, inputs=inputs, requested=requested))
+        except NotEstimable:  # the whole batch (e.g. HetPen above 20 instruments): a row of NaN per replicate
+            res = {c: np.full(n, np.nan) for c in ("estimate", "se", "ci_lower", "ci_upper", "p")} | {"seed": None}
         seed_column = res["seed"] if res.get("seed") is not None else int(ctx.seed)
-        frames.append(pd.DataFrame({"replicate": np.arange(n_rep), "method": method,
+        if method in NOT_AN_EFFECT:  # the sign test's "estimate" is a concordance: no bias, only its p-value
+            res = {**res, "estimate": np.full(n, np.nan)}
+        frames.append(pd.DataFrame({"replicate": np.arange(n), "method": method,
                                     **{c: res[c] for c in ("estimate", "se", "ci_lower", "ci_upper", "p")},
-                                    "seed": np.broadcast_to(np.asarray(seed_column, dtype=np.int64), n_rep)}))
+                                    "seed": np.broadcast_to(np.asarray(seed_column, dtype=np.int64), n)}))
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "beta", float(beta))
     out.insert(0, "scenario", scenario)
@@ -132,19 +183,20 @@ SCENARIO_SETTINGS: dict[str, dict] = {"outliers": {"n_outliers": 3}}
 
 
 def simulation_design(quick: bool = False) -> dict:
-    """Sizes of the simulation chapter: the full design (a few minutes on 2 cores) or the quick
-    one the tests and the small book build run (well under a minute).
+    """Sizes of the simulation chapter: the full design or the quick one the tests and the small book build run.
 
-    ``n_rep`` replicates per scenario and true effect, ``n_snps`` instruments, ``betas`` (null,
-    for the type-I error, and non-null, for power), bootstrap sizes, MR-PRESSO's
+    ``n_rep`` replicates per scenario and true effect for :data:`SIM_METHODS`, ``n_rep_extra`` (the first ones of
+    each arm) for :data:`EXTRA_METHODS`, ``n_snps`` instruments, ``betas`` (null, for the type-I error, and
+    non-null, for power), bootstrap sizes (``n_boot_extra``: the further methods' bootstraps), MR-PRESSO's
     ``n_distributions`` and ``seed_block``, the replicates that share one random stream (see
-    :func:`run_simulation`).
+    :func:`run_simulation`). In the full design each further method's coverage, pooled over the two true effects,
+    rests on 2 x 250 = 500 replicates: a Monte Carlo SE of at most 0.98 percentage points near the nominal 95 %.
     """
     if quick:
-        return {"n_rep": 100, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 200,
-                "n_boot_mode": 50, "presso_n": 200, "seed_block": SEED_BLOCK}
-    return {"n_rep": 1000, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 1000,
-            "n_boot_mode": 200, "presso_n": 500, "seed_block": SEED_BLOCK}
+        return {"n_rep": 100, "n_rep_extra": 20, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 200,
+                "n_boot_mode": 50, "presso_n": 200, "n_boot_extra": 50, "seed_block": SEED_BLOCK}
+    return {"n_rep": 1000, "n_rep_extra": 250, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 1000,
+            "n_boot_mode": 200, "presso_n": 500, "n_boot_extra": 100, "seed_block": SEED_BLOCK}
 
 
 #: Replicates per random stream: the unit of seeding, so that results depend on no chunking. 50 is
@@ -167,14 +219,17 @@ def block_seeds(seed: int, scenario_index: int, effect_index: int, n_blocks: int
 
 
 def _fit_blocks(scenario: str, beta: float, blocks: list[tuple[int, int, int]], design: Mapping[str, Any],
-                methods: list[str]) -> pd.DataFrame:
-    """One task of the simulation graph: the blocks ``(first replicate, replicates, seed)`` of one arm."""
+                methods: list[str], extra_methods: list[str]) -> pd.DataFrame:
+    """One task of the simulation graph: the blocks ``(first replicate, replicates, seed)`` of one arm; the extra
+    methods on the arm's first ``design["n_rep_extra"]`` replicates."""
     frames = []
+    n_rep_extra = int(design.get("n_rep_extra", design["n_rep"]))
     for first, n_rep, block_seed in blocks:
         fit = simulate_and_fit(scenario, n_rep=n_rep, n_snps=design["n_snps"], beta=beta, seed=block_seed,
                                methods=methods, n_boot_median=design["n_boot_median"],
                                n_boot_mode=design["n_boot_mode"], presso_n=design["presso_n"],
-                               **SCENARIO_SETTINGS.get(scenario, {}))
+                               extra_methods=extra_methods, n_extra=max(0, min(n_rep, n_rep_extra - first)),
+                               n_boot_extra=design.get("n_boot_extra", 200), **SCENARIO_SETTINGS.get(scenario, {}))
         fit["replicate"] += first
         fit["sim_seed"] = block_seed
         frames.append(fit)
@@ -182,8 +237,8 @@ def _fit_blocks(scenario: str, beta: float, blocks: list[tuple[int, int, int]], 
 
 
 def run_simulation(scenarios: Iterable[str], design: Mapping[str, Any], *, seed: int,
-                   methods: Iterable[str] = SIM_METHODS, chunk_size: int | None = None,
-                   client: Any = None, workers: int | None = None) -> pd.DataFrame:
+                   methods: Iterable[str] = SIM_METHODS, extra_methods: Iterable[str] = (),
+                   chunk_size: int | None = None, client: Any = None, workers: int | None = None) -> pd.DataFrame:
     """Every scenario at every true effect of ``design``, as a Dask graph: the stacked
     :func:`simulate_and_fit` tables, one row per (scenario, effect, method, replicate).
 
@@ -193,6 +248,8 @@ def run_simulation(scenarios: Iterable[str], design: Mapping[str, Any], *, seed:
     A task fits a chunk of ``chunk_size`` replicates (a multiple of the block; default 250), so the
     graph has one task per scenario x effect x chunk, and the numbers are identical whatever the
     chunk size, the number of workers or the order they finish in (the table is sorted at the end).
+    ``extra_methods`` run on the first ``design["n_rep_extra"]`` replicates of each arm (default all), with
+    ``design["n_boot_extra"]`` bootstrap draws (:func:`simulate_and_fit`).
 
     Parameters
     ----------
@@ -210,6 +267,7 @@ def run_simulation(scenarios: Iterable[str], design: Mapping[str, Any], *, seed:
     import dask
 
     methods = list(methods)
+    extra_methods = [m for m in extra_methods if m not in methods]
     block = int(design.get("seed_block", SEED_BLOCK))
     chunk = int(chunk_size or 5 * block)
     if block < 1 or chunk < block or chunk % block:
@@ -231,7 +289,7 @@ def run_simulation(scenarios: Iterable[str], design: Mapping[str, Any], *, seed:
             per_task = chunk // block
             for k in range(0, len(blocks), per_task):
                 tasks.append(dask.delayed(_fit_blocks, pure=True)(name, float(beta), blocks[k:k + per_task],
-                                                                   dict(design), methods))
+                                                                   dict(design), methods, extra_methods))
     if client is not None:
         frames = dask.compute(*tasks, scheduler=client)
     else:
@@ -239,7 +297,7 @@ def run_simulation(scenarios: Iterable[str], design: Mapping[str, Any], *, seed:
         frames = (dask.compute(*tasks, scheduler="processes", num_workers=workers) if workers > 1
                   else dask.compute(*tasks, scheduler="synchronous"))
     out = pd.concat(frames, ignore_index=True)
-    order = {m: k for k, m in enumerate(methods)}
+    order = {m: k for k, m in enumerate(methods + extra_methods)}
     out["_s"] = out["scenario"].map({name: k for k, name in enumerate(scenarios)})
     out["_m"] = out["method"].map(order)
     return out.sort_values(["_s", "beta", "_m", "replicate"], kind="stable").drop(columns=["_s", "_m"]) \
@@ -265,10 +323,13 @@ def summarise_simulation(fits: pd.DataFrame, *, truth: str = "beta", alpha: floa
     Returns
     -------
     pandas.DataFrame
-        Per group: ``n_rep, n_failed`` (non-finite estimates, excluded), ``mean_estimate``,
-        ``bias``, ``bias_mcse``, ``empirical_se``, ``empirical_se_mcse``, ``model_se`` (mean of
+        Per group: ``n_rep`` (replicates with an estimate, an interval or a p-value), ``n_failed`` (none: excluded),
+        ``mean_estimate``, ``bias``, ``bias_mcse``, ``empirical_se``, ``empirical_se_mcse``, ``model_se`` (mean of
         the reported SEs), ``coverage``, ``coverage_mcse``, ``rejection``, ``rejection_mcse``,
-        ``rejection_measure``.
+        ``rejection_measure``. A method without point estimates (CLR: an interval only) has NaN bias and SEs; one
+        without an interval (the sign concordance test) NaN coverage; where a replicate has no p-value but an
+        interval, it rejects when the interval excludes 0 (CLR's test inversion). A measure with fewer than two
+        replicates is NaN (a method that failed on every replicate of a group: NaN throughout).
 
     References
     ----------
@@ -280,46 +341,132 @@ def summarise_simulation(fits: pd.DataFrame, *, truth: str = "beta", alpha: floa
     if missing:
         raise InputError(f"simulation results lack column(s) {sorted(missing)}",
                          column=sorted(missing)[0])
+    nan = float("nan")
     rows = []
     for key, g in fits.groupby(by, sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
         theta = g[truth].to_numpy(dtype=float)
-        est = g["estimate"].to_numpy(dtype=float)
-        ok = np.isfinite(est) & np.isfinite(g["se"].to_numpy(dtype=float))
-        n = int(ok.sum())
-        if n < 2:
-            raise NotEstimable(f"group {dict(zip(by, key))} has fewer than 2 usable replicates")
-        err = est[ok] - theta[ok]
-        sd = float(np.std(est[ok], ddof=1))
-        cover = (g["ci_lower"].to_numpy(dtype=float)[ok] <= theta[ok]) & \
-            (theta[ok] <= g["ci_upper"].to_numpy(dtype=float)[ok])
-        reject = g["p"].to_numpy(dtype=float)[ok] < alpha
-        cov, rej = float(cover.mean()), float(reject.mean())
-        null = bool(np.all(theta[ok] == 0))
-        rows.append({**dict(zip(by, key)), "n_rep": n, "n_failed": int((~ok).sum()),
-                     "mean_estimate": float(est[ok].mean()), "bias": float(err.mean()),
-                     "bias_mcse": sd / np.sqrt(n), "empirical_se": sd,
-                     "empirical_se_mcse": sd / np.sqrt(2.0 * (n - 1)),
-                     "model_se": float(g["se"].to_numpy(dtype=float)[ok].mean()),
-                     "coverage": cov, "coverage_mcse": float(np.sqrt(cov * (1 - cov) / n)),
-                     "rejection": rej, "rejection_mcse": float(np.sqrt(rej * (1 - rej) / n)),
-                     "rejection_measure": "type_i_error" if null else "power"})
+        est, se = g["estimate"].to_numpy(dtype=float), g["se"].to_numpy(dtype=float)
+        lo, hi, p = (g[c].to_numpy(dtype=float) for c in ("ci_lower", "ci_upper", "p"))
+        has_est = np.isfinite(est)  # (ConMix and HetPen give no SE: an estimate and an interval)
+        has_ci = ~np.isnan(lo) & ~np.isnan(hi)  # an infinite end (a Fieller ray) is an interval
+        usable = has_est | has_ci
+        if not usable.any():  # a test without estimate or interval (the sign concordance test): its p-values
+            usable = np.isfinite(p)
+        n = int(usable.sum())
+        row = {**dict(zip(by, key)), "n_rep": n, "n_failed": int((~usable).sum())}
+        ne = int(has_est.sum())
+        if ne >= 2:
+            err = est[has_est] - theta[has_est]
+            sd = float(np.std(est[has_est], ddof=1))
+            finite_se = se[has_est][np.isfinite(se[has_est])]
+            row.update(mean_estimate=float(est[has_est].mean()), bias=float(err.mean()), bias_mcse=sd / np.sqrt(ne),
+                       empirical_se=sd, empirical_se_mcse=sd / np.sqrt(2.0 * (ne - 1)),
+                       model_se=float(finite_se.mean()) if finite_se.size else nan)
+        else:
+            row.update(mean_estimate=nan, bias=nan, bias_mcse=nan, empirical_se=nan, empirical_se_mcse=nan,
+                       model_se=nan)
+        nc = int(has_ci.sum())
+        if nc >= 2:
+            cov = float(((lo[has_ci] <= theta[has_ci]) & (theta[has_ci] <= hi[has_ci])).mean())
+            row.update(coverage=cov, coverage_mcse=float(np.sqrt(cov * (1 - cov) / nc)))
+        else:
+            row.update(coverage=nan, coverage_mcse=nan)
+        reject = np.where(np.isfinite(p), p < alpha, (lo > 0) | (hi < 0))  # no p-value: does the interval exclude 0
+        judged = usable & (np.isfinite(p) | has_ci)
+        nr = int(judged.sum())
+        rej = float(reject[judged].mean()) if nr else nan
+        row.update(rejection=rej, rejection_mcse=float(np.sqrt(rej * (1 - rej) / nr)) if nr else nan,
+                   rejection_measure="type_i_error" if bool(np.all(theta[usable] == 0)) else "power")
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
 def survivors(summary: pd.DataFrame, *, max_abs_bias: float, min_coverage: float = 0.90
               ) -> pd.DataFrame:
     """Which methods "survive" each scenario: at every true effect, |bias| <= ``max_abs_bias``
-    and coverage >= ``min_coverage``. One row per scenario with the survivors and the others."""
-    ok = (summary["bias"].abs() <= max_abs_bias) & (summary["coverage"] >= min_coverage)
-    verdict = ok.groupby([summary["scenario"], summary["method"]], sort=False).all()
+    and coverage >= ``min_coverage`` (a method without point estimates is judged on coverage alone, one without
+    intervals is not judged). One row per scenario with the survivors and the others."""
+    verdict = survival(summary, max_abs_bias=max_abs_bias, min_coverage=min_coverage)
     rows = []
     for scen in summary["scenario"].unique():
-        v = verdict.loc[scen]
+        v = verdict[verdict["scenario"] == scen]
+        ok = v[v["survives"] == True]["method"]  # noqa: E712 (None: not judged)
+        bad = v[v["survives"] == False]["method"]  # noqa: E712
         rows.append({"scenario": SCENARIO_LABELS.get(scen, scen),
-                     "survive": ", ".join(method_label(m, short=True) for m in v.index[v]) or "none",
-                     "fail": ", ".join(method_label(m, short=True) for m in v.index[~v]) or "none"})
+                     "survive": ", ".join(method_label(m, short=True) for m in ok) or "none",
+                     "fail": ", ".join(method_label(m, short=True) for m in bad) or "none"})
     return pd.DataFrame(rows)
+
+
+def survival(summary: pd.DataFrame, *, max_abs_bias: float, min_coverage: float = 0.90) -> pd.DataFrame:
+    """Per scenario and method: ``survives`` (True, False, or None when there is nothing to judge: no estimate
+    and no interval), and ``why`` it fails (``bias``, ``coverage`` or both), at the worst of the true effects."""
+    rows = []
+    for (scen, method), g in summary.groupby(["scenario", "method"], sort=False):
+        bias_ok = (g["bias"].abs() <= max_abs_bias) | g["bias"].isna()
+        cov_ok = (g["coverage"] >= min_coverage) | g["coverage"].isna()
+        judged = not (g["bias"].isna().all() and g["coverage"].isna().all())
+        why = [w for w, ok in (("bias", bias_ok.all()), ("coverage", cov_ok.all())) if not ok]
+        rows.append({"scenario": scen, "method": method, "survives": (not why) if judged else None,
+                     "why": " and ".join(why)})
+    return pd.DataFrame(rows)
+
+
+def survival_figure(summary: pd.DataFrame, *, max_abs_bias: float, min_coverage: float = 0.90,
+                    methods: Iterable[str] | None = None):
+    """The "which survive" slide: one row per method (grouped by assumption family, bold), one column per
+    scenario; a filled green square where the method survives (:func:`survival`), red where it fails on bias,
+    orange on coverage, dark red on both, grey where it is not judged."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from ..methods.method_info import ASSUMPTION_FAMILIES
+    from ..methods.registry import method_infos
+    from .robust import FAMILY_LABELS
+
+    verdict = survival(summary, max_abs_bias=max_abs_bias, min_coverage=min_coverage)
+    present = list(dict.fromkeys(summary["method"]))
+    methods = [m for m in (methods or present) if m in present]
+    infos = method_infos()
+    lines: list[tuple[str, str]] = []
+    for family in ASSUMPTION_FAMILIES:
+        group = [m for m in methods if infos[m].family == family]
+        if group:
+            lines += [("family", FAMILY_LABELS[family])] + [("method", m) for m in group]
+    scen = list(dict.fromkeys(summary["scenario"]))
+    colour = {"": "#1a9850", "bias": "#d73027", "coverage": "#fdae61", "bias and coverage": "#7f0000"}
+    fig, ax = plt.subplots(figsize=(7.5, 0.19 * len(lines) + 1.9))
+    v = verdict.set_index(["scenario", "method"])
+    for i, (kind, name) in enumerate(lines):
+        y = len(lines) - 1 - i
+        if kind == "family":
+            continue
+        for j, sc in enumerate(scen):
+            r = v.loc[(sc, name)]
+            c = "0.8" if r["survives"] is None else colour[r["why"]]
+            ax.add_patch(plt.Rectangle((j + 0.06, y - 0.42), 0.88, 0.84, color=c))
+    ax.set_xlim(0, len(scen))
+    ax.set_ylim(-0.5, len(lines) - 0.5)
+    ax.set_xticks(np.arange(len(scen)) + 0.5, [textwrap.fill(SCENARIO_LABELS.get(s, s), 14) for s in scen],
+                  fontsize=7)
+    ax.xaxis.tick_top()
+    ax.set_yticks([len(lines) - 1 - i for i in range(len(lines))],
+                  [name if kind == "family" else method_label(name, short=True) for kind, name in lines], fontsize=7)
+    for tick, (kind, _) in zip(ax.get_yticklabels(), lines):
+        if kind == "family":
+            tick.set_fontweight("bold")
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_xlabel("scenario (columns); method grouped by assumption family (rows)", fontsize=8)
+    fig.legend(handles=[Patch(color=colour[""], label="survives"), Patch(color=colour["bias"], label="fails: bias"),
+                        Patch(color=colour["coverage"], label="fails: coverage"),
+                        Patch(color=colour["bias and coverage"], label="fails: both"),
+                        Patch(color="0.8", label="not judged (no estimate, no interval)")],
+               loc="lower center", ncol=3, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
 
 
 def plot_measure(summary: pd.DataFrame, measure: str, *, xlabel: str, beta: float | None = None,

@@ -25,7 +25,8 @@ LICENCE = "GPL-3.0-or-later"
 PORTED = ["methods/_nmmin.c", "methods/ml.py", "methods/raps.py", "methods/presso.py", "methods/density.py",
           "methods/mode.py", "methods/median.py", "methods/egger.py", "methods/ivw.py", "methods/heterogeneity.py",
           "methods/sensitivity.py", "methods/steiger.py", "methods/strength.py", "gwas/harmonise.py",
-          "gwas/multivariable.py", "gwas/ld.py", "gwas/clump.py"]
+          "gwas/multivariable.py", "gwas/ld.py", "gwas/clump.py", "gwas/alignment.py", "methods/brent.py",
+          "methods/nelder_mead.py", "methods/mv_median.py", "methods/mv_ivw.py", "methods/mv_diagnostics.py"]
 
 
 def test_licence_file_is_the_gpl_3():

@@ -387,3 +387,25 @@ def test_a_pair_with_an_id_reads_what_the_study_s_opengwas_path_reads(panel, ser
                                           h_study[list(OUTPUT_COLUMNS) + ["proxy"]].reset_index(drop=True),
                                           check_exact=True)
         assert answer.log["found_by_proxy"] >= 1
+
+
+def test_repeated_top_hits_follow_the_readers_repeat_rule():
+    """A variant the server lists twice for one id: equal copies count once, differing copies all leave (the rule of
+    every reader, mrkit.gwas.schema.drop_repeats), and the pair log counts both; before, the first copy was kept."""
+    from mrkit.scan.manifest import Settings, Source
+    from mrkit.scan.opengwas import opengwas_instruments
+
+    def hit(rsid, beta):
+        return {"id": "ukb-x-1", "trait": "X", "rsid": rsid, "chr": "1", "position": 1000 + int(rsid[2:]), "ea": "A",
+                "nea": "G", "eaf": 0.3, "beta": beta, "se": 0.01, "p": 1e-10, "n": 1000}
+
+    class Client:
+        exchanges: list = []
+        cache = None
+
+        def tophits(self, dataset, **request):
+            return [hit("rs1", 0.1), hit("rs1", 0.1), hit("rs2", 0.2), hit("rs2", -0.2), hit("rs3", 0.3)]
+
+    got = opengwas_instruments(Source("x", "exposure", "opengwas", "ukb-x-1"), Settings(), 5e-8, Client())
+    assert list(got.table["snp"]) == ["rs1", "rs3"]
+    assert sorted(got.log["repeats_dropped"].values()) == [1, 2]  # one exact copy of rs1; both copies of rs2

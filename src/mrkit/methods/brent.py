@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from SciPy 1.17 scipy/optimize/Zeros/brentq.c (BSD-3-Clause, Copyright SciPy Developers).
 """Brent's root finder, step for step as ``scipy.optimize.brentq`` has it, over many lanes at once.
 
 MR-RAPS (:mod:`mrkit.methods.raps`) and the power calculations (:mod:`mrkit.methods.power`) solve equations by

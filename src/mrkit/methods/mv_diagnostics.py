@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from MVMR 0.4 (GPL-3) strength_mvmr, pleiotropy_mvmr.
 """Diagnostics of a multivariable MR fit: conditional F of each exposure and Q_A (MVMR 0.4, ``gencov = 0``).
 
 * **Conditional F** of each exposure (``MVMR::strength_mvmr`` with ``gencov = 0``, Sanderson, Spiller &

@@ -5,7 +5,8 @@ own clumping against the panel's reference (as the scan's file path does). So a 
 outcomes are OpenGWAS ids must give, pair by pair, the numbers of the same scan on the panel's files (as
 test_opengwas_study.py checks for the Study); the JSON moves the files' floats without loss, so the comparison
 is exact. Also: the requests a scan makes (one tophits per exposure id, associations in chunks of 64 variants
-per outcome id, none refused by the fake, which holds them to the real server's limits), none on a second run, proxies recorded in the pair's log, an unknown id recorded as failed
+per outcome id, none refused by the fake, which holds them to the real server's limits), none on a second run,
+proxies recorded in the pair's log, an unknown id recorded as failed
 pairs, a refused or missing token and a used-up allowance stopping the scan (exit code 2) without losing the
 pairs written, and the token written nowhere.
 """

@@ -63,8 +63,8 @@ def main() -> int:
         print(f"panel: {N_VARIANTS} variants x {N_PEOPLE} people, {(sumstats['p'] <= 5e-8).sum()} candidates "
               f"(generated in {time.perf_counter() - start:.1f} s)")
         for r2, kb in ((0.001, 10000), (0.1, 250)):
-            t_plink, a = best_of(lambda: clump(sumstats, prefix, r2=r2, kb=kb, engine="plink"))
-            t_numpy, b = best_of(lambda: clump(sumstats, prefix, r2=r2, kb=kb, engine="numpy"))
+            t_plink, a = best_of(lambda r2=r2, kb=kb: clump(sumstats, prefix, r2=r2, kb=kb, engine="plink"))
+            t_numpy, b = best_of(lambda r2=r2, kb=kb: clump(sumstats, prefix, r2=r2, kb=kb, engine="numpy"))
             same = list(a["snp"]) == list(b["snp"])
             print(f"r2 {r2:g}, {kb:g} kb: {len(a)} index variants; plink {t_plink:.3f} s, numpy {t_numpy:.3f} s, "
                   f"ratio numpy/plink {t_numpy / t_plink:.2f}; same selection: {same}")

@@ -172,7 +172,8 @@ def main() -> None:
               f"{m['peak_rss_mb']:.0f} MB")
     if m and "gzip" in results:
         g = results["gzip"]
-        print(f"mrkit / gzip -dc (the floor): wall {m['wall_s'] / g['wall_s']:.2f}x, CPU {m['cpu_s'] / g['cpu_s']:.2f}x")
+        print(f"mrkit / gzip -dc (the floor): wall {m['wall_s'] / g['wall_s']:.2f}x, "
+              f"CPU {m['cpu_s'] / g['cpu_s']:.2f}x")
 
 
 if __name__ == "__main__":

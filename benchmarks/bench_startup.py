@@ -44,7 +44,7 @@ def timed(cmd: list[str]) -> tuple[float, float]:
 def measure(cases: dict[str, list[str]], repeat: int) -> dict[str, dict[str, float]]:
     """Median and minimum wall, median CPU of each case; the cases take turns, after one warm-up run each."""
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
-    for name, cmd in cases.items():
+    for cmd in cases.values():
         timed(cmd)  # warm the file cache
     for _ in range(repeat):
         for name, cmd in cases.items():

@@ -142,8 +142,9 @@ def test_builds_then_skips_unchanged_then_reruns_what_changed(toy: Path):
     assert second.executed == [] and sorted(second.skipped) == ["summary", "toy-insomnia", "toy-lbp"]
 
     plan = (toy / "book" / "runplan.toml").read_text()
-    (toy / "book" / "runplan.toml").write_text(plan.replace('for_each = [{trait = "insomnia"}, {trait = "lbp"}]',
-                                                            'for_each = [{trait = "insomnia"}, {trait = "lbp", value = 3.0}]'))
+    (toy / "book" / "runplan.toml").write_text(
+        plan.replace('for_each = [{trait = "insomnia"}, {trait = "lbp"}]',
+                     'for_each = [{trait = "insomnia"}, {trait = "lbp", value = 3.0}]'))
     third = build(toy)
     # only the changed run and the run that needs it execute again
     assert sorted(r for r, _ in third.executed) == ["summary", "toy-lbp"]

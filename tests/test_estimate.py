@@ -94,3 +94,18 @@ def test_leave_one_out_and_single_snp():
     assert list(ss["snp"][-2:]) == ["All - Inverse variance weighted", "All - MR Egger"]
     assert ss["estimate"][0] == pytest.approx(f["beta.outcome"][0] / f["beta.exposure"][0])
     assert len(leave_one_out(sample(k=2))) == 1
+
+
+def test_leave_one_out_of_two_snps_is_r_s_all_row():
+    """TwoSampleMR's mr_leaveoneout (R/leaveoneout.R) with nsnp <= 2 returns only SNP = "All", mr_ivw on both SNPs;
+    here the IVW by hand: b = sum(w bx by) / sum(w bx^2), w = 1/se_y^2, SE = max(1, sigma) / sqrt(sum(w bx^2))."""
+    f = sample(k=2, seed=5)
+    bx, by, w = f["beta.exposure"].to_numpy(), f["beta.outcome"].to_numpy(), 1 / f["se.outcome"].to_numpy() ** 2
+    b = np.sum(w * bx * by) / np.sum(w * bx**2)
+    sigma = np.sqrt(np.sum(w * (by - b * bx) ** 2) / (2 - 1))
+    loo = leave_one_out(f)
+    assert list(loo["snp"]) == ["All"] and loo["nsnp"].iloc[0] == 2
+    assert loo["estimate"].iloc[0] == pytest.approx(b, rel=1e-12)
+    assert loo["se"].iloc[0] == pytest.approx(max(1.0, sigma) / np.sqrt(np.sum(w * bx**2)), rel=1e-12)
+    one = leave_one_out(sample(k=1))  # R: mr_ivw needs 2 SNPs, so NA
+    assert list(one["snp"]) == ["All"] and np.isnan(one["estimate"].iloc[0]) and one["note"].iloc[0]

@@ -18,7 +18,8 @@ FINNGEN_ROWS = [
     "1\t200\tC\tT\t\tGENE2\t0.5\t0.301\t0.01\t0.02\t0.6\t0.6\t0.6",
     "23\t300\tG\tGA\trs3,rs33\tGENE3\t1e-10\t10\t-0.2\t0.03\t0.1\t0.1\t0.1",
 ]
-NEALE_HEADER = "variant\tminor_allele\tminor_AF\tlow_confidence_variant\tn_complete_samples\tAC\tytx\tbeta\tse\ttstat\tpval"
+NEALE_HEADER = ("variant\tminor_allele\tminor_AF\tlow_confidence_variant\tn_complete_samples\tAC\tytx\tbeta\tse\t"
+                "tstat\tpval")
 VCF_TEXT = """##fileformat=VCFv4.2
 ##FORMAT=<ID=ES,Number=A,Type=Float,Description="Effect size estimate relative to the alternative allele">
 ##SAMPLE=<ID=ebi-a-GCST006686,TotalVariants=3,TotalControls=81208.0,TotalCases=28980.0,StudyType=CaseControl>

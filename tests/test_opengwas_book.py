@@ -112,7 +112,8 @@ def test_every_glue_key_a_page_shows_was_glued(built):
     for page in PAGES:
         nb = nbformat.read(stage / f"{page}.ipynb", as_version=4)
         glued = {o.get("metadata", {}).get("scrapbook", {}).get("name") for c in nb.cells for o in c.get("outputs", [])}
-        shown = {k for c in nb.cells if c.cell_type == "markdown" for k in re.findall(r"\{glue:figure\}\s+(\S+)", c.source)}
+        shown = {k for c in nb.cells if c.cell_type == "markdown"
+                 for k in re.findall(r"\{glue:figure\}\s+(\S+)", c.source)}
         assert shown <= glued, (page, shown - glued)
 
 

@@ -142,7 +142,8 @@ def test_associations_send_ieugwasr_body(api, tmp_path, capsys):
     assert api.requests()[-1].body == {"variant": ["rs2", "rs1", "rs9"], "id": ["ukb-x-1"], "proxies": 1, "r2": 0.8,
                                        "align_alleles": 1, "palindromes": 1, "maf_threshold": 0.3,
                                        "population": "EUR"}
-    assert run(capsys, "associations", "ukb-x-1", "--snps", "rs1", "--no-proxies", "--proxy-r2", "0.9", "-o", out)[0] == 0
+    code = run(capsys, "associations", "ukb-x-1", "--snps", "rs1", "--no-proxies", "--proxy-r2", "0.9", "-o", out)[0]
+    assert code == 0
     assert api.requests()[-1].body["proxies"] == 0 and api.requests()[-1].body["r2"] == 0.9
     table = pd.read_csv(out)
     assert table["SNP"].tolist() == ["rs1"] and "proxy.outcome" not in table.columns
@@ -372,7 +373,8 @@ def test_proxy_rows_are_aligned_to_the_target_and_harmonise_like_the_file_path(e
     assert (proxies["SNP"] == proxies["target_snp.outcome"]).all()
     assert set(proxies["SNP"]) <= hidden and not (proxies["SNP"] == proxies["proxy_snp.outcome"]).any()
     for r in proxies.to_dict("records"):  # the alleles are the target's (in phase with the proxy's)
-        assert {r["effect_allele.outcome"], r["other_allele.outcome"]} == {r["target_a1.outcome"], r["target_a2.outcome"]}
+        target = {r["target_a1.outcome"], r["target_a2.outcome"]}
+        assert {r["effect_allele.outcome"], r["other_allele.outcome"]} == target
 
     assert main(["harmonise", str(exp), str(out), "-o", str(harm)]) == 0
     printed = capsys.readouterr().out

@@ -62,4 +62,5 @@ def test_weak_conditional_instruments(page):
     assert (only["SE"] > full["SE"]).all()
     text = mvp.weak_conditional_text(weak)
     assert text.startswith("With insomnia's instruments only, the conditional F of sleep duration and daytime")
-    assert f"to {only.loc['Sleep duration', 'conditional F']:.1f} and {only.loc['Daytime sleepiness', 'conditional F']:.1f}" in text
+    f_duration, f_sleepiness = (only.loc[t, "conditional F"] for t in ("Sleep duration", "Daytime sleepiness"))
+    assert f"to {f_duration:.1f} and {f_sleepiness:.1f}" in text

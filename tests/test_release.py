@@ -25,13 +25,13 @@ LICENCE = "GPL-3.0-or-later"
 PORTED = ["methods/_nmmin.c", "methods/ml.py", "methods/raps.py", "methods/presso.py", "methods/density.py",
           "methods/mode.py", "methods/median.py", "methods/egger.py", "methods/ivw.py", "methods/heterogeneity.py",
           "methods/sensitivity.py", "methods/steiger.py", "methods/strength.py", "gwas/harmonise.py",
-          "gwas/multivariable.py", "gwas/ld.py", "gwas/clump.py",
-          # issue 23's ports (MendelianRandomization, MVMR, glmnet, robustbase, TwoSampleMR, RadialMR, R's optimize)
+          "gwas/multivariable.py", "gwas/ld.py", "gwas/clump.py", "gwas/alignment.py", "methods/brent.py",
+          "methods/nelder_mead.py", "methods/mv_median.py", "methods/mv_ivw.py", "methods/mv_diagnostics.py",
+          # issue 23's ports (MendelianRandomization, MVMR, glmnet, robustbase, TwoSampleMR, RadialMR)
           "methods/divw.py", "methods/conmix.py", "methods/mrlasso.py", "methods/lasso_path.py", "methods/cml.py",
           "methods/robust_regression.py", "methods/lmrob.py", "methods/hetpen.py", "methods/clr.py",
-          "methods/pcgmm.py", "methods/mvcml.py", "methods/mv_diagnostics.py", "methods/sign_concordance.py",
-          "methods/grip.py", "methods/rucker.py", "methods/egger_bootstrap.py", "methods/radial.py",
-          "methods/radial_exact.py", "methods/brent.py"]
+          "methods/pcgmm.py", "methods/mvcml.py", "methods/sign_concordance.py", "methods/grip.py",
+          "methods/rucker.py", "methods/egger_bootstrap.py", "methods/radial.py", "methods/radial_exact.py"]
 
 
 def test_licence_file_is_the_gpl_3():

@@ -107,8 +107,8 @@ def test_serial_scan_records_failures_and_recovers_planted_effects(serial, manif
     import json
 
     doc = json.loads(log.read_text())
-    assert doc["status"] == "ok" and doc["harmonisation"]["kept"] == table[
-        (table["exposure"] == "insomnia") & (table["outcome"] == "trait001") & (table["method"] == "ivw")]["nsnp"].iloc[0]
+    ivw = table[(table["exposure"] == "insomnia") & (table["outcome"] == "trait001") & (table["method"] == "ivw")]
+    assert doc["status"] == "ok" and doc["harmonisation"]["kept"] == ivw["nsnp"].iloc[0]
     # the planted effects (machine-readable truth) are recovered by IVW within 4 SE
     from mrkit.simulate.phenome import phenome_truth
 
@@ -227,7 +227,8 @@ def test_a_folder_of_another_scan_is_refused_not_overwritten(manifest_file, tmp_
         run_scan(manifest, out, progress=False)
     other = tmp_path / "other"
     text = manifest_file.read_text().replace("n_boot = 200", "n_boot = 300")
-    (other_manifest := tmp_path / "m.toml").write_text(text.replace('"sparse.tsv"', f'"{manifest_file.parent}/sparse.tsv"'))
+    other_manifest = tmp_path / "m.toml"
+    other_manifest.write_text(text.replace('"sparse.tsv"', f'"{manifest_file.parent}/sparse.tsv"'))
     with pytest.raises(KeyboardInterrupt):
         run_scan(load_manifest(other_manifest), other, progress=False, on_result=_stop_now)
     with pytest.raises(InputError, match="other settings"):

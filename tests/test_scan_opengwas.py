@@ -5,7 +5,8 @@ own clumping against the panel's reference (as the scan's file path does). So a 
 outcomes are OpenGWAS ids must give, pair by pair, the numbers of the same scan on the panel's files (as
 test_opengwas_study.py checks for the Study); the JSON moves the files' floats without loss, so the comparison
 is exact. Also: the requests a scan makes (one tophits per exposure id, associations in chunks of 64 variants
-per outcome id, none refused by the fake, which holds them to the real server's limits), none on a second run, proxies recorded in the pair's log, an unknown id recorded as failed
+per outcome id, none refused by the fake, which holds them to the real server's limits), none on a second run,
+proxies recorded in the pair's log, an unknown id recorded as failed
 pairs, a refused or missing token and a used-up allowance stopping the scan (exit code 2) without losing the
 pairs written, and the token written nowhere.
 """
@@ -387,3 +388,25 @@ def test_a_pair_with_an_id_reads_what_the_study_s_opengwas_path_reads(panel, ser
                                           h_study[list(OUTPUT_COLUMNS) + ["proxy"]].reset_index(drop=True),
                                           check_exact=True)
         assert answer.log["found_by_proxy"] >= 1
+
+
+def test_repeated_top_hits_follow_the_readers_repeat_rule():
+    """A variant the server lists twice for one id: equal copies count once, differing copies all leave (the rule of
+    every reader, mrkit.gwas.schema.drop_repeats), and the pair log counts both; before, the first copy was kept."""
+    from mrkit.scan.manifest import Settings, Source
+    from mrkit.scan.opengwas import opengwas_instruments
+
+    def hit(rsid, beta):
+        return {"id": "ukb-x-1", "trait": "X", "rsid": rsid, "chr": "1", "position": 1000 + int(rsid[2:]), "ea": "A",
+                "nea": "G", "eaf": 0.3, "beta": beta, "se": 0.01, "p": 1e-10, "n": 1000}
+
+    class Client:
+        exchanges: list = []
+        cache = None
+
+        def tophits(self, dataset, **request):
+            return [hit("rs1", 0.1), hit("rs1", 0.1), hit("rs2", 0.2), hit("rs2", -0.2), hit("rs3", 0.3)]
+
+    got = opengwas_instruments(Source("x", "exposure", "opengwas", "ukb-x-1"), Settings(), 5e-8, Client())
+    assert list(got.table["snp"]) == ["rs1", "rs3"]
+    assert sorted(got.log["repeats_dropped"].values()) == [1, 2]  # one exact copy of rs1; both copies of rs2

@@ -224,22 +224,25 @@ def _bgzf_blocks(path) -> list[tuple[int, int]]:
 
 
 def test_files_are_bgzf_that_gzip_reads_whole(files, cal):
-    for trait, (path, fmt) in ((t, files[t]) for t in cal.trait_order):
+    for trait, (path, _fmt) in ((t, files[t]) for t in cal.trait_order):
         blocks = _bgzf_blocks(path)
         assert blocks[-1] == (28, 0) and all(0 < u <= 65536 for _, u in blocks[:-1])
         lines = _lines(path)
         header_at = max(i for i, line in enumerate(lines[:100]) if line.startswith("#") or i == 0)
         assert len(lines) - header_at - 1 == 20_000, trait
-        assert sum(u for _, u in blocks) == len(gzip.open(path).read())
+        with gzip.open(path) as whole:
+            assert sum(u for _, u in blocks) == len(whole.read())
 
 
 def test_headers_are_exactly_the_real_formats(files):
     assert _lines(files["lbp"][0])[0].split("\t") == list(FINNGEN_HEADER)
-    assert list(FINNGEN_HEADER) == ["#chrom", "pos", "ref", "alt", "rsids", "nearest_genes", "pval", "mlogp", "beta", "sebeta", "af_alt", "af_alt_cases", "af_alt_controls"]
+    assert list(FINNGEN_HEADER) == ["#chrom", "pos", "ref", "alt", "rsids", "nearest_genes", "pval", "mlogp", "beta",
+                                    "sebeta", "af_alt", "af_alt_cases", "af_alt_controls"]
     for trait in ("insomnia", "sleep_duration", "daytime_sleepiness"):
         assert files[trait][1] == "neale"
         assert _lines(files[trait][0])[0].split("\t") == list(NEALE_HEADER)
-    assert list(NEALE_HEADER) == ["variant", "minor_allele", "minor_AF", "low_confidence_variant", "n_complete_samples", "AC", "ytx", "beta", "se", "tstat", "pval"]
+    assert list(NEALE_HEADER) == ["variant", "minor_allele", "minor_AF", "low_confidence_variant", "n_complete_samples",
+                                  "AC", "ytx", "beta", "se", "tstat", "pval"]
 
 
 def test_gwas_vcf_header_is_valid(files, cal):

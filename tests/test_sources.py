@@ -15,7 +15,7 @@ from mrkit.paper.labels import TRAITS
 def test_every_trait_has_a_complete_source():
     sources = load_sources()
     assert set(sources) == set(TRAITS)
-    for trait, src in sources.items():
+    for src in sources.values():
         assert src.format in FORMATS and src.synthetic_format in FORMATS
         assert src.url.startswith("https://") and src.cache_name
         assert src.sample_size and src.citation and src.units and src.ancestry

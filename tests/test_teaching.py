@@ -75,7 +75,8 @@ def test_quick_simulation_has_every_method_and_directional_pleiotropy_biases_ivw
     assert set(fits["method"]) == set(simulation_study.SIM_METHODS)
     assert len(fits) == 40 * len(design["betas"]) * len(simulation_study.SIM_METHODS)
     # one seed per block of replicates, spawned from SeedSequence(5) per scenario (index 2) and effect
-    assert set(fits["sim_seed"]) == set(simulation_study.block_seeds(5, 2, 0, 1) + simulation_study.block_seeds(5, 2, 1, 1))
+    seeds = simulation_study.block_seeds(5, 2, 0, 1) + simulation_study.block_seeds(5, 2, 1, 1)
+    assert set(fits["sim_seed"]) == set(seeds)
     s = simulation_study.summarise_simulation(fits).set_index(["beta", "method"])
     ivw = s.loc[(0.0, "ivw")]
     assert ivw["bias"] > 4 * ivw["bias_mcse"]  # pleiotropy with positive mean pushes IVW up

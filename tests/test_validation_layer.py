@@ -100,8 +100,9 @@ BAD_VALUES = [  # (field changed, value, reason counted)
 def test_a_bad_value_is_dropped_with_the_same_reason_in_twosamplemr_and_ssf_files(tmp_path, field, value, reason):
     good = {"effect": "A", "other": "G", "eaf": "0.3", "beta": "0.1", "se": "0.01", "p": "1e-9"}
     bad = {**good, field: value}
-    t = tsmr(tmp_path / "x.csv", "exposure", [("rs1", *[bad[k] for k in ("effect", "other", "eaf", "beta", "se", "p")]),
-                                              ("rs2", *[good[k] for k in ("effect", "other", "eaf", "beta", "se", "p")])])
+    tsmr_fields = ("effect", "other", "eaf", "beta", "se", "p")
+    t = tsmr(tmp_path / "x.csv", "exposure", [("rs1", *[bad[k] for k in tsmr_fields]),
+                                              ("rs2", *[good[k] for k in tsmr_fields])])
     s = ssf(tmp_path / "x.tsv", [(1, 100, *[bad[k] for k in ("effect", "other", "beta", "se", "eaf", "p")]),
                                  (1, 200, *[good[k] for k in ("effect", "other", "beta", "se", "eaf", "p")])])
     for path in (t, s):

@@ -68,7 +68,8 @@ def write_rows(path, fmt: str, rows: list[dict], bad: dict[int, str]) -> tuple[l
     written = [_text(r, bad.get(i)) for i, r in enumerate(rows)]
     written += [dict(written[i]) for i, c in sorted(bad.items()) if c == "duplicate"]
     if fmt == "finngen":
-        head = "#chrom\tpos\tref\talt\trsids\tnearest_genes\tpval\tmlogp\tbeta\tsebeta\taf_alt\taf_alt_cases\taf_alt_controls"
+        head = ("#chrom\tpos\tref\talt\trsids\tnearest_genes\tpval\tmlogp\tbeta\tsebeta\taf_alt\taf_alt_cases\t"
+                "af_alt_controls")
         body = [f"{r['chrom']}\t{r['pos']}\t{r['other']}\t{r['effect']}\t{r['snp']}\tG\t{r['p']}\t1\t{r['beta']}\t"
                 f"{r['se']}\t{r['eaf']}\t{r['eaf']}\t{r['eaf']}" for r in written]
         meta = []

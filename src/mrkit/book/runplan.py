@@ -132,8 +132,8 @@ def load_plan(path: Path, profile: str = "full", root: Path | None = None) -> Pl
 
 def with_data(plan: Plan, data: str) -> Plan:
     """The plan with ``data`` set for every run that reads GWAS data (runs with ``data = "none"`` keep it)."""
-    runs = [r if r.parameters.get("data", "synthetic") == "none" else replace(r, parameters={**r.parameters, "data": data})
-            for r in plan.runs]
+    runs = [r if r.parameters.get("data", "synthetic") == "none"
+            else replace(r, parameters={**r.parameters, "data": data}) for r in plan.runs]
     return Plan(runs=runs, profile=plan.profile, source=plan.source, labels=plan.labels)
 
 

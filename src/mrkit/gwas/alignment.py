@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from TwoSampleMR 0.7.9 (MIT) harmonise_22, recode_indels_22, R/harmonise.R.
 """TwoSampleMR's allele alignment, ported: ``harmonise_22`` and ``recode_indels_22`` (R/harmonise.R, TwoSampleMR
 0.7.9, MIT licence; Hemani G et al. 2018).
 

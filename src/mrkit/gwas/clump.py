@@ -20,8 +20,8 @@ Two engines give the same answer:
     with its whole window is one matrix product.
 
 Chromosome X: PLINK codes male genotypes as haploid there; the numpy engine does not (it warns), so use
-the PLINK engine for X. Variants absent from the panel cannot be clumped: PLINK drops them with a warning, both engines drop
-them and report them in ``attrs["clump"]["absent_from_panel"]``. ``p2`` only changes which clumped
+the PLINK engine for X. Variants absent from the panel cannot be clumped: PLINK drops them with a warning,
+both engines drop them and report them in ``attrs["clump"]["absent_from_panel"]``. ``p2`` only changes which clumped
 variants PLINK lists in SP2, never the index variants.
 
 References

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Ported from TwoSampleMR 0.7.9 (MIT) harmonise_data and harmonise_22, R/harmonise.R.
+# Ported from TwoSampleMR 0.7.9 (MIT) harmonise_data, R/harmonise.R.
 """Harmonisation of exposure and outcome associations to the same effect allele (TwoSampleMR rules).
 
 An MR estimate is only meaningful when both associations of a variant refer to the same allele.

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Ported from scipy 1.17 Zeros/brentq.c (BSD-3-Clause) and R 4.2 src/library/stats/src/optimize.c Brent_fmin (GPL-2+).
+# Ported from SciPy 1.17 scipy/optimize/Zeros/brentq.c (BSD-3-Clause, Copyright SciPy Developers) and R 4.2
+# src/library/stats/src/optimize.c Brent_fmin (GPL-2 or later).
 """Brent's root finder, step for step as ``scipy.optimize.brentq`` has it, over many lanes at once.
 
 MR-RAPS (:mod:`mrkit.methods.raps`) and the power calculations (:mod:`mrkit.methods.power`) solve equations by

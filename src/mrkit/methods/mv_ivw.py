@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3) mr_mvivw, mr_mvegger; TwoSampleMR 0.7.9 (MIT) mv_multiple.
 """Multivariable IVW and MV-Egger: weighted regressions of the outcome effects on the effects on K exposures.
 
 * **MV-IVW** (``mr_mvivw``, Burgess, Dudbridge & Thompson 2015): weighted least squares of ``by`` on the

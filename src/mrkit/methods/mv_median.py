@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from MendelianRandomization 0.10.0 (GPL-2 | GPL-3) mr_mvmedian.
 """Multivariable weighted median (``mr_mvmedian``, Grant & Burgess 2021): weighted median regression.
 
 Weighted L1 (median) regression through the origin, ``quantreg::rq(by ~ bx - 1, weights = byse^-2)``, i.e.

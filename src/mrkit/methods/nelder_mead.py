@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Ported from R's nmmin, src/appl/optim.c, R (GPL-2.0-or-later).
 """R's Nelder-Mead (``optim(method = "Nelder-Mead")``, ``nmmin`` of R's ``src/appl/optim.c``) on the two-sample
 maximum-likelihood objective, written once in C (``_nmmin.c``) with one fallback in numpy.
 

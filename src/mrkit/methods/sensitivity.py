@@ -4,7 +4,8 @@
 
 * Leave-one-out: the IVW estimate with each SNP removed in turn, plus the estimate on all SNPs
   (row ``All``); an estimate that moves a lot when one SNP is dropped points to an influential,
-  possibly pleiotropic variant. TwoSampleMR requires more than 2 SNPs.
+  possibly pleiotropic variant. With 2 SNPs or fewer there is only the ``All`` row (IVW on every SNP; not
+  estimable with one), as TwoSampleMR's ``mr_leaveoneout`` gives.
 * Single SNP: the Wald ratio of every SNP, then ``All - Inverse variance weighted`` and
   ``All - MR Egger``, the rows of TwoSampleMR's forest plot.
 
@@ -76,19 +77,12 @@ def leave_one_out(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:
     rows = []
     for pair in split_pairs(data):
         arrays = pair.arrays()
-        if pair.k <= 2:
-            rows += _rows(pair.labels, ["All"], pair.k, conv, _raise, f"leave-one-out needs more than 2 SNPs, got "
-                          f"{pair.k}")
-            continue
-        without = np.array([np.delete(np.arange(pair.k), j) for j in range(pair.k)])  # (k, k - 1)
-        rows += _rows(pair.labels, list(pair.snp), pair.k - 1, conv, mr_ivw, *(a[without] for a in arrays),
-                      se_model=_ivw_model(conv))
+        if pair.k > 2:  # as R's mr_leaveoneout: with 2 SNPs or fewer only the "All" row, IVW on every SNP
+            without = np.array([np.delete(np.arange(pair.k), j) for j in range(pair.k)])  # (k, k - 1)
+            rows += _rows(pair.labels, list(pair.snp), pair.k - 1, conv, mr_ivw, *(a[without] for a in arrays),
+                          se_model=_ivw_model(conv))
         rows += _rows(pair.labels, ["All"], pair.k, conv, mr_ivw, *arrays, se_model=_ivw_model(conv))
     return pd.DataFrame(rows)
-
-
-def _raise(reason: str):
-    raise NotEstimable(reason)
 
 
 def single_snp(data: Any, convention: str = "twosamplemr") -> pd.DataFrame:

@@ -314,16 +314,10 @@ def direction_figures(result: DirectionResult) -> dict[str, plt.Figure]:
     """The MR page's four figures of one direction (:class:`mrkit.paper.direction.DirectionResult`): ``scatter``
     (instruments with the method lines, MR-PRESSO outliers marked), ``forest`` (single-SNP Wald ratios),
     ``funnel`` and ``loo`` (leave-one-out IVW)."""
-    X, Y = result.exposure.label, result.outcome.label
-    est, unit = result.estimates, result.outcome.effect_unit
-    return {
-        "scatter": scatter(result.harmonised, est, exposure=f"{X} ({result.exposure.units})",
-                           outcome=f"{Y} ({result.outcome.units})", egger_intercept=result.pleiotropy.intercept,
-                           methods=["ivw", "egger", "weighted_median", "penalised_weighted_median", "ml"],
-                           outliers=result.presso.outliers if result.presso else ()),
-        "forest": forest(result.single_snp, label_col="snp", xlabel=f"causal estimate ({unit} per unit {X})",
-                         summary=est[est["method"].isin(["ivw", "egger", "weighted_median"])]),
-        "funnel": funnel(result.single_snp, est, xlabel=f"Wald ratio ({unit} per unit {X})"),
-        "loo": forest(result.leave_one_out, label_col="snp", xlabel=f"IVW estimate without the variant ({unit})",
-                      summary=est[est["method"] == "ivw"]),
-    }
+    return {kind: mr_figure(kind, results=result.estimates, exposure=result.exposure.label,
+                            outcome=result.outcome.label, exposure_units=result.exposure.units,
+                            outcome_units=result.outcome.units, effect_unit=result.outcome.effect_unit,
+                            harmonised=result.harmonised, single=result.single_snp, loo=result.leave_one_out,
+                            egger_intercept=result.pleiotropy.intercept,
+                            outliers=result.presso.outliers if result.presso else ())
+            for kind in MR_FIGURES}

@@ -10,7 +10,8 @@ A file listed both as an exposure and as an outcome is read once in each role (t
 instruments of every exposure first). OpenGWAS ids are read by this process, not by tasks
 (:mod:`mrkit.scan.opengwas`): the ``tophits`` of every exposure id first, then one ``associations`` lookup
 per outcome id once the instruments it needs are known; their values enter the graph as task arguments.
-The serial loop calls the same functions in the same order of inputs, so both paths give identical numbers. Results are written by this (the client) process as each pair finishes
+The serial loop calls the same functions in the same order of inputs, so both paths give identical numbers.
+Results are written by this (the client) process as each pair finishes
 (:class:`~mrkit.scan.store.ScanStore`), each atomically, so:
 
 * a failing pair is recorded with its reason and the others go on (tasks return failures, they do not

@@ -54,6 +54,7 @@ from ..gwas.opengwas import (
     association_requests,
     instrument_rows,
     outcome_table,
+    without_repeats,
 )
 from .manifest import Settings, Source
 from .tasks import _INSTRUMENT_COLUMNS, Failure, Instruments, OutcomeRows
@@ -91,8 +92,9 @@ def _answers(client, since: int) -> list[dict[str, Any]]:
 def opengwas_instruments(source: Source, settings: Settings, p_threshold: float, client) -> Instruments | Failure:
     """The instruments of an exposure id: ``tophits`` at ``p_threshold``, clumped on the server.
 
-    Returns :class:`~mrkit.scan.tasks.Instruments` (the internal schema, the server's order, the first row
-    of a variant listed twice) or a :class:`~mrkit.scan.tasks.Failure` naming the id (no hits, unknown id,
+    Returns :class:`~mrkit.scan.tasks.Instruments` (the internal schema, the server's order; a variant listed
+    twice under the readers' repeat rule: equal copies count once, differing copies all leave) or a
+    :class:`~mrkit.scan.tasks.Failure` naming the id (no hits, unknown id,
     a rejected request). Raises the :data:`FATAL` errors.
     """
     options = source.opengwas or {}
@@ -107,11 +109,10 @@ def opengwas_instruments(source: Source, settings: Settings, p_threshold: float,
         raise
     except OpenGWASError as exc:
         return Failure("exposure", source.id, str(exc))
-    table = instrument_rows(rows)
-    duplicated = int(table["snp"].duplicated().sum())
-    table = table.drop_duplicates("snp", keep="first").reset_index(drop=True)
+    table = without_repeats(instrument_rows(rows), [str(r.get("id", source.location)) for r in rows], "snp")
     log = {"opengwas": source.location, "request": request, "p_threshold": p_threshold, "rows": len(rows),
-           "duplicated_rows": duplicated, "clump_engine": f"OpenGWAS server ({pop} reference)" if clump else "none",
+           "repeats_dropped": table.attrs["dropped"],
+           "clump_engine": f"OpenGWAS server ({pop} reference)" if clump else "none",
            "instruments": len(table), "answers": _answers(client, since)}
     out = table[[c for c in _INSTRUMENT_COLUMNS if c in table.columns]]
     out.attrs = {}

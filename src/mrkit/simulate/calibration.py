@@ -258,7 +258,8 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
     for i, edge in enumerate(edges):
         for key in ("exposure", "outcome"):
             if edge.get(key) not in traits:
-                raise InputError(f"{edge.get(key)!r} is not a trait", file=str(path), column=f"causal_effects[{i}].{key}")
+                raise InputError(f"{edge.get(key)!r} is not a trait", file=str(path),
+                                 column=f"causal_effects[{i}].{key}")
         key = "total_or" if "total_or" in edge else "or"
         if "total_or" in edge and "or" in edge:
             raise InputError("give either 'or' (direct effect) or 'total_or', not both", file=str(path),
@@ -285,7 +286,8 @@ def load_calibration(path: str | Path | None = None) -> Calibration:
             raise InputError(f"{t!r} is not a trait", file=str(path), column="shared_instruments.traits")
     shared_fraction = float(shared.get("fraction", 0.0))
     if not 0.0 <= shared_fraction < 0.5:
-        raise InputError(f"{shared_fraction!r} must be in [0, 0.5)", file=str(path), column="shared_instruments.fraction")
+        raise InputError(f"{shared_fraction!r} must be in [0, 0.5)", file=str(path),
+                         column="shared_instruments.fraction")
     cal = Calibration(
         path=path, sha256=_hash(path), trait_order=order, traits=traits, chromosome_lengths=lengths,
         n_ld_blocks=int(_need(genome, "n_ld_blocks", "genome", path, int)),

@@ -190,7 +190,8 @@ def plant_effects(cal: Calibration, genome: Genome, rng: np.random.Generator) ->
         sign = {"along": 1.0, "against": -1.0}.get(cal.outlier["sign"])
         if sign is None:
             sign = 1.0 if rng.random() < 0.5 else -1.0
-        direct[k, o] = along * sign * abs(cal.outlier["direct_se"]) * standard_error(cal, traits[o], gwas_freq[picked[k], o])
+        se_o = standard_error(cal, traits[o], gwas_freq[picked[k], o])
+        direct[k, o] = along * sign * abs(cal.outlier["direct_se"]) * se_o
     total = direct @ np.linalg.inv(np.eye(n_t) - b_matrix).T
     order = np.argsort(picked)
     return Truth(traits=traits, variants=picked[order], owner=owner[order], role=role[order],
@@ -226,7 +227,8 @@ def expected_z(cal: Calibration, genome: Genome, idx: np.ndarray, truth: Truth) 
     run = np.searchsorted(starts, where, side="right") - 1
     lengths = stops[run] - starts[run]
     source = np.repeat(np.arange(where.size), lengths)
-    target = np.repeat(starts[run], lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+    offset_in_run = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    target = np.repeat(starts[run], lengths) + offset_in_run
     r = genome.planned_ld(idx[target], truth.variants[source])
     mean = np.zeros((idx.size, n_t))
     for j in range(n_t):
@@ -245,4 +247,5 @@ def draw_sumstats(cal: Calibration, genome: Genome, idx: np.ndarray, truth: Trut
     n = np.array([cal.traits[t].n for t in truth.traits])
     eaf = np.clip(freq + rng.standard_normal(freq.shape) * np.sqrt(freq * (1 - freq) / (2 * n)), 1e-4, 1 - 1e-4)
     logp = np.log(2.0) + norm_logsf(np.abs(z))
-    return SummaryStats(idx=idx, beta=z * se, se=se, z=z, mean_z=mean, p=np.maximum(np.exp(logp), P_MIN), mlog10p=-logp / LN10, eaf=eaf)
+    return SummaryStats(idx=idx, beta=z * se, se=se, z=z, mean_z=mean, p=np.maximum(np.exp(logp), P_MIN),
+                        mlog10p=-logp / LN10, eaf=eaf)

@@ -4,8 +4,8 @@ The input of ``mrkit estimate --multivariable``: a CSV or tab-separated file (pl
 forms :mod:`mrkit.methods.mvdata` accepts (``SNP, bx1..bxK, bxse1..bxseK, by, byse``; ``bx_<name>`` columns;
 TwoSampleMR's long multivariable format, aligned on the first exposure's effect allele when it has
 allele columns, as ``mv_harmonise_data`` expects: :mod:`.mvalign`). The file-level rules of the schema
-apply here (refused, naming the file and line: a missing, unreadable, truncated or corrupt file, an empty file, a wrong number of
-fields, no data row, a line or a table over the read limits of :mod:`mrkit.gwas.io.limits`; see
+apply here (refused, naming the file and line: a missing, unreadable, truncated or corrupt file, an empty file, a
+wrong number of fields, no data row, a line or a table over the read limits of :mod:`mrkit.gwas.io.limits`; see
 :data:`mrkit.gwas.rules.RULES`); every value is then checked by :func:`mrkit.methods.mvdata.as_mvdata`, which
 refuses the first bad one naming file, line and column.
 """

@@ -95,11 +95,20 @@ from .errors import (
     TokenMissing,
     TokenRefused,
 )
-from .tables import EXPOSURE_COLUMNS, OUTCOME_COLUMNS, PROXY_COLUMNS, exposure_table, instrument_rows, outcome_table
+from .tables import (
+    EXPOSURE_COLUMNS,
+    OUTCOME_COLUMNS,
+    PROXY_COLUMNS,
+    exposure_table,
+    instrument_rows,
+    outcome_table,
+    without_repeats,
+)
 
 __all__ = ["Client", "OpenGWASError", "TokenMissing", "TokenMalformed", "TokenRefused", "AllowanceExhausted",
            "ServerUnavailable", "EmptyAnswer", "ResponseCache", "mark_refresh", "exposure_table", "outcome_table",
-           "instrument_rows", "DEFAULT_API_URL", "TOKEN_ENV", "URL_ENV", "TIMEOUT_ENV", "PROFILE_URL",
+           "instrument_rows", "without_repeats", "DEFAULT_API_URL", "TOKEN_ENV", "URL_ENV", "TIMEOUT_ENV",
+           "PROFILE_URL",
            "EXPOSURE_COLUMNS", "OUTCOME_COLUMNS", "PROXY_COLUMNS", "CachedAnswer", "request_key", "server_root",
            "TIMEOUT", "Exchange", "timeout_seconds", "MAX_PAIRS", "PVAL_MAX", "POPULATIONS", "association_requests",
            "check_dataset_id"]

@@ -11,7 +11,7 @@ import pandas as pd
 from ..schema import DropLog, drop_repeats, normalise_alleles
 
 __all__ = ["EXPOSURE_COLUMNS", "OUTCOME_COLUMNS", "PROXY_COLUMNS", "exposure_table", "outcome_table",
-           "instrument_rows"]
+           "instrument_rows", "without_repeats"]
 
 
 #: TwoSampleMR ``format_data(min_pval = 1e-200)``: smaller p-values are set to this.
@@ -79,12 +79,19 @@ def exposure_table(rows: list[dict]) -> pd.DataFrame:
         "exposure": [f"{t} || id:{i}" for t, i in zip(trait, ids)],
         "chr.exposure": x["chrom"], "pos.exposure": x["pos"], "data_source.exposure": "igd",
     }, columns=list(EXPOSURE_COLUMNS))
+    return without_repeats(out, out["id.exposure"], "SNP")
+
+
+def without_repeats(frame: pd.DataFrame, ids: Iterable[str], snp_column: str) -> pd.DataFrame:
+    """``frame`` (rows of OpenGWAS answers, ``ids`` their dataset ids) under the repeat rule of every reader
+    (:func:`mrkit.gwas.schema.drop_repeats`): a variant listed twice for one dataset counts once when the copies
+    are equal, and every copy leaves when they differ; ``attrs["dropped"]`` counts them by reason."""
     log = DropLog(None, unit="row")
-    key = np.empty(len(out), dtype=object)
-    key[:] = list(zip(out["id.exposure"], out["SNP"]))
-    keep = drop_repeats([key], [out[c].to_numpy(dtype=object) for c in out.columns], log, np.arange(len(out)), "SNP",
-                        out["SNP"].to_numpy(dtype=object))
-    out = out.loc[keep].reset_index(drop=True)
+    key = np.empty(len(frame), dtype=object)
+    key[:] = list(zip(ids, frame[snp_column]))
+    keep = drop_repeats([key], [frame[c].to_numpy(dtype=object) for c in frame.columns], log,
+                        np.arange(len(frame)), snp_column, frame[snp_column].to_numpy(dtype=object))
+    out = frame.loc[keep].reset_index(drop=True)
     out.attrs["dropped"] = dict(log.counts)
     return out
 

@@ -33,7 +33,9 @@ tolerance 1.49e-8 is R's ``optim`` reltol, which its Brent method passes on), an
 is Brent's ``zeroin`` as scipy has it, standing in for R's ``uniroot`` (tolerance 1.22e-4): the root agrees with
 R's to about that tolerance. Q is evaluated through a simultaneous diagonalisation (O(r) per evaluation).
 
-Batches: ``(n_rep, k)`` inputs, one loop over replicates (an eigen-decomposition and two searches each).
+Batches: ``(n_rep, k)`` inputs; the replicates with the same number of components are solved together, each a lane
+of one set of searches (:func:`mrkit.methods.brent.r_optimize` and ``brentq`` over lanes: a lane takes the steps it
+would take alone).
 
 References
 ----------
@@ -115,83 +117,111 @@ def uniroot_extend(f, lower: float, upper: float, *, tol: float = _UNIROOT_TOL, 
 
 
 def _components(bx, byse, ld, thres):
-    """Loadings L (J x r) of R's prcomp(Phi) with r the first count whose variance share exceeds ``thres``."""
+    """Per replicate, the loadings of R's prcomp(Phi) (``(n_rep, J, J)``, columns by decreasing variance) and r, the
+    first count whose variance share exceeds ``thres``; ``bx``, ``byse`` ``(n_rep, J)``."""
     w = np.abs(bx) / byse
-    phi = np.outer(w, w) * ld
-    centred = phi - phi.mean(axis=0)
+    phi = w[:, :, None] * w[:, None, :] * ld
+    centred = phi - phi.mean(axis=1, keepdims=True)
     # prcomp's rotation and variances: the eigenvectors / eigenvalues of C'C (the SVD of C, without its cost)
-    lam, vec = np.linalg.eigh(centred.T @ centred)
-    lam, vec = np.maximum(lam[::-1], 0.0), vec[:, ::-1]
-    share = np.cumsum(lam) / np.sum(lam)
-    r = int(np.flatnonzero(share > thres)[0]) + 1
-    return vec[:, :r], r
+    lam, vec = np.linalg.eigh(np.matmul(np.swapaxes(centred, 1, 2), centred))
+    lam, vec = np.maximum(lam[:, ::-1], 0.0), vec[:, :, ::-1]
+    share = np.cumsum(lam, axis=1) / np.sum(lam, axis=1, keepdims=True)
+    return vec, np.argmax(share > thres, axis=1) + 1
 
 
 def _projected(b, se, n, ld, lam):
+    """Joint effects of the r components and their covariance, for a group of replicates with the same r:
+    ``b``, ``se`` (g, J), ``lam`` (g, J, r) -> (g, r), (g, r, r)."""
     a = 1.0 / (n * se ** 2 + b ** 2)
-    big_a = np.sqrt(np.outer(a, a)) * ld
-    af = lam.T @ big_a @ lam
-    bf = lam.T @ (a * b)
+    sa = np.sqrt(a)
+    big_a = sa[:, :, None] * sa[:, None, :] * ld
+    lam_t = np.swapaxes(lam, 1, 2)
+    af = np.matmul(np.matmul(lam_t, big_a), lam)
+    bf = np.matmul(lam_t, (a * b)[:, :, None])[:, :, 0]
     inv = np.linalg.inv(af)
-    r = lam.shape[1]
-    return inv @ bf, inv * (1 - bf @ inv @ bf) / (n - r + 1)
+    r = lam.shape[2]
+    gamma = np.matmul(inv, bf[:, :, None])[:, :, 0]
+    quad = np.sum(bf * gamma, axis=1)
+    return gamma, inv * ((1 - quad) / (n - r + 1))[:, None, None]
 
 
 class _Objective:
-    """Q(theta) = g' (M + theta^2 Sx)^-1 g with g = gy - theta gx, by simultaneous diagonalisation of M and Sx."""
+    """Q(theta) = g' (M + theta^2 Sx)^-1 g with g = gy - theta gx, by simultaneous diagonalisation of M and Sx, for
+    a group of replicates (lanes): ``gy``, ``gx`` (g, r), ``m``, ``sx`` (g, r, r)."""
 
     def __init__(self, gy, gx, m, sx):
-        chol = np.linalg.cholesky(m)
-        li = np.linalg.inv(chol)
-        d, u = np.linalg.eigh(li @ sx @ li.T)
+        li = np.linalg.inv(np.linalg.cholesky(m))
+        d, u = np.linalg.eigh(np.matmul(np.matmul(li, sx), np.swapaxes(li, 1, 2)))
+        u_t = np.swapaxes(u, 1, 2)
         self.d = d
-        self.a = u.T @ (li @ gy)
-        self.b = u.T @ (li @ gx)
+        self.a = np.matmul(u_t, np.matmul(li, gy[:, :, None]))[:, :, 0]
+        self.b = np.matmul(u_t, np.matmul(li, gx[:, :, None]))[:, :, 0]
         self.m, self.sx, self.gx = m, sx, gx
 
     def __call__(self, theta):
-        """Q at ``theta`` (a number, or an array of values: one Q each)."""
-        t = np.asarray(theta, dtype=float)[..., None]
+        """Q of each lane at its ``theta`` ((g,): one value per lane)."""
+        t = np.asarray(theta, dtype=float)[:, None]
         return np.sum((self.a - t * self.b) ** 2 / (1.0 + t * t * self.d), axis=-1)
 
-    def variance(self, theta: float) -> float:
-        om = self.m + theta * theta * self.sx
-        return float(1.0 / (self.gx @ np.linalg.solve(om, self.gx)))
+    def variance(self, theta) -> np.ndarray:
+        om = self.m + (theta * theta)[:, None, None] * self.sx
+        return 1.0 / np.sum(self.gx * np.linalg.solve(om, self.gx[:, :, None])[:, :, 0], axis=1)
 
 
-def _one(bx, bxse, by, byse, nx, ny, ld, thres, robust):
-    lam, r = _components(bx, byse, ld, thres)
-    if r < 2:
-        raise NotEstimable("PC-GMM needs at least 2 principal components (R: 'More principal components needed'); "
-                           "raise the threshold")
-    gy, sy = _projected(by, byse, ny, ld, lam)
-    gx, sx = _projected(bx, bxse, nx, ld, lam)
-    fstat = float(gx @ np.linalg.solve(sx, gx)) / r
-    q_nr = _Objective(gy, gx, sy, sx)
-    theta_nr = r_optimize(q_nr, -100.0, 100.0, tol=_OPTIM_RELTOL)
-    if not robust:
-        q = float(q_nr(theta_nr))
-        return dict(estimate=theta_nr, se=np.sqrt(q_nr.variance(theta_nr)), fstat=fstat, pcs=r, kappa=np.nan, q=q,
-                    q_p=float(chi2_sf(q, r - 1)), note="")
-    g = gy - theta_nr * gx
-    e, v = np.linalg.eigh(sy + theta_nr ** 2 * sx)
-    c2 = (v.T @ g) ** 2
-
-    def q_kappa(kappa):  # a number or an array of kappas (brentq's lanes)
-        return np.sum(c2 / (e + np.asarray(kappa, dtype=float)[..., None] / ny), axis=-1) - (r - 1)
+def _kappas(c2, e, r, ny):
+    """R's uniroot over the grid seq(-50, 50, 0.1) and 20, per lane: kappa (0 where no grid value is positive) and
+    a note. Lanes whose ends already differ in sign are solved together (Brent over lanes, each lane as alone);
+    the others widen their interval as R does (:func:`uniroot_extend`), one at a time."""
+    def q_kappa(kappa, lanes):  # kappa (m,) of lanes (m,)
+        return np.sum(c2[lanes] / (e[lanes] + kappa[:, None] / ny), axis=-1) - (r - 1)
 
     grid = -50 + np.arange(1001) * 0.1  # R: seq(-50, 50, 0.1)
-    values = q_kappa(grid)
-    note = ""
-    if not np.any(values > 0):
-        kappa = 0.0
-        note = "over-dispersion could not be estimated (R: default 0, unrobust estimate)"
-    else:
-        kappa = uniroot_extend(q_kappa, grid[np.flatnonzero(values > 0).max()], 20.0)
-    q_r = _Objective(gy, gx, sy + np.eye(r) * max(0.0, kappa) / ny, sx)
-    theta = r_optimize(q_r, -100.0, 100.0, tol=_OPTIM_RELTOL)
-    return dict(estimate=theta, se=np.sqrt(q_r.variance(theta)), fstat=fstat, pcs=r, kappa=kappa, q=float(q_r(theta)),
-                q_p=np.nan, note=note)
+    values = np.sum(c2[:, None, :] / (e[:, None, :] + grid[None, :, None] / ny), axis=-1) - (r - 1)
+    g = c2.shape[0]
+    kappa, notes = np.zeros(g), np.full(g, "", dtype=object)
+    positive = values > 0
+    none = ~positive.any(axis=1)
+    notes[none] = "over-dispersion could not be estimated (R: default 0, unrobust estimate)"
+    lanes = np.flatnonzero(~none)
+    if not lanes.size:
+        return kappa, notes
+    lower = grid[positive.shape[1] - 1 - np.argmax(positive[lanes, ::-1], axis=1)]
+    upper = np.full(lanes.size, 20.0)
+    lo, hi = np.minimum(lower, upper), np.maximum(lower, upper)
+    f_lo, f_up = q_kappa(lo, lanes), q_kappa(hi, lanes)
+    simple = (lo < hi) & (f_lo * f_up < 0)
+    if simple.any():
+        kappa[lanes[simple]] = brentq(lambda k, sel=lanes[simple]: q_kappa(k, sel), lo[simple], hi[simple],
+                                      xtol=_UNIROOT_TOL, maxiter=1000)
+    for i in np.flatnonzero(~simple):  # a zero at an end, or R's interval extension
+        lane = lanes[i]
+        kappa[lane] = uniroot_extend(lambda k, lane=lane: float(q_kappa(np.array([float(k)]), [lane])[0]),
+                                     lower[i], 20.0)
+    return kappa, notes
+
+
+def _group(bx, bxse, by, byse, nx, ny, ld, vec, r, robust) -> dict:
+    """PC-GMM of a group of replicates with the same number r of components (the lanes of one set of searches)."""
+    lam = vec[:, :, :r]
+    gy, sy = _projected(by, byse, ny, ld, lam)
+    gx, sx = _projected(bx, bxse, nx, ld, lam)
+    fstat = np.sum(gx * np.linalg.solve(sx, gx[:, :, None])[:, :, 0], axis=1) / r
+    g = bx.shape[0]
+    lower, upper = np.full(g, -100.0), np.full(g, 100.0)
+    q_nr = _Objective(gy, gx, sy, sx)
+    theta_nr = r_optimize(q_nr, lower, upper, tol=_OPTIM_RELTOL)
+    if not robust:
+        q = q_nr(theta_nr)
+        return dict(estimate=theta_nr, se=np.sqrt(q_nr.variance(theta_nr)), fstat=fstat, pcs=np.full(g, r),
+                    kappa=np.full(g, np.nan), q=q, q_p=chi2_sf(q, r - 1), note=np.full(g, "", dtype=object))
+    resid = gy - theta_nr[:, None] * gx
+    e, v = np.linalg.eigh(sy + (theta_nr ** 2)[:, None, None] * sx)
+    c2 = np.matmul(np.swapaxes(v, 1, 2), resid[:, :, None])[:, :, 0] ** 2
+    kappa, note = _kappas(c2, e, r, ny)
+    q_r = _Objective(gy, gx, sy + np.eye(r) * (np.maximum(0.0, kappa) / ny)[:, None, None], sx)
+    theta = r_optimize(q_r, lower, upper, tol=_OPTIM_RELTOL)
+    return dict(estimate=theta, se=np.sqrt(q_r.variance(theta)), fstat=fstat, pcs=np.full(g, r), kappa=kappa,
+                q=q_r(theta), q_p=np.full(g, np.nan), note=note)
 
 
 def mr_pcgmm(bx, bxse, by, byse, *, nx, ny, ld=None, thres: float = 0.99, robust: bool = True
@@ -240,19 +270,38 @@ def mr_pcgmm(bx, bxse, by, byse, *, nx, ny, ld=None, thres: float = 0.99, robust
         ld = np.asarray(ld, dtype=float)
         if ld.shape != (k, k) or not np.allclose(ld, ld.T) or np.any(np.linalg.eigvalsh(ld) <= 0):
             raise InputError(f"ld must be a symmetric positive definite {k} x {k} matrix", column="ld")
-    rows, failed = [], np.zeros(n_rep, dtype=bool)
-    reasons = np.full(n_rep, "", dtype=object)
-    for r in range(n_rep):  # a replicate R would stop on (uniroot, too few components) is NaN, with R's reason
+    vec, pcs = _components(bx, byse, ld, thres)
+    keys = ("estimate", "se", "fstat", "pcs", "kappa", "q", "q_p")
+    out = {key: np.full(n_rep, np.nan) for key in keys}
+    out["pcs"] = pcs.astype(np.int64)
+    notes = np.full(n_rep, "", dtype=object)
+    failed = pcs < 2
+    reasons = np.where(failed, "PC-GMM needs at least 2 principal components (R: 'More principal components needed'); "
+                       "raise the threshold", "").astype(object)
+    for r in np.unique(pcs[~failed]):  # one set of searches per number of components (each lane as if alone)
+        idx = np.flatnonzero(pcs == r)
         try:
-            rows.append(_one(bx[r], bxse[r], by[r], byse[r], nx, ny, ld, thres, robust))
-        except NotEstimable as exc:
-            failed[r], reasons[r] = True, str(exc)
-            rows.append(dict(estimate=np.nan, se=np.nan, fstat=np.nan, pcs=0, kappa=np.nan, q=np.nan, q_p=np.nan,
-                             note=""))
-    extra = {key: np.array([row[key] for row in rows]) for key in ("pcs", "fstat", "kappa", "q", "q_p")}
-    result = make_result(np.array([row["estimate"] for row in rows]), np.array([row["se"] for row in rows]), nsnp=k,
-                         se_model="gmm" + ("_overdispersed" if robust else ""), weights="principal_components",
-                         note=np.array([row["note"] for row in rows], dtype=object), **extra)
+            res = _group(bx[idx], bxse[idx], by[idx], byse[idx], nx, ny, ld, vec[idx], int(r), robust)
+        except NotEstimable as exc:  # R's uniroot stopping (no sign change) fails the group's replicate alone
+            if idx.size == 1:
+                failed[idx], reasons[idx] = True, str(exc)
+                continue
+            for i in idx:
+                try:
+                    one = _group(bx[[i]], bxse[[i]], by[[i]], byse[[i]], nx, ny, ld, vec[[i]], int(r), robust)
+                except NotEstimable as err:
+                    failed[i], reasons[i] = True, str(err)
+                    continue
+                for key in keys:
+                    out[key][i] = one[key][0]
+                notes[i] = one["note"][0]
+            continue
+        for key in keys:
+            out[key][idx] = res[key]
+        notes[idx] = res["note"]
+    result = make_result(out["estimate"], out["se"], nsnp=k, se_model="gmm" + ("_overdispersed" if robust else ""),
+                         weights="principal_components", note=notes,
+                         **{key: out[key] for key in ("pcs", "fstat", "kappa", "q", "q_p")})
     return not_estimable(result, failed, reasons)
 
 

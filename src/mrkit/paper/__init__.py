@@ -13,6 +13,8 @@ holds what they would otherwise repeat, so that the notebooks only narrate and p
   :mod:`.direction`; tables and numbers in prose: :mod:`.report`; figures: :mod:`.plots`
 * how a table reads (alignment, decimals, caption and notes): :mod:`.tables`; the data behind each
   figure and table as CSV files beside the page: :mod:`.downloads`
+* every univariable method on one direction, grouped by the assumption it trades, its verdict, and the methods
+  chapter's per-method entries: :mod:`.robust`
 * the limitations analysis (sample overlap, power): :mod:`.limitations`
 * teaching chapters: the simulation study :mod:`.simulation_study`, harmonisation by example
   :mod:`.harmonisation_examples`, the conventions compared :mod:`.convention_comparison`, the

@@ -263,9 +263,34 @@ def verdict_sentence(verdicts: pd.DataFrame) -> str:
     return " ".join(parts) or "No direction was analysed."
 
 
+_SEPARATORS = (r",\quad ", r"\quad ", r",\ ", r";\ ")
+
+
+def display_formula(formula: str) -> str:
+    """A formula as display maths that fits a page column: its top-level parts (separated by ``,\ ``, ``;\ `` or
+    ``\quad`` outside braces) one per line of a ``gathered`` block; a formula of one part as it is."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(formula):
+        ch = formula[i]
+        depth += (ch == "{") - (ch == "}")
+        sep = next((t for t in _SEPARATORS if depth == 0 and formula.startswith(t, i)), None)
+        if sep is not None:
+            keep = sep.startswith(",") or sep.startswith(";")
+            parts.append(formula[start:i + (1 if keep else 0)].strip())
+            i += len(sep)
+            start = i
+            continue
+        i += 1
+    parts.append(formula[start:].strip())
+    parts = [p for p in parts if p]
+    if len(parts) == 1:
+        return parts[0]
+    return "\\begin{gathered}\n" + " \\\\\n".join(parts) + "\n\\end{gathered}"
+
+
 def _entry(info, quirks: tuple[str, ...]) -> str:
     lines = [f"({method_anchor(info.id)})=", f"#### {info.label} (`{info.id}`)", "", info.idea, "",
-             f"$$\n{info.formula}\n$$", "", f"**Assumption traded.** {info.trades}", "",
+             f"$$\n{display_formula(info.formula)}\n$$", "", f"**Assumption traded.** {info.trades}", "",
              f"**When to use.** {info.when}", "", f"**R.** {info.r_function}", ""]
     if info.extra_keys:
         lines += ["**In its row besides the estimate:** " + ", ".join(f"`{k}`" for k in info.extra_keys) + ".", ""]

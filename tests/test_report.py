@@ -345,3 +345,29 @@ def test_references_to_the_rest_of_the_book_become_text(tmp_path):
     assert out.cells[0].source == "see “Methods” in the mrkit book, the IVW and the data"
     assert out.cells[1].outputs[0]["data"]["text/markdown"] == "a Wald ratio {cite:p}`bowden2016`"
     assert "{bibliography}" in out.cells[-1].source  # a cited work gets its reference on the page
+
+
+def test_the_report_input_round_trips_exactly_and_refuses_another_file(tmp_path, validation_dir):
+    """OwnData, the page's input, saves and loads the table with the same floats and log; a file of another
+    format is refused naming it."""
+    import pandas as pd
+
+    from mrkit.gwas.io.harmonised import read_harmonised
+    from mrkit.paper.direction import ResultFormatError, Trait
+    from mrkit.paper.own_data import OwnData, Source, from_harmonised
+
+    path = validation_dir / "harmonised" / "lipids_chd_ldlc.csv"
+    table = from_harmonised(read_harmonised(path))
+    rows = _floats(path)
+    assert table["beta.exposure"].tolist() == [float(r["bx"]) for r in rows]  # renamed, not re-computed
+    assert table.attrs["log"] == {"rows_read": 28, "excluded_by_mr_keep": 0, "kept": 28}
+    own = OwnData(Trait("ldl", "LDL cholesterol", "mmol/L"), Trait("chd", "CHD", "log odds", True), table,
+                  [Source("harmonised table", str(path), "0" * 64)], {"p_threshold": None})
+    back = OwnData.load(own.save(tmp_path / "input.json"))
+    pd.testing.assert_frame_equal(back.harmonised("ldl", "chd"), table)
+    assert back.harmonised("ldl", "chd").attrs == table.attrs and back.trait("chd").binary
+    assert back.sources == own.sources and back.planted("ldl", "chd") is None
+    other = tmp_path / "other.json"
+    other.write_text('{"format": "something else"}')
+    with pytest.raises(ResultFormatError, match="other.json"):
+        OwnData.load(other)

@@ -36,8 +36,8 @@ _TWOSAMPLEMR = {short: f"{field}.{role}" for role, names in SHORT_NAMES.items() 
 
 @dataclass(frozen=True)
 class Source:
-    """One file of the user's: its role (``exposure``, ``outcome`` or ``harmonised``), its name as given and the
-    SHA-256 of its bytes."""
+    """One file of the user's: its role (``exposure``, ``outcome`` or ``harmonised table``), its path as given and
+    the SHA-256 of its bytes."""
 
     role: str
     file: str
@@ -77,7 +77,8 @@ class OwnData:
     def harmonised(self, exposure: str, outcome: str, p_threshold: float | None = None) -> pd.DataFrame:
         """The user's harmonised table (a copy, with its log in ``attrs``); ``p_threshold`` was applied, if at all,
         when the table was made (``settings``)."""
-        self._trait(exposure), self._trait(outcome)
+        for key in (exposure, outcome):
+            self._trait(key)  # a KeyError for a trait this report does not have
         out = self.table.copy()
         out.attrs = json.loads(json.dumps(self.table.attrs))
         return out

@@ -23,6 +23,8 @@ panel_size = "full"
 panel_seed = DEFAULT_PANEL_SEED  # which synthetic panel (the data): another value generates other data
 seed = DEFAULT_SEED  # the random draws of the analysis (bootstraps, MR-PRESSO) on the same data
 results_dir = "book/generated/results"
+own_data = ""  # mrkit report: a user's own data (a file of mrkit.paper.own_data); "" for the book's data
+methods = []  # the methods of the estimates table (mrkit.mr ids); empty: every method of the page
 
 # %% tags=["remove-cell"]
 from pathlib import Path
@@ -33,9 +35,10 @@ from myst_nb import glue
 
 import mrkit
 from mrkit.paper import direction, downloads, plots, report
+from mrkit.paper.own_data import OwnData
 from mrkit.paper.study import Study
 
-study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
+study = OwnData.load(own_data) if own_data else Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
 X, Y = study.label(exposure), study.label(outcome)
 
 # %% [markdown]
@@ -72,6 +75,7 @@ mrkit.mr(h, methods=["ivw"], convention=convention)[["method", "nsnp", "estimate
 # %%
 result = direction.analyse(h, study.trait(exposure), study.trait(outcome), convention=convention, seed=seed,
                            presso_n=presso_n, planted=study.planted(exposure, outcome),
+                           methods=methods or direction.METHODS,
                            parameters={"p_threshold": p_threshold, "data": data, "panel_size": panel_size,
                                        "panel_seed": panel_seed},
                            opengwas_queries=study.opengwas_queries())
@@ -93,10 +97,10 @@ report.table(report.diagnostics_table(result),
 # ## MR-PRESSO: before and after removing outliers
 
 # %% tags=["remove-input"]
-report.table(report.presso_table(result),
+display(report.table(report.presso_table(result),
              caption=f"MR-PRESSO with {presso_n:,} simulated distributions (seed {result.seed}): IVW on all "
              "instruments (raw) and without the outliers the outlier test found (corrected); the distortion test asks "
-             "whether removing them changed the estimate.")
+             "whether removing them changed the estimate."))  # displayed: it is not the last line
 display(Markdown(report.presso_note(result)))
 
 # %% [markdown]
@@ -153,4 +157,4 @@ for key, fig in figures.items():
 
 # %% tags=["remove-input"]
 display(Markdown(report.direction_summary(result)))
-result.save(Path(results_dir) / f"{result.page}.json")
+_ = result.save(Path(results_dir) / f"{result.page}.json")  # the path is not for the reader

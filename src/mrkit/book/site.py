@@ -85,9 +85,13 @@ def data_statement(params: dict[str, Any], api: dict[str, Any] | None = None) ->
             "the pipeline, they are not the study's results. See {doc}`/book/data`.\n:::")
 
 
-def presentable(executed: Path, run: Run, api: dict[str, Any] | None = None) -> nbformat.NotebookNode:
+def presentable(executed: Path, run: Run, api: dict[str, Any] | None = None,
+                banner: str | None = None) -> nbformat.NotebookNode:
     """The executed notebook as the reader sees it: title, data banner, hidden defaults, collapsed parameters,
-    and only the cells meant for its data (tags :data:`GENOME_WIDE_ONLY`, :data:`OPENGWAS_ONLY`)."""
+    and only the cells meant for its data (tags :data:`GENOME_WIDE_ONLY`, :data:`OPENGWAS_ONLY`).
+
+    ``banner``: the data banner (MyST) instead of :func:`data_banner`'s (``mrkit report`` names the user's files).
+    """
     nb = nbformat.read(executed, as_version=4)
     hidden = GENOME_WIDE_ONLY if run.parameters.get("data") == "opengwas" else OPENGWAS_ONLY
     nb.cells = [c for c in nb.cells if hidden not in c.metadata.get("tags", [])]
@@ -97,7 +101,7 @@ def presentable(executed: Path, run: Run, api: dict[str, Any] | None = None) -> 
             tags.append("remove-cell")
         if "injected-parameters" in tags and "hide-input" not in tags:
             tags.append("hide-input")
-    banner = data_banner(run.parameters, api)
+    banner = data_banner(run.parameters, api) if banner is None else banner
     header = [nbformat.v4.new_markdown_cell(f"# {run.title}")] + ([nbformat.v4.new_markdown_cell(banner)] if banner else [])
     nb.cells = header + nb.cells
     return nb

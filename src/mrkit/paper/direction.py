@@ -32,7 +32,7 @@ from ..paths import write_atomic
 from ..rng import resolve_seed
 
 __all__ = ["FORMAT", "VERSION", "METHODS", "Trait", "Pleiotropy", "Presso", "Steiger", "InstrumentSummary",
-           "DirectionResult", "ResultFormatError", "analyse", "load_directions"]
+           "DirectionResult", "ResultFormatError", "analyse", "load_directions", "write_document", "read_document"]
 
 #: Name and version of the saved file's format; a file of another version is refused on load.
 FORMAT = "mrkit.paper.direction"
@@ -183,9 +183,7 @@ class DirectionResult:
 
     def save(self, path: str | Path) -> Path:
         """Write the result to ``path`` (JSON, atomically: a failure leaves any previous file as it was)."""
-        path = Path(path)
-        write_atomic(path, json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")
-        return path
+        return write_document(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], where: str = "the result") -> DirectionResult:
@@ -212,12 +210,23 @@ class DirectionResult:
     @classmethod
     def load(cls, path: str | Path) -> DirectionResult:
         """Read a result :meth:`save` wrote; :class:`ResultFormatError` names the file when it is not one."""
-        path = Path(path)
-        try:
-            doc = json.loads(path.read_text())
-        except ValueError as exc:
-            raise ResultFormatError(f"{path}: not valid JSON ({exc})") from None
-        return cls.from_dict(doc, str(path))
+        return cls.from_dict(read_document(path), str(path))
+
+
+def write_document(path: str | Path, doc: Mapping[str, Any]) -> Path:
+    """Write a JSON document (plain values: no NaN) to ``path`` atomically; the path."""
+    path = Path(path)
+    write_atomic(path, json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    return path
+
+
+def read_document(path: str | Path) -> Any:
+    """The JSON document in ``path``; :class:`ResultFormatError` naming the file when it is not valid JSON."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise ResultFormatError(f"{path}: not valid JSON ({exc})") from None
 
 
 _TABLES = ("harmonised", "estimates", "heterogeneity", "leave_one_out", "single_snp")
@@ -332,8 +341,8 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
         steiger = Steiger(r2_exposure=s["r2_exposure"], r2_outcome=s["r2_outcome"], z=s["z"],
                           steiger_pval=s["steiger_pval"], correct_causal_direction=bool(s["correct_causal_direction"]),
                           rule=str(s.get("rule", "")), note=str(s.get("note", "")))
-    except MRKitError as exc:
-        notes.append(f"Steiger directionality not computed: {exc}")
+    except MRKitError as exc:  # the reason without the location prefix: the message names the column
+        notes.append(f"Steiger directionality not computed: {getattr(exc, 'message', exc)}")
     first = pleio.iloc[0] if len(pleio) else {}
     samplesize = kept["samplesize.outcome"].median() if "samplesize.outcome" in kept else np.nan
     result = DirectionResult(

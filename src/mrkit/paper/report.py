@@ -127,6 +127,9 @@ def diagnostics_table(result: DirectionResult) -> pd.DataFrame:
     if steiger is not None:
         rows.append(("Steiger: R² exposure", steiger.r2_exposure, np.nan, np.nan))
         rows.append(("Steiger: R² outcome", steiger.r2_outcome, np.nan, steiger.steiger_pval))
+    else:  # say why (a user's table without sample sizes): a row, not a silent gap
+        notes = getattr(result, "notes", ())
+        rows += [(n, np.nan, np.nan, np.nan) for n in notes if n.startswith("Steiger directionality")]
     return pd.DataFrame(rows, columns=["diagnostic", "value", "df", "p"])
 
 

@@ -319,3 +319,18 @@ def test_results_forest_draws_odds_ratios_on_plain_log_ticks_and_betas_on_a_line
     assert labels and all(re.fullmatch(r"\d+(\.\d+)?", t) for t in labels), labels
     assert "odds ratio" in ratio.get_xlabel() and "β" in beta.get_xlabel()
     plt.close(fig)
+
+
+def test_an_exercise_whose_solution_needs_new_api_queries_is_shown_without_numbers():
+    """On OpenGWAS data a looser threshold means new queries; the page shows the exercise and its command, and says
+    that the solution's numbers come from running it (the threshold stays within the API's 0.01)."""
+    from mrkit.errors import MRKitError
+
+    page = {"exposure": "insomnia", "outcome": "lbp", "p_threshold": 1e-3, "convention": "twosamplemr", "seed": 1,
+            "data": "opengwas"}
+    ex = exercises.for_notebook("mr_analysis")[1]
+    assert ex.changes(page) == {"p_threshold": 1e-2}
+    with pytest.raises(MRKitError, match="OpenGWAS"):
+        exercises.mr_solver(page, study=None, harmonised=None)(ex.changes(page), ex.observe)
+    md = ex.markdown("mr-insomnia-to-lbp", page, page, {}, None, unsolved="new queries")
+    assert "not computed when this page was built (new queries)" in md and "-p p_threshold 0.01" in md

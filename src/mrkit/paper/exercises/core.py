@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ...errors import MRKitError
+
 __all__ = ["RERUN_RESULTS", "BOOK_RESULTS", "PARAMETERS_ENV", "RUN_ID_ENV", "Exercise", "rerun_parameters",
            "rerun_command", "label", "observed_glue", "solution_glue", "fmt", "pct", "sig", "moved", "show", "solver",
            "Solver", "Values"]
@@ -153,21 +155,29 @@ class Exercise:
         return dict(self.change(parameters) if callable(self.change) else self.change)
 
     def markdown(self, run_id: str, parameters: Mapping[str, Any], command_parameters: Mapping[str, Any],
-                 before: Values, after: Values) -> str:
+                 before: Values, after: Values | None, *, unsolved: str = "") -> str:
         """The exercise as the page shows it: a numbered exercise with the command (``command_parameters`` and
         the change), then its solution in a closed dropdown. ``parameters``: the page's, as it ran."""
-        change = self.changes(parameters)
-        what = ", ".join(f"`{k}` from `{parameters.get(k, '(default)')!s}` to `{v!s}`" for k, v in change.items())
+        if after is None:
+            solution = (f"The solution's numbers were not computed when this page was built ({unsolved}); the "
+                        "command above gives them.")
+            return self._blocks(run_id, parameters, command_parameters, solution)
         known = all(math.isfinite(float(before[k])) for k in self.observe)
         held = "" if not known or self.claim(before, after) else (
             "\n\n*On this build's data the pattern the question expects did not appear; the numbers above are "
             "what the run gave.*")
+        solution = self.solution(before, after, self.changes(parameters))
+        return self._blocks(run_id, parameters, command_parameters, f"{solution}{held}")
+
+    def _blocks(self, run_id: str, parameters: Mapping[str, Any], command_parameters: Mapping[str, Any],
+                solution: str) -> str:
+        change = self.changes(parameters)
+        what = ", ".join(f"`{k}` from `{parameters.get(k, '(default)')!s}` to `{v!s}`" for k, v in change.items())
         return (f"::::{{admonition}} Exercise {self.number}: {self.title}\n:class: mrkit-exercise\n"
                 f":name: {label(run_id, self.number)}\n\n{self.question}\n\n"
                 f"Change {what}: re-run this page with\n\n```sh\n"
                 f"{rerun_command(run_id, command_parameters, change, output=f'{run_id}-ex{self.number}.ipynb')}\n```\n"
-                f"::::\n\n:::{{dropdown}} Solution to exercise {self.number}\n"
-                f"{self.solution(before, after, change)}{held}\n:::\n")
+                f"::::\n\n:::{{dropdown}} Solution to exercise {self.number}\n{solution}\n:::\n")
 
 
 def context(notebook: str, parameters: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -200,8 +210,12 @@ def show(notebook: str, exercises: list[Exercise], parameters: Mapping[str, Any]
             glue(observed_glue(name), float(observed[name]), display=False)
     for ex in mine:
         change = ex.changes(parameters)
-        after = solve(change, ex.observe)
+        before = {k: float(observed.get(k, math.nan)) for k in ex.observe}
+        try:
+            after = solve(change, ex.observe)
+        except MRKitError as exc:  # e.g. new OpenGWAS queries, which a book build does not make for an exercise
+            display(Markdown(ex.markdown(run_id, parameters, command_params, before, None, unsolved=str(exc))))
+            continue
         for name in ex.observe:
             glue(solution_glue(ex.number, name), float(after[name]), display=False)
-        before = {k: float(observed.get(k, math.nan)) for k in ex.observe}
         display(Markdown(ex.markdown(run_id, parameters, command_params, before, after)))

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...errors import MRKitError
 from .core import Exercise, Solver, fmt, moved, pct, sig, solver
 
 __all__ = ["STUDY", "mr_observed", "mr_solver", "results_observed", "results_solver", "limitations_observed",
@@ -42,14 +43,24 @@ def mr_solver(parameters: Mapping[str, Any], study: Any, harmonised: pd.DataFram
     from ..direction import mean_f, used_instruments
 
     def compute(p: dict[str, Any], names: tuple[str, ...]) -> Mapping[str, float]:
-        h = (harmonised if p["p_threshold"] == parameters["p_threshold"] else
-             study.harmonised(p["exposure"], p["outcome"], p_threshold=float(p["p_threshold"])))
+        if p["p_threshold"] == parameters["p_threshold"]:
+            h = harmonised
+        elif p.get("data") == "opengwas":
+            raise MRKitError("on OpenGWAS data other instruments need new queries of the API, which a book build "
+                             "does not make for an exercise")
+        else:
+            h = study.harmonised(p["exposure"], p["outcome"], p_threshold=float(p["p_threshold"]))
         methods = list(dict.fromkeys(_MR_ROWS[n.split("-")[0]] for n in names if n.split("-")[0] in _MR_ROWS))
         out = _estimate_values(mr(h, methods=methods, convention=p["convention"], seed=int(p["seed"])))
         kept = used_instruments(h)
         out |= {"nsnp": float(len(kept)), "mean-f": mean_f(kept)}
         return out
     return solver(parameters, compute)
+
+
+def _looser(parameters: Mapping[str, Any]) -> float:
+    """A p-value threshold a hundred times looser than the page's, at most 0.01 (OpenGWAS's loosest)."""
+    return min(float(f"{float(parameters.get('p_threshold', 5e-8)) * 100:.0e}"), 1e-2)
 
 
 _MR = [
@@ -73,7 +84,7 @@ _MR = [
         "Select instruments at a p-value threshold a hundred times looser than this page's (`p_threshold`). How "
         "many instruments are there, how strong are they on average, and what happens to the IVW estimate and "
         "its SE?",
-        lambda p: {"p_threshold": float(f"{float(p.get('p_threshold', 5e-8)) * 100:.0e}")},
+        lambda p: {"p_threshold": _looser(p)},
         ("nsnp", "mean-f", "ivw-estimate", "ivw-se"),
         lambda b, a: a["nsnp"] > b["nsnp"] and a["mean-f"] < b["mean-f"],
         lambda b, a, c: (
@@ -288,7 +299,7 @@ _MV = [
         "Select every exposure's instruments at a threshold a hundred times looser (`p_threshold`). How many joint "
         "instruments does the sleep-trait model get, and what happens to insomnia's {term}`conditional F statistic` "
         "and its MV-IVW estimate?",
-        lambda p: {"p_threshold": float(f"{float(p.get('p_threshold', 5e-8)) * 100:.0e}")},
+        lambda p: {"p_threshold": _looser(p)},
         ("kept", "f-insomnia", "mv_ivw-insomnia"),
         lambda b, a: a["kept"] > b["kept"],
         lambda b, a, c: (

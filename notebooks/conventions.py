@@ -94,12 +94,13 @@ report.table(convention_comparison.reasons_table(side), caption="Where the two c
 # %% [markdown]
 # ## The IVW floor
 #
-# The {term}`IVW` standard error is the {term}`fixed-effect <Fixed and random effects>` one multiplied by the
-# residual standard error σ̂ of the weighted regression. When the variants are *less* heterogeneous than their standard errors imply (σ̂ < 1),
-# TwoSampleMR's `mr_ivw` and MendelianRandomization keep the fixed-effect SE (the floor), but TwoSampleMR's
-# `mr_ivw_mre` and {term}`MR-PRESSO`'s "Raw" row do not, and report an SE *smaller* than the fixed-effect one. The
-# lipids data are heterogeneous (σ̂ > 1), so the floor does not bind there; multiplying every outcome standard
-# error by `outcome_se_factor` (2 by default: as if the CHD study were a quarter of its size) makes σ̂ < 1:
+# The {term}`IVW` standard error is the {term}`fixed-effect <Fixed and random effects>` one multiplied by the residual
+# standard error σ̂ of the weighted regression. When the variants are *less* heterogeneous than their standard errors
+# imply (σ̂ < 1), TwoSampleMR's `mr_ivw` and MendelianRandomization keep the fixed-effect SE (the floor), but
+# TwoSampleMR's `mr_ivw_mre` and {term}`MR-PRESSO`'s "Raw" row do not, and report an SE *smaller* than the
+# fixed-effect one. The lipids data are heterogeneous (σ̂ > 1), so the floor does not bind there; multiplying every
+# outcome standard error by `outcome_se_factor` (2 by default: as if the CHD study were a quarter of its size) makes
+# σ̂ < 1:
 
 # %%
 ivw_rows, sigma = convention_comparison.ivw_floor(lipids, outcome_se_factor, seed=seed)

@@ -38,8 +38,8 @@ X = study.label(exposure)
 # ## Selection
 #
 # Variants associated with the exposure below the p-value threshold are {term}`clumped <clumping>` against the
-# {term}`LD <Linkage disequilibrium (LD)>` reference panel ($r^2 < 0.001$ within 10,000 kb): within each group of correlated variants only the most significant
-# is kept, so the instruments are approximately independent.
+# {term}`LD <Linkage disequilibrium (LD)>` reference panel ($r^2 < 0.001$ within 10,000 kb): within each group of
+# correlated variants only the most significant is kept, so the instruments are approximately independent.
 
 # %%
 inst = study.instruments(exposure, p_threshold=p_threshold)
@@ -72,8 +72,9 @@ plt.close(fig)
 # %% [markdown]
 # ## Strength
 #
-# Each instrument's {term}`F statistic` $(\hat\beta/\mathrm{SE})^2$ and the variance it explains, $R^2$. Instruments with
-# $F < 10$ are flagged as weak: {term}`weak instruments <weak instrument>` bias {term}`two-sample MR` towards the null.
+# Each instrument's {term}`F statistic` $(\hat\beta/\mathrm{SE})^2$ and the variance it explains, $R^2$. Instruments
+# with $F < 10$ are flagged as weak: {term}`weak instruments <weak instrument>` bias {term}`two-sample MR` towards the
+# null.
 
 # %% tags=["remove-input"]
 fig, ax = plt.subplots(figsize=(7.5, 3.6))

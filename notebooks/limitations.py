@@ -58,30 +58,29 @@ report.table(power.rename(columns=limitations.power_columns(power_level)),
 
 # %% tags=["remove-input"]
 low = power[power["power"] < 0.8]
-display(Markdown(f"On {limitations.data_words(data)}, {len(low)} of {len(power)} directions computed in this build have "
-                 "less than 80 % power for the assumed effect"
-                 + (": " + ", ".join(f"{study.label(r.exposure)} → {study.label(r.outcome)}" for r in low.itertuples())
-                    if len(low) else "") + ". This is a statement about these data's standard errors"
-                 + (", not about the published study's: only a run on the real GWAS files measures that" if data != "real"
-                    else "") + ". A null result in an under-powered direction is absence of evidence, not evidence of "
-                 "absence."))
+places = ", ".join(f"{study.label(r.exposure)} → {study.label(r.outcome)}" for r in low.itertuples())
+display(Markdown(f"On {limitations.data_words(data)}, {len(low)} of {len(power)} directions computed in this build "
+                 "have less than 80 % power for the assumed effect" + (f": {places}" if len(low) else "")
+                 + ". This is a statement about these data's standard errors"
+                 + (", not about the published study's: only a run on the real GWAS files measures that"
+                    if data != "real" else "")
+                 + ". A null result in an under-powered direction is absence of evidence, not evidence of absence."))
 
 # %% [markdown]
 # ## Weak instruments and sample overlap
 #
-# In two-sample MR with no {term}`sample overlap` between the samples, weak instruments bias the estimate towards
-# the null,
-# roughly by a factor $1/\bar F$ (see {term}`F statistic`); with complete overlap the bias is towards the confounded observational
-# association instead, again about $1/\bar F$ of the way {cite:p}`burgess2016overlap`. The study's samples do not
-# overlap (UK Biobank for the sleep traits, FinnGen for LBP), so the relevant bias is the mild dilution below.
-# The simulation shows both, with a known truth and confounding.
+# In two-sample MR with no {term}`sample overlap` between the samples, weak instruments bias the estimate towards the
+# null, roughly by a factor $1/\bar F$ (see {term}`F statistic`); with complete overlap the bias is towards the
+# confounded observational association instead, again about $1/\bar F$ of the way {cite:p}`burgess2016overlap`. The
+# study's samples do not overlap (UK Biobank for the sleep traits, FinnGen for LBP), so the relevant bias is the mild
+# dilution below. The simulation shows both, with a known truth and confounding.
 
 # %%
 sim = limitations.overlap_simulation(quick=quick, seed=seed, observational=observational)
-report.table(sim.table, caption=f"Simulated IVW bias ({sim.n_rep:,} simulated replicates per row, seed {sim.seed}): mean "
-             "F of the instruments, fraction of the outcome sample that overlaps the exposure sample, true effect, "
-             "observational (confounded) association, mean IVW estimate with its Monte Carlo SE, relative bias and the "
-             "95 % CI coverage in the simulated data.")
+report.table(sim.table, caption=f"Simulated IVW bias ({sim.n_rep:,} simulated replicates per row, seed {sim.seed}): "
+             "mean F of the instruments, fraction of the outcome sample that overlaps the exposure sample, true "
+             "effect, observational (confounded) association, mean IVW estimate with its Monte Carlo SE, relative bias "
+             "and the 95 % CI coverage in the simulated data.")
 
 # %% tags=["remove-input"]
 fig = limitations.overlap_figure(sim)
@@ -126,9 +125,9 @@ report.table(limitations.pleiotropy_table(directions),
 # %% [markdown]
 # ## Reverse causation
 #
-# Both directions were estimated for every pair, and {term}`Steiger's test <Steiger directionality>` asks whether the instruments explain more
-# variance in their exposure than in their outcome, as a causal chain from exposure to outcome implies
-# {cite:p}`hemani2017`.
+# Both directions were estimated for every pair, and {term}`Steiger's test <Steiger directionality>` asks whether the
+# instruments explain more variance in their exposure than in their outcome, as a causal chain from exposure to
+# outcome implies {cite:p}`hemani2017`.
 
 # %% tags=["remove-input"]
 report.table(limitations.steiger_table(directions),
@@ -145,10 +144,10 @@ report.table(limitations.steiger_table(directions),
 # * **The LBP definition.** FinnGen's LBP cases are hospital-register diagnoses (ICD codes of dorsalgia), a
 #   selected, more severe subset of the back pain people report; controls include people with unrecorded back
 #   pain. Misclassified controls bias associations towards the null.
-# * **The insomnia exposure is ordinal.** UK Biobank's "sleeplessness / insomnia" question has three answers coded
-#   1–3 and was analysed by linear regression. The published OR of 1.954 (for LBP, a binary outcome) is per unit
-#   of this score (for example from "sometimes" to "usually"), not for clinical insomnia; scaling it to a clinically meaningful contrast requires
-#   assumptions about the score's relation to insomnia disorder.
+# * **The insomnia exposure is ordinal.** UK Biobank's "sleeplessness / insomnia" question has three answers coded 1–3
+#   and was analysed by linear regression. The published OR of 1.954 (for LBP, a binary outcome) is per unit of this
+#   score (for example from "sometimes" to "usually"), not for clinical insomnia; scaling it to a clinically
+#   meaningful contrast requires assumptions about the score's relation to insomnia disorder.
 # * **Binary exposures.** Estimates with LBP, short or long sleep as exposure are per unit increase in the log odds
 #   of genetic liability, not the effect of having the condition.
 

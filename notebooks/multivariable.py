@@ -90,7 +90,8 @@ plt.close(fig)
 d = sleep.table.attrs
 pl = d["pleiotropy"]
 display(Markdown(
-    f"Heterogeneity of the MV-IVW fit: {{term}}`Cochran's Q` {d['heterogeneity']['q']:.1f} on {d['heterogeneity']['df']} df "
+    f"Heterogeneity of the MV-IVW fit: {{term}}`Cochran's Q` {d['heterogeneity']['q']:.1f} on "
+    f"{d['heterogeneity']['df']} df "
     f"(p {d['heterogeneity']['p']:.2g}). Pleiotropy: $Q_A$ = {pl['q_a']:.1f} on {pl['df']} df (p {pl['p']:.2g}, "
     f"MVMR's `pleiotropy_mvmr`); the MV-Egger intercept is {pl['egger_intercept']:.4f} "
     f"(SE {pl['egger_intercept_se']:.4f}, p {pl['egger_intercept_p']:.2g}), no sign of directional pleiotropy "
@@ -100,10 +101,10 @@ display(Markdown(
 # %% [markdown]
 # ## Insomnia and BMI → LBP: how much goes through BMI?
 #
-# {cite:t}`lu2024` found that BMI mediates 7.12 % of the effect of insomnia on LBP ({term}`mediation`). The panel plants that share:
-# BMI → LBP at their OR 1.18 per SD and an insomnia → BMI effect such that 7.12 % of the total goes through BMI.
-# Two estimators of the indirect effect {cite:p}`carter2021`: the *product of coefficients* (insomnia → BMI
-# from univariable MR, times BMI → LBP from the MVMR of insomnia and BMI) and the *difference* (total from
+# {cite:t}`lu2024` found that BMI mediates 7.12 % of the effect of insomnia on LBP ({term}`mediation`). The panel
+# plants that share: BMI → LBP at their OR 1.18 per SD and an insomnia → BMI effect such that 7.12 % of the total goes
+# through BMI. Two estimators of the indirect effect {cite:p}`carter2021`: the *product of coefficients* (insomnia →
+# BMI from univariable MR, times BMI → LBP from the MVMR of insomnia and BMI) and the *difference* (total from
 # univariable MR minus the direct effect from the MVMR), with delta-method SEs.
 
 # %% tags=["remove-cell"]
@@ -132,10 +133,10 @@ display(Markdown(
 # ## Conditional instrument strength
 #
 # In MVMR an instrument set must predict each exposure *conditionally on the others*. The
-# {term}`conditional F statistic` {cite:p}`sanderson2021` measures that (MVMR's `strength_mvmr` with the covariance of the exposure
-# effects set to 0, as for non-overlapping samples); below about 10 the exposure's estimate is weak. Restricting
-# the sleep-trait MVMR to insomnia's own instruments leaves sleep duration and daytime sleepiness predicted only
-# through the shared variants:
+# {term}`conditional F statistic` {cite:p}`sanderson2021` measures that (MVMR's `strength_mvmr` with the covariance of
+# the exposure effects set to 0, as for non-overlapping samples); below about 10 the exposure's estimate is weak.
+# Restricting the sleep-trait MVMR to insomnia's own instruments leaves sleep duration and daytime sleepiness
+# predicted only through the shared variants:
 
 # %%
 weak = mvp.weak_conditional(study, SLEEP, p_threshold=p_threshold, analysis=sleep)

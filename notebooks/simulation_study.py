@@ -58,8 +58,8 @@ from mrkit.paper import downloads, exercises, report, simulation_report, simulat
 #   something when the type-I error is controlled).
 #
 # Each of these is itself an estimate from a finite number of replicates, with a
-# {term}`Monte Carlo standard error` (MCSE). Differences smaller than about two MCSEs are noise; the tables below give the MCSE beside
-# every number.
+# {term}`Monte Carlo standard error` (MCSE). Differences smaller than about two MCSEs are noise; the tables below give
+# the MCSE beside every number.
 
 # %% [markdown]
 # ## The scenarios

@@ -163,6 +163,10 @@ def test_the_page_names_the_users_traits_and_files_and_never_synthetic_data(lipi
         page, text = page_of(folder)
         assert "synthetic" not in (folder / "index.html").read_text().lower()
         assert "Your data" in text
+        # the book's "take this page away" box links the book's downloads, which a report folder has not
+        assert "Take this page away" not in text and "re-run this page" not in text.lower()
+        # and the book's exercises re-run the book's data, not the user's
+        assert "exercises that re-run it on the book's data" in text
         for name in names:
             assert name in page.headings[0], f"{name!r} not in the page title {page.headings[0]!r}"
         for f in files if isinstance(files, list) else [files]:

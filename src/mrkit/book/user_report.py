@@ -248,7 +248,8 @@ def build_report(own: OwnData, folder: Path, *, convention: str = "twosamplemr",
         seconds["notebook"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         shown = presentable(out / "notebook.ipynb", run,
-                            banner=banner(own, convention=convention, seed=seed, pdf_name=PDF_NAME if pdf else None))
+                            banner=banner(own, convention=convention, seed=seed, pdf_name=PDF_NAME if pdf else None),
+                            takeaway=False)  # the book's downloads are not in the report's folder
         stage = work / "source"
         _stage(root, stage, standalone(shown, root), work / "downloads", SITE_TITLE)
         built = jupyter_book(stage, work / "sphinx", strict=True)

@@ -32,7 +32,8 @@ from ..paths import write_atomic
 from ..rng import resolve_seed
 
 __all__ = ["FORMAT", "VERSION", "METHODS", "Trait", "Pleiotropy", "Presso", "Steiger", "InstrumentSummary",
-           "DirectionResult", "ResultFormatError", "analyse", "load_directions", "write_document", "read_document"]
+           "DirectionResult", "ResultFormatError", "analyse", "load_directions", "write_document", "read_document",
+           "used_instruments", "mean_f"]
 
 #: Name and version of the saved file's format; a file of another version is refused on load.
 FORMAT = "mrkit.paper.direction"
@@ -321,7 +322,7 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
     from ..methods.steiger import steiger_directionality
 
     seed = resolve_seed(seed)
-    kept = harmonised[harmonised["mr_keep"].astype(bool)] if "mr_keep" in harmonised else harmonised
+    kept = used_instruments(harmonised)
     estimates = mrkit.mr(harmonised, methods=list(methods), convention=convention, seed=seed)
     het = mrkit.heterogeneity(harmonised, convention=convention)
     pleio = mrkit.pleiotropy(harmonised, convention=convention)
@@ -355,14 +356,23 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
         presso=presso, steiger=steiger,
         leave_one_out=mrkit.leave_one_out(harmonised, convention=convention),
         single_snp=mrkit.single_snp(harmonised, convention=convention),
-        instruments=InstrumentSummary(nsnp=len(kept),
-                                      mean_f=((kept["beta.exposure"] / kept["se.exposure"]) ** 2).mean(),
+        instruments=InstrumentSummary(nsnp=len(kept), mean_f=mean_f(kept),
                                       r2_exposure=steiger.r2_exposure if steiger else np.nan,
                                       samplesize_outcome=samplesize),
         harmonisation_log={str(k): int(v) for k, v in dict(harmonised.attrs.get("log", {})).items()},
         planted=planted, opengwas_queries=list(opengwas_queries), notes=notes)
     # one representation whether computed here or loaded from a file: numbers as Python floats, NaN for missing
     return DirectionResult.from_dict(result.to_dict())
+
+
+def used_instruments(harmonised: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a harmonised table that enter MR (``mr_keep``; every row without that column)."""
+    return harmonised[harmonised["mr_keep"].astype(bool)] if "mr_keep" in harmonised else harmonised
+
+
+def mean_f(instruments: pd.DataFrame) -> float:
+    """Mean F statistic of the instruments, mean (β_X / SE_X)² over the rows (TwoSampleMR columns)."""
+    return float(((instruments["beta.exposure"] / instruments["se.exposure"]) ** 2).mean())
 
 
 def load_directions(results_dir: str | Path) -> list[DirectionResult]:

@@ -166,7 +166,7 @@ def test_the_page_names_the_users_traits_and_files_and_never_synthetic_data(lipi
         # the book's "take this page away" box links the book's downloads, which a report folder has not
         assert "Take this page away" not in text and "re-run this page" not in text.lower()
         # and the book's exercises re-run the book's data, not the user's
-        assert "exercises that re-run it on the book's data" in text
+        assert "exercises that re-run it on the book" in text
         for name in names:
             assert name in page.headings[0], f"{name!r} not in the page title {page.headings[0]!r}"
         for f in files if isinstance(files, list) else [files]:

@@ -18,18 +18,19 @@ panel_size = "full"
 panel_seed = DEFAULT_PANEL_SEED
 seed = DEFAULT_SEED
 results_dir = "book/generated/results"
+n_variants = None  # the first n variants of the data (None: all 28)
+outcome_se_factor = 2.0  # the IVW floor section multiplies every outcome SE by this
 
 # %% tags=["remove-cell"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 from myst_nb import glue
 
 import mrkit
-from mrkit.paper import convention_comparison, labels, report, validation
+from mrkit.paper import convention_comparison, exercises, labels, report, validation
 
 vdir = validation.shared_validation_dir()
 
@@ -37,23 +38,26 @@ vdir = validation.shared_validation_dir()
 # ## Two packages, one dataset, different numbers
 #
 # The two R packages most MR papers use, TwoSampleMR {cite:p}`hemani2018` and MendelianRandomization
-# {cite:p}`yavorska2017`, agree on every point estimate but one, yet report different standard errors and
-# p-values for most methods. Neither is wrong: each made a defensible choice, documented in its code rather
+# {cite:p}`yavorska2017`, agree on most point estimates, yet report different standard errors and p-values for
+# most methods (which estimates differ on these data, the {term}`weighted median`'s among them, is counted under
+# the table). Neither is wrong: each made a defensible choice, documented in its code rather
 # than in its output. A reader comparing a paper made with one package against a re-analysis made with the
 # other can be misled by differences that have nothing to do with the data. `mrkit` reproduces both, chosen
-# by one argument, `convention`, and every result row says which choices produced it.
+# by one argument, `convention` (see {term}`convention`), and every result row says which choices produced it.
 #
 # The data: 28 variants associated with LDL cholesterol and their associations with coronary heart disease
 # (log-odds), the example dataset of MendelianRandomization (Waterworth et al. 2010).
 
 # %% tags=["remove-input"]
 lipids, source = convention_comparison.example_data(vdir, seed=seed)
+lipids = convention_comparison.first_variants(lipids, n_variants)
 if vdir is None:
     display(HTML('<div class="admonition warning"><p class="admonition-title">Validation data not found</p>'
                  "<p>The shared validation folder (set MRKIT_SHARED) is absent where this page was built, so "
                  "the comparison below runs on a simulated dataset of 28 variants with heterogeneity instead "
                  "of the LDL-c and CHD data.</p></div>"))
-display(Markdown(f"Data read from {source}: {len(lipids)} variants."))
+display(Markdown(f"Data read from {source}: {len(lipids)} variants"
+                 + (f" (the first {n_variants}: parameter `n_variants`)." if n_variants is not None else ".")))
 
 # %% [markdown]
 # Both conventions, side by side, with one seed for the bootstraps (each package's own default number of
@@ -75,37 +79,17 @@ report.table(shown[["method", "estimate_tsmr", "se_tsmr", "p_tsmr", "distributio
 # %% [markdown]
 # ## Why each number differs
 #
-# The reasons, from the packages' source code (`R/mr.R` and `R/mr_mode.R` of TwoSampleMR,
+# The reasons, for {term}`MR-Egger`'s p-value, the median estimates, {term}`maximum likelihood`'s SE and the
+# {term}`bootstrap` SEs, from the packages' source code (`R/mr.R` and `R/mr_mode.R` of TwoSampleMR,
 # `R/mr_*-methods.R` of MendelianRandomization):
 
 # %% tags=["remove-input"]
 s = side.set_index("method")
-reasons = pd.DataFrame([
-    ("MR-Egger p-value", f"{s.loc['egger', 'p_tsmr']:.3g} vs {s.loc['egger', 'p_mr']:.3g}",
-     "TwoSampleMR takes the p-value of the slope (and intercept) from a t distribution with k − 2 degrees "
-     "of freedom, as lm does; MendelianRandomization uses the normal by default. Same estimate and SE."),
-    ("Weighted median estimate", f"{s.loc['weighted_median', 'estimate_tsmr']:.4f} vs "
-     f"{s.loc['weighted_median', 'estimate_mr']:.4f}",
-     "The weights of the ratio estimates: TwoSampleMR uses second-order weights 1/(σY²/βX² + βY²σX²/βX⁴), "
-     "which account for the uncertainty of the SNP-exposure effect; MendelianRandomization first-order "
-     "weights (βX/σY)². The only point estimate on which the packages differ."),
-    ("Maximum-likelihood SE", f"{s.loc['ml', 'se_tsmr']:.3f} vs {s.loc['ml', 'se_mr']:.3f}",
-     "TwoSampleMR reports the Hessian (fixed-effect) SE; MendelianRandomization multiplies it by "
-     "max(1, √(Q/(k − 1))) when k ≥ 4, a multiplicative random-effects correction for heterogeneity."),
-    ("Mode SE and p", f"{s.loc['weighted_mode', 'se_tsmr']:.3f} vs {s.loc['weighted_mode', 'se_mr']:.3f}",
-     "Both take the median absolute deviation of bootstrap modes, but from 1,000 (TwoSampleMR) or 10,000 "
-     "(MendelianRandomization) draws, so the SEs differ by Monte Carlo error; TwoSampleMR's p-value uses "
-     "t(k − 1) while its confidence interval uses the normal, so the two can disagree."),
-    ("Median SEs", f"{s.loc['simple_median', 'se_tsmr']:.3f} vs {s.loc['simple_median', 'se_mr']:.3f} (simple)",
-     "Parametric bootstrap in both; different numbers of draws (1,000 vs 10,000), hence Monte Carlo "
-     "differences of a few per cent."),
-    ("IVW SE", f"{s.loc['ivw', 'se_tsmr']:.3f} in both",
-     "Both use multiplicative random effects with the SE floored at the fixed-effect one here. They part "
-     "when k < 4 (MendelianRandomization switches to fixed effect) and TwoSampleMR's mr_ivw_mre drops the "
-     "floor: see below."),
-], columns=["quantity", "this dataset", "why"])
-report.table(reasons, caption="Where the two conventions differ on this dataset, the values under each "
-             "(TwoSampleMR first), and the reason.")
+display(Markdown(convention_comparison.estimates_sentence(side, labels.method_labels())))
+
+# %% tags=["remove-input"]
+report.table(convention_comparison.reasons_table(side), caption="Where the two conventions differ on this dataset, "
+             "the values under each (TwoSampleMR first), and the reason.")
 
 # %% [markdown]
 # ## Confidence intervals: TwoSampleMR's 1.96 for every method
@@ -167,23 +151,22 @@ display(Markdown(
 # %% [markdown]
 # ## The IVW floor
 #
-# The IVW standard error is the fixed-effect one multiplied by the residual standard error σ̂ of the weighted
-# regression. When the variants are *less* heterogeneous than their standard errors imply (σ̂ < 1),
-# TwoSampleMR's `mr_ivw` and MendelianRandomization keep the fixed-effect SE (the floor), but TwoSampleMR's
-# `mr_ivw_mre` and MR-PRESSO's "Raw" row do not, and report an SE *smaller* than the fixed-effect one. The
-# lipids data are heterogeneous (σ̂ > 1), so the floor does not bind there; doubling every outcome standard
-# error (as if the CHD study were a quarter of its size) makes σ̂ < 1:
+# The {term}`IVW` standard error is the {term}`fixed-effect <Fixed and random effects>` one multiplied by the residual
+# standard error σ̂ of the weighted regression. When the variants are *less* heterogeneous than their standard errors
+# imply (σ̂ < 1), TwoSampleMR's `mr_ivw` and MendelianRandomization keep the fixed-effect SE (the floor), but
+# TwoSampleMR's `mr_ivw_mre` and {term}`MR-PRESSO`'s "Raw" row do not, and report an SE *smaller* than the
+# fixed-effect one. The lipids data are heterogeneous (σ̂ > 1), so the floor does not bind there; multiplying every
+# outcome standard error by `outcome_se_factor` (2 by default: as if the CHD study were a quarter of its size) makes
+# σ̂ < 1:
 
 # %%
-under = lipids.assign(byse=2 * lipids["byse"])
-ivw_rows = mrkit.mr(under, methods=["ivw", "ivw_fe", "ivw_mre"], seed=seed)
-het = mrkit.heterogeneity(under)
+ivw_rows, sigma = convention_comparison.ivw_floor(lipids, outcome_se_factor, seed=seed)
 
 # %% tags=["remove-input"]
-sigma = float(np.sqrt(het.set_index("method").loc["ivw", "q"] / het.set_index("method").loc["ivw", "df"]))
 report.table(ivw_rows[["method", "estimate", "se", "p", "se_model"]],
-             caption=f"IVW on the lipids data with outcome SEs doubled (residual SE σ̂ = {sigma:.3f}): the "
-             "floored random-effects SE (ivw) equals the fixed-effect SE; the unfloored one (ivw_mre) is smaller.")
+             caption=f"IVW on the lipids data with every outcome SE multiplied by {outcome_se_factor:g} (residual SE "
+             f"σ̂ = {sigma:.3f}): where σ̂ < 1 the floored random-effects SE (ivw) equals the fixed-effect SE and the "
+             "unfloored one (ivw_mre) is smaller; where σ̂ > 1 the two random-effects SEs agree.")
 
 # %% [markdown]
 # ## With fewer than four variants
@@ -239,9 +222,13 @@ plt.close(fig)
 # %% [markdown]
 # ## Bootstrap standard errors move with the seed
 #
-# TwoSampleMR draws its bootstraps from R's global random-number stream without a seed, so its median and
-# mode SEs change from run to run; MendelianRandomization fixes the seed 314159265. `mrkit` seeds every draw
-# and records the seed in each result row.
+# TwoSampleMR draws its bootstraps (`weighted_median_bootstrap`, the mode's bootstrap) from R's global
+# random-number stream without setting a seed, so its median and mode SEs change from run to run unless the user
+# calls `set.seed` first. MendelianRandomization's `mr_median` and `mr_mbe` take an argument `seed`, 314159265 by
+# default: they call `set.seed(seed)` before drawing and put the caller's random state back afterwards (`seed =
+# NA` leaves R's stream alone), so the same call gives the same SE on every run. `mrkit` draws with numpy from the
+# page's `seed` (by default the same number, 314159265) and records the seed in each result row; numpy's
+# generator is not R's, so its bootstrap SEs equal either package's only up to Monte Carlo error.
 #
 # ```{glue:figure} conv-bootstrap
 # :name: conv-bootstrap
@@ -265,44 +252,16 @@ report.table(convention_comparison.quirks_table(),
              caption="R's quirks reproduced by default, per method (the method's name and id, and the quirk, with "
              "the R file or function it comes from).", csv="r-quirks")
 
-# %% tags=["remove-input"]
-from scipy import stats
-
-z_ex1 = stats.norm.isf(0.03 / 2)
-glue("conv-ex1-z", float(z_ex1), display=False)
-glue("conv-ex1-p", float(2 * stats.t.sf(z_ex1, 6)), display=False)
+# %% tags=["remove-cell"]
 out = Path(results_dir)
 out.mkdir(parents=True, exist_ok=True)
 side.assign(seed=seed).to_csv(out / "conventions_lipids.csv", index=False)
 
 # %% [markdown]
 # ## Exercises
-#
-# ```{admonition} Exercise 1
-# A paper reports an MR-Egger slope with p = 0.03 computed with MendelianRandomization's defaults, on 8
-# variants. Would TwoSampleMR report a larger or smaller p-value, and why?
-# ```
-# ```{dropdown} Solution
-# Larger: TwoSampleMR uses a t distribution with k − 2 = 6 degrees of freedom, whose tails are heavier than
-# the normal's. The statistic with normal p = 0.03 is |z| = {glue:text}`conv-ex1-z:.2f`; under t(6) the same
-# statistic has p = {glue:text}`conv-ex1-p:.3f`. With many variants the difference vanishes.
-# ```
-#
-# ```{admonition} Exercise 2
-# Compute the maximum-likelihood SE under both conventions on the lipids data and check that their ratio
-# equals √(Q/(k − 1)), with Q from the `ml` row's heterogeneity.
-# ```
-# ```{dropdown} Solution
-# `mrkit.mr(lipids, methods=["ml"], convention=c)` for both conventions. The ratio of the SEs equals
-# max(1, √(Q/27)), where Q is twice the minimised negative log-likelihood (TwoSampleMR's Q of the `ml` row);
-# on these heterogeneous data Q/27 > 1, so MendelianRandomization's SE is the larger.
-# ```
-#
-# ```{admonition} Exercise 3
-# Why do the two packages agree exactly on the weighted mode *estimate* but not on the weighted median?
-# ```
-# ```{dropdown} Solution
-# For the mode, both packages weight the ratio estimates by their second-order ("not assuming NOME")
-# standard errors. For the median, TwoSampleMR uses second-order weights and MendelianRandomization
-# first-order ones; different weights give a different weighted median.
-# ```
+
+# %% tags=["remove-input"]
+page = {"n_variants": n_variants, "outcome_se_factor": outcome_se_factor, "seed": seed}
+exercises.show("conventions", exercises.EXERCISES, page,
+               exercises.conventions_observed(side, ivw_rows, sigma, mrkit.heterogeneity(lipids)),
+               exercises.conventions_solver(page, vdir))

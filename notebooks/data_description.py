@@ -37,7 +37,7 @@ genome_wide = data != "opengwas"  # the OpenGWAS API gives top hits, not whole G
 # %% [markdown]
 # ## The GWAS sources
 #
-# The study's six genome-wide association studies as `data/sources.toml` describes the real sources. On the
+# The study's six genome-wide association studies ({term}`GWAS`) as `data/sources.toml` describes the real sources. On the
 # synthetic panel, each trait is simulated with the same sample size (or case and control counts) and written
 # in the same file format as its real source.
 

@@ -18,6 +18,9 @@ panel_size = "full"
 panel_seed = DEFAULT_PANEL_SEED
 seed = DEFAULT_SEED
 results_dir = "book/generated/results"
+palindrome_eaf = 0.41  # outcome EAF of the A/T palindrome whose exposure EAF is 0.40
+action = 2  # TwoSampleMR's harmonise_data action for the flow table: 1 (lenient), 2 (default), 3 (strict)
+swap_fraction = 0.5  # share of the 30 instruments the outcome GWAS reports for the other allele
 
 # %% tags=["remove-cell"]
 from pathlib import Path
@@ -28,7 +31,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 import mrkit
-from mrkit.paper import harmonisation_examples, labels, report
+from mrkit.paper import exercises, harmonisation_examples, labels, report
 
 # %% [markdown]
 # ## Why alleles must be aligned
@@ -36,14 +39,15 @@ from mrkit.paper import harmonisation_examples, labels, report
 # A SNP–trait association is a per-allele effect: "each copy of allele A raises LDL-c by 0.03 mmol/L". Two
 # GWAS of the same variant may report it for different alleles (A in one, G in the other), on different
 # DNA strands (A/G in one, T/C in the other), or, for A/T and C/G variants, in a way that the alleles alone
-# cannot resolve. The ratio of the outcome to the exposure association only means something when both refer
-# to the same allele. TwoSampleMR's `harmonise_data` {cite:p}`hemani2018` resolves this with a fixed set of
-# rules, which `mrkit.gwas.harmonise.harmonise` reproduces; this page runs each rule on a worked row.
+# cannot resolve (a {term}`palindromic variant`). The ratio of the outcome to the exposure association (the
+# {term}`Wald ratio`) only means something when both refer to the same {term}`effect allele`.
+# {term}`Harmonisation` with TwoSampleMR's `harmonise_data` {cite:p}`hemani2018` resolves this with a fixed set
+# of rules, which `mrkit.gwas.harmonise.harmonise` reproduces; this page runs each rule on a worked row.
 #
 # The rules, for exposure alleles A1/A2 (A1 the effect allele) and outcome alleles B1/B2:
 #
 # 1. **Swap**: if B1 = A2 and B2 = A1, the outcome reports the other allele: negate its beta and replace its
-#    effect-allele frequency (EAF) $f$ by $1-f$.
+#    {term}`effect-allele frequency <Allele frequency (EAF)>` (EAF) $f$ by $1-f$.
 # 2. **Strand flip**: if the variant is not palindromic and still does not match, take the complement of the
 #    outcome alleles (A↔T, C↔G) and try again (including the swap).
 # 3. **Incompatible**: anything still unmatched (e.g. A/G against A/C) is removed.
@@ -66,10 +70,15 @@ from mrkit.paper import harmonisation_examples, labels, report
 # so a **correct** harmonisation always ends with an outcome beta of +0.05.
 
 # %%
-exposure, outcome = harmonisation_examples.harmonisation_cases()
-exposure.merge(outcome, on="SNP")[["case", "effect_allele.exposure", "other_allele.exposure", "eaf.exposure",
-                                   "effect_allele.outcome", "other_allele.outcome", "eaf.outcome",
-                                   "beta.outcome"]]
+exposure, outcome = harmonisation_examples.harmonisation_cases(palindrome_eaf=palindrome_eaf)
+rows = exposure.merge(outcome, on="SNP")
+report.table(pd.DataFrame({"case": rows["case"], "exposure EA/OA": rows["effect_allele.exposure"] + "/"
+                           + rows["other_allele.exposure"], "exposure EAF": rows["eaf.exposure"],
+                           "outcome EA/OA": rows["effect_allele.outcome"] + "/" + rows["other_allele.outcome"],
+                           "outcome EAF": rows["eaf.outcome"], "outcome β": rows["beta.outcome"]}),
+             caption="The ten worked rows (TwoSampleMR columns effect_allele, other_allele, eaf, beta): exposure and "
+             "outcome alleles (effect/other), effect-allele frequencies (– where the outcome GWAS gives none) and the "
+             "outcome β as reported, per copy of the outcome's effect allele.", precision=2)
 
 # %% [markdown]
 # Now each row through `harmonise` with each action:
@@ -98,12 +107,13 @@ display(Markdown(
 
 # %% [markdown]
 # The harmonisation log counts what happened, the source of the STROBE-MR flow diagram (item 10a)
-# {cite:p}`skrivankova2021`:
+# {cite:p}`skrivankova2021`, here with the page's `action`:
 
 # %%
-h = harmonisation_examples.harmonised(exposure, outcome, action=2)
-report.table(harmonisation_examples.flow_table(h), caption="Harmonisation flow of the ten worked rows with "
-             "action 2: variants remaining at each step, those excluded and why, and alignments made without loss.")
+h = harmonisation_examples.harmonised(exposure, outcome, action=action)
+report.table(harmonisation_examples.flow_table(h), caption=f"Harmonisation flow of the ten worked rows with "
+             f"action {action}: variants remaining at each step, those excluded and why, and alignments made without "
+             "loss.")
 
 # %% [markdown]
 # ## What goes wrong without it
@@ -111,11 +121,12 @@ report.table(harmonisation_examples.flow_table(h), caption="Harmonisation flow o
 # A realistic case: 30 valid instruments of a true causal effect, but the outcome GWAS happens to report
 # about half of them for the other allele (a different reference genome or effect-allele convention is
 # enough). Skipping harmonisation, i.e. merging the tables on the variant id and using the betas as they
-# are, against harmonising first:
+# are, against harmonising first, with {term}`IVW`, {term}`MR-Egger` and the {term}`weighted median`:
 
 # %%
-true_beta = 0.3
-x, y, swapped = harmonisation_examples.allele_coding_example(n_snps=30, beta=true_beta, seed=seed)
+true_beta = exercises.HARMONISATION_TRUTH
+x, y, swapped = harmonisation_examples.allele_coding_example(n_snps=30, beta=true_beta, swap_fraction=swap_fraction,
+                                                             seed=seed)
 naive = x.merge(y, on="SNP")  # betas used as reported: no allele check
 aligned = harmonisation_examples.harmonised(x, y, action=2)
 fit_naive = mrkit.mr(naive, methods=["ivw", "egger", "weighted_median"], seed=seed)
@@ -162,33 +173,9 @@ both.assign(seed=seed).to_csv(out / "harmonisation_example.csv", index=False)
 
 # %% [markdown]
 # ## Exercises
-#
-# ```{admonition} Exercise 1
-# Change the outcome EAF of the case "Palindromic A/T, EAF just outside 0.42-0.58" from 0.41 to 0.43 (edit
-# `outcome.loc[8, "eaf.outcome"]` and rerun `harmonisation_examples.harmonisation_by_action`). What happens under each
-# action, and why?
-# ```
-# ```{dropdown} Solution
-# The variant becomes ambiguous (0.42 < 0.43 < 0.58): action 2 now leaves it out, action 3 already did
-# (it drops every palindrome), and action 1 still keeps it, trusting the strand. Only one of the two EAFs
-# needs to fall inside the band.
-# ```
-#
-# ```{admonition} Exercise 2
-# In the example above, what fraction of swapped variants makes the naive IVW estimate close to zero? Try
-# `swap_fraction` of 0.25, 0.5 and 0.75 in `harmonisation_examples.allele_coding_example`.
-# ```
-# ```{dropdown} Solution
-# Each swapped variant contributes a ratio of about minus the true effect. With weights roughly equal,
-# the naive IVW estimate is about (1 − 2q) times the truth for a swapped fraction q: three-quarters of the
-# truth at q = 0.25, near zero at 0.5, and of the wrong sign at 0.75. Harmonisation recovers the truth in
-# all three cases.
-# ```
-#
-# ```{admonition} Exercise 3
-# A user on a forum is told to use `action = 3` "to be less strict". Is that right?
-# ```
-# ```{dropdown} Solution
-# No: action 3 is the strictest (every palindromic variant is dropped); action 1 is the lenient one (no
-# palindrome is ever dropped or flipped). The default, action 2, is in between.
-# ```
+
+# %% tags=["remove-input"]
+page = {"palindrome_eaf": palindrome_eaf, "action": action, "swap_fraction": swap_fraction, "seed": seed}
+exercises.show("harmonisation_by_example", exercises.EXERCISES, page,
+               exercises.harmonisation_observed(shown, action, fit_naive, fit_aligned, swapped),
+               exercises.harmonisation_solver(page))

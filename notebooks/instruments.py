@@ -37,9 +37,9 @@ X = study.label(exposure)
 # %% [markdown]
 # ## Selection
 #
-# Variants associated with the exposure below the p-value threshold are clumped against the LD reference
-# panel ($r^2 < 0.001$ within 10,000 kb): within each group of correlated variants only the most significant
-# is kept, so the instruments are approximately independent.
+# Variants associated with the exposure below the p-value threshold are {term}`clumped <clumping>` against the
+# {term}`LD <Linkage disequilibrium (LD)>` reference panel ($r^2 < 0.001$ within 10,000 kb): within each group of
+# correlated variants only the most significant is kept, so the instruments are approximately independent.
 
 # %%
 inst = study.instruments(exposure, p_threshold=p_threshold)
@@ -48,7 +48,7 @@ table = inst.table
 # %% tags=["remove-input"]
 n_variants = inst.log.get("variants in the GWAS")  # unknown when OpenGWAS gwasinfo gives no count
 display(Markdown(
-    f"Threshold $p < {p_threshold:.0e}$: {inst.log['below the p-value threshold']:,} of "
+    f"Threshold $p < {report.latex_number(p_threshold)}$: {inst.log['below the p-value threshold']:,} of "
     + (f"{n_variants:,}" if n_variants is not None else "all") + " variants; after clumping with the "
     f"**{inst.engine}** engine, {len(table):,} independent instruments. Their mean F statistic is "
     f"{table['F'].mean():.1f} (minimum {table['F'].min():.1f}); together they explain "
@@ -72,8 +72,9 @@ plt.close(fig)
 # %% [markdown]
 # ## Strength
 #
-# Each instrument's F statistic $(\hat\beta/\mathrm{SE})^2$ and the variance it explains, $R^2$. Instruments with
-# $F < 10$ are flagged as weak: weak instruments bias two-sample MR towards the null.
+# Each instrument's {term}`F statistic` $(\hat\beta/\mathrm{SE})^2$ and the variance it explains, $R^2$. Instruments
+# with $F < 10$ are flagged as weak: {term}`weak instruments <weak instrument>` bias {term}`two-sample MR` towards the
+# null.
 
 # %% tags=["remove-input"]
 fig, ax = plt.subplots(figsize=(7.5, 3.6))

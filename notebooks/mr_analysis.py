@@ -23,6 +23,8 @@ panel_size = "full"
 panel_seed = DEFAULT_PANEL_SEED  # which synthetic panel (the data): another value generates other data
 seed = DEFAULT_SEED  # the random draws of the analysis (bootstraps, MR-PRESSO) on the same data
 results_dir = "book/generated/results"
+own_data = ""  # mrkit report: a user's own data (a file of mrkit.paper.own_data); "" for the book's data
+methods = []  # the methods of the estimates table (mrkit.mr ids); empty: every method of the page
 
 # %% tags=["remove-cell"]
 from pathlib import Path
@@ -32,18 +34,20 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 import mrkit
-from mrkit.paper import direction, downloads, plots, report, robust
+from mrkit.paper import direction, downloads, exercises, plots, report, robust
+from mrkit.paper.own_data import OwnData
 from mrkit.paper.study import Study
 
-study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
+study = OwnData.load(own_data) if own_data else Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
 X, Y = study.label(exposure), study.label(outcome)
 
 # %% [markdown]
 # ## Instruments and harmonisation
 #
-# Instruments are the exposure's variants at the page's p-value threshold, clumped against the reference
-# panel; their associations with the outcome are looked up (with an LD proxy where an instrument is missing)
-# and harmonised to the same effect allele with TwoSampleMR's rules. The log counts what happened at each step.
+# Instruments are the exposure's variants at the page's p-value threshold, {term}`clumped <clumping>` against the
+# reference panel; their associations with the outcome are looked up (with an LD {term}`proxy` where an instrument
+# is missing) and harmonised to the same {term}`effect allele` with TwoSampleMR's rules ({term}`harmonisation`).
+# The log counts what happened at each step.
 
 # %%
 h = study.harmonised(exposure, outcome, p_threshold=p_threshold)
@@ -53,25 +57,29 @@ report.table(report.harmonisation_log(h.attrs["log"]), caption=f"Harmonisation o
 # %% [markdown]
 # ## Causal estimates
 #
-# All methods of the paper (IVW, MR-Egger, weighted median, penalised weighted median, maximum likelihood),
-# plus the mode-based estimates and MR-RAPS, under the convention named in each row. The main estimate is the
-# inverse-variance weighted mean of the per-variant Wald ratios,
+# All methods of the paper ({term}`IVW`, {term}`MR-Egger`, {term}`weighted median`,
+# {term}`penalised weighted median`, {term}`maximum likelihood`), plus the
+# {term}`mode-based estimates <mode-based estimate>` and {term}`MR-RAPS`, under the {term}`convention` named in
+# each row. The main estimate is the
+# inverse-variance weighted mean of the per-variant {term}`Wald ratios <Wald ratio>`,
 # $\hat\theta_{IVW} = \sum_j w_j \hat\beta_{Xj}\hat\beta_{Yj} \big/ \sum_j w_j \hat\beta_{Xj}^2$ with
-# $w_j = \sigma_{Yj}^{-2}$; for a binary outcome it is a log odds ratio and $\mathrm{OR} = e^{\hat\theta}$
-# (see {doc}`/book/methods`). On any harmonised table, yours included, one call of the toolkit gives it:
+# $w_j = \sigma_{Yj}^{-2}$; for a binary outcome it is a log odds ratio and $\mathrm{OR} = e^{\hat\theta}$ is an
+# {term}`odds ratio <Odds ratio (OR)>`; for a continuous outcome it is in the outcome's units (see
+# {doc}`/book/methods`). On any harmonised table, yours included, one call of the toolkit gives it:
 
 # %%
 mrkit.mr(h, methods=["ivw"], convention=convention)[["method", "nsnp", "estimate", "se", "p"]]
 
 # %% [markdown]
 # The page runs every method and diagnostic at once with `direction.analyse`, which calls `mrkit.mr`,
-# `mrkit.heterogeneity`, `mrkit.pleiotropy`, `mrkit.leave_one_out` and `mrkit.single_snp`, MR-PRESSO and
-# Steiger's test on the same table and keeps everything in one result, saved for the results and limitations
-# pages:
+# `mrkit.heterogeneity`, `mrkit.pleiotropy`, `mrkit.leave_one_out` and `mrkit.single_snp`, {term}`MR-PRESSO` and
+# {term}`Steiger's test <Steiger directionality>` on the same table and keeps everything in one result, saved for
+# the results and limitations pages:
 
 # %%
 result = direction.analyse(h, study.trait(exposure), study.trait(outcome), convention=convention, seed=seed,
                            presso_n=presso_n, planted=study.planted(exposure, outcome),
+                           methods=methods or direction.METHODS,
                            parameters={"p_threshold": p_threshold, "data": data, "panel_size": panel_size,
                                        "panel_seed": panel_seed},
                            opengwas_queries=study.opengwas_queries())
@@ -82,6 +90,9 @@ display(Markdown(report.scale_note(result)))
 
 # %% [markdown]
 # ## Heterogeneity, pleiotropy and direction
+#
+# {term}`Cochran's Q` measures how much the instruments' ratio estimates disagree; the MR-Egger intercept estimates
+# directional {term}`horizontal pleiotropy`; {term}`I²_GX` says whether MR-Egger's slope can be trusted.
 
 # %% tags=["remove-input"]
 report.table(report.diagnostics_table(result),
@@ -93,10 +104,10 @@ report.table(report.diagnostics_table(result),
 # ## MR-PRESSO: before and after removing outliers
 
 # %% tags=["remove-input"]
-report.table(report.presso_table(result),
-             caption=f"MR-PRESSO with {presso_n:,} simulated distributions (seed {result.seed}): IVW on all "
-             "instruments (raw) and without the outliers the outlier test found (corrected); the distortion test asks "
-             "whether removing them changed the estimate.")
+display(report.table(report.presso_table(result),
+                     caption=f"MR-PRESSO with {presso_n:,} simulated distributions (seed {result.seed}): IVW on all "
+                     "instruments (raw) and without the outliers the outlier test found (corrected), on the "
+                     "outcome's scale; the distortion test asks whether removing them changed the estimate."))
 display(Markdown(report.presso_note(result)))
 
 # %% [markdown]
@@ -186,4 +197,17 @@ report.table(verdict, caption="The robust families' verdict: methods of each ass
 
 # %% tags=["remove-input"]
 display(Markdown(report.direction_summary(result)))
-result.save(Path(results_dir) / f"{result.page}.json")
+_ = result.save(Path(results_dir) / f"{result.page}.json")  # the path is not for the reader
+
+# %% [markdown]
+# ## Exercises
+
+# %% tags=["remove-input"]
+if own_data:  # a report on the user's own data: the exercises re-run the book's data
+    display(Markdown("The book's version of this page ends with exercises that re-run it on the book's data with "
+                     "other parameters; see the book's Exercises page."))
+else:
+    page = {"exposure": exposure, "outcome": outcome, "p_threshold": p_threshold, "convention": convention,
+            "seed": seed, "presso_n": presso_n, "data": data, "panel_size": panel_size, "panel_seed": panel_seed}
+    exercises.show("mr_analysis", exercises.EXERCISES, page, exercises.mr_observed(result),
+                   exercises.mr_solver(page, study, h))

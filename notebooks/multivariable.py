@@ -18,27 +18,30 @@ panel_size = "full"
 panel_seed = DEFAULT_PANEL_SEED
 seed = DEFAULT_SEED
 n_boot = 10000
+p_threshold = 5e-8  # instruments of each exposure: genome-wide significant, clumped
+sleep_traits = "insomnia,sleep_duration,daytime_sleepiness"  # the exposures of the sleep-trait model, comma-separated
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
+from mrkit.paper import exercises, report
 from mrkit.paper import multivariable as mvp
-from mrkit.paper import report
 from mrkit.paper.study import Study
 
 study = Study(data=data, panel_size=panel_size, panel_seed=panel_seed)
-SLEEP = ["insomnia", "sleep_duration", "daytime_sleepiness"]
-sleep = mvp.mv_analysis(study, SLEEP, "lbp", n_boot=n_boot, seed=seed)
-comparison = mvp.comparison_table(sleep, study)
+SLEEP = mvp.exposure_list(sleep_traits)
+sleep = mvp.mv_analysis(study, SLEEP, "lbp", p_threshold=p_threshold, n_boot=n_boot, seed=seed)
+comparison = mvp.comparison_table(sleep, study, p_threshold=p_threshold)
 synthetic = study.truth is not None
 
 # %% [markdown]
 # Insomnia, sleep duration and daytime sleepiness share genetic variants, so a variant chosen as an instrument
 # for one of them can also act on another; each univariable estimate then carries part of the others' effects.
-# Multivariable MR (MVMR) regresses the variants' outcome associations on their associations with all the
-# exposures at once and estimates each exposure's effect *not through the others*
+# {term}`Multivariable MR` (MVMR) regresses the variants' outcome associations on their associations with all the
+# exposures at once and estimates each exposure's effect *not through the others*, with multivariable analogues
+# of {term}`IVW`, {term}`MR-Egger` and the {term}`weighted median`
 # {cite:p}`sanderson2019`. On the synthetic panel, a fifth of each of these traits' variants also act on the
 # other two, in pairs of opposite sign (data/calibration.toml, `[shared_instruments]`), and insomnia's effect on
 # LBP flows partly through body-mass index (BMI).
@@ -46,9 +49,9 @@ synthetic = study.truth is not None
 # %% [markdown]
 # ## Sleep traits together → LBP
 #
-# Joint instruments as TwoSampleMR's `mv_extract_exposures` builds them: each trait's genome-wide significant
-# instruments, clumped; their union clumped again; every trait's effect looked up for every variant and
-# harmonised to one effect allele.
+# Joint instruments as TwoSampleMR's `mv_extract_exposures` builds them: each trait's instruments at the page's
+# `p_threshold` ({term}`clumped <clumping>`); their union clumped again; every trait's effect looked up for every
+# variant and harmonised to one {term}`effect allele`. The model's exposures are the page's `sleep_traits`.
 
 # %% tags=["remove-input"]
 log = sleep.log
@@ -59,7 +62,7 @@ display(Markdown(
 
 # %%
 report.table(comparison, caption="Per exposure: the planted total effect on LBP (what univariable MR estimates) "
-             "and the planted effect not through the other two sleep traits (what this MVMR estimates), the "
+             "and the planted effect not through the model's other sleep traits (what this MVMR estimates), the "
              "univariable IVW estimate, the MV-IVW, MV-Egger and MV weighted median estimates (log odds of LBP per "
              "unit of the exposure) with their SEs, and the conditional F-statistic of each exposure. Insomnia's "
              "effect is not mediated by the other two sleep traits, so here its MVMR target is its total effect, BMI's "
@@ -87,8 +90,9 @@ plt.close(fig)
 d = sleep.table.attrs
 pl = d["pleiotropy"]
 display(Markdown(
-    f"Heterogeneity of the MV-IVW fit: Cochran's Q {d['heterogeneity']['q']:.1f} on {d['heterogeneity']['df']} df "
-    f"(p {d['heterogeneity']['p']:.2g}). Pleiotropy: $Q_A$ {pl['q_a']:.1f} on {pl['df']} df (p {pl['p']:.2g}, "
+    f"Heterogeneity of the MV-IVW fit: {{term}}`Cochran's Q` {d['heterogeneity']['q']:.1f} on "
+    f"{d['heterogeneity']['df']} df "
+    f"(p {d['heterogeneity']['p']:.2g}). Pleiotropy: $Q_A$ = {pl['q_a']:.1f} on {pl['df']} df (p {pl['p']:.2g}, "
     f"MVMR's `pleiotropy_mvmr`); the MV-Egger intercept is {pl['egger_intercept']:.4f} "
     f"(SE {pl['egger_intercept_se']:.4f}, p {pl['egger_intercept_p']:.2g}), no sign of directional pleiotropy "
     f"when its p is large. The heterogeneity is expected here: the panel plants balanced pleiotropy and one strong "
@@ -97,14 +101,16 @@ display(Markdown(
 # %% [markdown]
 # ## Insomnia and BMI → LBP: how much goes through BMI?
 #
-# {cite:t}`lu2024` found that BMI mediates 7.12 % of the effect of insomnia on LBP. The panel plants that share:
-# BMI → LBP at their OR 1.18 per SD and an insomnia → BMI effect such that 7.12 % of the total goes through BMI.
-# Two estimators of the indirect effect {cite:p}`carter2021`: the *product of coefficients* (insomnia → BMI
-# from univariable MR, times BMI → LBP from the MVMR of insomnia and BMI) and the *difference* (total from
+# {cite:t}`lu2024` found that BMI mediates 7.12 % of the effect of insomnia on LBP ({term}`mediation`). The panel
+# plants that share: BMI → LBP at their OR 1.18 per SD and an insomnia → BMI effect such that 7.12 % of the total goes
+# through BMI. Two estimators of the indirect effect {cite:p}`carter2021`: the *product of coefficients* (insomnia →
+# BMI from univariable MR, times BMI → LBP from the MVMR of insomnia and BMI) and the *difference* (total from
 # univariable MR minus the direct effect from the MVMR), with delta-method SEs.
 
 # %% tags=["remove-cell"]
-med = mvp.mediation(study, analysis=mvp.mv_analysis(study, ["insomnia", "bmi"], "lbp", n_boot=n_boot, seed=seed))
+med = mvp.mediation(study, p_threshold=p_threshold,
+                    analysis=mvp.mv_analysis(study, ["insomnia", "bmi"], "lbp", p_threshold=p_threshold, n_boot=n_boot,
+                                             seed=seed))
 
 # %%
 report.table(med["table"], caption="Mediation of insomnia → LBP by BMI: total effect (univariable IVW), direct "
@@ -126,14 +132,14 @@ display(Markdown(
 # %% [markdown]
 # ## Conditional instrument strength
 #
-# In MVMR an instrument set must predict each exposure *conditionally on the others*. The conditional
-# F-statistic {cite:p}`sanderson2021` measures that (MVMR's `strength_mvmr` with the covariance of the exposure
-# effects set to 0, as for non-overlapping samples); below about 10 the exposure's estimate is weak. Restricting
-# the sleep-trait MVMR to insomnia's own instruments leaves sleep duration and daytime sleepiness predicted only
-# through the shared variants:
+# In MVMR an instrument set must predict each exposure *conditionally on the others*. The
+# {term}`conditional F statistic` {cite:p}`sanderson2021` measures that (MVMR's `strength_mvmr` with the covariance of
+# the exposure effects set to 0, as for non-overlapping samples); below about 10 the exposure's estimate is weak.
+# Restricting the sleep-trait MVMR to insomnia's own instruments leaves sleep duration and daytime sleepiness
+# predicted only through the shared variants:
 
 # %%
-weak = mvp.weak_conditional(study, SLEEP, analysis=sleep)
+weak = mvp.weak_conditional(study, SLEEP, p_threshold=p_threshold, analysis=sleep)
 report.table(weak, caption="MV-IVW of the three sleep traits on LBP with every joint instrument and with insomnia's "
              "instruments only: variants, conditional F of each exposure, estimate and SE (log odds per unit), and "
              "the planted effect the MVMR targets.")
@@ -146,3 +152,11 @@ display(Markdown(mvp.weak_conditional_text(weak, synthetic=synthetic)))
 # necessarily towards the null (the estimation error of one exposure's associations leaks into the others'
 # estimates), and make their confidence intervals unreliable {cite:p}`sanderson2021`; `qhet_mvmr` in MVMR
 # offers a weak-instrument-robust estimator when that happens.
+
+# %% [markdown]
+# ## Exercises
+
+# %% tags=["remove-input"]
+page = {"p_threshold": p_threshold, "sleep_traits": sleep_traits, "n_boot": n_boot, "seed": seed}
+exercises.show("multivariable", exercises.EXERCISES, page, exercises.multivariable_observed(sleep),
+               exercises.multivariable_solver(page, study))

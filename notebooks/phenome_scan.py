@@ -37,10 +37,13 @@ from mrkit.paper import labels, phenome_scan, report
 # ## From one pair to a phenome
 #
 # The study asks about ten exposure-outcome pairs. The same machinery answers a much wider question: which of
-# hundreds of traits does each sleep trait, or low back pain, cause? This is a phenome-wide MR scan, the
+# hundreds of traits does each sleep trait, or low back pain, cause? Each pair is analysed as on the MR pages:
+# instruments {term}`clumped <clumping>` against the LD panel, LD {term}`proxies <proxy>` for missing ones,
+# {term}`IVW`, {term}`MR-Egger` and the {term}`weighted median`. This is a phenome-wide MR scan, the
 # kind run against every FinnGen endpoint or every UK Biobank trait. Two things change at that scale. The
 # work no longer fits comfortably in one process, so it runs as a graph of tasks on Dask; and with
 # thousands of tests, p < 0.05 means little, so discoveries are made at a controlled false discovery rate
+# ({term}`multiple testing`)
 # {cite:p}`benjamini1995`.
 #
 # Here the phenome is synthetic, so the truth is known: about 200 standardised quantitative traits drawn by

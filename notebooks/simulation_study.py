@@ -19,7 +19,10 @@ panel_seed = DEFAULT_PANEL_SEED
 seed = DEFAULT_SEED
 results_dir = "book/generated/results"
 quick = False
-scenario = "all"
+scenario = "all"  # one scenario's key, or "all"
+pleiotropy_fraction = 0.3  # share of pleiotropic instruments (balanced, directional, InSIDE violated)
+n_outliers = 3  # outliers among the 30 instruments (scenario "outliers")
+mean_f = 10.0  # mean F statistic of the weak-instrument scenarios
 
 # %% tags=["remove-cell"]
 import time
@@ -27,22 +30,22 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit.paper import downloads, labels, report, simulation_study
+from mrkit.paper import downloads, exercises, labels, report, simulation_report, simulation_study
 
 # %% [markdown]
 # ## Why simulate
 #
-# Every MR method trades one assumption for another. IVW assumes that no instrument affects the outcome
-# other than through the exposure {cite:p}`burgess2013`; MR-Egger allows pleiotropy of any average size but
-# needs it to be unrelated to instrument strength (the InSIDE assumption) {cite:p}`bowden2015`; the
-# weighted median needs half of the weight to come from valid instruments {cite:p}`bowden2016median`; the
-# weighted mode needs the largest group of instruments with similar ratio estimates to be the valid ones
-# {cite:p}`hartwig2017`; MR-RAPS down-weights outlying instruments and models balanced pleiotropy
-# {cite:p}`zhao2020`; MR-PRESSO removes outliers and re-runs IVW {cite:p}`verbanck2018`.
+# Every MR method trades one assumption for another. {term}`IVW` assumes that no instrument affects the outcome
+# other than through the exposure (no {term}`horizontal pleiotropy`) {cite:p}`burgess2013`; {term}`MR-Egger`
+# allows pleiotropy of any average size but needs it to be unrelated to instrument strength (the {term}`InSIDE`
+# assumption) {cite:p}`bowden2015`; the {term}`weighted median` needs half of the weight to come from valid
+# instruments {cite:p}`bowden2016median`; the weighted mode (a {term}`mode-based estimate`) needs the largest
+# group of instruments with similar ratio estimates to be the valid ones {cite:p}`hartwig2017`; {term}`MR-RAPS`
+# down-weights outlying instruments and models balanced pleiotropy {cite:p}`zhao2020`; {term}`MR-PRESSO`
+# removes outliers and re-runs IVW {cite:p}`verbanck2018`.
 #
 # Those are the seven methods this chapter follows closely. The toolkit has {glue:text}`sim-n-methods` univariable
 # methods in all (TwoSampleMR, RadialMR and MendelianRandomization 0.10, each equal to its R function; every one is
@@ -54,14 +57,14 @@ from mrkit.paper import downloads, labels, report, simulation_study
 # {cite:p}`morris2019`:
 #
 # * **bias**: the average estimate minus the true effect;
-# * **coverage**: how often the 95 % confidence interval contains the true effect (should be 95 %);
-# * **type-I error**: how often p < 0.05 when the true effect is zero (should be 5 %);
-# * **power**: how often p < 0.05 when the effect is not zero (higher is better, but only means something
-#   when the type-I error is controlled).
+# * **{term}`coverage`**: how often the 95 % confidence interval contains the true effect (should be 95 %);
+# * **{term}`type-I error`**: how often p < 0.05 when the true effect is zero (should be 5 %);
+# * **{term}`power`**: how often p < 0.05 when the effect is not zero (higher is better, but only means
+#   something when the type-I error is controlled).
 #
-# Each of these is itself an estimate from a finite number of replicates, with a Monte Carlo standard
-# error (MCSE). Differences smaller than about two MCSEs are noise; the tables below give the MCSE beside
-# every number.
+# Each of these is itself an estimate from a finite number of replicates, with a
+# {term}`Monte Carlo standard error` (MCSE). Differences smaller than about two MCSEs are noise; the tables below give
+# the MCSE beside every number.
 
 # %% [markdown]
 # ## The scenarios
@@ -69,13 +72,17 @@ from mrkit.paper import downloads, labels, report, simulation_study
 # Each replicate is a two-sample summary-level dataset: SNP–exposure and SNP–outcome estimates with their
 # standard errors for 30 instruments, both traits in standard-deviation units, from GWAS of 100,000 people
 # each, drawn by `mrkit.simulate.scenarios.simulate_mr_summary`. The scenarios differ in how the
-# instruments break the IV assumptions:
+# instruments break the IV assumptions. Three settings are parameters of this page (`pleiotropy_fraction`,
+# `n_outliers`, `mean_f`): change them in the command of the re-run box above (the exercises at the end do),
+# never in the module, whose globals the worker processes that draw the data would not see.
 
 # %% tags=["remove-input"]
 chosen = list(simulation_study.SCENARIOS) if scenario == "all" else [scenario]
-report.table(simulation_study.scenario_table(chosen),
-             caption="Simulated scenarios. Defaults of simulate_mr_summary: 30 % of the instruments are "
-             "pleiotropic where pleiotropy is simulated; the weak scenarios have a mean F statistic of 10; "
+design = simulation_study.simulation_design(quick=quick, pleiotropy_fraction=pleiotropy_fraction,
+                                            n_outliers=n_outliers, mean_f=mean_f)
+report.table(simulation_report.scenario_table(chosen, design["settings"]),
+             caption="Simulated scenarios and the page's settings that apply to each (pleiotropy_fraction: share "
+             "of pleiotropic instruments; n_outliers: outliers; mean_f: mean F statistic of the weak instruments); "
              "the overlap scenario uses one sample for both GWAS with an exposure-outcome correlation of 0.4.")
 
 # %% [markdown]
@@ -88,7 +95,6 @@ report.table(simulation_study.scenario_table(chosen),
 # happens to run it.
 
 # %%
-design = simulation_study.simulation_design(quick=quick)
 started = time.perf_counter()
 fits = simulation_study.run_simulation(chosen, design, seed=seed, extra_methods=simulation_study.EXTRA_METHODS)
 elapsed = time.perf_counter() - started
@@ -98,9 +104,10 @@ design
 # %% tags=["remove-input"]
 n_rep, n_extra = design["n_rep"], design["n_rep_extra"]
 beta_alt = max(design["betas"])
-mcse_cov = np.sqrt(0.95 * 0.05 / n_rep)
 every = [m for m in simulation_study.all_methods() if m in set(fits["method"])]
+main_methods = summary[summary["method"].isin(simulation_study.SIM_METHODS)]
 glue("sim-n-methods", len(every) + len(simulation_study.NOT_RUN), display=False)
+mcse_cov = np.sqrt(0.95 * 0.05 / n_rep)
 display(Markdown(
     f"Each scenario was simulated {n_rep:,} times at a true effect of 0 and {n_rep:,} times at "
     f"{beta_alt:g} SD of outcome per SD of exposure, {fits['method'].nunique()} methods each, in "
@@ -123,10 +130,11 @@ display(Markdown(
     f"each cell's own MCSE); their bootstraps (simple and penalised medians, bootstrap MR-Egger, pIVW's Fieller "
     f"interval, RadialMR's exact random-effects SE) use {design['n_boot_extra']:,} draws, the NOME modes the "
     f"modes' {design['n_boot_mode']:,}. cML, CLR and PC-GMM are given the simulated GWAS sample sizes. Not run: "
-    + "; ".join(f"{labels.method_label(m)} ({why})" for m, why in simulation_study.NOT_RUN.items()) + ". The "
-    "sign concordance test has no effect estimate (its concordance is not one): only its type-I error and power "
-    "count; the conditional likelihood-ratio interval (CLR) has no point estimate: only coverage and rejection "
-    "(0 outside its interval)."))
+    + "; ".join(f"{labels.method_label(m)} ({why})" for m, why in simulation_study.NOT_RUN.items())
+    + ". The sign concordance test has no effect estimate (its concordance is not one): only its type-I error and "
+    "power count; the conditional likelihood-ratio interval (CLR) has no point estimate: only coverage and "
+    "rejection (0 outside its interval). The figures show the seven methods above; the tables and the summary "
+    "every method."))
 
 # %% [markdown]
 # ## Bias
@@ -135,23 +143,14 @@ display(Markdown(
 # the estimate towards the null, one shared sample towards the confounded observational association.
 
 # %% tags=["remove-input"]
-def wide(measure, beta):
-    d = summary[summary["beta"] == beta].copy()
-    d["method"] = d["method"].map(labels.method_labels(short=True))
-    d["scenario"] = d["scenario"].map(simulation_study.SCENARIO_LABELS)
-    d["cell"] = [f"{v:.3f} ({e:.3f})" for v, e in zip(d[measure], d[f"{measure}_mcse"])]
-    return d.pivot(index="method", columns="scenario", values="cell") \
-        .reindex(index=[labels.method_labels(short=True)[m] for m in every],
-                 columns=[simulation_study.SCENARIO_LABELS[s] for s in chosen]).reset_index()
-
-
-report.table(wide("bias", beta_alt), caption=f"Bias (Monte Carlo SE) of each method at a true effect of "
-             f"{beta_alt:g}, in SD of outcome per SD of exposure: {n_rep:,} replicates per cell for the first seven "
-             f"methods, {n_extra:,} for the others; – where a method has no estimate (the sign test, CLR).")
+report.table(simulation_report.measure_table(summary, "bias", beta_alt, chosen),
+             caption=f"Bias (Monte Carlo SE) of each method at a true effect of {beta_alt:g}, in SD of outcome per "
+             f"SD of exposure: {n_rep:,} simulated replicates per cell for the first seven methods, {n_extra:,} for "
+             "the others; – where a method has no estimate (the sign test, CLR).")
 
 # %% tags=["remove-input"]
-main = summary[summary["method"].isin(simulation_study.SIM_METHODS)]
-fig = simulation_study.plot_measure(main, "bias", xlabel="bias (SD outcome per SD exposure)", reference=0.0)
+fig = simulation_report.plot_measure(main_methods, "bias", xlabel="bias (SD outcome per SD exposure)",
+                                     reference=0.0)
 glue("sim-bias", fig, display=False)
 plt.close(fig)
 glue("sim-summary-data", downloads.save_csv(summary, "simulation-summary"), display=False)
@@ -164,12 +163,13 @@ glue("sim-summary-data", downloads.save_csv(summary, "simulation-summary"), disp
 # Bias of each method (estimate minus truth, SD of outcome per SD of exposure) per scenario, at a true
 # effect of zero (circles) and at the non-null effect (squares); bars are 95 % Monte Carlo intervals. The
 # dashed line is no bias. Notice which methods move away from zero when pleiotropy is directional or
-# violates InSIDE, and the shift towards the observational association under sample overlap.
+# violates InSIDE, and the shift towards the observational association under {term}`sample overlap`.
 # {glue}`sim-summary-data`
 # ```
 
 # %% tags=["remove-input"]
 s = summary.set_index(["scenario", "beta", "method"]).sort_index()
+settings = design["settings"]
 
 
 def bias_of(r, m):
@@ -180,28 +180,30 @@ def bias_of(r, m):
 lines = []
 if "directional_pleiotropy" in chosen:
     r = s.loc[("directional_pleiotropy", beta_alt)]
-    lines.append(f"With directional pleiotropy that respects InSIDE, IVW is biased by {bias_of(r, 'ivw')} while "
-                 f"MR-Egger's bias is {bias_of(r, 'egger')}: Egger pays for this with an empirical SE of "
-                 f"{r.loc['egger', 'empirical_se']:.3f} against IVW's {r.loc['ivw', 'empirical_se']:.3f}.")
+    lines.append(f"In these simulated data, with directional pleiotropy that respects InSIDE, IVW is biased by "
+                 f"{bias_of(r, 'ivw')} while MR-Egger's bias is {bias_of(r, 'egger')}: Egger pays for this with an "
+                 f"empirical SE of {r.loc['egger', 'empirical_se']:.3f} against IVW's "
+                 f"{r.loc['ivw', 'empirical_se']:.3f}.")
 if "inside_violated" in chosen:
     r = s.loc[("inside_violated", beta_alt)]
     lines.append(f"When the pleiotropy runs through a confounder, so that InSIDE fails, MR-Egger is biased too, "
                  f"{bias_of(r, 'egger')}, as are the weighted median, {bias_of(r, 'weighted_median')}, and the "
-                 f"weighted mode, {bias_of(r, 'weighted_mode')}, against IVW's {bias_of(r, 'ivw')}: with 30 % of "
-                 f"the instruments invalid and stronger than the rest, the valid ones no longer carry a clear "
-                 f"majority of the weight.")
+                 f"weighted mode, {bias_of(r, 'weighted_mode')}, against IVW's {bias_of(r, 'ivw')}: with "
+                 f"{100 * settings['pleiotropy_fraction']:.0f} % of the instruments invalid and stronger than the "
+                 f"rest, the valid ones no longer carry a clear majority of the weight.")
 if "outliers" in chosen:
     r = s.loc[("outliers", beta_alt)]
-    lines.append(f"Three strong outliers with random signs leave IVW's average bias at {bias_of(r, 'ivw')} but "
-                 f"inflate its spread: empirical SE {r.loc['ivw', 'empirical_se']:.3f} against "
-                 f"{r.loc['presso', 'empirical_se']:.3f} after MR-PRESSO removes them.")
+    lines.append(f"{settings['n_outliers']} strong outlier(s) with random signs leave IVW's average bias at "
+                 f"{bias_of(r, 'ivw')} but inflate its spread: empirical SE {r.loc['ivw', 'empirical_se']:.3f} "
+                 f"against {r.loc['presso', 'empirical_se']:.3f} after MR-PRESSO removes them.")
 if "overlap_weak" in chosen and "weak" in chosen:
     r0 = s.loc[("weak", beta_alt)]
     r1 = s.loc[("overlap_weak", 0.0)]
-    lines.append(f"Weak instruments (mean F about 10) in separate samples bias IVW towards the null: at a true "
-                 f"effect of {beta_alt:g} its bias is {bias_of(r0, 'ivw')}. In one overlapping sample the same "
-                 f"instruments pull the estimate towards the confounded observational association instead: "
-                 f"with no causal effect at all, IVW's bias is {bias_of(r1, 'ivw')}.")
+    lines.append(f"Weak instruments (mean F about {settings['mean_f']:g}) in separate samples bias IVW towards the "
+                 f"null: at a true effect of {beta_alt:g} its bias is {bias_of(r0, 'ivw')}. In one overlapping "
+                 f"sample the same instruments pull the estimate towards the confounded "
+                 f"observational association instead: with no causal effect at all, IVW's bias is "
+                 f"{bias_of(r1, 'ivw')}.")
 display(Markdown(" ".join(lines) if lines else "Choose `scenario = \"all\"` to compare scenarios."))
 
 # %% [markdown]
@@ -211,24 +213,14 @@ display(Markdown(" ".join(lines) if lines else "Choose `scenario = \"all\"` to c
 # {doc}`/book/generated/conventions`.
 
 # %% tags=["remove-input"]
-cov = summary.groupby(["scenario", "method"], sort=False).apply(
-    lambda g: pd.Series({"coverage": g["coverage"].mean(),
-                         "coverage_mcse": np.sqrt((g["coverage_mcse"] ** 2).sum()) / len(g)}),
-    include_groups=False).reset_index()
-cov["beta"] = "pooled"
-cov_tab = cov.assign(method=cov["method"].map(labels.method_labels(short=True)),
-                     scenario=cov["scenario"].map(simulation_study.SCENARIO_LABELS))
-cov_tab["cell"] = [f"{100 * v:.1f} ({100 * e:.1f})" if np.isfinite(v) else "–"
-                   for v, e in zip(cov_tab["coverage"], cov_tab["coverage_mcse"])]
-report.table(cov_tab.pivot(index="method", columns="scenario", values="cell")
-             .reindex(index=[labels.method_labels(short=True)[m] for m in every],
-                      columns=[simulation_study.SCENARIO_LABELS[s] for s in chosen]).reset_index(),
-             caption=f"Coverage (%) of the 95 % confidence interval (Monte Carlo SE, percentage points), "
-             f"averaged over the two true effects ({2 * n_rep:,} replicates per cell for the first seven methods, "
-             f"{2 * n_extra:,} for the others; – for the sign test, which has no interval).")
+report.table(simulation_report.coverage_table(summary, chosen),
+             caption=f"Coverage (%) of the 95 % confidence interval (Monte Carlo SE, percentage points) in the "
+             f"simulated data, averaged over the two true effects ({2 * n_rep:,} replicates per cell for the first "
+             f"seven methods, {2 * n_extra:,} for the others; – for the sign test, which has no interval).")
 
 # %% tags=["remove-input"]
-fig = simulation_study.plot_measure(main, "coverage", xlabel="coverage of the 95 % CI (proportion)", reference=0.95)
+fig = simulation_report.plot_measure(main_methods, "coverage", xlabel="coverage of the 95 % CI (proportion)",
+                                     reference=0.95)
 glue("sim-coverage", fig, display=False)
 plt.close(fig)
 
@@ -247,34 +239,29 @@ plt.close(fig)
 # %% tags=["remove-input"]
 if "balanced_pleiotropy" in chosen:
     r = s.loc[("balanced_pleiotropy", beta_alt)]
+    cells = simulation_report.coverage_cells(summary)  # the coverage table's own cells
     display(Markdown(
-        f"Balanced pleiotropy leaves the point estimates unbiased but adds variance. The random-effects IVW "
-        f"SE absorbs it (coverage {100 * r.loc['ivw', 'coverage']:.1f} %), maximum likelihood with "
-        f"TwoSampleMR's fixed-effect Hessian SE does not: its mean model SE is {r.loc['ml', 'model_se']:.3f} "
-        f"against an empirical SE of {r.loc['ml', 'empirical_se']:.3f}, and its coverage falls to "
-        f"{100 * r.loc['ml', 'coverage']:.1f} %. MendelianRandomization scales the ML SE for heterogeneity "
-        f"for this reason (see the chapter on conventions)."))
+        f"In these simulated data, balanced pleiotropy leaves the point estimates unbiased but adds variance. The "
+        f"random-effects IVW SE absorbs it (coverage {cells[('balanced_pleiotropy', 'ivw')].split()[0]} % in the "
+        f"table above), maximum likelihood with TwoSampleMR's fixed-effect Hessian SE does not: at a true effect of "
+        f"{beta_alt:g} its mean model SE is {r.loc['ml', 'model_se']:.3f} against an empirical SE of "
+        f"{r.loc['ml', 'empirical_se']:.3f}, and its coverage falls to "
+        f"{cells[('balanced_pleiotropy', 'ml')].split()[0]} %. MendelianRandomization scales the ML SE for "
+        f"heterogeneity for this reason (see the chapter on conventions)."))
 
 # %% [markdown]
 # ## Type-I error and power
 
 # %% tags=["remove-input"]
-rej = summary.assign(method=summary["method"].map(labels.method_labels(short=True)),
-                     scenario=summary["scenario"].map(simulation_study.SCENARIO_LABELS))
-rej["measure"] = np.where(rej["beta"] == 0, "type-I error", f"power (effect {beta_alt:g})")
-rej["cell"] = [f"{100 * v:.1f} ({100 * e:.1f})" for v, e in zip(rej["rejection"], rej["rejection_mcse"])]
-rej_tab = rej.pivot(index=["method", "measure"], columns="scenario", values="cell")
-rej_tab = rej_tab.reindex(columns=[simulation_study.SCENARIO_LABELS[s] for s in chosen]).reset_index()
-rej_tab["_o"] = rej_tab["method"].map({labels.method_labels(short=True)[m]: i for i, m in enumerate(every)})
-rej_tab = rej_tab.sort_values(["_o", "measure"], ascending=[True, False]).drop(columns="_o")
-report.table(rej_tab, caption=f"Percentage of replicates with p < 0.05 (Monte Carlo SE, percentage points): "
-             f"type-I error at a true effect of 0 (nominal 5 %) and power at {beta_alt:g}; {n_rep:,} replicates "
-             f"per cell for the first seven methods, {n_extra:,} for the others (CLR: rejects when its interval "
+report.table(simulation_report.rejection_table(summary, chosen),
+             caption=f"Percentage of simulated replicates with p < 0.05 (Monte Carlo SE, percentage points): "
+             f"type-I error at a true effect of 0 (nominal 5 %) and power at {beta_alt:g}; {n_rep:,} replicates per "
+             f"cell for the first seven methods, {n_extra:,} for the others (CLR: rejects when its interval "
              "excludes 0).")
 
 # %% tags=["remove-input"]
-fig = simulation_study.plot_measure(main, "rejection", xlabel="proportion of replicates with p < 0.05",
-                            reference=0.05)
+fig = simulation_report.plot_measure(main_methods, "rejection", xlabel="proportion of replicates with p < 0.05",
+                                     reference=0.05)
 glue("sim-rejection", fig, display=False)
 plt.close(fig)
 
@@ -299,10 +286,10 @@ plt.close(fig)
 # every scenario.
 
 # %% tags=["remove-input"]
-fig = simulation_study.survival_figure(summary, max_abs_bias=0.2 * beta_alt, min_coverage=0.90, methods=every)
+fig = simulation_report.survival_figure(summary, max_abs_bias=0.2 * beta_alt, min_coverage=0.90, methods=every)
 glue("sim-survival", fig, display=False)
 glue("sim-survival-data", downloads.save_csv(
-    simulation_study.survival(summary, max_abs_bias=0.2 * beta_alt, min_coverage=0.90), "simulation-survival"),
+    simulation_report.survival(summary, max_abs_bias=0.2 * beta_alt, min_coverage=0.90), "simulation-survival"),
     display=False)
 plt.close(fig)
 
@@ -311,17 +298,17 @@ plt.close(fig)
 # :name: sim-survival
 # :alt: Which MR methods survive which simulated violation, every method grouped by assumption family
 #
-# Which methods survive which scenario: one row per method, grouped by the assumption it trades (bold), one column
-# per scenario. Green: |bias| within 20 % of the non-null effect and coverage of the 95 % interval at least 90 %
-# at both true effects; red: fails on bias; orange: fails on coverage; dark red: both; grey: not judged (the sign
-# test has neither an estimate nor an interval). {glue}`sim-survival-data`
+# Which methods survive which scenario in the simulated data: one row per method, grouped by the assumption it
+# trades (bold), one column per scenario. Green: |bias| within 20 % of the non-null effect and coverage of the 95 %
+# interval at least 90 % at both true effects; red: fails on bias; orange: fails on coverage; dark red: both; grey:
+# not judged (the sign test has neither an estimate nor an interval). {glue}`sim-survival-data`
 # ```
 
 # %% tags=["remove-input"]
-verdict = simulation_study.survivors(summary, max_abs_bias=0.2 * beta_alt, min_coverage=0.90)
+verdict = simulation_report.survivors(summary, max_abs_bias=0.2 * beta_alt, min_coverage=0.90)
 report.table(verdict, caption=f"Methods with |bias| ≤ {0.2 * beta_alt:g} and coverage ≥ 90 % at both "
-             "true effects, per scenario, and those that fail the rule (every method; short names as in the "
-             "figure).")
+             "true effects in the simulated data, per scenario, and those that fail the rule (every method; short "
+             "names as in the figure).")
 
 # %% tags=["remove-cell"]
 out = Path(results_dir)
@@ -334,38 +321,12 @@ summary.assign(seed=seed, n_rep=n_rep).to_csv(out / "simulation_summary.csv", in
 #
 # ## Exercises
 #
-# ```{admonition} Exercise 1
-# Set `scenario = "directional_pleiotropy"` and raise `pleiotropy_fraction` from 0.3 to 0.6 in
-# `simulation_study.SCENARIO_SETTINGS`. Which of the weighted median and the weighted mode keeps its bias small, and
-# why does the answer change near one half?
-# ```
-# ```{dropdown} Solution
-# The weighted median needs at least 50 % of the *weight* to come from valid instruments; with 60 % of the
-# instruments pleiotropic that fails, and its bias moves towards IVW's. The weighted mode needs only the
-# *largest group* of instruments with similar ratio estimates to be valid; because the directional
-# pleiotropic effects here are spread out (uniform), the valid instruments can still form the tallest
-# mode, so its bias typically grows more slowly (compare the two rows of your bias table). MR-Egger stays unbiased as long as InSIDE holds, at any fraction, but
-# with a wide confidence interval.
-# ```
-#
-# ```{admonition} Exercise 2
-# In the weak-instrument scenario, the type-I error of IVW is close to 5 % but its power is low. Set
-# `mean_f` to 30 in `simulation_study.SCENARIO_SETTINGS["weak"]` and rerun. What happens to the bias towards the
-# null and to the power?
-# ```
-# ```{dropdown} Solution
-# In two separate samples weak-instrument bias is towards the null, roughly by a factor 1/F, so tripling the
-# mean F shrinks it about three-fold, and the larger variance explained makes the SE smaller: power rises
-# sharply. With overlapping samples (`overlap_weak`) the bias is instead towards the observational
-# association, and it too shrinks as F grows.
-# ```
-#
-# ```{admonition} Exercise 3
-# Maximum likelihood has the best power under balanced pleiotropy. Should you believe it?
-# ```
-# ```{dropdown} Solution
-# No: its type-I error in that scenario is far above 5 % and its coverage far below 95 %, because the
-# fixed-effect Hessian SE (TwoSampleMR's) ignores the extra variance from pleiotropy. High power is only
-# meaningful for a method whose type-I error is controlled. The random-effects scaling of
-# MendelianRandomization's `mr_maxlik` repairs most of this.
-# ```
+# Each exercise re-runs this page with its parameters changed; the command is complete (download the notebook
+# from the box at the top of the page). The solutions' numbers were computed when this page was built, by the
+# same functions, so a re-run shows the same numbers.
+
+# %% tags=["remove-input"]
+page = {"quick": quick, "scenario": scenario, "seed": seed, "pleiotropy_fraction": pleiotropy_fraction,
+        "n_outliers": n_outliers, "mean_f": mean_f}
+exercises.show("simulation_study", exercises.EXERCISES, page, exercises.simulation_observed(summary),
+               exercises.simulation_solver(page))

@@ -37,7 +37,7 @@ out.mkdir(parents=True, exist_ok=True)
 # ## What is compared
 #
 # `mrkit` claims to print the numbers the reference R packages print: TwoSampleMR 0.7.9
-# {cite:p}`hemani2018`, MendelianRandomization 0.10.0 {cite:p}`yavorska2017` and MR-PRESSO
+# {cite:p}`hemani2018`, MendelianRandomization 0.10.0 {cite:p}`yavorska2017` and {term}`MR-PRESSO`
 # {cite:p}`verbanck2018`. This appendix checks the claim at every build, on the classic example datasets
 # those packages ship: 28 lipid variants with coronary heart disease (LDL-c → CHD, Waterworth et al. 2010),
 # 79 body-mass-index variants with CHD (BMI → CHD, the TwoSampleMR vignette data), and MR-PRESSO's own
@@ -46,9 +46,9 @@ out.mkdir(parents=True, exist_ok=True)
 #
 # Tolerances, by the kind of number:
 #
-# * **deterministic** quantities (estimates, analytic SEs, p-values, Q statistics, intercepts, I²_GX, the
-#   MR-PRESSO RSS and IVW rows): relative difference at most 1e-6;
-# * **bootstrap** standard errors (medians, modes): relative difference at most 5 %, since R's and `mrkit`'s
+# * **deterministic** quantities (estimates, analytic SEs, p-values, {term}`Cochran's Q` statistics, intercepts,
+#   {term}`I²_GX`, the MR-PRESSO RSS and {term}`IVW` rows): relative difference at most 1e-6;
+# * **{term}`bootstrap`** standard errors (medians, modes): relative difference at most 5 %, since R's and `mrkit`'s
 #   10,000 draws come from different random streams (each carries 1–2 % Monte Carlo error);
 # * **Monte Carlo** p-values (MR-PRESSO global test): both must fall in the same Monte Carlo band; R printed
 #   "<1/3000", so `mrkit`'s p must be below 3/3000 with 3,000 distributions;

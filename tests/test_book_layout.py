@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -196,12 +197,15 @@ def test_pdf_has_pages_title_banner_and_numbered_sections(build_dir, pdf_text):
 def test_pdf_holds_the_insomnia_to_lbp_row_of_the_results_table(build_dir, pdf_text):
     t = pd.read_csv(build_dir / "html" / "book" / "generated" / "downloads" / "results" / "all-directions.csv")
     row = t[(t["exposure"] == "insomnia") & (t["outcome"] == "lbp")].iloc[0]
-    # the numbers as the results table writes them (results.py: precision 4, OR and CI to the same decimals)
-    columns = ("exp_estimate", "exp_ci_lower", "exp_ci_upper")
-    fmt, _ = column_format(pd.concat([t[c] for c in columns], ignore_index=True), "OR", precision=4)
-    cells = [re.escape(fmt(row[c])) for c in columns]
+    # the numbers as the results table writes them (results.py, report.results_display: an odds ratio for a binary
+    # outcome, β for a continuous one, all three columns to one number of decimals, precision 4)
+    binary = t["binary_outcome"].astype(bool)
+    shown = {c: np.where(binary, t[f"exp_{c}"], t[c]) for c in ("estimate", "ci_lower", "ci_upper")}
+    fmt, _ = column_format(pd.Series(np.concatenate(list(shown.values()))), "effect", precision=4)
+    i = int(row.name)
+    cells = [re.escape(fmt(shown[c][i])) for c in shown]
     # a row of the table: the exposure first on its line ("Low back pain" may wrap onto the lines around)
-    pattern = rf"^Insomnia\s+(?:Low back(?: pain)?\s+)?{int(row['nsnp'])}\s+" + r"\s+".join(cells) + r"\s"
+    pattern = rf"^Insomnia\s+(?:Low back(?: pain)?\s+)?{int(row['nsnp'])}\s+OR\s+" + r"\s+".join(cells) + r"\s"
     assert re.search(pattern, pdf_text, re.M), f"no results row matching {pattern!r} in the PDF"
 
 

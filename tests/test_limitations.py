@@ -5,9 +5,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from mrkit.errors import MRKitError
 from mrkit.paper.direction import DirectionResult, InstrumentSummary, Pleiotropy, Presso, Steiger, Trait
 from mrkit.paper.limitations import (
     achieved_power,
+    data_words,
     overlap_simulation,
     pleiotropy_table,
     power_table,
@@ -85,5 +87,35 @@ def test_diagnostic_tables_say_what_is_missing_without_presso_or_steiger():
     d = _direction("insomnia", "lbp", 0.2)
     d.presso = d.steiger = None
     p, s = pleiotropy_table([d]), steiger_table([d])
-    assert p.loc[0, "PRESSO outliers"] == 0 and p.loc[0, "PRESSO global p"] is None
+    assert p.loc[0, "PRESSO outliers"] == 0 and pd.isna(p.loc[0, "PRESSO global p"])
     assert s.loc[0, "p"] is None
+
+
+def test_presso_global_p_of_zero_is_shown_below_one_over_n_as_on_the_mr_pages():
+    """No simulated RSS reached the observed one: the p-value is below 1/n, never 0 (R's MR-PRESSO prints
+    "<1/n"); the limitations table shows the same text as the MR pages' diagnostics."""
+    from dataclasses import replace
+
+    from mrkit.paper.tables import styled
+
+    d = _direction("insomnia", "lbp", 0.2)
+    d.presso = replace(d.presso, global_p=0.0, n_distributions=3000)
+    cell = pleiotropy_table([d]).loc[0, "PRESSO global p"]
+    assert cell == "< 0.00033"  # 1/3000, two significant digits
+    assert "&lt; 0.00033</td>" in styled(pleiotropy_table([d])).to_html()  # as the page prints it
+
+
+def test_power_table_with_one_assumed_effect_and_another_power_level():
+    dirs = [_direction("insomnia", "lbp", 0.2), _direction("sleep_duration", "lbp", 0.05)]
+    t = power_table(dirs, published_results(), _Study(), assumed_or=1.5).set_index("exposure")
+    assert list(t["assumed"]) == pytest.approx([math.log(1.5)] * 2)
+    assert t.loc["insomnia", "power"] == pytest.approx(achieved_power(math.log(1.5), 0.2))
+    with pytest.raises(MRKitError, match="assumed_or"):
+        power_table(dirs, published_results(), _Study(), assumed_or=0)
+    with pytest.raises(MRKitError, match="power_level"):
+        power_table(dirs, published_results(), _Study(), power=1.2)
+
+
+def test_power_and_coverage_sentences_name_their_data():
+    assert "synthetic panel" in data_words("synthetic") and "not the study" in data_words("synthetic")
+    assert "real GWAS files" in data_words("real") and "OpenGWAS" in data_words("opengwas")

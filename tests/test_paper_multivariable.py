@@ -33,7 +33,9 @@ def test_sleep_traits_together_recover_the_truth(page):
     assert all(f > 10 for f in sleep.strength.values())
     table = mvp.comparison_table(sleep, study)
     assert list(table["exposure"]) == ["Insomnia", "Sleep duration", "Daytime sleepiness"]
-    assert mvp.recovery_text(sleep, table).startswith("The MV-IVW 95 % interval covers the planted target for 3 of 3 "
+    assert mvp.recovery_text(sleep, table).startswith("On the synthetic panel (simulated data, where the truth is "
+                                                      "planted), the MV-IVW 95 % interval covers the planted target "
+                                                      "for 3 of 3 "
                                                       "exposures (Insomnia, Sleep duration, Daytime sleepiness).")
     shifted = table.assign(**{"planted MVMR target": table["planted MVMR target"] + [5.0, 0.0, 0.0]})
     text = mvp.recovery_text(sleep, shifted)

@@ -130,7 +130,7 @@ def test_harmonisation_cases_follow_the_twosamplemr_rule_table():
     for case in ("Palindromic C/G, EAF 0.45 (ambiguous)", "Palindromic A/T, outcome EAF missing"):
         assert t.loc[case, "ambiguous"] and t.loc[case, "used (action 1)"]
         assert not t.loc[case, "used (action 2)"]
-    assert not t.loc["Palindromic A/T, EAF just outside 0.42-0.58", "ambiguous"]
+    assert not t.loc["Palindromic A/T, outcome EAF 0.41 (outside 0.42-0.58)", "ambiguous"]
     assert (~t.loc[t["palindromic"], "used (action 3)"]).all()
     for case in ("Alleles swapped", "Opposite strand", "Opposite strand and swapped"):
         assert t.loc[case, "used (action 3)"] and t.loc[case, "beta.outcome (action 3)"] == 0.05

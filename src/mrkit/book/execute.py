@@ -8,6 +8,7 @@ report says what a run cost even when other work shares the machine.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -25,9 +26,11 @@ import nbformat
 import yaml
 
 from ..errors import MRKitError
+from ..paper.exercises import PARAMETERS_ENV, RUN_ID_ENV
 from ..paths import atomic_output
 from .runplan import Run
 from .site import publish
+from .takeaway import rerun_parameters_of
 
 CELL_TIMEOUT_S = 3600
 # A kernel that dies before answering kernel_info ran no cell: it lost a race for its ZMQ ports with another
@@ -128,7 +131,8 @@ def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
                "-f", str(tmp / "params.yaml"), "-k", "python3", "--cwd", str(cwd),
                "--execution-timeout", str(CELL_TIMEOUT_S), "--no-progress-bar"]
         env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-               "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MRKIT_RUN_ID": run.id}
+               "PYDEVD_DISABLE_FILE_VALIDATION": "1", RUN_ID_ENV: run.id,
+               PARAMETERS_ENV: json.dumps(rerun_parameters_of(run), sort_keys=True)}
         if downloads is not None:
             env.update({"MRKIT_DOWNLOAD_DIR": str(files), "MRKIT_DOWNLOAD_URL": f"downloads/{run.id}"})
         for _attempt in range(KERNEL_START_ATTEMPTS):

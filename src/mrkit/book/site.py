@@ -22,6 +22,7 @@ import yaml
 from ..errors import MRKitError
 from ..paths import atomic_directory, write_atomic
 from .runplan import Run
+from .takeaway import EXERCISES_PAGE, exercises_page, stage_takeaway, takeaway_markdown
 
 MATHJAX_SOURCE = Path("node_modules") / "mathjax" / "es5"
 #: Folder of the staged source whose files Sphinx copies into the site as they are (html_extra_path).
@@ -88,9 +89,15 @@ def data_statement(params: dict[str, Any], api: dict[str, Any] | None = None) ->
             "the pipeline, they are not the study's results. See {doc}`/book/data`.\n:::")
 
 
-def presentable(executed: Path, run: Run, api: dict[str, Any] | None = None) -> nbformat.NotebookNode:
+def presentable(executed: Path, run: Run, api: dict[str, Any] | None = None,
+                banner: str | None = None, takeaway: bool = True) -> nbformat.NotebookNode:
     """The executed notebook as the reader sees it: title, data banner, hidden defaults, collapsed parameters,
-    and only the cells meant for its data (tags :data:`GENOME_WIDE_ONLY`, :data:`OPENGWAS_ONLY`)."""
+    and only the cells meant for its data (tags :data:`GENOME_WIDE_ONLY`, :data:`OPENGWAS_ONLY`).
+
+    ``banner``: the data banner (MyST) instead of :func:`data_banner`'s (``mrkit report`` names the user's files).
+    ``takeaway``: the box that links the page's notebook, its source and the re-run command (a book page; ``mrkit
+    report`` has its own folder, without the book's downloads).
+    """
     nb = nbformat.read(executed, as_version=4)
     hidden = GENOME_WIDE_ONLY if run.parameters.get("data") == "opengwas" else OPENGWAS_ONLY
     nb.cells = [c for c in nb.cells if hidden not in c.metadata.get("tags", [])]
@@ -100,8 +107,10 @@ def presentable(executed: Path, run: Run, api: dict[str, Any] | None = None) -> 
             tags.append("remove-cell")
         if "injected-parameters" in tags and "hide-input" not in tags:
             tags.append("hide-input")
-    banner = data_banner(run.parameters, api)
+    banner = data_banner(run.parameters, api) if banner is None else banner
     header = [nbformat.v4.new_markdown_cell(f"# {run.title}")] + ([nbformat.v4.new_markdown_cell(banner)] if banner else [])
+    if takeaway:  # the notebook, its source, the re-run
+        header.append(nbformat.v4.new_markdown_cell(takeaway_markdown(run)))
     nb.cells = header + nb.cells
     return nb
 
@@ -233,6 +242,10 @@ def stage_source(root: Path, stage: Path, executed: dict[Run, Path], data_params
         files = (downloads / run.id) if downloads is not None else None
         if files is not None and files.is_dir():
             keep |= _sync_tree(files, extra / Path(run.page).parent / "downloads" / run.id)
+        keep |= stage_takeaway(extra, run, path)
+    exercises = stage / f"{EXERCISES_PAGE}.md"  # every exercise of this build's pages, with its command
+    _write_if_changed(exercises_page(list(executed)).encode(), exercises)
+    keep.add(exercises)
     mathjax = root / MATHJAX_SOURCE
     if not (mathjax / "tex-mml-chtml.js").is_file():
         raise SiteBuildError(f"MathJax is not installed at {mathjax}: run `npm ci` (make env does it)")

@@ -24,24 +24,39 @@ def hints(role: str) -> dict[str, str]:
 
 
 def register(subparsers) -> None:
-    from ..gwas.io.catalogue import FORMAT_NAMES
-    from ..gwas.io.limits import DEFAULT_LIMITS
-    from ..gwas.rules import policy_help
-
-    epilog = (f"formats: auto or {', '.join(FORMAT_NAMES)} (each with its allele convention: mrkit read --help).\n"
-              f"reading limits: {DEFAULT_LIMITS.describe()}.\n\n{policy_help()}")
     p = subparsers.add_parser("harmonise", help="harmonise exposure and outcome alleles (TwoSampleMR rules)",
-                              description=__doc__, epilog=epilog,
+                              description=__doc__, epilog=epilog(),
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("exposure", type=Path, help="exposure summary statistics (or TwoSampleMR exposure CSV)")
     p.add_argument("outcome", type=Path, help="outcome summary statistics (or TwoSampleMR outcome CSV)")
     p.add_argument("-o", "--output", type=Path, required=True, help="harmonised table to write (CSV)")
+    add_options(p)
+    p.set_defaults(func=run)
+
+
+def epilog() -> str:
+    """The formats, reading limits and row policies, for the help of every command that reads GWAS files."""
+    from ..gwas.io.catalogue import FORMAT_NAMES
+    from ..gwas.io.limits import DEFAULT_LIMITS
+    from ..gwas.rules import policy_help
+
+    return (f"formats: auto or {', '.join(FORMAT_NAMES)} (each with its allele convention: mrkit read --help).\n"
+            f"reading limits: {DEFAULT_LIMITS.describe()}.\n\n{policy_help()}")
+
+
+def add_options(parser, *, title: str | None = None, trait_names: bool = True) -> None:
+    """The options of harmonisation (reading each file, instruments, clumping, proxies, alleles), for ``harmonise``
+    and for the commands that harmonise on the way (``mrkit report``: in a group ``title``, without the trait
+    names ``--exposure-name``/``--outcome-name`` when ``trait_names`` is False)."""
+    from ..gwas.io.catalogue import FORMAT_NAMES
+
+    p = parser.add_argument_group(title) if title else parser
     p.add_argument("--action", type=int, choices=(1, 2, 3), default=2,
                    help="1: assume forward strand; 2 (default): infer palindromes from EAF; 3: drop palindromes")
     p.add_argument("--tolerance", type=float, default=0.08, help="palindrome EAF tolerance around 0.5 (0.08)")
     for role in ("exposure", "outcome"):
-        group = p.add_argument_group(f"reading the {role} file (as mrkit read's --fmt, --column, --effect-allele-col, "
-                                     f"--trait, --study)")
+        group = parser.add_argument_group(f"reading the {role} file (as mrkit read's --fmt, --column, "
+                                          "--effect-allele-col, --trait, --study)")
         group.add_argument(f"--{role}-format", choices=("auto", *FORMAT_NAMES), default="auto", metavar="NAME",
                            help="auto (recognised from the header; default) or a format of mrkit read --help")
         group.add_argument(f"--{role}-column", action="append", default=[], metavar="SCHEMA=COLUMN",
@@ -53,8 +68,9 @@ def register(subparsers) -> None:
                            help="a table holding several traits: the one to read, by its id or its name"
                                 + (" (--trait: the exposure's)" if role == "exposure" else ""))
         group.add_argument(f"--{role}-study", metavar="NAME", default=None, help="GWAS-VCF sample column to read")
-    p.add_argument("--exposure-name", default=None, help="exposure label (default: from the file)")
-    p.add_argument("--outcome-name", default=None, help="outcome label (default: from the file)")
+    if trait_names:
+        p.add_argument("--exposure-name", default=None, help="exposure label (default: from the file)")
+        p.add_argument("--outcome-name", default=None, help="outcome label (default: from the file)")
     p.add_argument("--p-threshold", type=float, default=5e-8,
                    help="instruments: exposure variants with p <= this (default 5e-8, as TwoSampleMR "
                         "extract_instruments; the study's reverse direction uses 5e-6; 1 keeps every variant)")
@@ -69,7 +85,6 @@ def register(subparsers) -> None:
     p.add_argument("--strict", action="store_true",
                    help="refuse a file with an invalid row (exit 2, naming file, line and column) instead of "
                         "dropping and counting the row")
-    p.set_defaults(func=run)
 
 
 def _read(args, role: str, p_max: float | None):
@@ -85,10 +100,12 @@ def _read(args, role: str, p_max: float | None):
     return frame
 
 
-def run(args) -> int:
-    from ..gwas.harmonise import harmonisation_flow, harmonise
+def harmonised_files(args):
+    """Read ``args.exposure`` and ``args.outcome``, select (and clump) the instruments, find proxies and harmonise,
+    as the options of :func:`add_options` say, printing what each step kept; the harmonised table (with
+    ``attrs["log"]``). Raises :class:`~mrkit.errors.InputError` naming file, line and column."""
+    from ..gwas.harmonise import harmonise
     from ..gwas.instruments import select_instruments
-    from ..paths import atomic_output
 
     if (args.clump or args.proxies) and args.bfile is None:
         raise InputError("--clump and --proxies need a reference panel: pass --bfile")
@@ -124,9 +141,16 @@ def run(args) -> int:
         counts = proxies.attrs["proxies"]
         print(f"proxies: {counts['found']} of {counts['targets']} missing instruments replaced "
               f"(r2 >= {args.proxy_r2:g} within {args.proxy_kb:g} kb)")
-    out = harmonise(exposure, outcome, action=args.action, tolerance=args.tolerance,
-                    exposure_name=args.exposure_name, outcome_name=args.outcome_name, proxies=proxies,
-                    strict=args.strict)
+    return harmonise(exposure, outcome, action=args.action, tolerance=args.tolerance,
+                     exposure_name=args.exposure_name, outcome_name=args.outcome_name, proxies=proxies,
+                     strict=args.strict)
+
+
+def run(args) -> int:
+    from ..gwas.harmonise import harmonisation_flow
+    from ..paths import atomic_output
+
+    out = harmonised_files(args)
     with atomic_output(args.output) as tmp:
         out.to_csv(tmp, index=False)
     flow = harmonisation_flow(out.attrs["log"])

@@ -16,9 +16,11 @@ holds what they would otherwise repeat, so that the notebooks only narrate and p
 * every univariable method on one direction, grouped by the assumption it trades, its verdict, and the methods
   chapter's per-method entries: :mod:`.robust`
 * the limitations analysis (sample overlap, power): :mod:`.limitations`
-* teaching chapters: the simulation study :mod:`.simulation_study`, harmonisation by example
-  :mod:`.harmonisation_examples`, the conventions compared :mod:`.convention_comparison`, the
-  validation appendix against R :mod:`.validation`
+* teaching chapters: the simulation study :mod:`.simulation_study` (its tables and figure
+  :mod:`.simulation_report`), harmonisation by example :mod:`.harmonisation_examples`, the conventions compared
+  :mod:`.convention_comparison`, the validation appendix against R :mod:`.validation`
+* the exercises at the end of the pages, each a re-run of its page with a parameter changed, with the solution
+  computed by the same functions, and the command that re-runs a page: :mod:`.exercises`
 * beyond the paper: the phenome-wide scan and its false discovery rate against the truth :mod:`.phenome_scan`
 * what a build ran on: the code fingerprint, the run plan's defaults and runs, the panel's files, the seeds
   and settings of each MR page :mod:`.reproducibility`

@@ -32,8 +32,8 @@ from ..paths import write_atomic
 from ..rng import resolve_seed
 
 __all__ = ["FORMAT", "VERSION", "METHODS", "every_robust_method", "Trait", "Pleiotropy", "Presso", "Steiger",
-           "InstrumentSummary",
-           "DirectionResult", "ResultFormatError", "analyse", "load_directions"]
+           "InstrumentSummary", "DirectionResult", "ResultFormatError", "analyse", "load_directions", "write_document",
+           "read_document", "used_instruments", "mean_f"]
 
 #: Name and version of the saved file's format; a file of another version is refused on load.
 FORMAT = "mrkit.paper.direction"
@@ -187,9 +187,7 @@ class DirectionResult:
 
     def save(self, path: str | Path) -> Path:
         """Write the result to ``path`` (JSON, atomically: a failure leaves any previous file as it was)."""
-        path = Path(path)
-        write_atomic(path, json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n")
-        return path
+        return write_document(path, self.to_dict())
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], where: str = "the result") -> DirectionResult:
@@ -216,12 +214,23 @@ class DirectionResult:
     @classmethod
     def load(cls, path: str | Path) -> DirectionResult:
         """Read a result :meth:`save` wrote; :class:`ResultFormatError` names the file when it is not one."""
-        path = Path(path)
-        try:
-            doc = json.loads(path.read_text())
-        except ValueError as exc:
-            raise ResultFormatError(f"{path}: not valid JSON ({exc})") from None
-        return cls.from_dict(doc, str(path))
+        return cls.from_dict(read_document(path), str(path))
+
+
+def write_document(path: str | Path, doc: Mapping[str, Any]) -> Path:
+    """Write a JSON document (plain values: no NaN) to ``path`` atomically; the path."""
+    path = Path(path)
+    write_atomic(path, json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    return path
+
+
+def read_document(path: str | Path) -> Any:
+    """The JSON document in ``path``; :class:`ResultFormatError` naming the file when it is not valid JSON."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise ResultFormatError(f"{path}: not valid JSON ({exc})") from None
 
 
 _TABLES = ("harmonised", "estimates", "heterogeneity", "leave_one_out", "single_snp", "robust")
@@ -319,7 +328,7 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
     from ..methods.presso import mr_presso
     from ..methods.steiger import steiger_directionality
     seed = resolve_seed(seed)
-    kept = harmonised[harmonised["mr_keep"].astype(bool)] if "mr_keep" in harmonised else harmonised
+    kept = used_instruments(harmonised)
     robust_ids = list(every_robust_method() if robust_methods is None else robust_methods)
     both = mrkit.mr(harmonised, methods=list(dict.fromkeys([*methods, *robust_ids])), convention=convention,
                     seed=seed, presso_n=presso_n)
@@ -342,8 +351,8 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
         steiger = Steiger(r2_exposure=s["r2_exposure"], r2_outcome=s["r2_outcome"], z=s["z"],
                           steiger_pval=s["steiger_pval"], correct_causal_direction=bool(s["correct_causal_direction"]),
                           rule=str(s.get("rule", "")), note=str(s.get("note", "")))
-    except MRKitError as exc:
-        notes.append(f"Steiger directionality not computed: {exc}")
+    except MRKitError as exc:  # the reason without the location prefix: the message names the column
+        notes.append(f"Steiger directionality not computed: {getattr(exc, 'message', exc)}")
     first = pleio.iloc[0] if len(pleio) else {}
     samplesize = kept["samplesize.outcome"].median() if "samplesize.outcome" in kept else np.nan
     result = DirectionResult(
@@ -357,8 +366,7 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
         presso=presso, steiger=steiger,
         leave_one_out=mrkit.leave_one_out(harmonised, convention=convention),
         single_snp=mrkit.single_snp(harmonised, convention=convention), robust=robust,
-        instruments=InstrumentSummary(nsnp=len(kept),
-                                      mean_f=((kept["beta.exposure"] / kept["se.exposure"]) ** 2).mean(),
+        instruments=InstrumentSummary(nsnp=len(kept), mean_f=mean_f(kept),
                                       r2_exposure=steiger.r2_exposure if steiger else np.nan,
                                       samplesize_outcome=samplesize),
         harmonisation_log={str(k): int(v) for k, v in dict(harmonised.attrs.get("log", {})).items()},
@@ -387,6 +395,16 @@ def _rows_of(table: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
     out = rows[[*labels, *TABLE_COLUMNS, *[c for c in table.columns if c in extras]]].copy()
     out.attrs = dict(table.attrs)
     return out
+
+
+def used_instruments(harmonised: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a harmonised table that enter MR (``mr_keep``; every row without that column)."""
+    return harmonised[harmonised["mr_keep"].astype(bool)] if "mr_keep" in harmonised else harmonised
+
+
+def mean_f(instruments: pd.DataFrame) -> float:
+    """Mean F statistic of the instruments, mean (β_X / SE_X)² over the rows (TwoSampleMR columns)."""
+    return float(((instruments["beta.exposure"] / instruments["se.exposure"]) ** 2).mean())
 
 
 def load_directions(results_dir: str | Path) -> list[DirectionResult]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..methods.distributions import norm_sf
 from ..rng import make_rng, resolve_seed
 
@@ -28,22 +29,36 @@ _CASES = [
     ("Palindromic A/T, low EAF in both", "A", "T", 0.20, "A", "T", 0.22),
     ("Palindromic A/T, EAFs on opposite sides of 0.5", "A", "T", 0.20, "A", "T", 0.79),
     ("Palindromic C/G, EAF 0.45 (ambiguous)", "C", "G", 0.45, "C", "G", 0.46),
-    ("Palindromic A/T, EAF just outside 0.42-0.58", "A", "T", 0.40, "A", "T", 0.41),
+    (None, "A", "T", 0.40, "A", "T", None),  # the outcome EAF is the page's parameter palindrome_eaf
     ("Palindromic A/T, outcome EAF missing", "A", "T", 0.20, "A", "T", np.nan),
 ]
 
 
-def harmonisation_cases() -> tuple[pd.DataFrame, pd.DataFrame]:
+#: The ambiguity band of TwoSampleMR's harmonise_data (action 2): a palindrome with an EAF strictly inside it is
+#: left out.
+AMBIGUOUS_BAND = (0.42, 0.58)
+
+
+def harmonisation_cases(palindrome_eaf: float = 0.41) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The worked cases of the harmonisation chapter as exposure and outcome TwoSampleMR tables.
 
     Every variant truly raises both traits (true outcome beta +0.05 per exposure effect allele);
     the outcome table reports it for whichever allele and strand the case says, so the sign of the
     harmonised outcome beta shows at a glance whether the alignment was right. Column ``case`` of the
-    exposure table names the case.
+    exposure table names the case. ``palindrome_eaf``: the outcome EAF of the A/T palindrome whose exposure
+    EAF is 0.40 (the page's parameter; 0.41 is just outside :data:`AMBIGUOUS_BAND`).
     """
+    if not 0.0 < palindrome_eaf < 0.5:
+        raise InputError(f"palindrome_eaf must be above 0 and below 0.5 (the exposure's EAF, 0.40, is below 0.5 "
+                         f"too), got {palindrome_eaf!r}", column="palindrome_eaf")
+    lo, hi = AMBIGUOUS_BAND
     comp = {"A": "T", "T": "A", "C": "G", "G": "C"}
     rows = []
     for i, (case, ea, oa, fa, eb, ob, fb) in enumerate(_CASES):
+        if case is None:
+            fb = palindrome_eaf
+            case = (f"Palindromic A/T, outcome EAF {fb:g} ({'inside' if lo < fb < hi else 'outside'} "
+                    f"{lo:g}-{hi:g})")
         if ea == comp[oa]:
             # palindromes: the outcome's effect allele is the exposure's when the EAFs are on the
             # same side of 0.5 (or the EAF is missing), otherwise the other allele

@@ -13,16 +13,28 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..methods.distributions import norm_cdf, norm_isf, norm_sf
 from ..methods.power import mr_min_detectable_effect
 from ..rng import DEFAULT_SEED
+from .report import presso_p_text
 
 if TYPE_CHECKING:
     from .direction import DirectionResult
 
-POWER_COLUMNS = {"direction": "direction", "nsnp": "SNPs", "r2": "R² exposure", "n_outcome": "N outcome",
-                 "assumed": "assumed effect (β)", "se": "IVW SE", "power": "power α=0.05",
-                 "power_bonferroni": "power α=0.005", "min_or_per_sd": "min OR per SD (80 %)"}
+def power_columns(power: float = 0.8) -> dict[str, str]:
+    """Column names of :func:`power_table` as the page shows them (``power``: of the minimum detectable effect)."""
+    return {"direction": "direction", "nsnp": "SNPs", "r2": "R² exposure", "n_outcome": "N outcome",
+            "assumed": "assumed effect (β)", "se": "IVW SE", "power": "power α=0.05",
+            "power_bonferroni": "power α=0.005", "min_or_per_sd": f"min OR per SD ({100 * power:.0f} %)"}
+
+
+
+def data_words(data: str) -> str:
+    """Which data a build's numbers come from, for a sentence about power or coverage."""
+    return {"synthetic": "the synthetic panel (simulated data calibrated to the study, not the study's own)",
+            "real": "the real GWAS files of data/sources.toml",
+            "opengwas": "the OpenGWAS API's data (top hits and the instruments' associations)"}.get(data, str(data))
 
 
 def achieved_power(effect: float, se: float, alpha: float = 0.05) -> float:
@@ -32,8 +44,15 @@ def achieved_power(effect: float, se: float, alpha: float = 0.05) -> float:
     return float(norm_sf(z - x) + norm_cdf(-z - x))
 
 
-def power_table(directions: list[DirectionResult], published: pd.DataFrame, study: Any) -> pd.DataFrame:
-    """Power of each direction for the published effect (log 1.1 where none was published)."""
+def power_table(directions: list[DirectionResult], published: pd.DataFrame, study: Any, *,
+                assumed_or: float | None = None, power: float = 0.8) -> pd.DataFrame:
+    """Power of each direction's IVW test for an assumed effect: ``assumed_or`` (an odds ratio, or exp(β) for a
+    continuous outcome) for every direction, or by default the published one (log 1.1 where none was published);
+    and, for binary outcomes, the minimum odds ratio per SD of the exposure detectable with ``power``."""
+    if assumed_or is not None and not assumed_or > 0:
+        raise InputError(f"assumed_or must be above 0, got {assumed_or!r}", column="assumed_or")
+    if not 0 < power < 1:
+        raise InputError(f"power must be between 0 and 1, got {power!r}", column="power_level")
     luo = published[published["study"] == "luo2022"].set_index(["exposure", "outcome"])
     rows = []
     for d in directions:
@@ -43,7 +62,10 @@ def power_table(directions: list[DirectionResult], published: pd.DataFrame, stud
         exposure, outcome = d.exposure.key, d.outcome.key
         key = (exposure, outcome)
         pub_or = luo.loc[key].get("or") if key in luo.index else None
-        assumed = math.log(pub_or) if pub_or is not None and not pd.isna(pub_or) else math.log(1.1)
+        if assumed_or is not None:
+            assumed = math.log(assumed_or)
+        else:
+            assumed = math.log(pub_or) if pub_or is not None and not pd.isna(pub_or) else math.log(1.1)
         r2 = _number(d.instruments.r2_exposure)
         n_out = _number(d.instruments.samplesize_outcome)
         src = study.sources.get(outcome)
@@ -52,7 +74,7 @@ def power_table(directions: list[DirectionResult], published: pd.DataFrame, stud
             n_out = src.sample_size
         min_or = np.nan
         if d.outcome.binary and r2 and n_out and case_fraction:
-            min_or = mr_min_detectable_effect(float(n_out), float(r2), power=0.8, outcome="binary",
+            min_or = mr_min_detectable_effect(float(n_out), float(r2), power=power, outcome="binary",
                                               case_fraction=case_fraction)
         rows.append({"exposure": exposure, "outcome": outcome, "direction": direction_label(d),
                      "nsnp": ivw["nsnp"], "r2": r2, "n_outcome": n_out, "assumed": assumed,
@@ -83,7 +105,8 @@ def strength_table(directions: list[DirectionResult]) -> pd.DataFrame:
 
 
 def pleiotropy_table(directions: list[DirectionResult]) -> pd.DataFrame:
-    """Per direction: Cochran's Q p (IVW), the MR-Egger intercept, its p, I²_GX, MR-PRESSO's global p and
+    """Per direction: Cochran's Q p (IVW), the MR-Egger intercept, its p, I²_GX, MR-PRESSO's global p (the text
+    ``"< 1/n"`` when no simulated RSS reached the observed one, :func:`mrkit.paper.report.presso_p_text`) and
     number of outliers."""
     rows = []
     for d in directions:
@@ -91,9 +114,10 @@ def pleiotropy_table(directions: list[DirectionResult]) -> pd.DataFrame:
         q = het[het["method"].astype(str).str.startswith("ivw")]
         pr = d.presso
         rows.append({"direction": direction_label(d),
-                     "Q p": q["p"].iloc[0] if len(q) else None, "Egger intercept": d.pleiotropy.intercept,
+                     "Q p": q["p"].iloc[0] if len(q) else np.nan, "Egger intercept": d.pleiotropy.intercept,
                      "intercept p": d.pleiotropy.p, "I²_GX": d.pleiotropy.i2gx,
-                     "PRESSO global p": pr.global_p if pr else None,
+                     # no simulated RSS beat the observed one: p below 1/n, not 0 (as the MR pages print it)
+                     "PRESSO global p": presso_p_text(pr) if pr and pr.global_p == 0 else pr.global_p if pr else np.nan,
                      "PRESSO outliers": len(pr.outliers) if pr else 0})
     return pd.DataFrame(rows)
 

@@ -13,13 +13,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..gwas.multivariable import mv_extract_exposures, mv_harmonise
 from ..methods.estimate import mr
 from ..methods.mediation import mediation_table
 from ..methods.multivariable import mv_mr
-from .labels import trait_label
+from .labels import TRAIT_LABELS, trait_label
 
-__all__ = ["MVAnalysis", "comparison_table", "forest_figure", "mediation", "mv_analysis", "planted_target",
+__all__ = ["MVAnalysis", "comparison_table", "exposure_list", "forest_figure", "mediation", "mv_analysis",
+           "planted_target",
            "recovery_text", "weak_conditional", "weak_conditional_text"]
 
 
@@ -45,15 +47,32 @@ class MVAnalysis:
         return t[(t["exposure"] == exposure) & (t["method"] == method)].iloc[0]
 
 
+def exposure_list(text: str) -> list[str]:
+    """The exposures of a model from the page's comma-separated parameter (``"insomnia,sleep_duration"``).
+
+    Raises :class:`~mrkit.errors.InputError` for fewer than two, a repeated one or a key that is not a trait."""
+    keys = [k.strip() for k in str(text).split(",") if k.strip()]
+    unknown = [k for k in keys if k not in TRAIT_LABELS]
+    if unknown:
+        raise InputError(f"unknown trait(s) {unknown} in {text!r}; the traits are {', '.join(TRAIT_LABELS)}",
+                         column="sleep_traits")
+    if len(keys) < 2 or len(set(keys)) != len(keys):
+        raise InputError(f"a multivariable model needs at least two different exposures, got {text!r}",
+                         column="sleep_traits")
+    return keys
+
+
 def mv_analysis(study: Any, exposures: list[str], outcome: str = "lbp", *, p_threshold: float = 5e-8,
-                convention: str = "twosamplemr", n_boot: int | None = None, seed: int | None = None) -> MVAnalysis:
-    """Joint instruments of ``exposures`` (each clumped, union clumped), harmonised to ``outcome``, estimated."""
+                convention: str = "twosamplemr", n_boot: int | None = None, seed: int | None = None,
+                methods: list[str] | None = None) -> MVAnalysis:
+    """Joint instruments of ``exposures`` (each clumped, union clumped), harmonised to ``outcome``, estimated by
+    ``methods`` (:func:`mrkit.methods.multivariable.mv_mr`'s ids; default all)."""
     gwas = {e: study.gwas(e) for e in exposures}
     inst = {e: study.instruments(e, p_threshold).table for e in exposures}
     dat = mv_extract_exposures(gwas, study.files["ref"], p_threshold=p_threshold, clump_r2=study.clump_r2,
                                clump_kb=study.clump_kb, harmonise_action=study.harmonise_action, instruments=inst)
     wide = mv_harmonise(dat, study.gwas(outcome), outcome_name=outcome, harmonise_action=study.harmonise_action)
-    table = mv_mr(wide, convention=convention, n_boot=n_boot, seed=seed)
+    table = mv_mr(wide, methods=methods, convention=convention, n_boot=n_boot, seed=seed)
     return MVAnalysis(list(exposures), outcome, wide, table)
 
 
@@ -160,7 +179,8 @@ def recovery_text(analysis: MVAnalysis, comparison: pd.DataFrame, method: str = 
                           f"planted {target:.2f}; univariable IVW {row['univariable IVW']:.2f}, SE "
                           f"{row['univariable SE']:.2f})")
     name = {"mv_ivw": "MV-IVW", "mv_egger": "MV-Egger", "mv_median": "MV weighted median"}.get(method, method)
-    text = f"The {name} 95 % interval covers the planted target for {len(covered)} of {len(targets)} exposures"
+    text = (f"On the synthetic panel (simulated data, where the truth is planted), the {name} 95 % interval covers the "
+            f"planted target for {len(covered)} of {len(targets)} exposures")
     if covered:
         text += f" ({', '.join(covered)})"
     if missed:

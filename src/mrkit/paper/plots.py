@@ -7,7 +7,7 @@ notebook only narrates and captions.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
@@ -321,3 +321,69 @@ def direction_figures(result: DirectionResult) -> dict[str, plt.Figure]:
                             egger_intercept=result.pleiotropy.intercept,
                             outliers=result.presso.outliers if result.presso else ())
             for kind in MR_FIGURES}
+
+
+#: Candidate ticks of a log axis of ratios, written as plain numbers (0.5, 1, 2), from coarse to fine.
+_RATIO_TICKS = ((0.1, 0.2, 0.5, 1, 2, 5, 10), (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4),
+                (0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.5), (0.95, 0.98, 1, 1.02, 1.05, 1.1), (0.99, 1, 1.01, 1.02))
+
+
+def plain_log_ticks(ax: plt.Axes, axis: str = "x") -> list[float]:
+    """Ticks of a log-scaled ratio axis as plain numbers (0.5, 1, 2), not matplotlib's 10⁰ and 2×10⁰: the coarsest
+    set of :data:`_RATIO_TICKS` that puts at least three ticks inside the axis's limits. Returns the ticks."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    ticks: list[float] = []
+    for candidates in _RATIO_TICKS:
+        ticks = [t for t in candidates if lo <= t <= hi]
+        if len(ticks) >= 3:
+            break
+    if len(ticks) < 2:  # a very narrow axis: its limits and their middle
+        ticks = [lo, float(np.sqrt(lo * hi)), hi]
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(FixedLocator(ticks))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+    target.set_minor_formatter(NullFormatter())
+    return ticks
+
+
+def results_forest(t: pd.DataFrame, label: dict[str, str] | Callable[[str], str], published: pd.DataFrame, *,
+                   planted: bool, method: str = "ivw") -> plt.Figure:
+    """Every direction's estimate (``t``: :func:`mrkit.paper.report.directions_table`) with its 95 % CI, on the
+    outcome's scale: directions with a binary outcome as odds ratios on a log axis (plain ticks), those with a
+    continuous outcome as β on a linear axis, each in its own panel; the published estimate on the same scale
+    (``published``: one study's rows of :func:`mrkit.paper.report.published_results`) and the planted effect."""
+    name = label if callable(label) else label.get
+    binary = t["binary_outcome"].astype(bool).to_numpy()
+    groups = [(g, t[binary == b]) for g, b in (("binary", True), ("continuous", False)) if (binary == b).any()]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(7.5, 0.45 * len(t) + 1.4 * len(groups)), squeeze=False,
+                             gridspec_kw={"height_ratios": [max(len(d), 1) for _, d in groups]})
+    pub = published.set_index(["exposure", "outcome"])
+    for ax, (kind, d) in zip(axes[:, 0], groups):
+        ratio = kind == "binary"
+        conv = np.exp if ratio else (lambda x: np.asarray(x, float))
+        y = np.arange(len(d))[::-1]
+        est, lo, hi = conv(d["estimate"]), conv(d["ci_lower"]), conv(d["ci_upper"])
+        ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="s", color="#2166ac", ms=5, capsize=2,
+                    label=f"this build ({method_label(method, short=True)})")
+        for i, (e, o) in enumerate(zip(d["exposure"], d["outcome"])):
+            if (e, o) in pub.index and pd.notna(pub.loc[(e, o)].get("or")):
+                value = pub.loc[(e, o)]["or"] if ratio else np.log(pub.loc[(e, o)]["or"])
+                ax.plot(value, y[i] - 0.25, "D", color="#b35806", ms=5, label="published (Luo 2022)"
+                        if "published (Luo 2022)" not in ax.get_legend_handles_labels()[1] else None)
+            if planted and pd.notna(d["planted"].iloc[i]):
+                ax.plot(conv(d["planted"].iloc[i]), y[i] + 0.25, "|", color="k", ms=10,
+                        label="planted" if "planted" not in ax.get_legend_handles_labels()[1] else None)
+        ax.axvline(1 if ratio else 0, color="0.5", ls="--", lw=0.8)
+        ax.set_yticks(y)
+        ax.set_yticklabels([f"{name(e)} → {name(o)}" for e, o in zip(d["exposure"], d["outcome"])], fontsize=8)
+        if ratio:
+            ax.set_xscale("log")
+            plain_log_ticks(ax)
+            ax.set_xlabel("odds ratio of the binary outcome per unit of the exposure (log scale)")
+        else:
+            ax.set_xlabel("β: change in the outcome (its units) per unit of the exposure")
+        ax.legend(frameon=False, fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..methods.estimate import odds_ratios
 from . import downloads
 from .labels import TRAITS, method_label
@@ -127,6 +128,9 @@ def diagnostics_table(result: DirectionResult) -> pd.DataFrame:
     if steiger is not None:
         rows.append(("Steiger: R² exposure", steiger.r2_exposure, np.nan, np.nan))
         rows.append(("Steiger: R² outcome", steiger.r2_outcome, np.nan, steiger.steiger_pval))
+    else:  # say why (a user's table without sample sizes): a row, not a silent gap
+        notes = getattr(result, "notes", ())
+        rows += [(n, np.nan, np.nan, np.nan) for n in notes if n.startswith("Steiger directionality")]
     return pd.DataFrame(rows, columns=["diagnostic", "value", "df", "p"])
 
 
@@ -212,15 +216,22 @@ def adjust_p(p: np.ndarray, method: str = "bonferroni") -> np.ndarray:
 
 
 def directions_table(directions: list[DirectionResult], method: str = "ivw") -> pd.DataFrame:
-    """One row per saved direction: the ``method`` estimate, exp scale, adjusted p-values, planted truth."""
+    """One row per saved direction: the ``method`` estimate (β: a log odds ratio for a binary outcome, else in the
+    outcome's units), its exp scale (an odds ratio only where ``binary_outcome``), adjusted p-values, planted truth.
+
+    Raises :class:`~mrkit.errors.InputError` for a method no saved direction has."""
     rows = []
     for d in directions:
         m = d.method(method)
         if m is None:
             continue
-        rows.append({"exposure": d.exposure.key, "outcome": d.outcome.key, "nsnp": m["nsnp"],
+        rows.append({"exposure": d.exposure.key, "outcome": d.outcome.key, "method": method, "nsnp": m["nsnp"],
                      "estimate": m["estimate"], "se": m["se"], "ci_lower": m["ci_lower"],
-                     "ci_upper": m["ci_upper"], "p": m["p"], "planted": d.planted})
+                     "ci_upper": m["ci_upper"], "p": m["p"], "planted": d.planted,
+                     "binary_outcome": bool(d.outcome.binary), "outcome_units": d.outcome.units})
+    if directions and not rows:
+        raise InputError(f"no saved direction has the method {method!r}; they have "
+                         f"{', '.join(directions[0].estimates['method'].astype(str))}", column="method")
     t = pd.DataFrame(rows)
     if len(t):
         # the paper's order: sleep traits -> LBP, then LBP -> sleep traits
@@ -231,3 +242,54 @@ def directions_table(directions: list[DirectionResult], method: str = "ivw") -> 
         t["p_bonferroni"] = adjust_p(t["p"].to_numpy(), "bonferroni")
         t["p_fdr"] = adjust_p(t["p"].to_numpy(), "fdr_bh")
     return t
+
+
+def published_cell(published: pd.DataFrame, exposure: str, outcome: str, *, binary_outcome: bool) -> str:
+    """The published result of a direction on this book's scale: ``"OR 1.954 (1.119 to 3.411)"`` for a binary
+    outcome; for a continuous one β = log of the "OR" the paper gave (it reported exp(β)); a direction reported
+    without numbers as ``"not significant (no estimate published)"``, one not studied as ``"–"``.
+
+    ``published``: the rows of one study (:func:`published_results`)."""
+    rows = published[(published["exposure"] == exposure) & (published["outcome"] == outcome)]
+    if rows.empty:
+        return "–"
+    r = rows.iloc[0]
+    if pd.isna(r.get("or")):
+        return ("not significant (no estimate published)" if r.get("finding") == "null"
+                else f"{r.get('finding')} (no estimate published)")
+    if binary_outcome:
+        return f"OR {r['or']:.3f} ({r['or_lci95']:.3f} to {r['or_uci95']:.3f})"
+    return (f"β {math.log(r['or']):.4f} ({math.log(r['or_lci95']):.4f} to {math.log(r['or_uci95']):.4f}); "
+            f"reported as exp(β) {r['or']:.3f}")
+
+
+def results_display(t: pd.DataFrame, label: Any, published: pd.DataFrame, *, planted: bool) -> pd.DataFrame:
+    """The results page's table of :func:`directions_table`: per direction the effect on the outcome's scale (an
+    odds ratio for a binary outcome, β in the outcome's units for a continuous one: exp(β) is a ratio of nothing
+    there), its 95 % CI, p-values, the published result on the same scale and, on synthetic data, the planted
+    effect. ``label``: trait key -> label."""
+    binary = t["binary_outcome"].astype(bool)
+    scale = [("OR" if b else f"β ({u})" if u else "β") for b, u in zip(binary, t["outcome_units"])]
+
+    def pick(col: str) -> np.ndarray:
+        return np.where(binary, t[f"exp_{col}"], t[col])
+
+    out = pd.DataFrame({
+        "exposure": t["exposure"].map(label), "outcome": t["outcome"].map(label), "SNPs": t["nsnp"],
+        "scale": scale, "effect": pick("estimate"), "95% CI low": pick("ci_lower"), "95% CI high": pick("ci_upper"),
+        "p": t["p"], "p Bonferroni": t["p_bonferroni"], "p FDR": t["p_fdr"],
+        "published (Luo 2022)": [published_cell(published, e, o, binary_outcome=b)
+                                 for e, o, b in zip(t["exposure"], t["outcome"], binary)]})
+    if planted:
+        out["planted effect"] = pick("planted")
+    return out
+
+
+def latex_number(x: float, digits: int = 2) -> str:
+    """A number for inline math (``$p < ...$``): ``5\\times 10^{-8}`` in scientific notation below 0.001, else as
+    it is."""
+    if x != 0 and abs(x) < 1e-3:
+        mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return ("" if mantissa == "1" else f"{mantissa}\\times ") + f"10^{{{int(exponent)}}}"
+    return f"{x:g}"

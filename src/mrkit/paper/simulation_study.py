@@ -25,9 +25,11 @@ Verbanck M, Chen CY, Neale B, Do R (2018). Nat Genet 50:693-698.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
-import textwrap
+import sys
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -37,12 +39,11 @@ from ..errors import InputError, NotEstimable
 from ..methods.conventions import get_convention
 from ..methods.registry import Context, run_method
 from ..rng import make_rng
-from .labels import method_label
 from .robust import NOT_AN_EFFECT
 
 __all__ = ["SIM_METHODS", "EXTRA_METHODS", "NOT_RUN", "all_methods", "SCENARIOS", "SCENARIO_LABELS",
-           "SCENARIO_SETTINGS", "SEED_BLOCK", "simulation_design", "block_seeds", "run_simulation", "survivors",
-           "survival", "survival_figure", "plot_measure", "simulate_and_fit", "summarise_simulation", "scenario_table"]
+           "DEFAULT_SETTINGS", "SETTING_SCENARIOS", "SEED_BLOCK", "scenario_settings", "simulation_design",
+           "block_seeds", "run_simulation", "simulate_and_fit", "summarise_simulation"]
 
 
 #: Methods of the simulation chapter (ids of :mod:`mrkit.methods.registry`), in display order. ``ml`` is run to
@@ -68,6 +69,7 @@ def all_methods() -> tuple[str, ...]:
     from ..methods.registry import method_ids
 
     return tuple(m for m in method_ids() if m not in NOT_RUN)
+
 
 #: Scenario keys of :func:`mrkit.simulate.scenarios.simulate_mr_summary`, in teaching order.
 SCENARIOS = ("valid", "balanced_pleiotropy", "directional_pleiotropy", "inside_violated",
@@ -178,25 +180,61 @@ def simulate_and_fit(scenario: str, *, n_rep: int, n_snps: int, beta: float, see
     return out
 
 
-#: Extra arguments of ``simulate_mr_summary`` per scenario (others use its defaults).
-SCENARIO_SETTINGS: dict[str, dict] = {"outliers": {"n_outliers": 3}}
+#: The settings of the scenarios a page may change (its parameters of the same names), with their defaults,
+#: and the scenarios each applies to; every other argument of ``simulate_mr_summary`` keeps its default.
+DEFAULT_SETTINGS: dict[str, float] = {"pleiotropy_fraction": 0.3, "n_outliers": 3, "mean_f": 10.0}
+SETTING_SCENARIOS: dict[str, tuple[str, ...]] = {
+    "pleiotropy_fraction": ("balanced_pleiotropy", "directional_pleiotropy", "inside_violated"),
+    "n_outliers": ("outliers",), "mean_f": ("weak", "overlap_weak")}
 
 
-def simulation_design(quick: bool = False) -> dict:
-    """Sizes of the simulation chapter: the full design or the quick one the tests and the small book build run.
+def scenario_settings(scenario: str, settings: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The arguments of ``simulate_mr_summary`` that ``settings`` (default :data:`DEFAULT_SETTINGS`) give
+    ``scenario``: only those that apply to it (:data:`SETTING_SCENARIOS`)."""
+    settings = {**DEFAULT_SETTINGS, **(settings or {})}
+    return {k: settings[k] for k, used_by in SETTING_SCENARIOS.items() if scenario in used_by}
+
+
+def simulation_design(quick: bool = False, **settings: float) -> dict:
+    """Sizes and settings of the simulation chapter: the full design (a few minutes on 2 cores) or the quick
+    one the tests and the small book build run (well under a minute).
 
     ``n_rep`` replicates per scenario and true effect for :data:`SIM_METHODS`, ``n_rep_extra`` (the first ones of
-    each arm) for :data:`EXTRA_METHODS`, ``n_snps`` instruments, ``betas`` (null, for the type-I error, and
-    non-null, for power), bootstrap sizes (``n_boot_extra``: the further methods' bootstraps), MR-PRESSO's
-    ``n_distributions`` and ``seed_block``, the replicates that share one random stream (see
-    :func:`run_simulation`). In the full design each further method's coverage, pooled over the two true effects,
-    rests on 2 x 250 = 500 replicates: a Monte Carlo SE of at most 0.98 percentage points near the nominal 95 %.
+    each arm) for :data:`EXTRA_METHODS` (in the full design each one's coverage, pooled over the two true effects,
+    rests on 2 x 250 = 500 replicates: a Monte Carlo SE of at most 0.98 percentage points near the nominal 95 %),
+    ``n_snps`` instruments, ``betas`` (null, for the type-I error, and non-null, for power), bootstrap sizes
+    (``n_boot_extra``: the further methods' bootstraps), MR-PRESSO's
+    ``n_distributions``, ``seed_block``, the replicates that share one random stream (see
+    :func:`run_simulation`), and ``settings``: :data:`DEFAULT_SETTINGS` with ``settings`` on top (the page's
+    parameters ``pleiotropy_fraction``, ``n_outliers``, ``mean_f``). The design travels with every task of the
+    simulation, so a setting reaches the worker processes that draw the data.
+
+    Raises
+    ------
+    InputError
+        A setting that is not one of :data:`DEFAULT_SETTINGS`, or out of its range.
     """
-    if quick:
-        return {"n_rep": 100, "n_rep_extra": 20, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 200,
-                "n_boot_mode": 50, "presso_n": 200, "n_boot_extra": 50, "seed_block": SEED_BLOCK}
-    return {"n_rep": 1000, "n_rep_extra": 250, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 1000,
-            "n_boot_mode": 200, "presso_n": 500, "n_boot_extra": 100, "seed_block": SEED_BLOCK}
+    unknown = sorted(set(settings) - set(DEFAULT_SETTINGS))
+    if unknown:
+        raise InputError(f"unknown simulation setting(s) {unknown}; the settings are {sorted(DEFAULT_SETTINGS)}",
+                         column=unknown[0])
+    settings = {**DEFAULT_SETTINGS, **settings}
+    sizes = ({"n_rep": 100, "n_rep_extra": 20, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 200,
+              "n_boot_mode": 50, "presso_n": 200, "n_boot_extra": 50} if quick else
+             {"n_rep": 1000, "n_rep_extra": 250, "n_snps": 30, "betas": (0.0, 0.05), "n_boot_median": 1000,
+              "n_boot_mode": 200, "presso_n": 500, "n_boot_extra": 100})
+    if not 0.0 <= float(settings["pleiotropy_fraction"]) <= 1.0:
+        raise InputError(f"pleiotropy_fraction must be between 0 and 1, got {settings['pleiotropy_fraction']!r}",
+                         column="pleiotropy_fraction")
+    if not float(settings["mean_f"]) > 1.0:
+        raise InputError(f"mean_f must be above 1, got {settings['mean_f']!r}", column="mean_f")
+    n_out = float(settings["n_outliers"])
+    if n_out != int(n_out) or not 1 <= n_out < sizes["n_snps"]:
+        raise InputError(f"n_outliers must be a whole number from 1 to {sizes['n_snps'] - 1}, got "
+                         f"{settings['n_outliers']!r}", column="n_outliers")
+    settings = {"pleiotropy_fraction": float(settings["pleiotropy_fraction"]),
+                "n_outliers": int(settings["n_outliers"]), "mean_f": float(settings["mean_f"])}
+    return {**sizes, "seed_block": SEED_BLOCK, "settings": settings}
 
 
 #: Replicates per random stream: the unit of seeding, so that results depend on no chunking. 50 is
@@ -229,11 +267,25 @@ def _fit_blocks(scenario: str, beta: float, blocks: list[tuple[int, int, int]], 
                                methods=methods, n_boot_median=design["n_boot_median"],
                                n_boot_mode=design["n_boot_mode"], presso_n=design["presso_n"],
                                extra_methods=extra_methods, n_extra=max(0, min(n_rep, n_rep_extra - first)),
-                               n_boot_extra=design.get("n_boot_extra", 200), **SCENARIO_SETTINGS.get(scenario, {}))
+                               n_boot_extra=design.get("n_boot_extra", 200),
+                               **scenario_settings(scenario, design.get("settings")))
         fit["replicate"] += first
         fit["sim_seed"] = block_seed
         frames.append(fit)
     return pd.concat(frames, ignore_index=True)
+
+
+def _start_method() -> str | None:
+    """How the local worker processes start: ``spawn`` (dask's default, safe beside a Jupyter kernel's threads),
+    except under a plain script (``python page.py``): a spawned worker imports the script again as its main
+    module and, without an ``if __name__ == "__main__"`` guard, runs the simulation inside the worker, which
+    breaks the pool (BrokenProcessPool). A script's workers are therefore forked where the platform forks safely
+    (Linux), and elsewhere the tasks run in this process (None); the numbers are the same either way."""
+    main = sys.modules.get("__main__")
+    script = main is not None and getattr(main, "__spec__", None) is None and getattr(main, "__file__", None)
+    if not script:
+        return "spawn"
+    return "fork" if sys.platform.startswith("linux") else None
 
 
 def run_simulation(scenarios: Iterable[str], design: Mapping[str, Any], *, seed: int,
@@ -294,8 +346,12 @@ def run_simulation(scenarios: Iterable[str], design: Mapping[str, Any], *, seed:
         frames = dask.compute(*tasks, scheduler=client)
     else:
         workers = min(len(tasks), os.cpu_count() or 1) if workers is None else min(int(workers), len(tasks))
-        frames = (dask.compute(*tasks, scheduler="processes", num_workers=workers) if workers > 1
-                  else dask.compute(*tasks, scheduler="synchronous"))
+        context = _start_method() if workers > 1 else None
+        if context is None:
+            frames = dask.compute(*tasks, scheduler="synchronous")
+        else:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(context)) as pool:
+                frames = dask.compute(*tasks, scheduler="processes", pool=pool)
     out = pd.concat(frames, ignore_index=True)
     order = {m: k for k, m in enumerate(methods + extra_methods)}
     out["_s"] = out["scenario"].map({name: k for k, name in enumerate(scenarios)})
@@ -381,143 +437,3 @@ def summarise_simulation(fits: pd.DataFrame, *, truth: str = "beta", alpha: floa
         rows.append(row)
     return pd.DataFrame(rows)
 
-
-def survivors(summary: pd.DataFrame, *, max_abs_bias: float, min_coverage: float = 0.90
-              ) -> pd.DataFrame:
-    """Which methods "survive" each scenario: at every true effect, |bias| <= ``max_abs_bias``
-    and coverage >= ``min_coverage`` (a method without point estimates is judged on coverage alone, one without
-    intervals is not judged). One row per scenario with the survivors and the others."""
-    verdict = survival(summary, max_abs_bias=max_abs_bias, min_coverage=min_coverage)
-    rows = []
-    for scen in summary["scenario"].unique():
-        v = verdict[verdict["scenario"] == scen]
-        ok = v[v["survives"] == True]["method"]  # noqa: E712 (None: not judged)
-        bad = v[v["survives"] == False]["method"]  # noqa: E712
-        rows.append({"scenario": SCENARIO_LABELS.get(scen, scen),
-                     "survive": ", ".join(method_label(m, short=True) for m in ok) or "none",
-                     "fail": ", ".join(method_label(m, short=True) for m in bad) or "none"})
-    return pd.DataFrame(rows)
-
-
-def survival(summary: pd.DataFrame, *, max_abs_bias: float, min_coverage: float = 0.90) -> pd.DataFrame:
-    """Per scenario and method: ``survives`` (True, False, or None when there is nothing to judge: no estimate
-    and no interval), and ``why`` it fails (``bias``, ``coverage`` or both), at the worst of the true effects."""
-    rows = []
-    for (scen, method), g in summary.groupby(["scenario", "method"], sort=False):
-        bias_ok = (g["bias"].abs() <= max_abs_bias) | g["bias"].isna()
-        cov_ok = (g["coverage"] >= min_coverage) | g["coverage"].isna()
-        judged = not (g["bias"].isna().all() and g["coverage"].isna().all())
-        why = [w for w, ok in (("bias", bias_ok.all()), ("coverage", cov_ok.all())) if not ok]
-        rows.append({"scenario": scen, "method": method, "survives": (not why) if judged else None,
-                     "why": " and ".join(why)})
-    return pd.DataFrame(rows)
-
-
-def survival_figure(summary: pd.DataFrame, *, max_abs_bias: float, min_coverage: float = 0.90,
-                    methods: Iterable[str] | None = None):
-    """The "which survive" slide: one row per method (grouped by assumption family, bold), one column per
-    scenario; a filled green square where the method survives (:func:`survival`), red where it fails on bias,
-    orange on coverage, dark red on both, grey where it is not judged."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
-    from ..methods.method_info import ASSUMPTION_FAMILIES
-    from ..methods.registry import method_infos
-    from .robust import FAMILY_LABELS
-
-    verdict = survival(summary, max_abs_bias=max_abs_bias, min_coverage=min_coverage)
-    present = list(dict.fromkeys(summary["method"]))
-    methods = [m for m in (methods or present) if m in present]
-    infos = method_infos()
-    lines: list[tuple[str, str]] = []
-    for family in ASSUMPTION_FAMILIES:
-        group = [m for m in methods if infos[m].family == family]
-        if group:
-            lines += [("family", FAMILY_LABELS[family])] + [("method", m) for m in group]
-    scen = list(dict.fromkeys(summary["scenario"]))
-    colour = {"": "#1a9850", "bias": "#d73027", "coverage": "#fdae61", "bias and coverage": "#7f0000"}
-    fig, ax = plt.subplots(figsize=(7.5, 0.19 * len(lines) + 1.9))
-    v = verdict.set_index(["scenario", "method"])
-    for i, (kind, name) in enumerate(lines):
-        y = len(lines) - 1 - i
-        if kind == "family":
-            continue
-        for j, sc in enumerate(scen):
-            r = v.loc[(sc, name)]
-            c = "0.8" if r["survives"] is None else colour[r["why"]]
-            ax.add_patch(plt.Rectangle((j + 0.06, y - 0.42), 0.88, 0.84, color=c))
-    ax.set_xlim(0, len(scen))
-    ax.set_ylim(-0.5, len(lines) - 0.5)
-    ax.set_xticks(np.arange(len(scen)) + 0.5, [textwrap.fill(SCENARIO_LABELS.get(s, s), 14) for s in scen],
-                  fontsize=7)
-    ax.xaxis.tick_top()
-    ax.set_yticks([len(lines) - 1 - i for i in range(len(lines))],
-                  [name if kind == "family" else method_label(name, short=True) for kind, name in lines], fontsize=7)
-    for tick, (kind, _) in zip(ax.get_yticklabels(), lines):
-        if kind == "family":
-            tick.set_fontweight("bold")
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_xlabel("scenario (columns); method grouped by assumption family (rows)", fontsize=8)
-    fig.legend(handles=[Patch(color=colour[""], label="survives"), Patch(color=colour["bias"], label="fails: bias"),
-                        Patch(color=colour["coverage"], label="fails: coverage"),
-                        Patch(color=colour["bias and coverage"], label="fails: both"),
-                        Patch(color="0.8", label="not judged (no estimate, no interval)")],
-               loc="lower center", ncol=3, fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
-    return fig
-
-
-def plot_measure(summary: pd.DataFrame, measure: str, *, xlabel: str, beta: float | None = None,
-                 reference: float | None = None, ncols: int = 3):
-    """Small multiples, one panel per scenario: ``measure`` of each method with a 95 % Monte
-    Carlo interval (1.96 MCSE). ``beta`` selects one true effect (default: all, as markers)."""
-    import matplotlib.pyplot as plt
-
-    data = summary if beta is None else summary[summary["beta"] == beta]
-    scen = list(data["scenario"].unique())
-    methods = [m for m in SIM_METHODS if m in set(data["method"])] + \
-        [m for m in data["method"].unique() if m not in SIM_METHODS]
-    ncols = min(ncols, len(scen))
-    nrows = int(np.ceil(len(scen) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(7.5, 0.3 * len(methods) * nrows + 1.4),
-                             sharey=True, squeeze=False)
-    betas = sorted(data["beta"].unique())
-    markers = ["o", "s", "^", "D"]
-    y = np.arange(len(methods))
-    for ax, name in zip(axes.flat, scen):
-        d = data[data["scenario"] == name].set_index(["method", "beta"])
-        for i, b in enumerate(betas):
-            vals = np.array([d.loc[(m, b), measure] if (m, b) in d.index else np.nan
-                             for m in methods])
-            err = np.array([d.loc[(m, b), f"{measure}_mcse"] if (m, b) in d.index else np.nan
-                            for m in methods])
-            offset = (i - (len(betas) - 1) / 2) * 0.25
-            ax.errorbar(vals, y + offset, xerr=1.96 * err, fmt=markers[i % 4], ms=4,
-                        capsize=2, label=f"true effect {b:g}")
-        if reference is not None:
-            ax.axvline(reference, color="grey", lw=0.8, ls="--")
-        ax.set_title(textwrap.fill(SCENARIO_LABELS.get(name, name), 30), fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in axes.flat[len(scen):]:
-        ax.axis("off")
-    axes[0, 0].set_yticks(y, [method_label(m, short=True) for m in methods])
-    axes[0, 0].invert_yaxis()
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.supxlabel(xlabel, fontsize=8)
-    fig.legend(handles, labels, loc="lower right", fontsize=7, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def scenario_table(chosen: Iterable[str]) -> pd.DataFrame:
-    """The scenarios of the chapter: label, key (the page's ``scenario`` parameter), what is simulated
-    (:data:`mrkit.simulate.scenarios.SCENARIOS`) and the settings that differ from the simulation's defaults."""
-    from ..simulate.scenarios import SCENARIOS as DESCRIPTIONS
-
-    chosen = list(chosen)
-    return pd.DataFrame({"scenario": [SCENARIO_LABELS[s] for s in chosen], "key (parameter `scenario`)": chosen,
-                         "what is simulated": [DESCRIPTIONS[s] for s in chosen],
-                         "settings changed": [", ".join(f"{k} = {v}" for k, v in SCENARIO_SETTINGS.get(s, {}).items())
-                                              or "defaults" for s in chosen]})

@@ -267,7 +267,7 @@ _SEPARATORS = (r",\quad ", r"\quad ", r",\ ", r";\ ")
 
 
 def display_formula(formula: str) -> str:
-    """A formula as display maths that fits a page column: its top-level parts (separated by ``,\ ``, ``;\ `` or
+    r"""A formula as display maths that fits a page column: its top-level parts (separated by ``,\ ``, ``;\ `` or
     ``\quad`` outside braces) one per line of a ``gathered`` block; a formula of one part as it is."""
     parts, depth, start, i = [], 0, 0, 0
     while i < len(formula):

@@ -33,7 +33,7 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from mrkit.paper import downloads, exercises, labels, report, simulation_report, simulation_study
+from mrkit.paper import downloads, exercises, report, simulation_report, simulation_study
 
 # %% [markdown]
 # ## Why simulate
@@ -130,7 +130,7 @@ display(Markdown(
     f"each cell's own MCSE); their bootstraps (simple and penalised medians, bootstrap MR-Egger, pIVW's Fieller "
     f"interval, RadialMR's exact random-effects SE) use {design['n_boot_extra']:,} draws, the NOME modes the "
     f"modes' {design['n_boot_mode']:,}. cML, CLR and PC-GMM are given the simulated GWAS sample sizes. Not run: "
-    + "; ".join(f"{labels.method_label(m)} ({why})" for m, why in simulation_study.NOT_RUN.items())
+    + "; ".join(f"`{m}` ({why})" for m, why in simulation_study.NOT_RUN.items())
     + ". The sign concordance test has no effect estimate (its concordance is not one): only its type-I error and "
     "power count; the conditional likelihood-ratio interval (CLR) has no point estimate: only coverage and "
     "rejection (0 outside its interval). The figures show the seven methods above; the tables and the summary "

@@ -66,7 +66,7 @@ METHODS = (
 #: R behaviours reproduced although they look unintended (for the conventions page), by method id.
 QUIRKS = {"cml": ("Fits of a K that did not converge in 100 sweeps enter the average as they stand, unflagged "
                   "(lipids: 11 of 27).",
-                  "The model-averaged SE drops NaN terms (na.rm = TRUE) without renormalising the weights.")}
+                  "The model-averaged SE drops missing terms (na.rm = TRUE) without renormalising the weights.")}
 
 
 def cml_fits(bx, bxse, by, byse, k_values, *, maxit: int = 100, tol: float = 1e-7) -> dict[str, np.ndarray]:

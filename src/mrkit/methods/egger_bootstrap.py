@@ -101,7 +101,7 @@ METHODS = (
                     "reports the draws' mean and SD. The uncertainty in the exposure betas enters the SE.",
                formula=r"\hat\beta^{(b)} = \frac{\mathrm{cov}(w\hat\beta^{(b)}_X, w\hat\beta^{(b)}_Y)}"
                        r"{\mathrm{var}(w\hat\beta^{(b)}_X)},\ w = \sigma_Y^{-2},\ \hat\beta = "
-                       r"\overline{\hat\beta^{(b)}}",
+                       r"\tfrac1B\sum_b \hat\beta^{(b)}",
                trades="As MR-Egger, allows directional pleiotropy independent of instrument strength (InSIDE); "
                       "TwoSampleMR's per-draw fit is not the weighted Egger regression.",
                when="Rarely: to see MR-Egger's uncertainty with the exposure betas' error included; prefer MR-Egger "

@@ -59,7 +59,7 @@ METHODS = (
         idea=("Every subset of variants gives an IVW estimate, weighted by how homogeneous its ratio estimates are "
               "and by the prior probability that exactly those variants are valid. The estimate is the mode of the "
               "weighted mixture of the subsets' estimates."),
-        formula=r"\hat\beta = \arg\max_\theta \sum_{S} w_S\,\phi(\theta;\hat\beta_S,\widehat{se}_S),\quad "
+        formula=r"\hat\beta = \arg\max_\theta \sum_{S} w_S\,\phi(\theta;\hat\beta_S,s_S),\quad "
                 r"w_S \propto \pi^{|S|}(1-\pi)^{J-|S|}\prod_{j\in S}s_j^{-1}e^{-Q_S/2}",
         trades="Gives up 'majority valid' for plurality: the largest homogeneous group of variants is valid.",
         when=("Few variants (J <= 20: it enumerates every subset), several of them possibly invalid; widen the "

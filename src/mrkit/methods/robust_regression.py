@@ -58,7 +58,7 @@ _PENAL = ("Multiplies each variant's weight by min(1, 100 p), p the chi-square p
 _QUIRKS = {
     "penalised": "Penalised weights use min(1, 100 p) (the paper and R's delta-weights branch use min(1, 20 p)).",
     "egger_p": "MR-Egger p-values are 2 (1 - pnorm(|z|)): exactly 0 below about 1e-16.",
-    "robust": "When lmrob's M-step does not converge R's summary gives no SE (NaN here, noted in the row).",
+    "robust": "When lmrob's M-step does not converge R's summary gives no SE (here a missing SE, noted in the row).",
 }
 
 

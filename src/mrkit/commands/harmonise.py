@@ -151,8 +151,9 @@ def harmonised_files(args):
 
 def run(args) -> int:
     from ..gwas.harmonise import harmonisation_flow
-    from ..paths import atomic_output
+    from ..paths import atomic_output, refuse_overwriting_inputs
 
+    refuse_overwriting_inputs([args.output], [args.exposure, args.outcome])
     out = harmonised_files(args)
     with atomic_output(args.output) as tmp:
         out.to_csv(tmp, index=False)

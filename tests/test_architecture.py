@@ -218,3 +218,31 @@ def test_notebook_check_can_fail(tmp_path):
     good.write_text("import mrkit\nimport mrkit.paper.study\nfrom mrkit import mr\nfrom mrkit.paper import report\n"
                     "from mrkit.paper.direction import analyse\nmrkit.mr(h)\nmrkit.heterogeneity(h)\n")
     assert notebook_violations(good, {"mr", "heterogeneity"}) == []
+
+
+def test_the_readme_architecture_table_points_at_real_places():
+    """A newcomer's trial: the README's Architecture table sent a new estimator to "a row in methods/estimate.py",
+    a table that no longer exists (estimators register their ids with ``register()`` of methods/registry.py).
+    Every ``layer/module.py`` path and ``module.NAME`` the section names must exist, and so must the family modules
+    it lists (where to find MR-Egger), and the place it gives for a new estimator must be where ``register`` lives."""
+    import importlib
+    import re
+
+    from mrkit.methods import registry
+
+    readme = (PACKAGE.parents[1] / "README.md").read_text()
+    section = readme.split("\n## Architecture\n", 1)[1].split("\n## ", 1)[0]
+    paths = set(re.findall(r"`((?:[a-z_]+/)+[a-z_]+\.py)`", section))
+    assert paths, "no module paths found in the Architecture section"
+    for path in paths:
+        assert (PACKAGE / path).is_file() or (PACKAGE.parents[1] / path).is_file(), f"README names {path}: not found"
+    for module, name in re.findall(r"`([a-z_]+)\.([A-Z_]+)`", section):
+        holder = {"registry": "mrkit.methods.registry", "catalogue": "mrkit.gwas.io.catalogue"}[module]
+        assert hasattr(importlib.import_module(holder), name), f"README Architecture names {module}.{name}"
+    methods_row = next(line for line in section.splitlines() if line.startswith("| `mrkit.methods`"))
+    new_estimator = methods_row.split("|")[3]
+    assert f"`methods/{registry.register.__module__.rsplit('.', 1)[1]}.py`" in new_estimator, new_estimator
+    holds = methods_row.split("|")[2]
+    assert "one module per family" in holds, holds
+    families = re.findall(r"`([a-z_]+)`", holds.split("one module per family", 1)[1])
+    assert families and all((PACKAGE / "methods" / f"{f}.py").is_file() for f in families), families

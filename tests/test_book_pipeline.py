@@ -172,15 +172,18 @@ def test_failure_names_notebook_parameters_and_cell_and_keeps_old_site(toy: Path
     assert "toy-lbp" in [r for r, _ in again.executed]
 
 
-def test_a_kernel_that_dies_at_start_is_started_again_but_not_forever(toy: Path, monkeypatch):
+@pytest.mark.parametrize("failure", ["RuntimeError: Kernel died before replying to kernel_info",
+                                     "RuntimeError: Kernel didn't respond in 120 seconds"])
+def test_a_kernel_that_dies_at_start_is_started_again_but_not_forever(toy: Path, monkeypatch, failure):
     """Parallel runs can lose the race for a kernel's ports ("Kernel died before replying to kernel_info",
-    seen once in a full test run): the run starts again; a kernel that never starts still fails, with the
-    message papermill gave."""
+    seen once in a full test run), and a kernel on a loaded machine can outlast the start time-out ("Kernel
+    didn't respond in 60 seconds", seen once in a full test run beside other test runs): the run starts again;
+    a kernel that never starts still fails, with the message papermill gave."""
     import mrkit.book.execute as execute
 
     real = execute.run_measured
     calls = []
-    died = (1, "", f"RuntimeError: {execute.KERNEL_START_FAILED}\n", 0.1)
+    died = (1, "", f"{failure}\n", 0.1)
 
     def dies_once(cmd, env):
         calls.append(env["MRKIT_RUN_ID"])
@@ -196,7 +199,7 @@ def test_a_kernel_that_dies_at_start_is_started_again_but_not_forever(toy: Path,
     monkeypatch.setattr(execute, "run_measured", lambda cmd, env: calls.append(1) or died)
     (toy / "book" / "runplan.toml").write_text((toy / "book" / "runplan.toml").read_text()
                                                 .replace("value = 1.0\n[labels]", "value = 2.0\n[labels]"))
-    with pytest.raises(RunFailed, match=execute.KERNEL_START_FAILED):
+    with pytest.raises(RunFailed, match=failure.split(": ")[1]):
         build(toy)
     assert len(calls) % execute.KERNEL_START_ATTEMPTS == 0 and calls
 

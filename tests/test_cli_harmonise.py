@@ -26,14 +26,19 @@ def test_validation_csvs_harmonise_to_the_published_table(validation_dir, tmp_pa
     np.testing.assert_array_equal(got["se.outcome"].to_numpy(), expected["byse"].to_numpy())
 
 
-def test_finngen_exposure_is_read_with_mrkit_io(validation_dir, tmp_path):
-    bmi = pd.read_csv(validation_dir / "bmi_ieu-a-2_exposure.csv")
-    finngen = pd.DataFrame({
+def _as_finngen(bmi: pd.DataFrame) -> pd.DataFrame:
+    """The TwoSampleMR exposure table ``bmi`` as a FinnGen release file's columns."""
+    return pd.DataFrame({
         "#chrom": bmi["chr.exposure"], "pos": bmi["pos.exposure"], "ref": bmi["other_allele.exposure"],
         "alt": bmi["effect_allele.exposure"], "rsids": bmi["SNP"], "nearest_genes": "G",
         "pval": bmi["pval.exposure"], "mlogp": -np.log10(bmi["pval.exposure"]), "beta": bmi["beta.exposure"],
         "sebeta": bmi["se.exposure"], "af_alt": bmi["eaf.exposure"], "af_alt_cases": bmi["eaf.exposure"],
         "af_alt_controls": bmi["eaf.exposure"]})
+
+
+def test_finngen_exposure_is_read_with_mrkit_io(validation_dir, tmp_path):
+    bmi = pd.read_csv(validation_dir / "bmi_ieu-a-2_exposure.csv")
+    finngen = _as_finngen(bmi)
     path = tmp_path / "bmi_finngen.tsv"
     finngen.to_csv(path, sep="\t", index=False)
     out = tmp_path / "h.csv"
@@ -120,3 +125,29 @@ def test_an_output_that_is_a_folder_is_refused_in_one_line(tmp_path, capsys, val
 def test_a_negative_seed_is_a_user_error_not_a_bug(validation_dir, capsys):
     assert main(["estimate", str(validation_dir / "harmonised" / "bmi_chd.csv"), "--seed", "-1"]) == 2
     assert "--seed must be a whole number >= 0" in capsys.readouterr().err
+
+
+def test_one_gwas_given_as_exposure_and_outcome_is_refused(validation_dir, tmp_path, capsys):
+    """A newcomer's trial: the same FinnGen-style file passed twice (or an exposure file copied as the outcome)
+    was harmonised to itself and every estimator then gave exactly 1 (IVW 1.0, SE 0.014 on the BMI instruments)
+    with exit 0. The outcome holding the exposure's own beta and SE for every instrument is refused, and an
+    output already there is left as it was."""
+    bmi = pd.read_csv(validation_dir / "bmi_ieu-a-2_exposure.csv")
+    finngen = _as_finngen(bmi)
+    path = tmp_path / "bmi_finngen.tsv"
+    finngen.to_csv(path, sep="\t", index=False)
+    copy = tmp_path / "copy.tsv"
+    copy.write_bytes(path.read_bytes())
+    out = tmp_path / "h.csv"
+    out.write_text("my earlier table\n")
+    for outcome in (path, copy):
+        capsys.readouterr()
+        assert main(["harmonise", str(path), str(outcome), "-o", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+        assert f"{outcome} holds the exposure's own associations: all 79 instruments have the same beta" in err
+    assert out.read_text() == "my earlier table\n"
+    # a real outcome is not caught: one SE differing is enough
+    other = finngen.assign(sebeta=finngen["sebeta"].where(finngen.index != 0, finngen["sebeta"] * 1.5))
+    other.to_csv(copy, sep="\t", index=False)
+    assert main(["harmonise", str(path), str(copy), "-o", str(out)]) == 0

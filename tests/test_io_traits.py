@@ -120,6 +120,40 @@ def test_cli_read_and_harmonise_of_the_sleep_instruments(sleep, tmp_path, capsys
     assert set(h["SNP"]) == {"rs12140153", "rs285793", "rs614987"} and h["exposure"].iloc[0] == "Nap during day"
 
 
+LIAO = "sleep_ukb_a_to_CHD_C4D_liao2019.csv"
+LIAO_EXPOSURE = {"beta": "beta_exposure", "se": "se_exposure", "p": "pval_exposure", "eaf": "eaf_exposure"}
+
+
+def test_an_id_column_named_with_its_role_separates_the_traits(tmp_path):
+    """The Liao et al. (2020) table of realdata/ holds the instruments of two exposures, ukb-a-13 (13 rows) and
+    ukb-a-15 (10 rows), told apart by ``exposure_opengwas_id``; it was read as one trait of 23 rows, and
+    harmonised with itself as outcome it gave one IVW of the two exposures mixed (1.163 on 23 SNPs, exit 0)."""
+    from conftest import SHARED
+
+    from mrkit.cli import main
+
+    path = SHARED / "realdata" / LIAO
+    if not path.exists():
+        pytest.skip(f"{path} not found (set MRKIT_SHARED to the shared folder)")
+    raw = pd.read_csv(path, skiprows=1)
+    with pytest.raises(SeveralTraits, match=r"2 traits in one table: ukb-a-13 \(13 rows\); ukb-a-15 \(10 rows\)"):
+        read_sumstats(path, "generic", columns=LIAO_EXPOSURE)
+    for trait_id, group in raw.groupby("exposure_opengwas_id"):
+        df = read_sumstats(path, "generic", columns=LIAO_EXPOSURE, trait=trait_id)
+        assert df["snp"].tolist() == group["SNP"].tolist() and df.attrs["trait_id"] == trait_id
+    outcome = ["--outcome-format", "generic", "--outcome-column", "beta=beta_outcome", "--outcome-column",
+               "se=se_outcome", "--outcome-column", "p=pval_outcome_paper"]
+    exposure = ["--exposure-format", "generic", *(f"--exposure-column={k}={v}" for k, v in LIAO_EXPOSURE.items())]
+    h = tmp_path / "h.csv"
+    assert main(["harmonise", str(path), str(path), "-o", str(h), *exposure, *outcome]) == 2
+    assert main(["harmonise", str(path), str(path), "-o", str(h), *exposure, *outcome, "--trait", "ukb-a-13",
+                 "--outcome-trait", "ukb-a-13"]) == 0
+    assert pd.read_csv(h)["SNP"].tolist() == raw.loc[raw["exposure_opengwas_id"] == "ukb-a-13", "SNP"].tolist()
+    plain = tmp_path / "plain.tsv"  # named with a role but not an id: no trait column
+    plain.write_text("SNP\tA1\tBETA\tSE\tP\tpval_exposure\nrs1\tA\t0.1\t0.01\t1e-9\t1e-9\n")
+    assert read_sumstats(plain).attrs.get("trait_id") is None
+
+
 def test_twosamplemr_exposures_of_several_ids(tmp_path):
     path = tmp_path / "exp.csv"
     path.write_text("SNP,exposure,id.exposure,effect_allele.exposure,other_allele.exposure,beta.exposure,"

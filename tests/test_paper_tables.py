@@ -46,6 +46,17 @@ def test_a_value_that_would_round_away_is_written_in_scientific_notation():
     assert [fmt(v) for v in (1500.2, 250.7, 0.54)] == ["1,500", "251", "1"]
 
 
+def test_a_small_value_among_large_ones_is_not_rounded_to_zero():
+    """The diagnostics of ``mrkit report`` on the lipids example (LDL-c -> CHD, 28 SNPs): Q 99.53 and 97.40, the
+    MR-Egger intercept -0.01146, I²_GX 0.929, MR-PRESSO's RSS 102.72 in one column (1 decimal at the median). The
+    intercept was shown as "-0.0"; a value that would round to 0 is written in scientific notation instead."""
+    values = [99.53042554849876, 97.39750507569262, -0.011460665651289594, 0.92873805320982, 102.71578972529463]
+    fmt, _ = column_format(pd.Series(values), "value")
+    assert [fmt(v) for v in values] == ["99.5", "97.4", "-1.15×10⁻²", "0.9", "102.7"]
+    fmt, _ = column_format(pd.Series([1500.2, 250.7, 0.4]), "F")
+    assert [fmt(v) for v in (1500.2, 250.7, 0.4, 0.0)] == ["1,500", "251", "4.00×10⁻¹", "0"]
+
+
 def test_text_left_numbers_and_numeric_text_right():
     df = pd.DataFrame({"trait": ["Insomnia", "Low back pain"], "N": [336_965, 177_860],
                        "cell": ["0.012 (0.003)", "–"], "ok": [True, False], "p": [0.5, 1e-9]})

@@ -200,6 +200,38 @@ def test_the_command_line_names_the_output_when_it_cannot_be_written(tmp_path: P
     assert out.read_text() == "the user's rows\n"
 
 
+def test_no_command_writes_over_its_own_input(validation_dir: Path, tmp_path: Path, capsys):
+    """A newcomer's trial: ``mrkit read X -o X`` replaced a TwoSampleMR CSV with mrkit's TSV of it, ``mrkit
+    harmonise exp.csv out.csv -o exp.csv`` the exposure with the harmonised table, ``mrkit plot ... --data h.csv``
+    (read as "the input data") the harmonised table, each with exit 0. Each is refused before anything is read or
+    written, also through another name of the file (a symbolic link), and the input stays as it was."""
+    from mrkit.cli import main
+
+    exposure = tmp_path / "exposure.csv"
+    exposure.write_bytes((validation_dir / "bmi_ieu-a-2_exposure.csv").read_bytes())
+    outcome = tmp_path / "outcome.csv"
+    outcome.write_bytes((validation_dir / "chd_ieu-a-7_outcome.csv").read_bytes())
+    harmonised = tmp_path / "h.csv"
+    harmonised.write_bytes((validation_dir / "harmonised" / "lipids_chd_ldlc.csv").read_bytes())
+    (tmp_path / "link.csv").symlink_to(exposure)
+    before = {p: p.read_bytes() for p in (exposure, outcome, harmonised)}
+    runs = [(["read", str(exposure), "-o", str(exposure)], exposure, exposure),
+            (["read", str(exposure), "-o", str(tmp_path / "link.csv")], tmp_path / "link.csv", exposure),
+            (["harmonise", str(exposure), str(outcome), "-o", str(outcome)], outcome, outcome),
+            (["plot", "scatter", str(harmonised), "-o", str(tmp_path / "f.png"), "--data", str(harmonised)],
+             harmonised, harmonised),
+            (["opengwas", "associations", "ieu-a-7", "--snps", str(exposure), "-o", str(exposure)], exposure,
+             exposure)]
+    for argv, out, source in runs:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err == (f"mrkit {argv[0]}: error: {out}: is an input of this command ({source}): writing it would "
+                       "replace the data read; give the output another name\n"), err
+    assert {p: p.read_bytes() for p in before} == before
+    assert not (tmp_path / "f.png").exists()
+    assert main(["read", str(exposure), "-o", "-"]) == 0  # standard output is no file
+
+
 # -- names that become paths are matched whole --------------------------------------------------------------------
 
 def test_plain_names_are_matched_whole():

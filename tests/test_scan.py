@@ -553,3 +553,21 @@ def test_mrkit_scan_on_an_existing_scheduler_and_an_unreachable_one(manifest_fil
     assert main(["scan", str(manifest_file), "-o", str(tmp_path / "o2"), "--scheduler", "tcp://127.0.0.1:9",
                  "--connect-timeout", "3", "--no-progress"]) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_one_file_as_exposure_and_outcome_of_a_pair_fails_the_pair_not_an_estimate_of_1(validation_dir, tmp_path):
+    """The same GWAS under two ids (one file, two names in a manifest) gave every method exactly 1.0 with status
+    ok; the pair fails with its reason, the other pair is estimated."""
+    from mrkit.cli import main
+
+    (tmp_path / "m.toml").write_text(
+        '[settings]\nmethods = ["ivw"]\n'
+        f'[[exposure]]\nid = "bmi"\nfile = "{validation_dir / "bmi_ieu-a-2_exposure.csv"}"\n'
+        f'[[outcome]]\nid = "bmi_again"\nfile = "{validation_dir / "bmi_ieu-a-2_exposure.csv"}"\n'
+        f'[[outcome]]\nid = "chd"\nfile = "{validation_dir / "chd_ieu-a-7_outcome.csv"}"\n')
+    assert main(["scan", str(tmp_path / "m.toml"), "-o", str(tmp_path / "out"), "--serial", "--no-progress"]) == 0
+    table = pd.read_parquet(tmp_path / "out" / "results.parquet").set_index("outcome")
+    assert table.loc["bmi_again", "status"] == "failed"
+    assert "holds the exposure's own associations: all 79 instruments" in table.loc["bmi_again", "reason"]
+    assert table.loc["chd", "status"] == "ok"
+    assert table.loc["chd", "estimate"] == pytest.approx(0.4459090969533985, rel=1e-9)  # expected/bmi_chd.json TSMR_ivw

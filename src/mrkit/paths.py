@@ -5,8 +5,9 @@ package) and can be moved with the ``MRKIT_CACHE`` environment variable.
 
 Every file or folder mrkit writes for a user goes through :func:`atomic_output`, :func:`write_atomic` or
 :func:`atomic_directory` (a temporary name beside the target, renamed over it only on success: a failure never
-leaves a half-written file and never destroys the previous one), and work that several processes may start at
-once (the book's notebooks run in parallel) is serialised by :func:`file_lock`. A write that fails (a
+leaves a half-written file and never destroys the previous one; a command's output is never one of its own
+inputs: :func:`refuse_overwriting_inputs`), and work that several processes may start at once (the book's
+notebooks run in parallel) is serialised by :func:`file_lock`. A write that fails (a
 read-only folder, a full disk) raises an ``OSError`` naming the output asked for, never the temporary name.
 
 A name that becomes part of a path (a scan's trait id, a run id, a cache table) must be a
@@ -26,7 +27,7 @@ import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -136,6 +137,30 @@ def cache_dir() -> Path:
         path = Path.home() / ".cache" / "mrkit"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def refuse_overwriting_inputs(outputs: Iterable[str | Path | None], inputs: Iterable[str | Path | None]) -> None:
+    """Refuse an output that is one of the command's input files (the same file under any name: a typo, tab
+    completion, ``--data`` read as "the input data"): written in place, it would replace the data it is computed
+    from. ``None`` and ``-`` (standard output) are skipped, and so are paths that do not exist yet.
+
+    Raises
+    ------
+    FileExistsError
+        Naming the output and the input it would replace.
+    """
+    inputs = [Path(i) for i in inputs if i is not None]
+    for out in outputs:
+        if out is None or str(out) == "-":
+            continue
+        for source in inputs:
+            try:
+                same = os.path.samefile(out, source)
+            except OSError:  # either does not exist (yet): nothing to replace
+                continue
+            if same:
+                raise FileExistsError(errno.EEXIST, f"is an input of this command ({source}): writing it would replace "
+                                                    "the data read; give the output another name", str(out))
 
 
 @contextmanager

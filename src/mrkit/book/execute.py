@@ -36,9 +36,11 @@ CELL_TIMEOUT_S = 3600
 # A kernel that dies before answering kernel_info ran no cell: it lost a race for its ZMQ ports with another
 # kernel starting at the same moment (jupyter_client picks free ports, then releases them to the kernel), which
 # happens when runs start in parallel. Such a run is started again, at most this many times; a kernel that
-# cannot start at all still fails, with papermill's message.
+# cannot start at all still fails, with papermill's message. A kernel that does not answer within
+# KERNEL_START_TIMEOUT_S (a machine so loaded that the kernel's start-up outlasts it) is started again the same way.
 KERNEL_START_ATTEMPTS = 3
-KERNEL_START_FAILED = "Kernel died before replying to kernel_info"
+KERNEL_START_TIMEOUT_S = 120
+KERNEL_START_FAILED = ("Kernel died before replying to kernel_info", "Kernel didn't respond in")
 
 
 class RunFailed(MRKitError):
@@ -129,7 +131,8 @@ def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
         (tmp / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=True))
         cmd = [sys.executable, "-m", "papermill", str(source_nb), str(executed),
                "-f", str(tmp / "params.yaml"), "-k", "python3", "--cwd", str(cwd),
-               "--execution-timeout", str(CELL_TIMEOUT_S), "--no-progress-bar"]
+               "--execution-timeout", str(CELL_TIMEOUT_S), "--start-timeout", str(KERNEL_START_TIMEOUT_S),
+               "--no-progress-bar"]
         env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                "PYDEVD_DISABLE_FILE_VALIDATION": "1", RUN_ID_ENV: run.id,
                PARAMETERS_ENV: json.dumps(rerun_parameters_of(run), sort_keys=True)}
@@ -137,7 +140,7 @@ def execute_run(run: Run, output: Path, failed_dir: Path, cwd: Path,
             env.update({"MRKIT_DOWNLOAD_DIR": str(files), "MRKIT_DOWNLOAD_URL": f"downloads/{run.id}"})
         for _attempt in range(KERNEL_START_ATTEMPTS):
             returncode, stdout, stderr, cpu = run_measured(cmd, env)
-            if returncode == 0 or KERNEL_START_FAILED not in stderr:
+            if returncode == 0 or not any(failure in stderr for failure in KERNEL_START_FAILED):
                 break
         seconds = time.perf_counter() - start
         if returncode != 0:

@@ -103,8 +103,9 @@ def _read(args, role: str, p_max: float | None):
 def harmonised_files(args):
     """Read ``args.exposure`` and ``args.outcome``, select (and clump) the instruments, find proxies and harmonise,
     as the options of :func:`add_options` say, printing what each step kept; the harmonised table (with
-    ``attrs["log"]``). Raises :class:`~mrkit.errors.InputError` naming file, line and column."""
-    from ..gwas.harmonise import harmonise
+    ``attrs["log"]``). Raises :class:`~mrkit.errors.InputError` naming file, line and column, or when the outcome
+    holds the exposure's own associations (:func:`~mrkit.gwas.harmonise.refuse_self_pair`)."""
+    from ..gwas.harmonise import harmonise, refuse_self_pair
     from ..gwas.instruments import select_instruments
 
     if (args.clump or args.proxies) and args.bfile is None:
@@ -141,15 +142,18 @@ def harmonised_files(args):
         counts = proxies.attrs["proxies"]
         print(f"proxies: {counts['found']} of {counts['targets']} missing instruments replaced "
               f"(r2 >= {args.proxy_r2:g} within {args.proxy_kb:g} kb)")
-    return harmonise(exposure, outcome, action=args.action, tolerance=args.tolerance,
-                     exposure_name=args.exposure_name, outcome_name=args.outcome_name, proxies=proxies,
-                     strict=args.strict)
+    out = harmonise(exposure, outcome, action=args.action, tolerance=args.tolerance,
+                    exposure_name=args.exposure_name, outcome_name=args.outcome_name, proxies=proxies,
+                    strict=args.strict)
+    refuse_self_pair(out, str(args.exposure), str(args.outcome))
+    return out
 
 
 def run(args) -> int:
     from ..gwas.harmonise import harmonisation_flow
-    from ..paths import atomic_output
+    from ..paths import atomic_output, refuse_overwriting_inputs
 
+    refuse_overwriting_inputs([args.output], [args.exposure, args.outcome])
     out = harmonised_files(args)
     with atomic_output(args.output) as tmp:
         out.to_csv(tmp, index=False)

@@ -128,7 +128,9 @@ def _snps(spec: str) -> list[str]:
 
 def run_associations(args) -> int:
     from ..gwas.opengwas import outcome_table
+    from ..paths import refuse_overwriting_inputs
 
+    refuse_overwriting_inputs([args.output], [args.snps])  # --snps insomnia.csv -o insomnia.csv
     snps = _snps(args.snps)
     client = _client(args)
     rows = client.associations(snps, args.id, proxies=0 if args.no_proxies else 1, r2=args.proxy_r2,

@@ -76,7 +76,7 @@ def run(args) -> int:
     from ..gwas.io.harmonised import read_harmonised_table
     from ..methods.mrdata import split_pairs
     from ..paper.plots import SCATTER_METHODS, figure_data, mr_figure
-    from ..paths import atomic_output
+    from ..paths import atomic_output, refuse_overwriting_inputs
     from ._tables import print_drops
 
     fmt = _FORMATS.get(args.output.suffix.lower())
@@ -84,6 +84,7 @@ def run(args) -> int:
         raise MRKitError(f"{args.output}: give a file name ending in .png, .svg or .pdf (the format of the figure)")
     if args.data is not None and args.data.suffix.lower() != ".csv":
         raise MRKitError(f"{args.data}: --data writes CSV: give a file name ending in .csv")
+    refuse_overwriting_inputs([args.output, args.data], [args.file])
     table = read_harmonised_table(args.file)
     print_drops(table, sys.stdout)  # rows the checks dropped or flagged, counted by reason
     pairs = split_pairs(table)

@@ -65,7 +65,9 @@ def column_mapping(items: list[str], flag: str = "--column") -> dict[str, str] |
 def run(args) -> int:
     from ..gwas.io import ReadReport, read_sumstats
     from ..gwas.io.traits import SeveralTraits
+    from ..paths import refuse_overwriting_inputs
 
+    refuse_overwriting_inputs([args.output], [args.file])
     options = {"fmt": args.fmt, "columns": column_mapping(args.column), "p_max": args.p_max, "strict": args.strict,
                "study": args.study, "role": args.role, "effect_allele_col": args.effect_allele_col, "hints": HINTS}
     try:

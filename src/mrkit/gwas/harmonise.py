@@ -64,8 +64,8 @@ from .matching import (
 )
 from .schema import DropLog
 
-__all__ = ["harmonise", "to_twosamplemr", "harmonisation_flow", "mr_input", "rows_with_ids", "LOG_KEYS",
-           "OUTPUT_COLUMNS", "DROPPED_PREFIX"]
+__all__ = ["harmonise", "to_twosamplemr", "harmonisation_flow", "mr_input", "refuse_self_pair", "rows_with_ids",
+           "LOG_KEYS", "OUTPUT_COLUMNS", "DROPPED_PREFIX"]
 
 OUTPUT_COLUMNS = ("SNP", "effect_allele.exposure", "other_allele.exposure", "effect_allele.outcome",
                   "other_allele.outcome", "beta.exposure", "beta.outcome", "eaf.exposure", "eaf.outcome",
@@ -200,6 +200,25 @@ def harmonise(exposure: pd.DataFrame, outcome: pd.DataFrame, *, action: int = 2,
     out.attrs = {"log": log, "harmonise": {"action": action, "tolerance": float(tolerance),
                                            "exposure": exposure_label, "outcome": outcome_label}}
     return out
+
+
+def refuse_self_pair(harmonised: pd.DataFrame, exposure: str = "the exposure", outcome: str = "the outcome") -> None:
+    """Refuse a harmonised table whose outcome associations are the exposure's own: every variant with
+    ``mr_keep``, two or more, has the same beta and the same SE on both sides (one GWAS file, or one trait, given
+    as both). Every estimator then returns exactly 1 (with a small SE), a number without meaning; TwoSampleMR
+    does not check. One variant alike on both sides may be a coincidence of rounded numbers: it passes.
+    ``exposure``/``outcome`` name the inputs in the message.
+
+    Raises :class:`~mrkit.errors.InputError` (no file, line or column: the two inputs as a whole are wrong).
+    """
+    kept = harmonised[harmonised["mr_keep"].to_numpy(dtype=bool)]
+    if len(kept) < 2:
+        return
+    columns = kept[["beta.exposure", "se.exposure", "beta.outcome", "se.outcome"]].to_numpy(dtype=float)
+    if np.array_equal(columns[:, :2], columns[:, 2:]):
+        raise InputError(f"{outcome} holds the exposure's own associations: all {len(kept)} instruments have the "
+                         f"same beta and SE in {exposure} and {outcome} (one GWAS given as both?); an MR of a "
+                         "trait on itself gives 1: give the outcome's GWAS")
 
 
 def mr_input(harmonised: pd.DataFrame, *, keep_only: bool = True) -> pd.DataFrame:

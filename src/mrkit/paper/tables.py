@@ -6,9 +6,10 @@
   is text and left-aligned;
 * integers (and floats that are all whole numbers) get thousands separators and no decimals;
 * other floats share one number of decimals, chosen so that the column's median magnitude shows
-  ``precision`` significant digits (at most 6 decimals); in a column of small numbers (2 decimals or more)
-  a non-zero value that would keep fewer than two significant digits is written in scientific notation
-  with ``precision`` (at most 3) significant digits (``5.88×10⁻⁴``) instead of being rounded away;
+  ``precision`` significant digits (at most 6 decimals); a non-zero value that would round to 0 (a small
+  value in a column of large ones, e.g. an MR-Egger intercept among Q statistics) and, in a column of small
+  numbers (2 decimals or more), one that would keep fewer than two significant digits is written in scientific
+  notation with ``precision`` (at most 3) significant digits (``5.88×10⁻⁴``) instead of being rounded away;
 * p-value columns (``p``, ``p Bonferroni``, ``p_tsmr``, ``pval`` ...) follow the journal convention
   instead: three decimals down to 0.001, two significant digits in scientific notation below.
 
@@ -103,7 +104,8 @@ def column_decimals(values: pd.Series | np.ndarray, precision: int = 3) -> int:
 
 
 def _fixed(v: float, decimals: int, digits: int) -> str:
-    if decimals >= 2 and v != 0 and abs(v) < 10.0 ** (1 - decimals):  # < 2 significant digits would be left
+    if v != 0 and (abs(v) < 0.5 * 10.0 ** -decimals  # it would round to 0 ("-0.0" for an intercept of -0.011)
+                   or decimals >= 2 and abs(v) < 10.0 ** (1 - decimals)):  # < 2 significant digits would be left
         return scientific(v, digits)
     return f"{v + 0.0:,.{decimals}f}"  # + 0.0: no "-0.000"
 

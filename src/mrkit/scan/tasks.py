@@ -189,11 +189,12 @@ def estimate_pair(pair: Pair, settings: Settings, instruments: Instruments | Fai
         return _failed(pair, outcome.describe(), log, n_instruments=len(instruments.table))
     log["outcome_read"] = outcome.log
     try:
-        from ..gwas.harmonise import harmonise
+        from ..gwas.harmonise import harmonise, refuse_self_pair
         from ..methods.estimate import mr
 
         harmonised = harmonise(instruments.table, outcome.table, action=settings.harmonise_action,
                                exposure_name=pair.exposure, outcome_name=pair.outcome)
+        refuse_self_pair(harmonised, f"exposure {pair.exposure}", f"outcome {pair.outcome}")
         log["harmonisation"] = dict(harmonised.attrs["log"])
         log["variants"] = harmonised[["SNP", "mr_keep", "remove", "palindromic", "ambiguous"]].to_dict(orient="list")
         if "proxy" in harmonised.columns:  # an OpenGWAS outcome with LD proxies: which rows stand in, by which variant

@@ -3,7 +3,8 @@ read one trait at a time.
 
 A trait is named by a name column (``exposure``/``outcome`` for TwoSampleMR, else ``trait`` or
 ``phenotype``) and identified by id columns (``id.exposure``, ``opengwas_id``, ``gwas_id``, ``study_id``,
-``dataset_id``). The reader notes the distinct traits while it streams; a table of one trait is read as
+``dataset_id``, also with the role before or after them: ``exposure_opengwas_id``, ``id_outcome``, ...:
+:func:`is_id_column`). The reader notes the distinct traits while it streams; a table of one trait is read as
 it is; a table of several is refused unless one is chosen (by its id or its name; a name two traits share is
 refused with their ids), and the rows of the others are left out and counted, never validated: a variant
 two traits share is no duplicate.
@@ -18,10 +19,12 @@ from ...errors import InputError
 from .columnar import Batch, TextLayout
 from .plan import ReadOptions, ReadPlan
 
-__all__ = ["SeveralTraits", "Traits", "trait_columns", "NAME_COLUMNS", "ID_COLUMNS"]
+__all__ = ["SeveralTraits", "Traits", "trait_columns", "is_id_column", "NAME_COLUMNS", "ID_COLUMNS"]
 
 NAME_COLUMNS = ("trait", "phenotype", "exposure", "outcome")
 ID_COLUMNS = ("id.exposure", "id.outcome", "opengwas_id", "gwas_id", "study_id", "dataset_id")
+#: Id names that may carry a role before or after them (``exposure_opengwas_id``, ``id_exposure``).
+_BARE_IDS = ("id", "opengwas_id", "gwas_id", "study_id", "dataset_id")
 _SEP = "\x1f"
 OTHER_TRAITS = "rows of the other traits of the table"
 
@@ -34,6 +37,15 @@ class SeveralTraits(InputError):
         self.traits = traits
 
 
+def is_id_column(name: str) -> bool:
+    """Whether a column identifies the trait of each row: one of :data:`ID_COLUMNS` (case-insensitive), or ``id``
+    or one of them with a role before or after it (``exposure_opengwas_id``, ``id_outcome``: a table of several
+    exposures' instruments whose id column says whose they are)."""
+    low = name.lower()
+    return low in ID_COLUMNS or any(low in (f"{role}{sep}{bare}", f"{bare}{sep}{role}") for bare in _BARE_IDS
+                                    for role in ("exposure", "outcome") for sep in "_.")
+
+
 def trait_columns(layout: TextLayout, plan: ReadPlan, role: str | None) -> tuple[str | None, tuple[str, ...]]:
     """The trait's name column and its id columns (the format's own, else by their usual names)."""
     if plan.trait_columns != (None, ()):
@@ -41,7 +53,7 @@ def trait_columns(layout: TextLayout, plan: ReadPlan, role: str | None) -> tuple
     lower = {name.lower(): name for name in reversed(layout.header)}
     used = set(plan.column_types)
     name = next((lower[c] for c in NAME_COLUMNS if c in lower and lower[c] not in used), None)
-    ids = tuple(c for c in layout.header if c.lower() in ID_COLUMNS and c not in used)
+    ids = tuple(c for c in layout.header if is_id_column(c) and c not in used)
     return name, ids
 
 

@@ -215,7 +215,8 @@ def test_the_scan_s_proxies_use_the_manifest_population(api, env, tmp_path):
     from mrkit.scan.engine import run_scan
     from mrkit.scan.manifest import load_manifest
 
-    with FakeOpenGWAS({"ieu-x-2": RowsDataset("ieu-x-2", [{**r, "id": "ieu-x-2"} for r in ROWS], INFO)},
+    outcome_rows = [{**r, "id": "ieu-x-2", "beta": round(0.5 * r["beta"], 6)} for r in ROWS]  # not x's own
+    with FakeOpenGWAS({"ieu-x-2": RowsDataset("ieu-x-2", outcome_rows, INFO)},
                       token=TOKEN) as outcome_server:
         path = tmp_path / "m.toml"
         path.write_text('[opengwas]\npop = "EAS"\n[[exposure]]\nid = "x"\nopengwas = "ieu-x-1"\n'

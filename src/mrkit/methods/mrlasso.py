@@ -51,7 +51,8 @@ _IDEA = ("Each variant gets its own pleiotropic intercept, and a lasso penalty s
          "the variants whose intercept stays non-zero are declared invalid. The causal effect is then the IVW "
          "estimate from the variants declared valid, with the penalty tuned by a heterogeneity stopping rule.")
 _LASSO_QUIRKS = ("The tuning rule reads glmnet's path from the smallest lambda up and takes the first heterogeneity "
-                 "jump as the penalty grows; valid sets with no residual df give rse = NaN, never a jump.",
+                 "jump as the penalty grows; valid sets with no residual df have no residual standard error (0/0 in "
+                 "R), never a jump.",
                  "The path stops where glmnet stops (fdev 1e-5, devmax 0.999), so the fallback 'largest lambda' is "
                  "glmnet's entry point.")
 METHODS = (    MethodInfo(

@@ -22,7 +22,7 @@ from mrkit.methods.conmix import mr_conmix
 from mrkit.methods.divw import mr_divw, mr_pivw
 from mrkit.methods.hetpen import mr_hetpen, subset_mixture
 from mrkit.methods.lasso_path import glmnet_lasso
-from mrkit.methods.lmrob import TUNING_CHI, TUNING_PSI, lmrob_mm, psi_bisquare, rho_bisquare
+from mrkit.methods.lmrob import TUNING_CHI, TUNING_PSI, lmrob_batch, lmrob_mm, psi_bisquare, rho_bisquare
 from mrkit.methods.mrlasso import mr_lasso, mr_mvlasso
 from mrkit.methods.mv_diagnostics import conditional_f_gencov, q_a_gencov
 from mrkit.methods.mvcml import mr_mvcml, profile_hessian
@@ -67,6 +67,30 @@ def test_lmrob_solves_the_mm_and_s_equations():
     assert np.sum(rho_bisquare(r0 / fit["scale"], TUNING_CHI)) / (n - p) == pytest.approx(0.5, rel=1e-6)
     exact = lmrob_mm(x, x @ np.array([0.01, 0.3]), byse ** -2.0)  # an exact fit: scale 0, the line itself
     assert exact["scale"] == 0 and np.allclose(exact["coef"], [0.01, 0.3], rtol=1e-10)
+
+
+def test_lmrob_batch_fits_each_replicate_as_alone_with_dropped_rows_and_failures():
+    """Replicates fitted together (every step vectorised over them) equal each fitted alone; a replicate with rows
+    of weight 0 is fitted on its other rows, one with every pair of rows singular fails alone with the reason
+    (synthetic data, seed 11, three outliers)."""
+    bx, bxse, by, byse = synthetic(k=25, seed=11, reps=5, outliers=3)
+    x = np.stack([np.column_stack([np.ones(25), np.abs(b)]) for b in bx])
+    y, w = by * np.sign(bx), byse ** -2.0
+    w[1, :2] = 0.0
+    x[2, :, 1] = 0.1  # |bx| all equal: no pair of variants determines a line
+    fits = lmrob_batch(x, y, w)
+    for r in (0, 1, 3, 4):
+        alone = lmrob_mm(x[r], y[r], w[r])
+        assert fits[r]["error"] is None and fits[r]["n_used"] == alone["n_used"] == (23 if r == 1 else 25)
+        for key in ("coef", "se", "scale", "s_coef"):
+            np.testing.assert_allclose(fits[r][key], alone[key], rtol=1e-10, err_msg=f"replicate {r}: {key}")
+        assert fits[r]["iterations"] == alone["iterations"]
+    assert "singular" in fits[2]["error"]
+    with pytest.raises(NotEstimable, match="singular"):
+        lmrob_mm(x[2], y[2], w[2])
+    robust = mr_egger_robust(bx, bxse, by * 1.0, byse)  # the estimator's rows are these fits
+    single = mr_egger_robust(bx[3], bxse[3], by[3], byse[3])
+    assert robust["estimate"][3] == pytest.approx(single["estimate"][0], rel=1e-10)
 
 
 def test_penalised_ivw_is_ivw_without_outliers_and_robust_ivw_resists_them():

@@ -107,7 +107,8 @@ METHODS = (
 
 #: R behaviours reproduced (the conventions page), by method id.
 QUIRKS = {"grip": ("TwoSampleMR's mr_grip: the adjusted estimate's sandwich variance can be negative, and R's sqrt "
-                   "gives a missing value with the warning 'NaNs produced' (MR-PRESSO example: se.adj and pval.adj missing); "
+                   "gives a missing value with the warning 'NaNs produced' (MR-PRESSO example: se.adj and pval.adj "
+                   "missing); "
                    "reproduced, with a note.",)}
 
 register("grip", lambda data, ctx: mr_grip(*data), row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)

@@ -40,6 +40,7 @@ Maechler M et al. robustbase: Basic Robust Statistics, R package 0.95-0 (lmrob, 
 """
 from __future__ import annotations
 
+from contextlib import suppress
 from itertools import combinations
 from math import comb
 
@@ -47,7 +48,7 @@ import numpy as np
 
 from ..errors import NotEstimable
 
-__all__ = ["MAX_CANDIDATES", "TUNING_CHI", "TUNING_PSI", "lmrob_mm", "rho_bisquare", "psi_bisquare",
+__all__ = ["MAX_CANDIDATES", "TUNING_CHI", "TUNING_PSI", "lmrob_mm", "lmrob_batch", "rho_bisquare", "psi_bisquare",
            "wgt_bisquare"]
 
 #: lmrob.control() defaults for psi = "bisquare" (R/lmrob.MM.R .Mchi.tuning.defaults, .Mpsi.tuning.defaults).
@@ -94,11 +95,29 @@ def _mean_rho(res, scale, n, p, c):
     return np.sum(rho_bisquare(res / scale[..., None], c), axis=-1) / (n - p)
 
 
+def _solve(a, b):
+    """``a^-1 b`` for stacks of small systems, a (..., p, p), b (..., p); NaN where a slice is singular."""
+    try:
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.full(b.shape, np.nan)
+        for i in np.ndindex(*b.shape[:-1]):
+            with suppress(np.linalg.LinAlgError):
+                out[i] = np.linalg.solve(a[i], b[i])
+        return out
+
+
 def _wls(x, y, w):
-    """Weighted least squares per row: x (n, p), y (n,), w (C, n) -> coefficients (C, p)."""
-    xtwx = np.einsum("ni,cn,nj->cij", x, w, x)
-    xtwy = np.einsum("ni,cn,n->ci", x, w, y)
-    return np.linalg.solve(xtwx, xtwy[..., None])[..., 0]
+    """Weighted least squares of each replicate's ``y`` on its ``x`` under many weight vectors: x (R, n, p),
+    y (R, n), w (R, C, n) -> coefficients (R, C, p)."""
+    xtwx = np.einsum("rni,rcn,rnj->rcij", x, w, x)
+    xtwy = np.einsum("rni,rcn,rn->rci", x, w, y)
+    return _solve(xtwx, xtwy)
+
+
+def _fitted(x, beta):
+    """x (R, n, p), beta (R, C, p) -> fitted values (R, C, n)."""
+    return np.einsum("rnp,rcp->rcn", x, beta)
 
 
 def _find_scale(res, initial, n, p, maxit, tol):
@@ -116,82 +135,133 @@ def _find_scale(res, initial, n, p, maxit, tol):
     return scale
 
 
-def _candidates(x, y, rng):
-    """Coefficients through p observations for every p-subset (or a random sample of them), (C, p)."""
-    n, p = x.shape
+def _subsets(n, p, rngs):
+    """Indices of the candidate p-subsets: every one, (C, p), when there are at most :data:`MAX_CANDIDATES`; else
+    that many random ones per replicate, (R, C, p), from each replicate's generator."""
     if comb(n, p) <= MAX_CANDIDATES:
-        idx = np.array(list(combinations(range(n), p)), dtype=int)
-    else:
-        if rng is None:
-            raise ValueError(f"{comb(n, p)} subsets of the design: a random generator is needed to draw candidates")
-        idx = np.array([rng.choice(n, size=p, replace=False) for _ in range(MAX_CANDIDATES)], dtype=int)
-    xs, ys = x[idx], y[idx]  # (C, p, p), (C, p)
-    ok = np.abs(np.linalg.det(xs)) > 1e-12 * np.prod(np.max(np.abs(xs), axis=1) + 1e-300, axis=1)
-    if not ok.any():
-        raise NotEstimable("robust regression: every subset of the design is singular")
-    return np.linalg.solve(xs[ok], ys[ok][..., None])[..., 0]
+        return np.array(list(combinations(range(n), p)), dtype=int)
+    if any(rng is None for rng in rngs):
+        raise ValueError(f"{comb(n, p)} subsets of the design: a random generator is needed to draw candidates")
+    return np.array([[rng.choice(n, size=p, replace=False) for _ in range(MAX_CANDIDATES)] for rng in rngs],
+                    dtype=int)
+
+
+def _candidates(x, y, rngs):
+    """Coefficients through p observations for every p-subset (or a random sample of them), (R, C, p), and
+    which are defined (R, C) (a singular subset is not)."""
+    n_rep, n, p = x.shape
+    idx = _subsets(n, p, rngs)
+    rows = np.arange(n_rep)[:, None, None]
+    xs, ys = x[rows, idx], y[rows, idx]  # (R, C, p, p), (R, C, p)
+    ok = np.abs(np.linalg.det(xs)) > 1e-12 * np.prod(np.max(np.abs(xs), axis=2) + 1e-300, axis=2)
+    xs = np.where(ok[..., None, None], xs, np.eye(p))  # singular subsets: solved as identity, then masked
+    return _solve(xs, ys), ok
 
 
 def _refine(x, y, beta, scale, n, p, k_max, tol):
-    """robustbase ``refine_fast_s`` with ``conv = TRUE``: (beta, scale, residuals of the last iterate, converged)."""
-    res = y - x @ beta
+    """robustbase ``refine_fast_s`` with ``conv = TRUE`` for M fits at once, x (M, n, p), y (M, n), beta (M, p),
+    scale (M,): (beta, scale, residuals of the last iterate, converged), each with the leading M axis."""
+    beta, scale = beta.copy(), scale.copy()
+    res = y - _fitted(x, beta[:, None])[:, 0]
+    converged = np.zeros(scale.shape, dtype=bool)
+    active = np.arange(scale.size)
     for _ in range(k_max):
-        scale = scale * np.sqrt(np.sum(rho_bisquare(res / scale, TUNING_CHI)) / (n - p) / BB)
-        w = wgt_bisquare(res / scale, TUNING_CHI)
-        beta_ref = _wls(x, y, w[None, :])[0]
-        if np.linalg.norm(beta - beta_ref) <= tol * max(tol, np.linalg.norm(beta)):
-            return beta_ref, scale, res, True
-        res = y - x @ beta_ref
-        beta = beta_ref
-    return beta, scale, res, False
+        if not active.size:
+            break
+        r, s = res[active], scale[active]
+        s = s * np.sqrt(np.sum(rho_bisquare(r / s[:, None], TUNING_CHI), axis=1) / (n - p) / BB)
+        scale[active] = s
+        w = wgt_bisquare(r / s[:, None], TUNING_CHI)
+        beta_ref = _wls(x[active], y[active], w[:, None])[:, 0]
+        old = beta[active]
+        done = np.linalg.norm(old - beta_ref, axis=1) <= tol * np.maximum(tol, np.linalg.norm(old, axis=1))
+        beta[active] = beta_ref
+        going = active[~done]  # a converged fit keeps the residuals of the iterate before (R's refine_fast_s)
+        res[going] = y[going] - _fitted(x[going], beta_ref[~done][:, None])[:, 0]
+        converged[active[done]] = True
+        active = going
+    return beta, scale, res, converged
 
 
-def _s_estimate(x, y, *, k_max, maxit_scale, refine_tol, scale_tol, rng):
-    n, p = x.shape
-    cand = _candidates(x, y, rng)
-    res = y[None, :] - cand @ x.T  # (C, n)
-    zeros = np.sum(np.abs(res) < EPS_SCALE, axis=1)
-    exact = np.flatnonzero(zeros > (n + p) / 2.0)
-    if exact.size:  # R: "perfect fit" -> that candidate with scale 0
-        return cand[exact[0]], 0.0, res[exact[0]], True
+def _s_estimate(x, y, *, k_max, maxit_scale, refine_tol, scale_tol, rngs):
+    """The S-estimate of every replicate, x (R, n, p), y (R, n): (coef (R, p), scale (R,), S residuals (R, n),
+    converged (R,), error (R,) object: None, or why the replicate has no S-estimate)."""
+    n_rep, n, p = x.shape
+    cand, defined = _candidates(x, y, rngs)
+    res = y[:, None, :] - _fitted(x, cand)  # (R, C, n)
+    coef, scale_out = np.full((n_rep, p), np.nan), np.full(n_rep, np.nan)
+    res_out, conv_out = np.full((n_rep, n), np.nan), np.zeros(n_rep, dtype=bool)
+    error = np.full(n_rep, None, dtype=object)
+    error[~defined.any(axis=1)] = "robust regression: every subset of the design is singular"
+    exact = (np.sum(np.abs(res) < EPS_SCALE, axis=2) > (n + p) / 2.0) & defined
     s0 = 1.4826 * _r_median(np.abs(res))
-    usable = s0 > 0  # R would go on with a zero scale (0/0 residuals): such a candidate gives no S-estimate
-    if not usable.any():
-        raise NotEstimable(f"robust regression: every candidate fits at least half of the {n} variants exactly, "
-                           "so the S-estimator's scale is 0 (too few variants)")
-    cand, res, s0 = cand[usable], res[usable], s0[usable]
+    usable = defined & (s0 > 0)  # R would go on with a zero scale (0/0 residuals): such a candidate gives none
+    has_exact = exact.any(axis=1)
+    for r in np.flatnonzero(has_exact & (error == None)):  # noqa: E711  R: "perfect fit" -> scale 0
+        c = np.argmax(exact[r])
+        coef[r], scale_out[r], res_out[r], conv_out[r] = cand[r, c], 0.0, res[r, c], True
+    none = ~usable.any(axis=1) & ~has_exact & (error == None)  # noqa: E711
+    error[none] = (f"robust regression: every candidate fits at least half of the {n} variants exactly, so the "
+                   "S-estimator's scale is 0 (too few variants)")
+    go = np.flatnonzero(usable.any(axis=1) & ~has_exact & (error == None))  # noqa: E711
+    if not go.size:
+        return coef, scale_out, res_out, conv_out, error
+    x, y, res, usable = x[go], y[go], res[go], usable[go]
+    s0 = np.where(usable, s0[go], 1.0)  # unusable candidates: any scale, masked below
     s0 = s0 * np.sqrt(_mean_rho(res, s0, n, p, TUNING_CHI) / BB)
-    w = wgt_bisquare(res / s0[:, None], TUNING_CHI)
+    w = wgt_bisquare(res / s0[..., None], TUNING_CHI)
     beta = _wls(x, y, w)
-    res = y[None, :] - beta @ x.T
+    res = y[:, None, :] - _fitted(x, beta)
     # the two smallest M-scales (best.r.s = 2), solving the scale equation only where it can beat them: as R's
     # fast_s, a candidate needs sum(rho(r / worst)) / (n - p) < b to have a smaller scale than the worst kept
-    first = np.argsort(s0, kind="stable")[:2]
-    scale = np.full(s0.shape, np.inf)
-    scale[first] = _find_scale(res[first], s0[first], n, p, maxit_scale, scale_tol)
-    worst = scale[first].max()
-    better = np.flatnonzero(_mean_rho(res, np.full(s0.shape, worst), n, p, TUNING_CHI) < BB)
-    better = better[~np.isin(better, first)]
-    scale[better] = _find_scale(res[better], s0[better], n, p, maxit_scale, scale_tol)
-    best = np.argsort(scale, kind="stable")[:2]
-    fits = [_refine(x, y, beta[i], scale[i], n, p, k_max, refine_tol) for i in best]
-    win = min(range(len(fits)), key=lambda i: fits[i][1])
-    b, s, r0, conv = fits[win]
-    return b, float(s), r0, all(f[3] for f in fits)
+    m, c_all = usable.shape
+    first = np.argsort(np.where(usable, s0, np.inf), axis=1, kind="stable")[:, :2]
+    first_ok = np.take_along_axis(usable, first, axis=1)
+    scale = np.full((m, c_all), np.inf)
+    fr, fc = np.nonzero(first_ok)
+    fc = first[fr, fc]
+    scale[fr, fc] = _find_scale(res[fr, fc], s0[fr, fc], n, p, maxit_scale, scale_tol)
+    worst = np.max(np.where(first_ok, np.take_along_axis(scale, first, axis=1), -np.inf), axis=1)
+    better = (_mean_rho(res, np.broadcast_to(worst[:, None], s0.shape), n, p, TUNING_CHI) < BB) & usable
+    better[fr, fc] = False
+    br, bc = np.nonzero(better)
+    scale[br, bc] = _find_scale(res[br, bc], s0[br, bc], n, p, maxit_scale, scale_tol)
+    best = np.argsort(scale, axis=1, kind="stable")[:, :2]
+    best_ok = np.isfinite(np.take_along_axis(scale, best, axis=1))
+    rr, slot = np.nonzero(best_ok)
+    cc = best[rr, slot]
+    b, s, r0, conv = _refine(x[rr], y[rr], beta[rr, cc], scale[rr, cc], n, p, k_max, refine_tol)
+    fit_scale = np.full((m, 2), np.inf)
+    fit_scale[rr, slot] = s
+    win = np.argmin(fit_scale, axis=1)  # the smaller final scale; a tie goes to the first, as in R
+    pick = np.full((m, 2), -1)
+    pick[rr, slot] = np.arange(rr.size)
+    chosen = pick[np.arange(m), win]
+    all_conv = np.ones(m, dtype=bool)
+    np.logical_and.at(all_conv, rr, conv)
+    coef[go], scale_out[go], res_out[go], conv_out[go] = b[chosen], s[chosen], r0[chosen], all_conv
+    return coef, scale_out, res_out, conv_out, error
 
 
 def _rwls(x, y, beta, scale, max_it, rel_tol):
-    """robustbase ``rwls``: IRWLS with the scale fixed; at most ``max_it - 1`` steps."""
-    converged = False
-    iterations = 0
-    res = y - x @ beta
-    while not converged and iterations + 1 < max_it:
-        iterations += 1
-        w = wgt_bisquare(res / scale, TUNING_PSI)
-        new = _wls(x, y, w[None, :])[0]
-        res = y - x @ new
-        converged = np.sum(np.abs(beta - new)) <= rel_tol * max(rel_tol, np.sum(np.abs(new)))
-        beta = new
+    """robustbase ``rwls`` for R fits at once, x (R, n, p), y (R, n), beta (R, p), scale (R,): IRWLS with the scale
+    fixed, at most ``max_it - 1`` steps: (beta, residuals, converged, iterations), each with the leading R axis."""
+    beta = beta.copy()
+    res = y - _fitted(x, beta[:, None])[:, 0]
+    converged = np.zeros(scale.shape, dtype=bool)
+    iterations = np.zeros(scale.shape, dtype=int)
+    active = np.arange(scale.size)
+    for _ in range(max_it - 1):
+        if not active.size:
+            break
+        iterations[active] += 1
+        w = wgt_bisquare(res[active] / scale[active, None], TUNING_PSI)
+        new = _wls(x[active], y[active], w[:, None])[:, 0]
+        res[active] = y[active] - _fitted(x[active], new[:, None])[:, 0]
+        done = np.sum(np.abs(beta[active] - new), axis=1) <= rel_tol * np.maximum(rel_tol, np.sum(np.abs(new), axis=1))
+        beta[active] = new
+        converged[active[done]] = True
+        active = active[~done]
     return beta, res, converged, iterations
 
 
@@ -219,6 +289,81 @@ def _vcov_avar1(x, r, r0, scale):
         d = np.sqrt(np.maximum(diag, 0.0) / np.diag(cov))
         cov = d[:, None] * cov * d[None, :]
     return cov
+
+
+def _mm_fits(x, y, rngs, control) -> list[dict]:
+    """The MM fits of R replicates of the same rows, x (R, n, p) and y (R, n) already multiplied by sqrt(weight):
+    one dict per replicate (``error``: None, or why it has no fit)."""
+    n_rep, n, p = x.shape
+    if n <= p:
+        return [{"error": f"robust regression needs more observations than coefficients ({n} for {p})"}] * n_rep
+    beta_s, scale, r0, s_conv, error = _s_estimate(x, y, k_max=control["k_max"], maxit_scale=control["maxit_scale"],
+                                                   refine_tol=control["refine_tol"], scale_tol=control["scale_tol"],
+                                                   rngs=rngs)
+    m = np.flatnonzero((error == None) & (scale > 0))  # noqa: E711  (scale 0: an exact fit, no M-step)
+    beta, res, conv, iterations = beta_s.copy(), np.full((n_rep, n), np.nan), np.ones(n_rep, dtype=bool), \
+        np.zeros(n_rep, dtype=int)
+    if m.size:
+        beta[m], res[m], conv[m], iterations[m] = _rwls(x[m], y[m], beta_s[m], scale[m], control["max_it"],
+                                                        control["rel_tol"])
+    fits = []
+    for r in range(n_rep):
+        if error[r] is not None:
+            fits.append({"error": error[r]})
+        elif scale[r] == 0:  # exact fit: R keeps the S-estimate, covariance 0
+            fits.append({"coef": beta_s[r], "cov": np.zeros((p, p)), "se": np.zeros(p), "scale": 0.0,
+                         "converged": True, "s_converged": bool(s_conv[r]), "iterations": 0, "s_coef": beta_s[r],
+                         "rweights": np.ones(n), "n_used": n, "error": None})
+        else:
+            # not converged, R: "M-step did NOT converge. Returning unconverged SM-estimate"; its summary's SE is NA
+            cov = _vcov_avar1(x[r], res[r], r0[r], scale[r]) if conv[r] else np.full((p, p), np.nan)
+            fits.append({"coef": beta[r], "cov": cov, "se": np.sqrt(np.diag(cov)), "scale": float(scale[r]),
+                         "converged": bool(conv[r]), "s_converged": bool(s_conv[r]), "iterations": int(iterations[r]),
+                         "s_coef": beta_s[r], "rweights": wgt_bisquare(res[r] / scale[r], TUNING_PSI), "n_used": n,
+                         "error": None})
+    return fits
+
+
+def lmrob_batch(x, y, weights=None, *, rngs=None, k_max: int = 500, maxit_scale: int = 500, max_it: int = 50,
+                rel_tol: float = 1e-7, refine_tol: float = 1e-7, scale_tol: float = 1e-10) -> list[dict]:
+    """:func:`lmrob_mm` for many replicates at once: the replicates that keep every row are fitted together (every
+    step vectorised over them), a replicate with rows of weight 0 on its own rows.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_rep, n, p)
+    y : array_like, shape (n_rep, n)
+    weights : array_like, shape (n_rep, n), optional
+    rngs : sequence of numpy.random.Generator, optional
+        One per replicate, needed only when there are more than :data:`MAX_CANDIDATES` p-subsets.
+    k_max, maxit_scale, max_it, rel_tol, refine_tol, scale_tol
+        As for :func:`lmrob_mm`.
+
+    Returns
+    -------
+    list of dict
+        Per replicate, the keys of :func:`lmrob_mm` and ``error``: None, or (instead of the numbers) the reason the
+        replicate has no fit (too few rows of positive weight, every subset singular, a zero S-scale).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n_rep = x.shape[0]
+    w = np.ones(y.shape) if weights is None else np.asarray(weights, dtype=float)
+    rngs = [None] * n_rep if rngs is None else list(rngs)
+    control = {"k_max": k_max, "maxit_scale": maxit_scale, "max_it": max_it, "rel_tol": rel_tol,
+               "refine_tol": refine_tol, "scale_tol": scale_tol}
+    keep = w != 0
+    sw = np.sqrt(np.where(keep, w, 0.0))
+    fits: list[dict] = [{}] * n_rep
+    full = np.flatnonzero(keep.all(axis=1))
+    if full.size:
+        for r, fit in zip(full, _mm_fits(x[full] * sw[full, :, None], y[full] * sw[full],
+                                         [rngs[r] for r in full], control)):
+            fits[r] = fit
+    for r in np.flatnonzero(~keep.all(axis=1)):
+        k = keep[r]
+        fits[r] = _mm_fits((x[r][k] * sw[r][k, None])[None], (y[r][k] * sw[r][k])[None], [rngs[r]], control)[0]
+    return fits
 
 
 def lmrob_mm(x, y, weights=None, *, k_max: int = 500, maxit_scale: int = 500, max_it: int = 50,
@@ -254,22 +399,9 @@ def lmrob_mm(x, y, weights=None, *, k_max: int = 500, maxit_scale: int = 500, ma
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
-    if weights is not None:
-        w = np.asarray(weights, dtype=float)
-        keep = w != 0
-        sw = np.sqrt(w[keep])
-        x, y = x[keep] * sw[:, None], y[keep] * sw
-    n, p = x.shape
-    if n <= p:
-        raise NotEstimable(f"robust regression needs more observations than coefficients ({n} for {p})")
-    beta_s, scale, r0, s_conv = _s_estimate(x, y, k_max=k_max, maxit_scale=maxit_scale, refine_tol=refine_tol,
-                                            scale_tol=scale_tol, rng=rng)
-    if scale == 0:  # exact fit: R keeps the S-estimate, covariance 0
-        return {"coef": beta_s, "cov": np.zeros((p, p)), "se": np.zeros(p), "scale": 0.0, "converged": True,
-                "s_converged": s_conv, "iterations": 0, "s_coef": beta_s, "rweights": np.ones(n), "n_used": n}
-    beta, res, conv, iterations = _rwls(x, y, beta_s, scale, max_it, rel_tol)
-    # not converged, R: "M-step did NOT converge. Returning unconverged SM-estimate"; its summary's SE is NA
-    cov = _vcov_avar1(x, res, r0, scale) if conv else np.full((p, p), np.nan)
-    return {"coef": beta, "cov": cov, "se": np.sqrt(np.diag(cov)), "scale": scale, "converged": bool(conv),
-            "s_converged": s_conv, "iterations": iterations, "s_coef": beta_s,
-            "rweights": wgt_bisquare(res / scale, TUNING_PSI), "n_used": n}
+    fit = lmrob_batch(x[None], y[None], None if weights is None else np.asarray(weights, dtype=float)[None],
+                      rngs=[rng], k_max=k_max, maxit_scale=maxit_scale, max_it=max_it, rel_tol=rel_tol,
+                      refine_tol=refine_tol, scale_tol=scale_tol)[0]
+    if fit["error"] is not None:
+        raise NotEstimable(fit["error"])
+    return {key: value for key, value in fit.items() if key != "error"}

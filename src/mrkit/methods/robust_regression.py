@@ -8,7 +8,7 @@ MendelianRandomization's ``mr_ivw`` and ``mr_egger`` with ``robust`` and/or ``pe
 Burgess 2019):
 
 * **robust**: the regression is robustbase's MM-estimator ``lmrob`` (Tukey bisquare, 95 % efficiency, 50 %
-  breakdown; :func:`mrkit.methods.lmrob.lmrob_mm`) instead of ``lm``, with the same prior weights ``byse^-2``
+  breakdown; :func:`mrkit.methods.lmrob.lmrob_batch`) instead of ``lm``, with the same prior weights ``byse^-2``
   (IVW: ``by ~ bx - 1``; Egger: ``by ~ bx`` after orienting every variant to ``bx > 0``). The residual standard
   error is lmrob's scale.
 * **penalized**: each variant's weight is multiplied by ``min(1, 100 p_j)``, ``p_j`` the chi-square(1) upper tail
@@ -41,7 +41,7 @@ import numpy as np
 
 from ..errors import InputError, NotEstimable
 from .distributions import chi2_sf, norm_cdf, norm_ppf
-from .lmrob import MAX_CANDIDATES, lmrob_mm
+from .lmrob import MAX_CANDIDATES, lmrob_batch
 from .method_info import MethodInfo
 from .mv_design import wls
 from .registry import register
@@ -126,21 +126,28 @@ def _lm(x: np.ndarray, y: np.ndarray, w: np.ndarray):
     return fit["coef"], fit["sigma"] * np.sqrt(np.diag(fit["xtwx_inv"])), fit["sigma"], n
 
 
-def _fit(x, y, w, robust: bool, rng):
-    """(coef, se, sigma, n_used, note): lm, or lmrob with MendelianRandomization's k.max = maxit.scale = 500.
-
-    A replicate that cannot be fitted gives NaN numbers and ``"not estimable: <reason>"`` as its note."""
-    try:
-        if not robust:
-            coef, se, sigma, n = _lm(x, y, w)
-            return coef, se, sigma, n, ""
-        fit = lmrob_mm(x, y, w, k_max=500, maxit_scale=500, rng=rng)
-    except NotEstimable as exc:
-        p = x.shape[1]
-        return np.full(p, np.nan), np.full(p, np.nan), np.nan, 0, f"not estimable: {exc}"
-    note = "" if fit["converged"] else ("lmrob's M-step did not converge in 49 steps: R reports no SE "
-                                        "(the estimate is the unconverged one)")
-    return fit["coef"], fit["se"], fit["scale"], fit["n_used"], note
+def _fits(x, y, w, robust: bool, rngs) -> list[tuple]:
+    """Per replicate (coef, se, sigma, n_used, note) of x (R, k, p), y (R, k), weights w (R, k): lm, or lmrob with
+    MendelianRandomization's k.max = maxit.scale = 500 (:func:`~mrkit.methods.lmrob.lmrob_batch`, all replicates
+    at once). A replicate that cannot be fitted gives NaN numbers and ``"not estimable: <reason>"`` as its note."""
+    p = x.shape[2]
+    failed = (np.full(p, np.nan), np.full(p, np.nan), np.nan, 0)
+    out = []
+    if not robust:
+        for r in range(x.shape[0]):
+            try:
+                out.append((*_lm(x[r], y[r], w[r]), ""))
+            except NotEstimable as exc:
+                out.append((*failed, f"not estimable: {exc}"))
+        return out
+    for fit in lmrob_batch(x, y, w, rngs=rngs, k_max=500, maxit_scale=500):
+        if fit["error"] is not None:
+            out.append((*failed, f"not estimable: {fit['error']}"))
+            continue
+        note = "" if fit["converged"] else ("lmrob's M-step did not converge in 49 steps: R reports no SE "
+                                            "(the estimate is the unconverged one)")
+        out.append((fit["coef"], fit["se"], fit["scale"], fit["n_used"], note))
+    return out
 
 
 def _rngs(seed, n_rep: int, k: int, p: int):
@@ -218,9 +225,9 @@ def mr_ivw_robust(bx, bxse, by, byse, *, robust: bool = True, penalized: bool = 
     else:
         w = (byse ** 2 + by ** 2 * bxse ** 2 / bx ** 2 - 2 * psi * by * bxse * byse / bx) ** -1.0
     rows = []
-    rngs = _rngs(seed, n_rep, k, 1)
+    fits = _fits(bx[:, :, None], by, w, robust, _rngs(seed, n_rep, k, 1))
     for r in range(n_rep):
-        coef, se, sigma, n_used, note = _fit(bx[r][:, None], by[r], w[r], robust, rngs[r])
+        coef, se, sigma, n_used, note = fits[r]
         se = se[0] / (min(sigma, 1.0) if model == "random" else sigma)
         q = (k - 1) * sigma ** 2 if not penalized else np.nan
         rows.append({"estimate": coef[0], "se": se, "sigma": sigma, "n_used": n_used, "note": note, "q": q,
@@ -279,15 +286,16 @@ def mr_egger_robust(bx, bxse, by, byse, *, robust: bool = True, penalized: bool 
     x, y = np.abs(bx), by * sign
     z = float(norm_ppf(0.975))
     rows = []
-    rngs = _rngs(seed, n_rep, k, 2)
+    design = np.stack([np.ones((n_rep, k)), x], axis=2)  # (n_rep, k, 2)
+    w = byse ** -2.0
+    if penalized:
+        for r in range(n_rep):
+            coef0, _, _, _ = _lm(design[r], y[r], w[r])
+            pen = chi2_sf(w[r] * (y[r] - coef0[0] - coef0[1] * x[r]) ** 2, 1)
+            w[r] = w[r] * np.minimum(1.0, pen * 100)
+    fits = _fits(design, y, w, robust, _rngs(seed, n_rep, k, 2))
     for r in range(n_rep):
-        design = np.column_stack([np.ones(k), x[r]])
-        w = byse[r] ** -2.0
-        if penalized:
-            coef0, _, _, _ = _lm(design, y[r], w)
-            pen = chi2_sf(w * (y[r] - coef0[0] - coef0[1] * x[r]) ** 2, 1)
-            w = w * np.minimum(1.0, pen * 100)
-        coef, se, sigma, _, note = _fit(design, y[r], w, robust, rngs[r])
+        coef, se, sigma, _, note = fits[r]
         se = se / min(sigma, 1.0)
         q = np.sum((byse[r] ** -1.0 * (y[r] - coef[0] - coef[1] * x[r])) ** 2) if not penalized else np.nan
         rows.append({"estimate": coef[1], "se": se[1], "intercept": coef[0], "intercept_se": se[0],

@@ -170,7 +170,7 @@ class ScanStore:
 
     def write(self, result: PairResult) -> None:
         """Record one pair: its rows, then its log (the commit record, with the rows' sha256), each atomically."""
-        data = _parquet_bytes(tidy_rows(result.rows))
+        data = _parquet_bytes(result.rows)  # tidy already (tasks.tidy_rows made every PairResult's rows)
         _save(self.pair_file(result.pair), data)
         doc = {**result.log, "inputs": self.inputs(result.pair),
                "result": {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}}

@@ -76,7 +76,7 @@ class OutcomeRows:
 
 @dataclass
 class PairResult:
-    """One pair's rows (:data:`RESULT_COLUMNS`) and its harmonisation log."""
+    """One pair's rows (:data:`RESULT_COLUMNS`, tidy: :func:`tidy_rows`) and its harmonisation log."""
 
     pair: Pair
     rows: pd.DataFrame
@@ -163,19 +163,29 @@ def _failed(pair: Pair, reason: str, log: dict, n_instruments=None, n_harmonised
     return PairResult(pair, tidy_rows(pd.DataFrame([row])), log)
 
 
+_FLOAT_COLUMNS = ("estimate", "se", "ci_lower", "ci_upper", "p")
+_INT_COLUMNS = ("n_instruments", "n_harmonised", "nsnp", "n_boot", "seed")
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+
+
 def tidy_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows in :data:`RESULT_COLUMNS` order with one dtype per column (so pair files concatenate)."""
-    out = pd.DataFrame({c: rows.get(c, None) for c in RESULT_COLUMNS})
-    for c in ("estimate", "se", "ci_lower", "ci_upper", "p"):
-        out[c] = out[c].astype("float64")
-    for c in ("n_instruments", "n_harmonised", "nsnp", "n_boot", "seed"):
-        out[c] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else int(v)
-                           for v in out[c]], dtype="Int64")
-    for c in ("exposure", "outcome", "status", "reason", "method", "convention", "se_model", "distribution",
-              "ci_distribution", "weights", "note"):
-        out[c] = pd.array([None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
-                           for v in out[c]], dtype="string")
-    return out
+    """Rows in :data:`RESULT_COLUMNS` order with one dtype per column (so pair files concatenate): float64 for the
+    numbers, nullable Int64 for the counts and seeds, nullable string for the rest; a column ``rows`` lacks is
+    missing throughout. Every :class:`PairResult` holds tidy rows."""
+    n = len(rows)
+    data = {}
+    for c in RESULT_COLUMNS:
+        values = rows[c].tolist() if c in rows.columns else [None] * n
+        if c in _FLOAT_COLUMNS:
+            data[c] = np.array([np.nan if _missing(v) else float(v) for v in values], dtype="float64")
+        elif c in _INT_COLUMNS:
+            data[c] = pd.array([None if _missing(v) else int(v) for v in values], dtype="Int64")
+        else:
+            data[c] = pd.array([None if _missing(v) else str(v) for v in values], dtype="string")
+    return pd.DataFrame(data)
 
 
 def estimate_pair(pair: Pair, settings: Settings, instruments: Instruments | Failure,

@@ -54,7 +54,9 @@ def _floats(frame: pd.DataFrame, column: str | None, *, nr_is_missing: bool = Fa
     if column is None:
         return np.full(len(frame), np.nan)
     raw = frame[column]
-    if nr_is_missing and not pd.api.types.is_numeric_dtype(raw):  # TwoSampleMR: EAF "NR" = not reported
+    if pd.api.types.is_numeric_dtype(raw):  # numbers already: nothing to parse
+        return raw.to_numpy(dtype=float, na_value=np.nan)
+    if nr_is_missing:  # TwoSampleMR: EAF "NR" = not reported
         raw = raw.mask(raw.astype("str").str.strip().str.upper().eq("NR"))
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     text = raw.notna().to_numpy() & np.isnan(values)
@@ -86,20 +88,21 @@ def to_twosamplemr(frame: pd.DataFrame, role: str, name: str | None = None) -> p
     cols = resolve_columns(frame, role if f"beta.{role}" in frame.columns else None)
     if cols["snp"] is None or cols["beta"] is None:
         raise InputError(f"the {role} table needs a variant id and a beta column", file=frame.attrs.get("source"))
-    out = pd.DataFrame({"SNP": normalise_ids(_text(frame, cols["snp"]))})
+    data = {"SNP": normalise_ids(_text(frame, cols["snp"]))}
     for field, tsmr in VALUE_FIELDS:
         column = f"{tsmr}.{role}"
         if field in ("effect_allele", "other_allele"):
-            out[column] = normalise_alleles(_text(frame, cols[field]))
+            data[column] = normalise_alleles(_text(frame, cols[field]))
         else:
-            out[column] = _floats(frame, cols[field], nr_is_missing=field == "eaf")
-    out[f"chr.{role}"] = normalise_chrom(_text(frame, cols["chrom"]))
-    out[f"pos.{role}"] = _floats(frame, cols["pos"])
-    out[role] = name if name is not None else default_name(frame, role)
+            data[column] = _floats(frame, cols[field], nr_is_missing=field == "eaf")
+    data[f"chr.{role}"] = normalise_chrom(_text(frame, cols["chrom"]))
+    data[f"pos.{role}"] = _floats(frame, cols["pos"])
+    data[role] = np.full(len(frame), name if name is not None else default_name(frame, role), dtype=object)
     for extra in PROXY_COLUMNS:
         column = extra if extra in frame.columns else f"{extra}.{role}"  # TwoSampleMR: proxy.outcome, ...
         if column in frame.columns:
-            out[extra] = frame[column].to_numpy()
+            data[extra] = frame[column].to_numpy()
+    out = pd.DataFrame(data)  # one frame from the columns (adding them one by one copies the frame each time)
     out.attrs = {"source": frame.attrs.get("source")}
     return out
 

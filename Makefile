@@ -16,6 +16,7 @@ pdf: env
 	$(BIN)/mrkit book --pdf
 
 test: env
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # The built book on the gh-pages branch of REMOTE (a git remote or a repository's path; default origin), with

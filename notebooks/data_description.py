@@ -37,8 +37,8 @@ genome_wide = data != "opengwas"  # the OpenGWAS API gives top hits, not whole G
 # %% [markdown]
 # ## The GWAS sources
 #
-# The study's six genome-wide association studies ({term}`GWAS`) as `data/sources.toml` describes the real sources. On the
-# synthetic panel, each trait is simulated with the same sample size (or case and control counts) and written
+# The study's six genome-wide association studies ({term}`GWAS`) as `data/sources.toml` describes the real sources.
+# On the synthetic panel, each trait is simulated with the same sample size (or case and control counts) and written
 # in the same file format as its real source.
 
 # %% tags=["remove-input"]
@@ -64,8 +64,9 @@ report.table(pd.DataFrame(rows), caption="GWAS summary statistics of the study: 
 # %% tags=["remove-input", "opengwas-only"]
 if not genome_wide:
     display(report.table(study.api.datasets_table(), caption="The study's datasets as the OpenGWAS API describes "
-                         "them (gwasinfo): identifier, trait, author, year, population, sample size, cases and controls "
-                         "(binary traits), number of variants in the full dataset, and unit of the effect sizes."))
+                         "them (gwasinfo): identifier, trait, author, year, population, sample size, cases and "
+                         "controls (binary traits), number of variants in the full dataset, and unit of the effect "
+                         "sizes."))
 
 # %% tags=["remove-input", "opengwas-only"]
 if not genome_wide:

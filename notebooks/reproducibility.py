@@ -53,10 +53,11 @@ display(Markdown(f"The analysis code (`src/mrkit`, without the book machinery) h
 # %% [markdown]
 # ## Seeds and settings
 #
-# Two {term}`seeds <seed>`, each with one default in `mrkit`: `seed` draws the random numbers of an analysis (bootstrap standard
-# errors, {term}`MR-PRESSO`'s simulated distributions, the teaching chapters' simulations), and `panel_seed` picks the
-# synthetic panel, i.e. the data. Changing `seed` re-uses the panel and its cached tables and changes only the
-# draws; changing `panel_seed` generates another panel. Every result row records the seed it used.
+# Two {term}`seeds <seed>`, each with one default in `mrkit`: `seed` draws the random numbers of an analysis
+# (bootstrap standard errors, {term}`MR-PRESSO`'s simulated distributions, the teaching chapters' simulations),
+# and `panel_seed` picks the synthetic panel, i.e. the data. Changing `seed` re-uses the panel and its cached
+# tables and changes only the draws; changing `panel_seed` generates another panel. Every result row records the
+# seed it used.
 
 # %% tags=["remove-input"]
 defaults = reproducibility.plan_defaults(plan)

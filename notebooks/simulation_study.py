@@ -99,7 +99,7 @@ started = time.perf_counter()
 fits = simulation_study.run_simulation(chosen, design, seed=seed, extra_methods=simulation_study.EXTRA_METHODS)
 elapsed = time.perf_counter() - started
 summary = simulation_study.summarise_simulation(fits)
-design
+display(design)
 
 # %% tags=["remove-input"]
 n_rep, n_extra = design["n_rep"], design["n_rep_extra"]

@@ -18,7 +18,6 @@ import mrkit
 from mrkit.methods.presso import mr_presso
 from mrkit.methods.steiger import steiger_directionality
 from mrkit.paper import report
-from mrkit.paper.robust import robust_methods
 from mrkit.paper.direction import (
     FORMAT,
     VERSION,
@@ -28,6 +27,7 @@ from mrkit.paper.direction import (
     analyse,
     load_directions,
 )
+from mrkit.paper.robust import robust_methods
 
 INSOMNIA = Trait("insomnia", "Insomnia", "score 1-3")
 LBP = Trait("lbp", "Low back pain", "log odds", binary=True)

@@ -65,7 +65,8 @@ def data_banner(params: dict[str, Any], api: dict[str, Any] | None = None) -> st
                 "genome-wide summary statistics. See {doc}`/book/data`.\n:::")
     if params.get("data", "synthetic") == "synthetic":
         return (":::{admonition} Synthetic data\n:class: warning\n"
-                f"This page was computed on the **synthetic default panel** (size `{params.get('panel_size', 'full')}`, "
+                f"This page was computed on the **synthetic default panel** "
+                f"(size `{params.get('panel_size', 'full')}`, "
                 f"panel seed `{params.get('panel_seed')}`), a simulated stand-in calibrated to the study's GWAS "
                 "sources. Its numbers are not the published study's; see {doc}`/book/data` for what is simulated "
                 "and how to run on the real GWAS files.\n:::")
@@ -85,8 +86,8 @@ def data_statement(params: dict[str, Any], api: dict[str, Any] | None = None) ->
     return (":::{warning}\n:class: mrkit-data-statement\nThis build was computed on the **synthetic default panel** "
             "(size "
             f"`{params.get('panel_size', 'full')}`, panel seed `{params.get('panel_seed')}`): simulated GWAS summary "
-            "statistics calibrated to the study, with causal effects planted at the published estimates. Its numbers test "
-            "the pipeline, they are not the study's results. See {doc}`/book/data`.\n:::")
+            "statistics calibrated to the study, with causal effects planted at the published estimates. Its numbers "
+            "test the pipeline, they are not the study's results. See {doc}`/book/data`.\n:::")
 
 
 def presentable(executed: Path, run: Run, api: dict[str, Any] | None = None,
@@ -108,7 +109,8 @@ def presentable(executed: Path, run: Run, api: dict[str, Any] | None = None,
         if "injected-parameters" in tags and "hide-input" not in tags:
             tags.append("hide-input")
     banner = data_banner(run.parameters, api) if banner is None else banner
-    header = [nbformat.v4.new_markdown_cell(f"# {run.title}")] + ([nbformat.v4.new_markdown_cell(banner)] if banner else [])
+    header = [nbformat.v4.new_markdown_cell(f"# {run.title}")] + \
+        ([nbformat.v4.new_markdown_cell(banner)] if banner else [])
     if takeaway:  # the notebook, its source, the re-run
         header.append(nbformat.v4.new_markdown_cell(takeaway_markdown(run)))
     nb.cells = header + nb.cells
@@ -304,6 +306,7 @@ def render(stage: Path, sphinx_dir: Path, html_dir: Path, *, strict: bool = True
 
 
 def publish(built: Path, html_dir: Path) -> None:
-    """Swap a finished build into ``html_dir`` (copied beside it, then renamed: :func:`mrkit.paths.atomic_directory`)."""
+    """Swap a finished build into ``html_dir`` (copied beside it, then renamed:
+    :func:`mrkit.paths.atomic_directory`)."""
     with atomic_directory(html_dir) as new:
         shutil.copytree(built, new, dirs_exist_ok=True)

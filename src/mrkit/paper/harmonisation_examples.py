@@ -59,12 +59,9 @@ def harmonisation_cases(palindrome_eaf: float = 0.41) -> tuple[pd.DataFrame, pd.
             fb = palindrome_eaf
             case = (f"Palindromic A/T, outcome EAF {fb:g} ({'inside' if lo < fb < hi else 'outside'} "
                     f"{lo:g}-{hi:g})")
-        if ea == comp[oa]:
-            # palindromes: the outcome's effect allele is the exposure's when the EAFs are on the
-            # same side of 0.5 (or the EAF is missing), otherwise the other allele
-            same = bool(np.isnan(fb) or (fa < 0.5) == (fb < 0.5))
-        else:
-            same = eb in (ea, comp[ea])  # same allele, possibly on the other strand
+        # palindromes: the outcome's effect allele is the exposure's when the EAFs are on the same side of 0.5 (or
+        # the EAF is missing), otherwise the other allele; else the same allele, possibly on the other strand
+        same = bool(np.isnan(fb) or (fa < 0.5) == (fb < 0.5)) if ea == comp[oa] else eb in (ea, comp[ea])
         beta_y = 0.05 if same else -0.05
         rows.append((f"rs{1000 + i}", case, ea, oa, fa, 0.10, eb, ob, fb, beta_y))
     t = pd.DataFrame(rows, columns=["SNP", "case", "ea_x", "oa_x", "eaf_x", "beta_x", "ea_y", "oa_y",
@@ -90,10 +87,7 @@ def harmonisation_by_action(exposure: pd.DataFrame, outcome: pd.DataFrame) -> pd
         h = harmonise(exposure, outcome, action=action).set_index("SNP")
         part = pd.DataFrame({f"beta.outcome (action {action})": h["beta.outcome"],
                              f"used (action {action})": h["mr_keep"].astype(bool)})
-        if out is None:
-            out = h[["palindromic", "ambiguous", "remove"]].astype(bool).join(part)
-        else:
-            out = out.join(part)
+        out = (h[["palindromic", "ambiguous", "remove"]].astype(bool) if out is None else out).join(part)
     return out.reset_index()
 
 

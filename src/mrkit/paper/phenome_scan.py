@@ -126,7 +126,8 @@ def manhattan(table: pd.DataFrame, *, exposures: list[str] | None = None):
         y = -np.log10(d["p"].to_numpy(dtype=float))
         found = d["discovered"].fillna(False).to_numpy(dtype=bool)
         ax.scatter(x[~found], y[~found], s=6, color=colours[k % 2], alpha=0.6, linewidths=0)
-        ax.scatter(x[found], y[found], s=14, color="#d62728", zorder=3, label="discovery (BH q ≤ 0.05)" if k == 0 else None)
+        ax.scatter(x[found], y[found], s=14, color="#d62728", zorder=3,
+                   label="discovery (BH q ≤ 0.05)" if k == 0 else None)
         direct = d["direct_effect"].to_numpy(dtype=float) != 0
         indirect = ~d["null"].fillna(True).to_numpy(dtype=bool) & ~direct
         ax.scatter(x[direct], y[direct], s=70, facecolors="none", edgecolors="black", linewidths=1.0, zorder=4,

@@ -44,10 +44,12 @@ X, Y = study.label(exposure), study.label(outcome)
 # %% [markdown]
 # ## Instruments and harmonisation
 #
-# Instruments are the exposure's variants at the page's p-value threshold, {term}`clumped <clumping>` against the
-# reference panel; their associations with the outcome are looked up (with an LD {term}`proxy` where an instrument
-# is missing) and harmonised to the same {term}`effect allele` with TwoSampleMR's rules ({term}`harmonisation`).
-# The log counts what happened at each step.
+# On the book's data, instruments are the exposure's variants at the page's p-value threshold,
+# {term}`clumped <clumping>` against the reference panel; their associations with the outcome are looked up (with an
+# LD {term}`proxy` where an instrument is missing) and harmonised to the same {term}`effect allele` with
+# TwoSampleMR's rules ({term}`harmonisation`). On your own data (`mrkit report`), they are the variants of your
+# files as `mrkit report` selected and harmonised them, with the options it was given (the same rules). The log
+# counts what happened at each step.
 
 # %%
 h = study.harmonised(exposure, outcome, p_threshold=p_threshold)
@@ -86,7 +88,7 @@ result = direction.analyse(h, study.trait(exposure), study.trait(outcome), conve
 report.estimates_table(result)
 
 # %% tags=["remove-input"]
-display(Markdown(report.scale_note(result)))
+display(Markdown(report.scale_note(result, book_study=not own_data)))
 
 # %% [markdown]
 # ## Heterogeneity, pleiotropy and direction

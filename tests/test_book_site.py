@@ -160,12 +160,15 @@ def test_mr_page_renders_math_and_a_visible_figure(small_build, served, tmp_path
     hidden = page.with_name("mr-insomnia-to-lbp.noimg.html")
     hidden.write_text(page.read_text().replace("</head>", "<style>img{visibility:hidden}</style></head>"))
     shots = []
-    for name in (page.name, hidden.name):
-        shot = tmp_path / f"{name}.png"
-        chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,6000", "--hide-scrollbars",
-                 f"{served}/book/generated/{name}")
-        assert shot.exists(), f"no screenshot of {name}"
-        shots.append(np.asarray(Image.open(shot).convert("L")).astype(int))
+    try:
+        for name in (page.name, hidden.name):
+            shot = tmp_path / f"{name}.png"
+            chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,6000", "--hide-scrollbars",
+                     f"{served}/book/generated/{name}")
+            assert shot.exists(), f"no screenshot of {name}"
+            shots.append(np.asarray(Image.open(shot).convert("L")).astype(int))
+    finally:  # the copy must not stay in the shared build (other tests read every page of it)
+        hidden.unlink(missing_ok=True)
     with_figures, without = shots
     assert with_figures.std() > 10, "blank screenshot"
     drawn = np.abs(with_figures - without) > 40

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -170,4 +171,8 @@ def test_the_page_sentences_read_the_result(result):
     assert f"With {int(ivw['nsnp'])} instruments" in text and f"OR {math.exp(ivw['estimate']):.3f}" in text
     assert "planted effect is 0.4000" in text
     assert report.scale_note(result).startswith("Estimates are per unit of insomnia (score 1-3). For the binary")
+    continuous = replace(result, outcome=Trait("ldl", "LDL cholesterol", "SD"))
+    assert "The paper reported exp(β)" in report.scale_note(continuous)
+    own = report.scale_note(continuous, book_study=False)  # mrkit report on a user's data: no paper to recall
+    assert "paper" not in own and own.endswith("exp(β) is not an odds ratio here and is not reported.")
     assert f"seed {result.seed}" in report.presso_note(result)

@@ -90,16 +90,19 @@ def estimates_table(result: DirectionResult) -> Table:
     return out
 
 
-def scale_note(result: DirectionResult) -> str:
-    """A sentence on the scale of the estimates, as the Burgess et al. guidelines ask."""
+def scale_note(result: DirectionResult, *, book_study: bool = True) -> str:
+    """A sentence on the scale of the estimates, as the Burgess et al. guidelines ask. ``book_study``: the result
+    is one of the book's directions, whose published exp(β) for a continuous outcome the sentence recalls; False
+    for a user's own data (``mrkit report``), which no paper reported."""
     exposure, outcome = result.exposure, result.outcome
     s = f"Estimates are {exposure.exposure_scale}. "
     if outcome.binary:
         s += (f"For the binary outcome ({outcome.label.lower()}), β is a log odds ratio and the table "
               "also gives odds ratios, OR = exp(β), with their confidence intervals.")
     else:
-        s += (f"The outcome ({outcome.label.lower()}) is continuous: β is in its units. The paper "
-              "reported exp(β) as an 'OR' for these directions; exp(β) is in the saved results for comparison.")
+        s += f"The outcome ({outcome.label.lower()}) is continuous: β is in its units. "
+        s += ("The paper reported exp(β) as an 'OR' for these directions; exp(β) is in the saved results for "
+              "comparison." if book_study else "exp(β) is not an odds ratio here and is not reported.")
     if exposure.binary:
         s += (" A binary exposure's estimate is per unit of log odds of genetic liability, not the effect of "
               "having the condition; multiplying by 0.693 gives the effect per doubling of the odds.")

@@ -11,13 +11,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..gwas.io.harmonised import HarmonisedTable
 
-__all__ = ["format_table", "write_csv", "print_drops"]
+__all__ = ["format_table", "write_csv", "print_drops", "python_scalar"]
+
+
+def python_scalar(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (other values as they are)."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (list, tuple, dict, str)) else value
 
 
 def _csv_cell(value: Any) -> str:
     """A cell as pandas' ``to_csv`` writes it: empty when missing, floats in their shortest round-trip form."""
-    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict, str)):  # a numpy scalar
-        value = value.item()
+    value = python_scalar(value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return repr(value) if isinstance(value, float) else str(value)

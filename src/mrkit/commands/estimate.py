@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..json_values import json_value
-from ._tables import format_table, print_drops, write_csv
+from ._tables import format_table, print_drops, python_scalar, write_csv
 
 if TYPE_CHECKING:
     from ..gwas.io.harmonised import HarmonisedTable
@@ -84,11 +84,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _scalar(value: Any) -> Any:
-    """A numpy scalar as the Python number it holds (other values as they are)."""
-    return value.item() if hasattr(value, "item") and not isinstance(value, (list, tuple, dict, str)) else value
-
-
 def _presso_summary(pair, seed: int, n: int) -> dict:
     from ..errors import MRKitError
     from ..methods.presso import mr_presso
@@ -149,7 +144,7 @@ def _method_rows(rows: list[dict], labels: list[str]) -> list[dict]:
     out = []
     for row in rows:
         typed = {c: row.get(c) for c in [*labels, *TABLE_COLUMNS]}
-        extras = {c: _scalar(v) for c, v in row.items() if c not in typed}
+        extras = {c: python_scalar(v) for c, v in row.items() if c not in typed}
         for c in ("estimate", "se", "ci_lower", "ci_upper", "p"):
             typed[c] = math.nan if typed[c] is None else float(typed[c])
         typed["nsnp"] = int(typed["nsnp"])
@@ -190,7 +185,7 @@ def _pair_report(pair, args, conv_name: str, seed: int, table: HarmonisedTable) 
                                    presso_n=args.presso_n, ml_optimizer=args.ml_optimizer,
                                    options=_options(args, pair)), list(pair.labels))
     het_rows = heterogeneity_rows(pair, conv_name)
-    het_columns = {c: _as_column([math.nan if r[c] is None else _scalar(r[c]) for r in het_rows])
+    het_columns = {c: _as_column([math.nan if r[c] is None else python_scalar(r[c]) for r in het_rows])
                    for c in ("q", "df", "p")}
     het = {r["method"]: {c: het_columns[c][i] for c in ("q", "df", "p")} | {"note": r["note"]}
            for i, r in enumerate(het_rows)}

@@ -69,7 +69,8 @@ def register(subparsers) -> None:
     extra.add_argument("--odds-ratios", action="store_true", dest="odds_ratios",
                        help="add or, or_lci95, or_uci95 to the estimates: exp of the estimate and of its 95%% CI, "
                             "b -/+ 1.96 se under the twosamplemr convention (TwoSampleMR generate_odds_ratios), "
-                            "the row's own CI otherwise")
+                            "the row's own CI otherwise and for a row without an SE (conmix, hetpen, clr); none for "
+                            "the sign test (its estimate is a concordance, not a log odds ratio)")
     extra.add_argument("--steiger-filter", action="store_true", dest="steiger_filter",
                        help="Steiger test of each SNP (TwoSampleMR steiger_filtering: r2 = F/(n - 2 + F), F = "
                             "(b/se)^2; needs samplesize.exposure and samplesize.outcome), then every estimate on the "

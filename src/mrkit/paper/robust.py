@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..methods.estimate import NOT_AN_EFFECT
 from ..methods.method_info import ASSUMPTION_FAMILIES
 from ..methods.registry import method_ids, method_infos, method_quirks, mv_method_ids
 from .labels import method_label
@@ -39,8 +40,6 @@ __all__ = ["FAMILY_LABELS", "NOT_AN_EFFECT", "METHODS_PAGE", "robust_methods", "
 #: How the book names each assumption family (the groups of the robust table).
 FAMILY_LABELS = {"none (all valid)": "All valid (or balanced pleiotropy)", "majority valid": "Majority valid",
                  "plurality valid": "Plurality valid", "InSIDE": "InSIDE", "outlier removal": "Outlier removal"}
-#: Ids whose ``estimate`` is not a causal effect (the sign concordance test's is a concordance in [-1, 1]).
-NOT_AN_EFFECT = frozenset({"sign"})
 #: The methods chapter, relative to an executed page (``book/generated/<page>.html`` -> ``book/methods.html``).
 METHODS_PAGE = "../methods.html"
 

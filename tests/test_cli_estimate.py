@@ -50,3 +50,27 @@ def test_bad_row_is_dropped_and_counted_or_with_strict_exits_2_naming_file_line_
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert f"{bad}, line 3, column 'byse': se not finite (value inf)" in err
+
+
+def test_hetpen_grid_flag_widens_the_grid_the_edge_note_asks_for(validation_dir, tmp_path, capsys):
+    """R's mr_hetpen grid -1...1 cuts calcium -> fasting glucose at 1 (``expected/methods2/calcium_fastgluc.json``,
+    block mr_hetpen); the row's note says to widen the grid, which the command line must allow: ``--hetpen-grid -5 8``
+    gives R's ``mr_hetpen(CIMin = -5, CIMax = 8)`` (block mr_hetpen_wide: 2.219, CI 0.313 to 4.339)."""
+    raw = pd.read_csv(validation_dir / "calcium_fastgluc_6snps.csv")
+    path = tmp_path / "calcium.csv"
+    pd.DataFrame({"SNP": [f"s{i + 1}" for i in range(len(raw))], "bx": raw["calcium"], "bxse": raw["calciumse"],
+                  "by": raw["fastgluc"], "byse": raw["fastglucse"]}).to_csv(path, index=False)
+    want = json.loads((validation_dir / "expected" / "methods2" / "calcium_fastgluc.json").read_text())
+    assert main(["estimate", str(path), "--methods", "hetpen", "--format", "json", "--presso-n", "20"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["methods"]
+    assert row["estimate"] == pytest.approx(want["MendelianRandomization"]["mr_hetpen"]["Estimate"])
+    assert "--hetpen-grid" in row["note"]
+    assert main(["estimate", str(path), "--methods", "hetpen", "--format", "json", "--presso-n", "20",
+                 "--hetpen-grid", "-5", "8"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["methods"]
+    wide = want["MendelianRandomization"]["mr_hetpen_wide"]
+    for mine, theirs in (("estimate", "Estimate"), ("ci_lower", "CILower"), ("ci_upper", "CIUpper")):
+        assert row[mine] == pytest.approx(wide[theirs], rel=1e-6), mine
+    assert row["note"] == "" and (row["grid_min"], row["grid_max"]) == (-5, 8)
+    assert main(["estimate", str(path), "--methods", "hetpen", "--hetpen-grid", "8", "-5"]) == 2
+    assert "--hetpen-grid" in capsys.readouterr().err

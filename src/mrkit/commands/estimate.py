@@ -54,6 +54,9 @@ def register(subparsers) -> None:
     p.add_argument("--phenocor", default=None, metavar="FILE.csv",
                    help="with --multivariable: the K x K phenotypic correlation of the exposures (a square CSV "
                         "named by exposure) for the conditional F and Q_A (MVMR gencov) and mv_cml")
+    p.add_argument("--hetpen-grid", type=float, nargs=2, default=None, dest="hetpen_grid", metavar=("MIN", "MAX"),
+                   help="the grid hetpen searches (default -1 1, as R's mr_hetpen CIMin, CIMax; an estimate on its "
+                        "edge says so: widen it)")
     p.add_argument("--sample-size", type=float, default=None, dest="sample_size", metavar="N",
                    help="with --multivariable: the GWAS sample size mv_cml uses (R mr_mvcML's n: the smallest of "
                         "the exposure and outcome GWAS)")
@@ -169,8 +172,8 @@ def _as_column(values: list) -> list:
 
 
 def _options(args, pair=None) -> dict:
-    """Method options from the flags: ``lasso_lambda``; ``ld`` (the LD matrix in the pair's own row order, the
-    order clr and pcgmm take it in); ``n`` (mv_cml)."""
+    """Method options from the flags: ``lasso_lambda``; ``hetpen_grid_min``/``max``; ``ld`` (the LD matrix in the
+    pair's own row order, the order clr and pcgmm take it in); ``n`` (mv_cml)."""
     options: dict[str, Any] = {}
     if args.lasso_lambda is not None:
         options["lasso_lambda"] = args.lasso_lambda
@@ -180,6 +183,13 @@ def _options(args, pair=None) -> dict:
         options["ld"] = read_correlation_matrix(args.ld, [str(s) for s in pair.snp], what="LD matrix")
     if args.sample_size is not None:
         options["n"] = args.sample_size
+    if args.hetpen_grid is not None:
+        low, high = args.hetpen_grid
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            from ..errors import MRKitError
+
+            raise MRKitError(f"--hetpen-grid MIN MAX: MIN must be below MAX and both finite, got {low:g} {high:g}")
+        options["hetpen_grid_min"], options["hetpen_grid_max"] = low, high
     return options
 
 

@@ -269,8 +269,11 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
         if alignment:
             print(f"aligned on {a['exposures'][0]}'s effect allele: {alignment['kept']} of {alignment['variants']} "
                   "variants kept; " + "; ".join(f"{k}: {v}" for k, v in alignment.items() if isinstance(v, dict) and v))
-        print(table[["exposure", "method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model",
-                     "distribution"]].to_string(index=False))
+        shown = ["exposure", "method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model",
+                 "distribution"]
+        if table["note"].fillna("").astype(str).str.len().any():  # why a row is NaN, what R does differently
+            shown.append("note")
+        print(table[shown].to_string(index=False))
         _print_extras(_mv_records(table), label=lambda r: f"{r['method']} ({r['exposure']})")
         print(f"Conditional F (gencov = {a['gencov']}): "
               + ", ".join(f"{k} {v:.2f}" for k, v in a["strength"].items()))

@@ -74,3 +74,15 @@ def test_hetpen_grid_flag_widens_the_grid_the_edge_note_asks_for(validation_dir,
     assert row["note"] == "" and (row["grid_min"], row["grid_max"]) == (-5, 8)
     assert main(["estimate", str(path), "--methods", "hetpen", "--hetpen-grid", "8", "-5"]) == 2
     assert "--hetpen-grid" in capsys.readouterr().err
+
+
+def test_steiger_without_p_columns_names_them_once_and_says_what_to_add(lipids, tmp_path, capsys):
+    """TwoSampleMR's directionality_test takes r2 from p and n (get_r_from_pn). A table with sample sizes but no
+    pval.* column cannot be tested: the one line says which column and why, naming it once (it read "column
+    'pval.exposure': column 'pval.exposure' is needed ...")."""
+    table = pd.read_csv(lipids).assign(**{"samplesize.exposure": 17723, "samplesize.outcome": 17723})
+    path = tmp_path / "with_n.csv"
+    table.to_csv(path, index=False)
+    assert main(["estimate", str(path), "--methods", "ivw", "--format", "json", "--presso-n", "20"]) == 0
+    note = json.loads(capsys.readouterr().out)["steiger"]["note"]
+    assert note.count("pval.exposure") == 1 and "p and n" in note, note

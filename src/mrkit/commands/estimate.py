@@ -28,7 +28,7 @@ def register(subparsers) -> None:
         description=__doc__ + " Columns: SNP, bx, bxse, by, byse or TwoSampleMR's "
                               "beta.exposure, se.exposure, beta.outcome, se.outcome (mr_keep honoured); "
                               "Steiger directionality needs samplesize.exposure and samplesize.outcome "
-                              "(and pval.* or beta/se).",
+                              "and pval.exposure, pval.outcome (r2 from p and n, as TwoSampleMR directionality_test).",
         epilog=policy_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", nargs="?", help="harmonised CSV file")
     p.add_argument("--multivariable", metavar="FILE.csv", default=None,

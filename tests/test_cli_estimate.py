@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -86,3 +87,23 @@ def test_steiger_without_p_columns_names_them_once_and_says_what_to_add(lipids, 
     assert main(["estimate", str(path), "--methods", "ivw", "--format", "json", "--presso-n", "20"]) == 0
     note = json.loads(capsys.readouterr().out)["steiger"]["note"]
     assert note.count("pval.exposure") == 1 and "p and n" in note, note
+
+
+def test_an_ld_matrix_that_is_no_correlation_matrix_is_refused_naming_its_file(validation_dir, tmp_path, capsys):
+    """The --ld counterpart of the --phenocor case (tests/test_cli_multivariable.py): r12 = r13 = 0.9, r23 = -0.9
+    (eigenvalue -0.8) among the six calcium variants; clr and pcgmm refuse it, and the line names the file."""
+    raw = pd.read_csv(validation_dir / "calcium_fastgluc_6snps.csv")
+    names = [f"s{i + 1}" for i in range(len(raw))]
+    path = tmp_path / "calcium.csv"
+    pd.DataFrame({"SNP": names, "bx": raw["calcium"], "bxse": raw["calciumse"], "by": raw["fastgluc"],
+                  "byse": raw["fastglucse"], "samplesize.exposure": 6351, "samplesize.outcome": 133010}).to_csv(
+        path, index=False)
+    ld = pd.DataFrame(np.eye(6), index=names, columns=names)
+    ld.iloc[0, 1] = ld.iloc[1, 0] = ld.iloc[0, 2] = ld.iloc[2, 0] = 0.9
+    ld.iloc[1, 2] = ld.iloc[2, 1] = -0.9
+    ld_path = tmp_path / "ld.csv"
+    ld.to_csv(ld_path)
+    for method in ("clr", "pcgmm"):
+        assert main(["estimate", str(path), "--methods", method, "--ld", str(ld_path), "--presso-n", "20"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert str(ld_path) in err and "positive definite" in err and "column" not in err, err

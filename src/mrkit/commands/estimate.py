@@ -4,6 +4,7 @@ in mrkit's or TwoSampleMR's names."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import re
@@ -193,13 +194,32 @@ def _options(args, pair=None) -> dict:
     return options
 
 
+@contextlib.contextmanager
+def _matrix_files(args):
+    """A method's refusal of a matrix the user gave as a file (not positive definite: no correlation matrix) names
+    that file (--ld, --phenocor) instead of the method's argument ('column 'rho'')."""
+    from ..errors import InputError
+
+    files = {"ld": args.ld, "phenocor": args.phenocor, "rho": args.phenocor, "pcor": args.phenocor}
+    try:
+        yield
+    except InputError as exc:
+        path = files.get(exc.column or "")
+        if path is None or exc.file is not None:
+            raise
+        flag = "--ld" if exc.column == "ld" else "--phenocor"
+        raise InputError(f"{flag}: not a correlation matrix (the method says: {exc.message})",
+                         file=str(path)) from None
+
+
 def _pair_report(pair, args, conv_name: str, seed: int, table: HarmonisedTable) -> dict:
     from ..methods.estimate import mr_rows
     from ..methods.heterogeneity import heterogeneity_rows, nome_note, pleiotropy_rows
 
-    methods = _method_rows(mr_rows(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
-                                   presso_n=args.presso_n, ml_optimizer=args.ml_optimizer,
-                                   options=_options(args, pair)), list(pair.labels))
+    with _matrix_files(args):
+        rows = mr_rows(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
+                       presso_n=args.presso_n, ml_optimizer=args.ml_optimizer, options=_options(args, pair))
+    methods = _method_rows(rows, list(pair.labels))
     het_rows = heterogeneity_rows(pair, conv_name)
     het_columns = {c: _as_column([math.nan if r[c] is None else _scalar(r[c]) for r in het_rows])
                    for c in ("q", "df", "p")}
@@ -240,8 +260,9 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
 
         phenocor = read_correlation_matrix(args.phenocor, list(as_mvdata(data).exposures),
                                            what="phenotypic correlation")
-    table = mv_mr(data, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
-                  phenocor=phenocor, options=_options(args))
+    with _matrix_files(args):
+        table = mv_mr(data, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
+                      phenocor=phenocor, options=_options(args))
     a = table.attrs
     alignment = data.attrs.get("alignment")  # a long TwoSampleMR table aligned on the first exposure's allele
     if args.format == "csv":

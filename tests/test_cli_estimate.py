@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,3 +51,59 @@ def test_bad_row_is_dropped_and_counted_or_with_strict_exits_2_naming_file_line_
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert f"{bad}, line 3, column 'byse': se not finite (value inf)" in err
+
+
+def test_hetpen_grid_flag_widens_the_grid_the_edge_note_asks_for(validation_dir, tmp_path, capsys):
+    """R's mr_hetpen grid -1...1 cuts calcium -> fasting glucose at 1 (``expected/methods2/calcium_fastgluc.json``,
+    block mr_hetpen); the row's note says to widen the grid, which the command line must allow: ``--hetpen-grid -5 8``
+    gives R's ``mr_hetpen(CIMin = -5, CIMax = 8)`` (block mr_hetpen_wide: 2.219, CI 0.313 to 4.339)."""
+    raw = pd.read_csv(validation_dir / "calcium_fastgluc_6snps.csv")
+    path = tmp_path / "calcium.csv"
+    pd.DataFrame({"SNP": [f"s{i + 1}" for i in range(len(raw))], "bx": raw["calcium"], "bxse": raw["calciumse"],
+                  "by": raw["fastgluc"], "byse": raw["fastglucse"]}).to_csv(path, index=False)
+    want = json.loads((validation_dir / "expected" / "methods2" / "calcium_fastgluc.json").read_text())
+    assert main(["estimate", str(path), "--methods", "hetpen", "--format", "json", "--presso-n", "20"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["methods"]
+    assert row["estimate"] == pytest.approx(want["MendelianRandomization"]["mr_hetpen"]["Estimate"])
+    assert "--hetpen-grid" in row["note"]
+    assert main(["estimate", str(path), "--methods", "hetpen", "--format", "json", "--presso-n", "20",
+                 "--hetpen-grid", "-5", "8"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["methods"]
+    wide = want["MendelianRandomization"]["mr_hetpen_wide"]
+    for mine, theirs in (("estimate", "Estimate"), ("ci_lower", "CILower"), ("ci_upper", "CIUpper")):
+        assert row[mine] == pytest.approx(wide[theirs], rel=1e-6), mine
+    assert row["note"] == "" and (row["grid_min"], row["grid_max"]) == (-5, 8)
+    assert main(["estimate", str(path), "--methods", "hetpen", "--hetpen-grid", "8", "-5"]) == 2
+    assert "--hetpen-grid" in capsys.readouterr().err
+
+
+def test_steiger_without_p_columns_names_them_once_and_says_what_to_add(lipids, tmp_path, capsys):
+    """TwoSampleMR's directionality_test takes r2 from p and n (get_r_from_pn). A table with sample sizes but no
+    pval.* column cannot be tested: the one line says which column and why, naming it once (it read "column
+    'pval.exposure': column 'pval.exposure' is needed ...")."""
+    table = pd.read_csv(lipids).assign(**{"samplesize.exposure": 17723, "samplesize.outcome": 17723})
+    path = tmp_path / "with_n.csv"
+    table.to_csv(path, index=False)
+    assert main(["estimate", str(path), "--methods", "ivw", "--format", "json", "--presso-n", "20"]) == 0
+    note = json.loads(capsys.readouterr().out)["steiger"]["note"]
+    assert note.count("pval.exposure") == 1 and "p and n" in note, note
+
+
+def test_an_ld_matrix_that_is_no_correlation_matrix_is_refused_naming_its_file(validation_dir, tmp_path, capsys):
+    """The --ld counterpart of the --phenocor case (tests/test_cli_multivariable.py): r12 = r13 = 0.9, r23 = -0.9
+    (eigenvalue -0.8) among the six calcium variants; clr and pcgmm refuse it, and the line names the file."""
+    raw = pd.read_csv(validation_dir / "calcium_fastgluc_6snps.csv")
+    names = [f"s{i + 1}" for i in range(len(raw))]
+    path = tmp_path / "calcium.csv"
+    pd.DataFrame({"SNP": names, "bx": raw["calcium"], "bxse": raw["calciumse"], "by": raw["fastgluc"],
+                  "byse": raw["fastglucse"], "samplesize.exposure": 6351, "samplesize.outcome": 133010}).to_csv(
+        path, index=False)
+    ld = pd.DataFrame(np.eye(6), index=names, columns=names)
+    ld.iloc[0, 1] = ld.iloc[1, 0] = ld.iloc[0, 2] = ld.iloc[2, 0] = 0.9
+    ld.iloc[1, 2] = ld.iloc[2, 1] = -0.9
+    ld_path = tmp_path / "ld.csv"
+    ld.to_csv(ld_path)
+    for method in ("clr", "pcgmm"):
+        assert main(["estimate", str(path), "--methods", method, "--ld", str(ld_path), "--presso-n", "20"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert str(ld_path) in err and "positive definite" in err and "column" not in err, err

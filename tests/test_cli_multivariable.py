@@ -43,3 +43,37 @@ def test_table_and_errors(mvfile, tmp_path, capsys):
     assert main(["estimate", "--multivariable", str(bad)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"{bad}, line 2, column 'bx1'" in err
+
+
+def test_mv_cml_without_sample_size_says_why_and_how_in_the_table(mvfile, validation_dir, capsys):
+    """MVMR-cML needs R mr_mvcML's n. Without it the rows are NaN: the printed table must say why, and name the
+    remedy that exists for this input (--sample-size N; a wide bx1..bxK table has no samplesize columns). With it,
+    the numbers are R's (``expected/methods2/lipids_chd_mv.json``, block mr_mvcML, n = 17723)."""
+    assert main(["estimate", "--multivariable", str(mvfile), "--methods", "mv_cml"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if " mv_cml " in f" {line} "]
+    assert len(rows) == 3 and all("--sample-size" in line for line in rows), out
+    assert main(["estimate", "--multivariable", str(mvfile), "--methods", "mv_cml", "--format", "json"]) == 0
+    notes = {m["note"] for m in json.loads(capsys.readouterr().out)["methods"]}
+    assert len(notes) == 1 and "--sample-size" in notes.pop()
+    assert main(["estimate", "--multivariable", str(mvfile), "--methods", "mv_cml", "--format", "json",
+                 "--sample-size", "17723"]) == 0
+    got = json.loads(capsys.readouterr().out)["methods"]
+    want = json.loads((validation_dir / "expected" / "methods2" / "lipids_chd_mv.json").read_text())
+    want = want["MendelianRandomization"]["mr_mvcML"]
+    assert [m["estimate"] for m in got] == pytest.approx(want["Estimate"], rel=1e-6)
+    assert [m["se"] for m in got] == pytest.approx(want["StdError"], rel=1e-6)
+
+
+def test_a_phenocor_that_is_no_correlation_matrix_is_refused_naming_its_file(mvfile, tmp_path, capsys):
+    """r12 = r13 = 0.9, r23 = -0.9 passes the reader's checks (symmetric, unit diagonal, in [-1, 1]) but has the
+    eigenvalue -0.8 (by hand: M (1, -1, -1) = (1 - 0.9 - 0.9, 0.9 - 1 + 0.9, 0.9 + 0.9 - 1) = -0.8 (1, -1, -1)),
+    so it is no correlation matrix. The method refuses it; the one line must name the file given with --phenocor,
+    not an internal argument ('rho', 'phenocor' as a 'column')."""
+    bad = tmp_path / "pcor.csv"
+    bad.write_text(",exposure1,exposure2,exposure3\nexposure1,1,0.9,0.9\nexposure2,0.9,1,-0.9\n"
+                   "exposure3,0.9,-0.9,1\n")
+    for extra in ([], ["--methods", "mv_cml", "--sample-size", "17723"]):
+        assert main(["estimate", "--multivariable", str(mvfile), "--phenocor", str(bad), *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert str(bad) in err and "positive definite" in err and "column" not in err, err

@@ -101,6 +101,29 @@ def test_odds_ratios_in_mrkit_names_are_the_api_columns(case, capsys):
             assert close(row[col], want[label][col]), (label, col)
 
 
+def test_odds_ratios_of_an_interval_without_se_and_of_the_sign_test(validation_dir, capsys):
+    """Under the twosamplemr convention ``b -/+ 1.96 se`` needs an SE. The contamination mixture has none: its
+    interval is R's profile-likelihood set, which the row carries (R ``mr_conmix`` on the lipids data:
+    ``expected/methods2/lipids_chd_ldlc.json``, Estimate 2.73, CI 2 to 3.43); its odds ratio interval is that set,
+    exponentiated, not NaN. The sign concordance test's estimate is a concordance in [-1, 1], not a log odds ratio:
+    no odds ratio (``mrkit.paper.robust`` leaves it out of the book's tables for the same reason)."""
+    path = validation_dir / "harmonised" / "lipids_chd_ldlc.csv"
+    want = json.loads((validation_dir / "expected" / "methods2" / "lipids_chd_ldlc.json").read_text())
+    conmix = want["MendelianRandomization"]["mr_conmix"]
+    for names in ("mrkit", "twosamplemr"):
+        got = run_csv(capsys, ["estimate", str(path), "--odds-ratios", "--methods", "conmix,sign",
+                               "--names", names, "--presso-n", "20"])
+        rows = got.set_index("method").to_dict(orient="index")
+        mix = rows["conmix" if names == "mrkit" else "Contamination mixture"]
+        assert close(mix["or"], math.exp(conmix["Estimate"]))
+        assert close(mix["or_lci95"], math.exp(conmix["CILower"]))
+        assert close(mix["or_uci95"], math.exp(conmix["CIUpper"]))
+        if names == "twosamplemr":
+            assert close(mix["lo_ci"], conmix["CILower"]) and close(mix["up_ci"], conmix["CIUpper"])
+        sign = rows["sign" if names == "mrkit" else "Sign concordance test"]
+        assert all(math.isnan(sign[c]) for c in ("or", "or_lci95", "or_uci95"))
+
+
 # --- heterogeneity, pleiotropy, Steiger directionality ------------------------------------------------------
 def test_heterogeneity_pleiotropy_and_directionality_in_twosamplemr_names(case, capsys):
     r, path = case

@@ -173,3 +173,16 @@ def test_presso_global_p_of_zero_is_shown_as_below_one_over_n():
         table = report.diagnostics_table(result)
         row = table[table["diagnostic"] == "MR-PRESSO global RSS"].iloc[0]
         assert format_p(row["p"]) == shown
+
+
+def test_i2gx_keeps_its_digits_beside_a_large_q():
+    """The diagnostics table's value column holds Cochran's Q (99.5) and I²_GX together. A column-wide 1 decimal
+    showed I²_GX 0.8712 as "0.9", the very threshold below which MR-Egger is warned against (Bowden et al. 2016);
+    the page must show it as 0.871 (three decimals, as the I2_GX line of mrkit estimate)."""
+    het = pd.DataFrame({"method": ["ivw", "egger"], "q": [99.5304, 97.3975], "df": [27, 26], "p": [3e-10, 3e-10]})
+    pleio = SimpleNamespace(intercept=-0.0115, p=0.457, i2gx=0.8712)
+    result = SimpleNamespace(heterogeneity=het, pleiotropy=pleio, presso=None, steiger=None, notes=())
+    table = report.diagnostics_table(result)
+    fmt, _ = column_format(table["value"], "value")
+    cell = fmt(table.loc[table["diagnostic"] == "I²_GX", "value"].iloc[0])
+    assert cell == "0.871", cell

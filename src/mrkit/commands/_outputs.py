@@ -140,7 +140,9 @@ def add_odds_ratios(rows: list[dict], convention: str) -> list[dict]:
     """``rows`` (estimates) with ``or``, ``or_lci95``, ``or_uci95`` from :func:`mrkit.odds_ratios`.
 
     Under the twosamplemr convention the interval is ``generate_odds_ratios``' ``exp(b -/+ 1.96 se)`` for every
-    method (as R, also where the p-value comes from a t distribution); otherwise the exp of the row's own CI.
+    method (as R, also where the p-value comes from a t distribution); otherwise, and for a row without an SE
+    (a likelihood set, a CLR interval), the exp of the row's own CI; none for the sign test (see
+    :func:`mrkit.odds_ratios`).
     """
     import pandas as pd
 

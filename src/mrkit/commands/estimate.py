@@ -4,6 +4,7 @@ in mrkit's or TwoSampleMR's names."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import re
@@ -28,7 +29,7 @@ def register(subparsers) -> None:
         description=__doc__ + " Columns: SNP, bx, bxse, by, byse or TwoSampleMR's "
                               "beta.exposure, se.exposure, beta.outcome, se.outcome (mr_keep honoured); "
                               "Steiger directionality needs samplesize.exposure and samplesize.outcome "
-                              "(and pval.* or beta/se).",
+                              "and pval.exposure, pval.outcome (r2 from p and n, as TwoSampleMR directionality_test).",
         epilog=policy_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", nargs="?", help="harmonised CSV file")
     p.add_argument("--multivariable", metavar="FILE.csv", default=None,
@@ -54,6 +55,9 @@ def register(subparsers) -> None:
     p.add_argument("--phenocor", default=None, metavar="FILE.csv",
                    help="with --multivariable: the K x K phenotypic correlation of the exposures (a square CSV "
                         "named by exposure) for the conditional F and Q_A (MVMR gencov) and mv_cml")
+    p.add_argument("--hetpen-grid", type=float, nargs=2, default=None, dest="hetpen_grid", metavar=("MIN", "MAX"),
+                   help="the grid hetpen searches (default -1 1, as R's mr_hetpen CIMin, CIMax; an estimate on its "
+                        "edge says so: widen it)")
     p.add_argument("--sample-size", type=float, default=None, dest="sample_size", metavar="N",
                    help="with --multivariable: the GWAS sample size mv_cml uses (R mr_mvcML's n: the smallest of "
                         "the exposure and outcome GWAS)")
@@ -69,7 +73,8 @@ def register(subparsers) -> None:
     extra.add_argument("--odds-ratios", action="store_true", dest="odds_ratios",
                        help="add or, or_lci95, or_uci95 to the estimates: exp of the estimate and of its 95%% CI, "
                             "b -/+ 1.96 se under the twosamplemr convention (TwoSampleMR generate_odds_ratios), "
-                            "the row's own CI otherwise")
+                            "the row's own CI otherwise and for a row without an SE (conmix, hetpen, clr); none for "
+                            "the sign test (its estimate is a concordance, not a log odds ratio)")
     extra.add_argument("--steiger-filter", action="store_true", dest="steiger_filter",
                        help="Steiger test of each SNP (TwoSampleMR steiger_filtering: r2 = F/(n - 2 + F), F = "
                             "(b/se)^2; needs samplesize.exposure and samplesize.outcome), then every estimate on the "
@@ -163,8 +168,8 @@ def _as_column(values: list) -> list:
 
 
 def _options(args, pair=None) -> dict:
-    """Method options from the flags: ``lasso_lambda``; ``ld`` (the LD matrix in the pair's own row order, the
-    order clr and pcgmm take it in); ``n`` (mv_cml)."""
+    """Method options from the flags: ``lasso_lambda``; ``hetpen_grid_min``/``max``; ``ld`` (the LD matrix in the
+    pair's own row order, the order clr and pcgmm take it in); ``n`` (mv_cml)."""
     options: dict[str, Any] = {}
     if args.lasso_lambda is not None:
         options["lasso_lambda"] = args.lasso_lambda
@@ -174,16 +179,42 @@ def _options(args, pair=None) -> dict:
         options["ld"] = read_correlation_matrix(args.ld, [str(s) for s in pair.snp], what="LD matrix")
     if args.sample_size is not None:
         options["n"] = args.sample_size
+    if args.hetpen_grid is not None:
+        low, high = args.hetpen_grid
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            from ..errors import MRKitError
+
+            raise MRKitError(f"--hetpen-grid MIN MAX: MIN must be below MAX and both finite, got {low:g} {high:g}")
+        options["hetpen_grid_min"], options["hetpen_grid_max"] = low, high
     return options
+
+
+@contextlib.contextmanager
+def _matrix_files(args):
+    """A method's refusal of a matrix the user gave as a file (not positive definite: no correlation matrix) names
+    that file (--ld, --phenocor) instead of the method's argument ('column 'rho'')."""
+    from ..errors import InputError
+
+    files = {"ld": args.ld, "phenocor": args.phenocor, "rho": args.phenocor, "pcor": args.phenocor}
+    try:
+        yield
+    except InputError as exc:
+        path = files.get(exc.column or "")
+        if path is None or exc.file is not None:
+            raise
+        flag = "--ld" if exc.column == "ld" else "--phenocor"
+        raise InputError(f"{flag}: not a correlation matrix (the method says: {exc.message})",
+                         file=str(path)) from None
 
 
 def _pair_report(pair, args, conv_name: str, seed: int, table: HarmonisedTable) -> dict:
     from ..methods.estimate import mr_rows
     from ..methods.heterogeneity import heterogeneity_rows, nome_note, pleiotropy_rows
 
-    methods = _method_rows(mr_rows(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
-                                   presso_n=args.presso_n, ml_optimizer=args.ml_optimizer,
-                                   options=_options(args, pair)), list(pair.labels))
+    with _matrix_files(args):
+        rows = mr_rows(pair, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
+                       presso_n=args.presso_n, ml_optimizer=args.ml_optimizer, options=_options(args, pair))
+    methods = _method_rows(rows, list(pair.labels))
     het_rows = heterogeneity_rows(pair, conv_name)
     het_columns = {c: _as_column([math.nan if r[c] is None else python_scalar(r[c]) for r in het_rows])
                    for c in ("q", "df", "p")}
@@ -224,8 +255,9 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
 
         phenocor = read_correlation_matrix(args.phenocor, list(as_mvdata(data).exposures),
                                            what="phenotypic correlation")
-    table = mv_mr(data, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
-                  phenocor=phenocor, options=_options(args))
+    with _matrix_files(args):
+        table = mv_mr(data, methods=args.methods, convention=conv_name, seed=seed, n_boot=args.n_boot,
+                      phenocor=phenocor, options=_options(args))
     a = table.attrs
     alignment = data.attrs.get("alignment")  # a long TwoSampleMR table aligned on the first exposure's allele
     if args.format == "csv":
@@ -253,8 +285,11 @@ def _run_multivariable(args, conv_name: str, seed: int) -> int:
         if alignment:
             print(f"aligned on {a['exposures'][0]}'s effect allele: {alignment['kept']} of {alignment['variants']} "
                   "variants kept; " + "; ".join(f"{k}: {v}" for k, v in alignment.items() if isinstance(v, dict) and v))
-        print(table[["exposure", "method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model",
-                     "distribution"]].to_string(index=False))
+        shown = ["exposure", "method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "se_model",
+                 "distribution"]
+        if table["note"].fillna("").astype(str).str.len().any():  # why a row is NaN, what R does differently
+            shown.append("note")
+        print(table[shown].to_string(index=False))
         _print_extras(_mv_records(table), label=lambda r: f"{r['method']} ({r['exposure']})")
         print(f"Conditional F (gencov = {a['gencov']}): "
               + ", ".join(f"{k} {v:.2f}" for k, v in a["strength"].items()))

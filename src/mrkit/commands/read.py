@@ -85,6 +85,10 @@ def run(args) -> int:
         frames = [f.assign(trait_id=f.attrs.get("trait_id"), trait=f.attrs.get("trait"))[
             ["trait_id", "trait", *f.columns]] for f in frames]
     table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    # a column no row has (chrom and pos of a table of rsids) is left out, as in the input: written as NA it would
+    # read back as a missing value in every row, and mrkit read / harmonise would drop them all
+    if len(table):
+        table = table.loc[:, table.notna().any(axis=0)]
     if to_stdout:  # -o -: the rows on standard output, the report on standard error
         table.to_csv(sys.stdout, sep="\t", index=False, na_rep="NA")
     else:

@@ -39,11 +39,15 @@ from .replicates import NOT_ESTIMABLE, result_rows
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["METHODS", "DEFAULT_METHODS", "TABLE_COLUMNS", "mr", "mr_rows", "odds_ratios", "method_rows"]
+__all__ = ["METHODS", "DEFAULT_METHODS", "NOT_AN_EFFECT", "TABLE_COLUMNS", "mr", "mr_rows", "odds_ratios",
+           "method_rows"]
 
 #: Method ids of the registry (:mod:`mrkit.methods.registry`), family by family.
 METHODS = method_ids()
 #: TwoSampleMR ``mr()`` defaults plus ml and raps (the Wald ratio alone when k == 1).
+#: Ids whose ``estimate`` is not a causal effect (the sign concordance test's is a concordance in [-1, 1]): no odds
+#: ratio, no bias in a simulation, no point in a forest plot.
+NOT_AN_EFFECT = frozenset({"sign"})
 DEFAULT_METHODS = ("egger", "weighted_median", "ivw", "simple_mode", "weighted_mode", "ml", "raps")
 TABLE_COLUMNS = ("method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "convention",
                  "se_model", "distribution", "ci_distribution", "weights", "n_boot", "seed",
@@ -217,6 +221,10 @@ def odds_ratios(table: pd.DataFrame, ci: str = "table", level: float = 0.95) -> 
         ``twosamplemr``: ``b -/+ 1.96 se`` whatever the table's convention. ``matched``: the CI
         quantile follows each row's p-value ``distribution`` (t rows, such as TwoSampleMR's
         MR-Egger and mode rows, use the t quantile): what neither R package reports.
+        A row without an SE whose interval is not ``b -/+ q se`` (a contamination-mixture or HetPen
+        likelihood set, a CLR interval) keeps its own ``ci_lower``/``ci_upper`` under every rule, and a
+        row of :data:`NOT_AN_EFFECT` (the sign concordance test) gets no odds ratio (NaN): its estimate
+        is not on the log odds scale.
 
     References
     ----------
@@ -236,5 +244,10 @@ def odds_ratios(table: pd.DataFrame, ci: str = "table", level: float = 0.95) -> 
     else:
         raise InputError(f"ci must be 'matched', 'twosamplemr' or 'table', got {ci!r}",
                          column="ci")
-    out["or"], out["or_lci95"], out["or_uci95"] = np.exp(b), np.exp(lo), np.exp(hi)
+    if ci != "table":  # no SE: the row's own interval (a likelihood set, a test inversion), not NaN
+        own = ~np.isfinite(se)
+        lo = np.where(own, out["ci_lower"].to_numpy(float), lo)
+        hi = np.where(own, out["ci_upper"].to_numpy(float), hi)
+    effect = ~out["method"].isin(NOT_AN_EFFECT).to_numpy() if "method" in out else np.ones(len(out), bool)
+    out["or"], out["or_lci95"], out["or_uci95"] = (np.where(effect, np.exp(v), np.nan) for v in (b, lo, hi))
     return out

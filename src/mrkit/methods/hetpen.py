@@ -187,7 +187,8 @@ def mr_hetpen(bx, bxse, by, byse, *, prior: float = 0.5, grid_min: float = -1.0,
                 grid_note(lower, upper, grid_min, grid[-1], "confidence set")]
         if best in (0, grid.size - 1):
             note.insert(0, f"estimate on the grid's edge {estimate:.6g}: the grid {grid_min:g}...{grid_max:g} cuts "
-                           "it (R's default grid is -1...1); widen grid_min/grid_max")
+                           "it (R's default grid is -1...1); widen it: grid_min/grid_max, mrkit estimate "
+                           "--hetpen-grid MIN MAX")
         est.append(estimate)
         lo.append(lower.min())
         hi.append(upper.max())

@@ -218,7 +218,11 @@ def _mv_cml_rows(data, ctx) -> list[dict]:
     n = ctx.options.get("n")
     if n is None:
         from .cml import gwas_sample_sizes
-        n = min(gwas_sample_sizes(ctx, "MVMR-cML"))
+        try:
+            n = min(gwas_sample_sizes(ctx, "MVMR-cML"))
+        except NotEstimable as exc:
+            raise NotEstimable(f"{exc}; give n, the smallest GWAS sample size (option n; mrkit estimate "
+                               "--sample-size N)") from None
     k = data.bx.shape[1]
     rho = None
     if ctx.options.get("phenocor") is not None:

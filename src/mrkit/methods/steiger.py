@@ -108,8 +108,10 @@ def _is_missing(value) -> bool:
 def _column(data: dict[str, np.ndarray], name: str, *, required: bool = True) -> np.ndarray | None:
     if name not in data:
         if required:
-            raise InputError(f"column {name!r} is needed to compute r2 for the Steiger test",
-                             column=name)
+            why = ("missing: the Steiger test takes each SNP's r2 from p and n (TwoSampleMR get_r_from_pn): add "
+                   "the p-values of exposure and outcome" if name.startswith("pval.")
+                   else "missing: it is needed to compute r2 for the Steiger test")
+            raise InputError(why, column=name)
         return None
     values = data[name]
     if values.dtype.kind in "iufb":

@@ -123,7 +123,9 @@ def diagnostics_table(result: DirectionResult) -> pd.DataFrame:
         rows.append((name, r["q"], r.get("df", np.nan), r["p"]))
     pleio, presso, steiger = result.pleiotropy, result.presso, result.steiger
     rows.append(("MR-Egger intercept", pleio.intercept, np.nan, pleio.p))
-    rows.append(("I²_GX", pleio.i2gx, np.nan, np.nan))
+    # three decimals as text: the column's shared decimals follow Q (99.5) and showed 0.87 as "0.9", the threshold
+    i2gx = pleio.i2gx
+    rows.append(("I²_GX", f"{i2gx:.3f}" if i2gx is not None and math.isfinite(i2gx) else np.nan, np.nan, np.nan))
     if presso is not None:
         # no simulated RSS beat the observed one: p is below 1/n, not 0 (R's MR-PRESSO prints "<1/n" too)
         rows.append(("MR-PRESSO global RSS", presso.global_rss, np.nan,

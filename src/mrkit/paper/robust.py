@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..methods.estimate import NOT_AN_EFFECT
 from ..methods.method_info import ASSUMPTION_FAMILIES
 from ..methods.registry import method_ids, method_infos, method_quirks, mv_method_ids
 from .labels import method_label
@@ -39,8 +40,6 @@ __all__ = ["FAMILY_LABELS", "NOT_AN_EFFECT", "METHODS_PAGE", "robust_methods", "
 #: How the book names each assumption family (the groups of the robust table).
 FAMILY_LABELS = {"none (all valid)": "All valid (or balanced pleiotropy)", "majority valid": "Majority valid",
                  "plurality valid": "Plurality valid", "InSIDE": "InSIDE", "outlier removal": "Outlier removal"}
-#: Ids whose ``estimate`` is not a causal effect (the sign concordance test's is a concordance in [-1, 1]).
-NOT_AN_EFFECT = frozenset({"sign"})
 #: The methods chapter, relative to an executed page (``book/generated/<page>.html`` -> ``book/methods.html``).
 METHODS_PAGE = "../methods.html"
 
@@ -66,7 +65,8 @@ def method_href(method: str, page: str = METHODS_PAGE) -> str:
 def robust_rows(result: DirectionResult) -> pd.DataFrame:
     """The robust table's rows: one per method that gave a number, in family order (:data:`ASSUMPTION_FAMILIES`)
     and the registry's order within a family, with ``family``, ``label``, ``method``, ``nsnp``, ``estimate``,
-    ``ci_lower``, ``ci_upper``, ``p``, ``note`` (β on the outcome's scale; see :func:`robust_table` for ORs).
+    ``ci_lower``, ``ci_upper``, ``p``, ``n_boot``, ``note`` (β on the outcome's scale; see :func:`robust_table` for
+    ORs).
     Methods that could not run are left out (their reasons: ``robust_table``'s notes)."""
     infos = method_infos()
     r = result.robust
@@ -78,7 +78,7 @@ def robust_rows(result: DirectionResult) -> pd.DataFrame:
     rows["_f"] = rows["family"].map(ASSUMPTION_FAMILIES.index)
     rows["_m"] = rows["method"].map(order)
     rows = rows.sort_values(["_f", "_m"], kind="stable")
-    return rows[["family", "label", "method", "nsnp", "estimate", "ci_lower", "ci_upper", "p", "note"]] \
+    return rows[["family", "label", "method", "nsnp", "estimate", "ci_lower", "ci_upper", "p", "n_boot", "note"]] \
         .reset_index(drop=True)
 
 
@@ -112,7 +112,7 @@ def robust_table(result: DirectionResult) -> Table:
                           "SNPs": rows["nsnp"], head: est,
                           "95% CI": [f"{bound(a)} to {bound(b)}" if not (math.isnan(a) and math.isnan(b)) else "–"
                                      for a, b in zip(lo, hi)],
-                          "p": rows["p"]})
+                          "p": [_p_cell(p, n) for p, n in zip(rows["p"], rows["n_boot"])]})
     shown["assumption"] = shown["assumption"].where(shown["assumption"] != shown["assumption"].shift(), "")
     r = result.robust
     failed = r[~(np.isfinite(r["estimate"].astype(float)) | np.isfinite(r["ci_lower"].astype(float)))]
@@ -129,6 +129,14 @@ def robust_table(result: DirectionResult) -> Table:
                "methods chapter.")
     return table(shown, caption, 3, csv="robust-methods", data=result.robust, notes=notes,
                  formats={head: fmt, "method": _link})
+
+
+def _p_cell(p, n_boot):
+    """A p-value of 0 from n bootstrap draws (pIVW's Fieller interval, the bootstrap MR-Egger) as ``"< 1/n"``: no
+    draw fell on the other side, so p < 1/n (as MR-PRESSO's global p, :func:`mrkit.paper.report.presso_p_text`)."""
+    if p == 0 and n_boot is not None and np.isfinite(n_boot) and n_boot > 0:
+        return f"< {1 / n_boot:.2g}"
+    return p
 
 
 def robust_forest(result: DirectionResult) -> plt.Figure:

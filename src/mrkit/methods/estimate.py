@@ -44,10 +44,10 @@ __all__ = ["METHODS", "DEFAULT_METHODS", "NOT_AN_EFFECT", "TABLE_COLUMNS", "mr",
 
 #: Method ids of the registry (:mod:`mrkit.methods.registry`), family by family.
 METHODS = method_ids()
-#: TwoSampleMR ``mr()`` defaults plus ml and raps (the Wald ratio alone when k == 1).
 #: Ids whose ``estimate`` is not a causal effect (the sign concordance test's is a concordance in [-1, 1]): no odds
 #: ratio, no bias in a simulation, no point in a forest plot.
 NOT_AN_EFFECT = frozenset({"sign"})
+#: TwoSampleMR ``mr()`` defaults plus ml and raps (the Wald ratio alone when k == 1).
 DEFAULT_METHODS = ("egger", "weighted_median", "ivw", "simple_mode", "weighted_mode", "ml", "raps")
 TABLE_COLUMNS = ("method", "estimate", "se", "ci_lower", "ci_upper", "p", "nsnp", "convention",
                  "se_model", "distribution", "ci_distribution", "weights", "n_boot", "seed",

@@ -107,3 +107,31 @@ def test_an_ld_matrix_that_is_no_correlation_matrix_is_refused_naming_its_file(v
         assert main(["estimate", str(path), "--methods", method, "--ld", str(ld_path), "--presso-n", "20"]) == 2
         err = capsys.readouterr().err.strip()
         assert str(ld_path) in err and "positive definite" in err and "column" not in err, err
+
+
+def test_an_ld_matrix_is_used_by_clr_and_pcgmm_and_the_other_rows_say_they_did_not(validation_dir, tmp_path, capsys):
+    """MendelianRandomization's mr_ivw and mr_egger switch to their correlated forms when the object has an LD
+    matrix (calcium: IVW 2.2446, expected/methods2 mr_ivw_correl); mrkit's IVW and MR-Egger do not, so with --ld
+    their rows must say that the matrix was not used (their numbers are those without it), while clr's row uses it
+    (R's mr_clr with calc.rho, expected/methods2 mr_clr_correl) and says nothing of the kind."""
+    raw = pd.read_csv(validation_dir / "calcium_fastgluc_6snps.csv")
+    names = [f"s{i + 1}" for i in range(len(raw))]
+    path = tmp_path / "calcium.csv"
+    pd.DataFrame({"SNP": names, "bx": raw["calcium"], "bxse": raw["calciumse"], "by": raw["fastgluc"],
+                  "byse": raw["fastglucse"], "samplesize.exposure": 6351, "samplesize.outcome": 133010}).to_csv(
+        path, index=False)
+    rho = pd.read_csv(validation_dir / "calc_rho_6x6.csv").select_dtypes("number").to_numpy()
+    ld_path = tmp_path / "ld.csv"
+    pd.DataFrame(rho, index=names, columns=names).to_csv(ld_path)
+    args = ["estimate", str(path), "--methods", "ivw,egger,clr", "--format", "json", "--presso-n", "20"]
+    assert main(args) == 0
+    plain = {r["method"]: r for r in json.loads(capsys.readouterr().out)["methods"]}
+    assert main([*args, "--ld", str(ld_path)]) == 0
+    rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)["methods"]}
+    for method in ("ivw", "egger"):
+        assert "LD matrix is not used" in rows[method]["note"] and "clr and pcgmm" in rows[method]["note"]
+        assert rows[method]["estimate"] == plain[method]["estimate"]
+    assert "LD matrix" not in (rows["clr"]["note"] or "")
+    want = json.loads((validation_dir / "expected" / "methods2" / "calcium_fastgluc.json").read_text())
+    assert rows["clr"]["ar_lower"] == pytest.approx(want["MendelianRandomization"]["mr_clr_correl"]["ARlower"],
+                                                     rel=1e-4)

@@ -253,4 +253,5 @@ def _run_clr(data, ctx):
 
 
 # order "given": an LD matrix (option "ld") is in the user's rows and alleles
-register("clr", _run_clr, order="given", row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)
+register("clr", _run_clr, order="given", row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function,
+         uses_ld=True)

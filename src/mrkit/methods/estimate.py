@@ -67,7 +67,9 @@ def method_rows(data: MRData, methods: Iterable[str], conv: Convention, seed: in
 
     Each id runs through the registry (:func:`mrkit.methods.registry.get_method`) on the pair as a batch of
     one: on the canonical variants (sorted by SNP id, bx > 0) or on the rows as given, as the method says.
-    A method that cannot run gives a row of NaN numbers with ``not estimable: <reason>`` in ``note``.
+    A method that cannot run gives a row of NaN numbers with ``not estimable: <reason>`` in ``note``. When an LD
+    matrix is given (option ``ld``), the rows of methods that assume independent variants say that they did not
+    use it (MendelianRandomization's correlated IVW and MR-Egger, ``correl = TRUE``, are not implemented).
     """
     methods = list(methods)
     pairs = {"canonical": data.canonical(), "given": data}
@@ -86,6 +88,10 @@ def method_rows(data: MRData, methods: Iterable[str], conv: Convention, seed: in
                 row = _nan_row(data.k, note[len(NOT_ESTIMABLE):])
         except NotEstimable as exc:
             row = _nan_row(data.k, str(exc))
+        if contexts[method.order].options.get("ld") is not None and not method.uses_ld:
+            users = " and ".join(m for m in METHODS if get_method(m).uses_ld)
+            unused = f"the LD matrix is not used: {method_id} assumes independent variants ({users} use it)"
+            row = {**row, "note": "; ".join(n for n in (row.get("note") or "", unused) if n)}
         rows.append({**data.labels, "method": method_id, **{c: row.get(c) for c in TABLE_COLUMNS if c != "method"},
                      "convention": conv.name, **{c: row.get(c) for c in method.row_keys}})
     return rows

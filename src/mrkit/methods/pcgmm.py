@@ -311,4 +311,5 @@ def _run_pcgmm(data, ctx):
 
 
 # order "given": an LD matrix (option "ld") is in the user's rows and alleles
-register("pcgmm", _run_pcgmm, order="given", row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function)
+register("pcgmm", _run_pcgmm, order="given", row_keys=METHODS[0].extra_keys, reference=METHODS[0].r_function,
+         uses_ld=True)

@@ -59,6 +59,9 @@ class Method:
         Extra result keys ``mrkit.mr()`` puts in the method's row, after the standard columns.
     reference : str
         The R function (package) the method reproduces.
+    uses_ld : bool
+        Whether the method reads an LD matrix of the variants (option ``ld``); the others assume independent
+        variants, and their rows say so when one is given (:func:`mrkit.methods.estimate.method_rows`).
     """
 
     id: str
@@ -66,6 +69,7 @@ class Method:
     order: str = "canonical"
     row_keys: tuple[str, ...] = ()
     reference: str = ""
+    uses_ld: bool = False
 
     def __call__(self, data: Batch, ctx: Context) -> dict:
         """``run(data, ctx)`` with every interval of the result the convention's
@@ -142,13 +146,13 @@ _LOADED: dict[str, bool] = {}
 
 
 def register(method_id: str, run: Callable[[Batch, Context], dict], *, order: str = "canonical",
-             row_keys: tuple[str, ...] = (), reference: str = "") -> Method:
+             row_keys: tuple[str, ...] = (), reference: str = "", uses_ld: bool = False) -> Method:
     """Add ``method_id`` to the registry (once: a second registration of the same id is an error)."""
     if method_id in _REGISTRY:
         raise RuntimeError(f"method id {method_id!r} is registered twice")
     if order not in ("canonical", "given"):
         raise ValueError(f"order must be 'canonical' or 'given', got {order!r}")
-    method = Method(method_id, run, order, tuple(row_keys), reference)
+    method = Method(method_id, run, order, tuple(row_keys), reference, uses_ld)
     _REGISTRY[method_id] = method
     return method
 

@@ -130,6 +130,7 @@ def test_an_ld_matrix_is_used_by_clr_and_pcgmm_and_the_other_rows_say_they_did_n
     rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)["methods"]}
     for method in ("ivw", "egger"):
         assert "LD matrix is not used" in rows[method]["note"] and "clr and pcgmm" in rows[method]["note"]
+        assert "ivw_correl, egger_correl" in rows[method]["note"]
         assert rows[method]["estimate"] == plain[method]["estimate"]
     assert "LD matrix" not in (rows["clr"]["note"] or "")
     want = json.loads((validation_dir / "expected" / "methods2" / "calcium_fastgluc.json").read_text())

@@ -36,9 +36,12 @@ def stack(n_rep: int = 3, k: int = 12, beta: float = 0.3, seed: int = SEED):
 
 
 def _context(method_id: str, seed, conv: str = "twosamplemr", k: int = 12) -> Context:
-    """What ``mrkit.mr()`` gives a method, with the optional inputs a method may need (sample sizes)."""
-    return Context(convention=get_convention(conv), seed=seed, n_boot=60,
-                   options={"presso_n": 100, "ml_optimizer": "nelder_mead"},
+    """What ``mrkit.mr()`` gives a method, with the optional inputs a method may need (sample sizes; an LD matrix,
+    0.2^|i - j|, for the methods that read one)."""
+    options = {"presso_n": 100, "ml_optimizer": "nelder_mead"}
+    if get_method(method_id).uses_ld:
+        options["ld"] = 0.2 ** np.abs(np.subtract.outer(np.arange(k), np.arange(k)))
+    return Context(convention=get_convention(conv), seed=seed, n_boot=60, options=options,
                    snp=np.array([f"v{j}" for j in range(k)], dtype=object),
                    inputs={"samplesize.exposure": np.full(k, 20000.0), "samplesize.outcome": np.full(k, 30000.0)})
 
@@ -48,7 +51,11 @@ def _same(a, b) -> bool:
         a, b = np.asarray(a), np.asarray(b)
         if a.dtype.kind in "fc":
             return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
-        return a.shape == b.shape and all(x == y for x, y in zip(a.ravel().tolist(), b.ravel().tolist()))
+        return a.shape == b.shape and all(_same(x, y) for x, y in zip(a.ravel().tolist(), b.ravel().tolist()))
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) or isinstance(b, dict):  # clr's confidence sets: {"CLR": (lower bounds, upper bounds)}
+        return type(a) is type(b) and a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
     return a == b or (isinstance(a, float) and np.isnan(a) and np.isnan(b))
 
 

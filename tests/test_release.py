@@ -31,7 +31,8 @@ PORTED = ["methods/_nmmin.c", "methods/ml.py", "methods/raps.py", "methods/press
           "methods/divw.py", "methods/conmix.py", "methods/mrlasso.py", "methods/lasso_path.py", "methods/cml.py",
           "methods/robust_regression.py", "methods/lmrob.py", "methods/hetpen.py", "methods/clr.py",
           "methods/pcgmm.py", "methods/mvcml.py", "methods/sign_concordance.py", "methods/grip.py",
-          "methods/rucker.py", "methods/egger_bootstrap.py", "methods/radial.py", "methods/radial_exact.py"]
+          "methods/rucker.py", "methods/egger_bootstrap.py", "methods/radial.py", "methods/radial_exact.py",
+          "methods/correlated.py"]
 
 
 def test_licence_file_is_the_gpl_3():

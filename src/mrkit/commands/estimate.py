@@ -49,9 +49,9 @@ def register(subparsers) -> None:
     p.add_argument("--lasso-lambda", type=float, default=None, dest="lasso_lambda", metavar="X",
                    help="a fixed MR-Lasso / MV-Lasso penalty on glmnet's scale (default: tuned, as R's mr_lasso)")
     p.add_argument("--ld", default=None, metavar="FILE.csv",
-                   help="LD (correlation) matrix of the variants for clr and pcgmm: a square CSV whose header (and "
-                        "optionally first column) names the SNPs, signs for the effect alleles of the input "
-                        "(default: independent variants)")
+                   help="LD (correlation) matrix of the variants for ivw_correl, egger_correl, clr and pcgmm: a "
+                        "square CSV whose header (and optionally first column) names the SNPs, signs for the effect "
+                        "alleles of the input (default: independent variants)")
     p.add_argument("--phenocor", default=None, metavar="FILE.csv",
                    help="with --multivariable: the K x K phenotypic correlation of the exposures (a square CSV "
                         "named by exposure) for the conditional F and Q_A (MVMR gencov) and mv_cml")

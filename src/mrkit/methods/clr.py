@@ -45,6 +45,7 @@ from scipy import special as sc
 
 from ..errors import InputError
 from .cml import gwas_sample_sizes
+from .correlated import checked_ld
 from .distributions import chi2_ppf
 from .grid_search import accept_runs, grid_note, r_seq_by
 from .method_info import MethodInfo
@@ -189,9 +190,7 @@ def mr_clr(bx, bxse, by, byse, *, nx, ny, ld=None, grid_min: float = -10.0, grid
             raise InputError(f"{name} must be a sample size above k - 1 = {k - 1}, got {n!r}", column=name)
     diagonal = ld is None
     if not diagonal:
-        ld = np.asarray(ld, dtype=float)
-        if ld.shape != (k, k) or not np.allclose(ld, ld.T) or np.any(np.linalg.eigvalsh(ld) <= 0):
-            raise InputError(f"ld must be a symmetric positive definite {k} x {k} matrix", column="ld")
+        ld = checked_ld(ld, k)
     try:
         grid = r_seq_by(grid_min, grid_max, grid_step)
     except ValueError as exc:

@@ -89,7 +89,8 @@ def method_rows(data: MRData, methods: Iterable[str], conv: Convention, seed: in
         except NotEstimable as exc:
             row = _nan_row(data.k, str(exc))
         if contexts[method.order].options.get("ld") is not None and not method.uses_ld:
-            users = " and ".join(m for m in METHODS if get_method(m).uses_ld)
+            users = [m for m in METHODS if get_method(m).uses_ld]
+            users = ", ".join(users[:-1]) + " and " + users[-1]
             unused = f"the LD matrix is not used: {method_id} assumes independent variants ({users} use it)"
             row = {**row, "note": "; ".join(n for n in (row.get("note") or "", unused) if n)}
         rows.append({**data.labels, "method": method_id, **{c: row.get(c) for c in TABLE_COLUMNS if c != "method"},
@@ -157,8 +158,8 @@ def mr(data: Any, methods: Iterable[str] | str | None = None, convention: str = 
         Further method options by name (read by the methods that know them, see
         :class:`mrkit.methods.registry.Context`); ``ml_optimizer`` and ``presso_n`` are options too. Among them:
         ``lasso_lambda`` (MR-Lasso's fixed penalty, glmnet's scale), ``ld`` (a (k, k) LD matrix of the variants in
-        the order given, for ``clr`` and ``pcgmm``), ``pivw_n_boot``, ``hetpen_grid_min``/``max``,
-        ``radial_n_boot``.
+        the order given, for ``ivw_correl``, ``egger_correl``, ``clr`` and ``pcgmm``), ``pivw_n_boot``,
+        ``hetpen_grid_min``/``max``, ``radial_n_boot``.
 
     Returns
     -------

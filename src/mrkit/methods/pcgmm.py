@@ -49,6 +49,7 @@ import numpy as np
 from ..errors import InputError, NotEstimable
 from .brent import brentq, r_optimize
 from .cml import gwas_sample_sizes
+from .correlated import checked_ld
 from .distributions import chi2_sf
 from .method_info import MethodInfo
 from .registry import register
@@ -264,12 +265,7 @@ def mr_pcgmm(bx, bxse, by, byse, *, nx, ny, ld=None, thres: float = 0.99, robust
     for name, n in (("nx", nx), ("ny", ny)):
         if not (np.isfinite(n) and n > k):
             raise InputError(f"{name} must be a sample size above k = {k}, got {n!r}", column=name)
-    if ld is None:
-        ld = np.eye(k)
-    else:
-        ld = np.asarray(ld, dtype=float)
-        if ld.shape != (k, k) or not np.allclose(ld, ld.T) or np.any(np.linalg.eigvalsh(ld) <= 0):
-            raise InputError(f"ld must be a symmetric positive definite {k} x {k} matrix", column="ld")
+    ld = np.eye(k) if ld is None else checked_ld(ld, k)
     vec, pcs = _components(bx, byse, ld, thres)
     keys = ("estimate", "se", "fstat", "pcs", "kappa", "q", "q_p")
     out = {key: np.full(n_rep, np.nan) for key in keys}

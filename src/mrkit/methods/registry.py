@@ -34,7 +34,7 @@ __all__ = ["FAMILIES", "MV_FAMILIES", "DIAGNOSTICS", "Method", "MVMethod", "Cont
 #: Modules (in :mod:`mrkit.methods`) that register methods, in the order their ids are listed.
 FAMILIES = ("wald", "egger", "median", "ivw", "mode", "ml", "raps", "presso",
             "divw", "robust_regression", "mrlasso", "conmix", "cml", "hetpen", "mode_nome", "sign_concordance",
-            "grip", "rucker", "egger_bootstrap", "radial", "radial_exact", "clr", "pcgmm")
+            "grip", "rucker", "egger_bootstrap", "radial", "radial_exact", "correlated", "clr", "pcgmm")
 #: Modules that register multivariable methods (:func:`register_mv`), in the order their ids are listed.
 MV_FAMILIES = ("mv_ivw", "mv_median", "mrlasso", "mvcml")
 #: Modules whose ``METHODS`` describe diagnostics that are not rows of an estimator (the methods chapter lists them).

@@ -377,10 +377,13 @@ def analyse(harmonised: pd.DataFrame, exposure: Trait, outcome: Trait, *, conven
 
 def every_robust_method() -> tuple[str, ...]:
     """The ids an MR page's robust section runs: every univariable method of the registry but the Wald ratio (one
-    variant only); HetPen runs where the direction has at most 20 instruments, and says why not above."""
+    variant only) and those that need an LD matrix (:data:`mrkit.methods.correlated.NEEDS_LD`: the page's clumped
+    instruments are independent, where they are IVW and MR-Egger); HetPen runs where the direction has at most 20
+    instruments, and says why not above."""
+    from ..methods.correlated import NEEDS_LD
     from ..methods.registry import method_ids
 
-    return tuple(m for m in method_ids() if m != "wald_ratio")
+    return tuple(m for m in method_ids() if m != "wald_ratio" and m not in NEEDS_LD)
 
 
 def _rows_of(table: pd.DataFrame, methods: list[str]) -> pd.DataFrame:

@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..errors import InputError, NotEstimable
 from ..methods.conventions import get_convention
+from ..methods.correlated import NEEDS_LD
 from ..methods.registry import Context, run_method
 from ..rng import make_rng
 from .robust import NOT_AN_EFFECT
@@ -51,7 +52,9 @@ __all__ = ["SIM_METHODS", "EXTRA_METHODS", "NOT_RUN", "all_methods", "SCENARIOS"
 SIM_METHODS = ("ivw", "egger", "weighted_median", "weighted_mode", "ml", "raps", "presso")
 #: Methods the chapter cannot run on its 30-instrument datasets, and why.
 NOT_RUN = {"wald_ratio": "one instrument only", "hetpen": "HetPen enumerates all 2^J - 1 subsets of the J "
-           "instruments and runs where J <= 20; the simulated datasets have 30"}
+           "instruments and runs where J <= 20; the simulated datasets have 30",
+           **{m: "it needs an LD matrix; the simulated variants are independent, where it is IVW or MR-Egger"
+              for m in NEEDS_LD}}
 
 
 def _extra_methods() -> tuple[str, ...]:

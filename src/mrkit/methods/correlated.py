@@ -46,7 +46,8 @@ METHODS = (
         formula=r"\hat\beta = \frac{\hat\beta_X^\top\Omega^{-1}\hat\beta_Y}{\hat\beta_X^\top\Omega^{-1}"
                 r"\hat\beta_X},\quad \Omega = (\sigma_Y\sigma_Y^\top)\circ\rho",
         trades="Keeps IVW's assumption that every variant is valid; drops its need for independent variants.",
-        when="Variants in LD with one another (a lenient clumping, a gene region), with their LD matrix (--ld).",
+        when=("Variants in LD with one another (chosen at a lenient LD threshold, or from one gene region), with "
+              "their LD matrix (--ld)."),
         extra_keys=("rse", "q", "q_p")),
     MethodInfo(
         id="egger_correl", label="MR-Egger (correlated variants)", short_label="Egger correl.", family="InSIDE",

@@ -32,7 +32,8 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["MRData", "split_pairs", "as_mrdata", "PAIR_COLUMNS", "INPUT_COLUMNS", "TWOSAMPLEMR_NAMES"]
+__all__ = ["MRData", "split_pairs", "as_mrdata", "is_missing", "PAIR_COLUMNS", "INPUT_COLUMNS",
+           "TWOSAMPLEMR_NAMES"]
 
 #: TwoSampleMR column -> short name.
 TWOSAMPLEMR_NAMES = {"SNP": "snp", "beta.exposure": "bx", "se.exposure": "bxse",
@@ -125,8 +126,8 @@ class _Table:
         return self.values[name]
 
 
-def _is_missing(value: Any) -> bool:
-    """None, NaN, pandas.NA or NaT: no value."""
+def is_missing(value: Any) -> bool:
+    """None, NaN, pandas.NA or NaT: no value (a string never is one)."""
     if value is None:
         return True
     if isinstance(value, float):
@@ -152,7 +153,7 @@ def _from_dataframe(frame) -> _Table:
         col = frame[names[name]]
         if getattr(col.dtype, "kind", "O") in "fiub" and not col.hasnans:
             return col.to_numpy()
-        return np.asarray([None if _is_missing(v) else v for v in col.tolist()], dtype=object)
+        return np.asarray([None if is_missing(v) else v for v in col.tolist()], dtype=object)
 
     return _Table(list(names), {}, len(frame), frame.attrs.get("source"), frame.attrs.get("lines"), load)
 
@@ -165,7 +166,7 @@ def _from_mapping(data: Mapping) -> _Table:
         if arr.ndim != 1:
             raise InputError(f"must be one-dimensional, got shape {arr.shape}", column=str(name))
         sizes[name] = arr.size
-        arrays[str(name)] = np.asarray([None if _is_missing(v) else v for v in arr], dtype=object)
+        arrays[str(name)] = np.asarray([None if is_missing(v) else v for v in arr], dtype=object)
     if len(set(sizes.values())) > 1:
         first = next(iter(sizes))
         for name, size in sizes.items():
@@ -310,7 +311,7 @@ def _check_group(table: _Table, rows: np.ndarray, loc: _Locator, labels: dict,
                  n_excluded: int) -> MRData:
     if "snp" in loc.columns:
         raw_snp = table.column(loc.columns["snp"])[rows]
-        missing = np.flatnonzero([_is_missing(v) for v in raw_snp.tolist()])
+        missing = np.flatnonzero([is_missing(v) for v in raw_snp.tolist()])
         if missing.size:
             raise loc.error("missing SNP id", int(rows[missing[0]]), "snp")
         snp = np.asarray([_snp_text(s) for s in raw_snp.tolist()], dtype=object)
@@ -370,7 +371,7 @@ def _pair_keys(table: _Table, pair_cols: list[str]) -> list[tuple]:
                 typed = [None if v is None else float(v) for v in typed]
             raw = typed
         else:
-            raw = [None if _is_missing(v) else (v.item() if isinstance(v, np.generic) else v) for v in raw]
+            raw = [None if is_missing(v) else (v.item() if isinstance(v, np.generic) else v) for v in raw]
         columns.append(raw)
     return [tuple(r) for r in zip(*columns)]
 

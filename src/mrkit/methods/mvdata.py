@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .mrdata import _as_table, _is_missing, _keep_mask, _Locator, _numeric, _Table
+from .mrdata import _as_table, _keep_mask, _Locator, _numeric, _Table, is_missing
 
 __all__ = ["MVData", "as_mvdata"]
 
@@ -115,7 +115,7 @@ def _values(table: _Table, column: str, loc: _Locator, rows: np.ndarray, snp: np
 
 def _snp_ids(table: _Table, snp_col: str, loc: _Locator, rows: np.ndarray) -> np.ndarray:
     raw = table.column(snp_col)[rows].tolist()
-    missing = np.flatnonzero([_is_missing(v) for v in raw])
+    missing = np.flatnonzero([is_missing(v) for v in raw])
     if missing.size:
         raise loc.error("missing SNP id", int(rows[missing[0]]), snp_col)
     return np.asarray([str(v) for v in raw], dtype=object)

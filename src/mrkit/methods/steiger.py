@@ -41,6 +41,7 @@ import numpy as np
 
 from ..errors import InputError
 from .distributions import norm_sf
+from .mrdata import is_missing
 from .strength import as_vector, r2_from_bsen, r2_from_eaf, r2_from_lor, r_from_pn
 
 if TYPE_CHECKING:
@@ -100,11 +101,6 @@ def _as_columns(data) -> dict[str, np.ndarray]:
                         else data[name].to_numpy()) for name in data.columns}
 
 
-def _is_missing(value) -> bool:
-    return value is None or value is getattr(sys.modules.get("pandas"), "NA", None) or (
-        isinstance(value, float) and np.isnan(value))
-
-
 def _column(data: dict[str, np.ndarray], name: str, *, required: bool = True) -> np.ndarray | None:
     if name not in data:
         if required:
@@ -116,7 +112,7 @@ def _column(data: dict[str, np.ndarray], name: str, *, required: bool = True) ->
     values = data[name]
     if values.dtype.kind in "iufb":
         return values.astype(float)
-    return np.array([np.nan if _is_missing(v) else v for v in values.tolist()], dtype=float)
+    return np.array([np.nan if is_missing(v) else v for v in values.tolist()], dtype=float)
 
 
 def _checked(data: dict[str, np.ndarray], name: str, **bounds) -> np.ndarray:
@@ -159,7 +155,7 @@ def _snp_r2(data: dict[str, np.ndarray], what: str, rule: str) -> np.ndarray:
         return r2_from_bsen(_checked(data, f"beta.{what}"), _checked(data, f"se.{what}", positive=True),
                             _checked(data, f"samplesize.{what}", lower=2.0, open_interval=True))
     if rule == "add_rsq":
-        units = ([None if _is_missing(u) else str(u) for u in data[f"units.{what}"].tolist()]
+        units = ([None if is_missing(u) else str(u) for u in data[f"units.{what}"].tolist()]
                  if f"units.{what}" in data else None)
         beta = _checked(data, f"beta.{what}")
         if units is not None and units[0] == "log odds":
@@ -262,7 +258,7 @@ def steiger_filtering(data: pd.DataFrame | Mapping) -> dict[str, np.ndarray]:
         else:
             r2 = _snp_r2(data, what, "add_rsq")
         units = data.get(f"units.{what}")
-        log_odds = units is not None and len(units) and not _is_missing(units[0]) and str(units[0]) == "log odds"
+        log_odds = units is not None and len(units) and not is_missing(units[0]) and str(units[0]) == "log odds"
         if log_odds:
             n = 2.0 / (1.0 / _checked(data, f"ncase.{what}", positive=True)
                        + 1.0 / _checked(data, f"ncontrol.{what}", positive=True))

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MRKitError
+from ..methods.mrdata import is_missing
 from .manifest import Pair, Settings, Source
 
 __all__ = [
@@ -167,10 +168,6 @@ _FLOAT_COLUMNS = ("estimate", "se", "ci_lower", "ci_upper", "p")
 _INT_COLUMNS = ("n_instruments", "n_harmonised", "nsnp", "n_boot", "seed")
 
 
-def _missing(v) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-
-
 def tidy_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows in :data:`RESULT_COLUMNS` order with one dtype per column (so pair files concatenate): float64 for the
     numbers, nullable Int64 for the counts and seeds, nullable string for the rest; a column ``rows`` lacks is
@@ -180,11 +177,11 @@ def tidy_rows(rows: pd.DataFrame) -> pd.DataFrame:
     for c in RESULT_COLUMNS:
         values = rows[c].tolist() if c in rows.columns else [None] * n
         if c in _FLOAT_COLUMNS:
-            data[c] = np.array([np.nan if _missing(v) else float(v) for v in values], dtype="float64")
+            data[c] = np.array([np.nan if is_missing(v) else float(v) for v in values], dtype="float64")
         elif c in _INT_COLUMNS:
-            data[c] = pd.array([None if _missing(v) else int(v) for v in values], dtype="Int64")
+            data[c] = pd.array([None if is_missing(v) else int(v) for v in values], dtype="Int64")
         else:
-            data[c] = pd.array([None if _missing(v) else str(v) for v in values], dtype="string")
+            data[c] = pd.array([None if is_missing(v) else str(v) for v in values], dtype="string")
     return pd.DataFrame(data)
 
 

@@ -69,9 +69,13 @@ def method_rows(data: MRData, methods: Iterable[str], conv: Convention, seed: in
     one: on the canonical variants (sorted by SNP id, bx > 0) or on the rows as given, as the method says.
     A method that cannot run gives a row of NaN numbers with ``not estimable: <reason>`` in ``note``. When an LD
     matrix is given (option ``ld``), the rows of methods that assume independent variants say that they did not
-    use it (MendelianRandomization's correlated IVW and MR-Egger, ``correl = TRUE``, are not implemented).
+    use it and which methods do (those registered with ``uses_ld``: ``ivw_correl``, ``egger_correl``, ...).
     """
     methods = list(methods)
+    ld_users = ""
+    if (options or {}).get("ld") is not None:
+        users = [m for m in METHODS if get_method(m).uses_ld]
+        ld_users = ", ".join(users[:-1]) + " and " + users[-1]
     pairs = {"canonical": data.canonical(), "given": data}
     contexts = {order: Context(convention=conv, seed=seed, n_boot=n_boot, options=dict(options or {}),
                                snp=pair.snp, inputs=pair.inputs, requested=tuple(methods))
@@ -88,10 +92,8 @@ def method_rows(data: MRData, methods: Iterable[str], conv: Convention, seed: in
                 row = _nan_row(data.k, note[len(NOT_ESTIMABLE):])
         except NotEstimable as exc:
             row = _nan_row(data.k, str(exc))
-        if contexts[method.order].options.get("ld") is not None and not method.uses_ld:
-            users = [m for m in METHODS if get_method(m).uses_ld]
-            users = ", ".join(users[:-1]) + " and " + users[-1]
-            unused = f"the LD matrix is not used: {method_id} assumes independent variants ({users} use it)"
+        if ld_users and not method.uses_ld:
+            unused = f"the LD matrix is not used: {method_id} assumes independent variants ({ld_users} use it)"
             row = {**row, "note": "; ".join(n for n in (row.get("note") or "", unused) if n)}
         rows.append({**data.labels, "method": method_id, **{c: row.get(c) for c in TABLE_COLUMNS if c != "method"},
                      "convention": conv.name, **{c: row.get(c) for c in method.row_keys}})
